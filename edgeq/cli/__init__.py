@@ -1,0 +1,54 @@
+"""The ``edgeq`` command line: one module per command, each a thin layer over the library."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from edgeq import __version__
+from edgeq.cli.common import run_main
+
+# command name -> module under edgeq.cli exposing a click command named `command`.
+COMMANDS = {
+    "convert": "convert",
+    "inspect": "inspect",
+    "evaluate": "evaluate",
+    "demo": "demo",
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        return importlib.import_module(f"edgeq.cli.{module}").command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="edgeq")
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv: debug, TensorFlow logs).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """edgeq: TensorFlow model -> int8 TFLite -> C for microcontrollers -> measured on device."""
+    from edgeq.log import setup_logging
+
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    setup_logging(verbose)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (never raises for user errors)."""
+    return run_main(cli, argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

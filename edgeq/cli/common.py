@@ -1,0 +1,98 @@
+"""Helpers shared by the CLI commands: error handling, JSON output, option types."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from edgeq.errors import EdgeqError
+
+
+def run_main(group: click.Group, argv: list[str] | None) -> int:
+    """Invoke ``group`` in standalone-off mode and map outcomes to exit codes.
+
+    User errors (:class:`EdgeqError`) print ``error: message`` on stderr, one
+    line, no traceback. Click usage errors keep click's own message. Other
+    exceptions are bugs and propagate with their traceback.
+    """
+    try:
+        rv = group.main(args=argv, prog_name="edgeq", standalone_mode=False)
+    except EdgeqError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return rv if isinstance(rv, int) else 0
+
+
+def edgeq_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Let a command raise EdgeqError under CliRunner (standalone mode) and still exit cleanly."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except EdgeqError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+def print_json(obj: Any) -> None:
+    """Print one JSON object on stdout (nothing else goes to stdout in --json mode)."""
+    click.echo(json.dumps(obj, indent=2, default=_json_default))
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    if hasattr(obj, "value"):
+        return obj.value
+    return str(obj)
+
+
+def format_table(headers: list[str], rows: list[list[Any]], align: str | None = None) -> str:
+    """Render a plain-text table. ``align`` is one char per column: 'l' or 'r'."""
+    cells = [[str(h) for h in headers]] + [[_cell(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    align = align or "l" * len(headers)
+    lines = []
+    for n, row in enumerate(cells):
+        parts = [c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(row, widths, align)]
+        lines.append("  ".join(parts).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--json`` flag every command has."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON object on stdout, logs on stderr."
+    )(func)

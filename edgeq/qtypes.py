@@ -1,0 +1,61 @@
+"""Shared types: enums and frozen dataclasses used across the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from edgeq.errors import UsageError
+
+
+class QuantMode(str, Enum):
+    """Quantization scheme of ``edgeq convert``."""
+
+    INT8 = "int8"  # full integer: int8 weights and activations
+    INT16X8 = "int16x8"  # int16 activations, int8 weights
+    DYNAMIC = "dynamic"  # dynamic range: int8 weights, float activations
+    FLOAT16 = "float16"  # float16 weights
+
+    @property
+    def needs_data(self) -> bool:
+        return self in (QuantMode.INT8, QuantMode.INT16X8)
+
+
+class IOType(str, Enum):
+    """dtype of the converted model's inputs and outputs."""
+
+    INT8 = "int8"
+    UINT8 = "uint8"
+    FLOAT32 = "float32"
+    INT16 = "int16"
+
+
+def parse_enum(enum_cls: type[Enum], value: object, what: str) -> Enum:
+    """Return ``enum_cls(value)`` or raise a :class:`UsageError` listing the allowed values."""
+    if isinstance(value, enum_cls):
+        return value
+    try:
+        return enum_cls(str(value).lower())
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)  # type: ignore[attr-defined]
+        raise UsageError(f"{what} {value!r} is not one of: {allowed}") from None
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """Name, shape and dtype of one model input or output.
+
+    ``shape`` includes the batch dimension; unknown dimensions are ``None``.
+    """
+
+    name: str
+    shape: tuple[int | None, ...]
+    dtype: str = "float32"
+
+    @property
+    def sample_shape(self) -> tuple[int | None, ...]:
+        """The shape of one sample (the batch dimension dropped)."""
+        return tuple(self.shape[1:])
+
+    def shape_str(self) -> str:
+        return "(" + ", ".join("?" if d is None else str(d) for d in self.shape) + ")"
