@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import sys
+import tempfile
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -47,3 +51,51 @@ def progress(items: Iterable[T], total: int | None, label: str) -> Iterator[T]:
     if tty and total:
         sys.stderr.write("\n")
     logger.debug("%s: %d items in %.1f s", label, count, time.monotonic() - start)
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Capture fd 1 and fd 2 (and Python warnings) for the duration of the block.
+
+    TensorFlow, Keras, the MLIR converter and LiteRT print to the process's
+    file descriptors; this keeps stdout clean for --json. With -vv the output
+    goes to stderr instead; on failure its tail is logged at debug level."""
+    if verbosity() >= 2:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+        return
+    with tempfile.TemporaryFile() as sink, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        saved = _redirect_fds(sink)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                yield
+        except BaseException:
+            _restore_fds(saved)
+            _log_tail(sink)
+            raise
+        _restore_fds(saved)
+
+
+def _redirect_fds(sink: object) -> list[tuple[int, int]]:
+    saved = []
+    for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+        with contextlib.suppress(Exception):
+            stream.flush()
+        saved.append((fd, os.dup(fd)))
+        os.dup2(sink.fileno(), fd)  # type: ignore[attr-defined]
+    return saved
+
+
+def _restore_fds(saved: list[tuple[int, int]]) -> None:
+    for fd, copy in saved:
+        os.dup2(copy, fd)
+        os.close(copy)
+
+
+def _log_tail(sink: object, lines: int = 20) -> None:
+    sink.seek(0)  # type: ignore[attr-defined]
+    text = sink.read().decode("utf-8", "replace")  # type: ignore[attr-defined]
+    tail = "\n".join(text.strip().splitlines()[-lines:])
+    if tail:
+        logger.debug("TensorFlow output before the failure:\n%s", tail)

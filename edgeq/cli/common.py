@@ -93,6 +93,6 @@ def _cell(value: Any) -> str:
 
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """The ``--json`` flag every command has."""
-    return click.option(
-        "--json", "as_json", is_flag=True, help="Print one JSON object on stdout, logs on stderr."
-    )(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, logs on stderr.")(
+        func
+    )

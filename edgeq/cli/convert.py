@@ -1,0 +1,149 @@
+"""``edgeq convert``: TensorFlow model -> quantized .tflite + conversion report."""
+
+from __future__ import annotations
+
+import click
+
+from edgeq.cli.common import edgeq_errors, format_table, json_option, print_json
+from edgeq.data import DEFAULT_SAMPLES
+from edgeq.qtypes import IOType, QuantMode
+
+
+@click.command("convert")
+@click.argument("model", type=click.Path())
+@click.option(
+    "-d",
+    "--data",
+    help="Representative data: .npy, .npz, image or .bin folder, or module:function.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(),
+    help="The .tflite file to write (report: same name, .json).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice([m.value for m in QuantMode]),
+    default="int8",
+    show_default=True,
+    help="Quantization scheme.",
+)
+@click.option(
+    "--io",
+    "io_type",
+    type=click.Choice([t.value for t in IOType]),
+    default=None,
+    help="Input/output dtype [default: int8 for int8, int16 for int16x8, else float32].",
+)
+@click.option(
+    "--samples",
+    type=int,
+    default=DEFAULT_SAMPLES,
+    show_default=True,
+    help="Calibration samples drawn from the data.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample draw.")
+@click.option(
+    "--allow-float-fallback",
+    is_flag=True,
+    help="Keep ops without integer kernels in float instead of failing.",
+)
+@click.option(
+    "--scale",
+    type=float,
+    default=1.0 / 255.0,
+    show_default="1/255",
+    help="Image folders: pixel * scale + offset.",
+)
+@click.option(
+    "--offset",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Image folders: pixel * scale + offset.",
+)
+@click.option(
+    "--check-samples",
+    type=int,
+    default=32,
+    show_default=True,
+    help="Samples for the float-vs-quantized check (0: skip).",
+)
+@json_option
+@edgeq_errors
+def command(
+    model,
+    data,
+    output,
+    mode,
+    io_type,
+    samples,
+    seed,
+    allow_float_fallback,
+    scale,
+    offset,
+    check_samples,
+    as_json,
+):  # noqa: PLR0913
+    """Convert MODEL (SavedModel folder, .keras or .h5) to a quantized .tflite.
+
+    In int8 mode every op must run in integer arithmetic: if any op stays
+    float the command fails and lists them, unless --allow-float-fallback.
+    """
+    from edgeq.convert import ConvertOptions, convert
+
+    opts = ConvertOptions(
+        mode=mode,
+        io=io_type,
+        samples=samples,
+        seed=seed,
+        allow_float_fallback=allow_float_fallback,
+        scale=scale,
+        offset=offset,
+        check_samples=check_samples,
+    )
+    report = convert(model, data, output, opts)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        click.echo(render_report(report))
+
+
+def render_report(report) -> str:
+    """The human-readable conversion summary."""
+    lines = [f"{report.output}: {report.mode} model, {report.output_bytes:,} bytes"]
+    if report.float_tflite_bytes:
+        lines.append(f"  float TFLite {report.float_tflite_bytes:,} bytes -> ratio {report.size_ratio:.3f}")
+    for kind, tensors in (("input", report.inputs), ("output", report.outputs)):
+        for t in tensors:
+            q = f", scale {t.scale:.6g}, zero point {t.zero_point}" if t.scale else ""
+            lines.append(f"  {kind} {t.name} {list(t.shape)} {t.dtype}{q}")
+    if report.samples_used is not None:
+        lines.append(f"  calibrated on {report.samples_used} samples of {report.data} (seed {report.seed})")
+    lines.append(_fidelity_line(report.fidelity))
+    if report.float_ops:
+        lines.append(
+            f"  {len(report.float_ops)} op(s) kept in float: " + ", ".join(f.describe() for f in report.float_ops)
+        )
+    rows = [[op, ", ".join(f"{d} x{n}" for d, n in dtypes.items())] for op, dtypes in report.ops_by_type.items()]
+    lines += [
+        "",
+        format_table(["op", "output dtype x count"], rows),
+        "",
+        f"done in {report.seconds:.1f} s",
+    ]
+    return "\n".join(line for line in lines if line is not None)
+
+
+def _fidelity_line(fidelity) -> str | None:
+    if not fidelity:
+        return None
+    parts = [f"vs float on {fidelity['samples']} calibration samples:"]
+    if fidelity.get("top1_agreement") is not None:
+        parts.append(f"top-1 agreement {100 * fidelity['top1_agreement']:.1f} %,")
+    snr = fidelity.get("snr_db")
+    parts.append(f"output SNR {snr:.1f} dB," if snr is not None else "outputs identical,")
+    parts.append(f"RMSE {fidelity['rmse']:.4g}")
+    return "  " + " ".join(parts)

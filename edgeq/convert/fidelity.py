@@ -1,0 +1,67 @@
+"""Quick check of a converted model against its float reference on calibration samples.
+
+This is not an accuracy measurement (that needs labels: ``edgeq evaluate``),
+but it tells right away how far the quantized outputs moved: top-1 agreement
+for classifier-shaped outputs, RMSE and SNR of the dequantized outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from edgeq.log import quiet
+from edgeq.runtime import Runner
+
+
+def compare_outputs(reference: Sequence[np.ndarray], candidate: Sequence[np.ndarray]) -> dict[str, float | None]:
+    """Metrics between stacked float outputs (N, ...) of a reference and a candidate."""
+    ref = np.asarray(reference, np.float64)
+    cand = np.asarray(candidate, np.float64)
+    err = cand - ref
+    noise = float(np.mean(err**2))
+    signal = float(np.mean(ref**2))
+    snr = None if noise == 0.0 else 10.0 * np.log10(max(signal, 1e-30) / noise)
+    agreement = None
+    if ref.ndim >= 2 and ref.shape[-1] > 1 and ref.size // ref.shape[-1] == len(ref):
+        flat_ref = ref.reshape(len(ref), -1)
+        flat_cand = cand.reshape(len(cand), -1)
+        agreement = float(np.mean(flat_ref.argmax(1) == flat_cand.argmax(1)))
+    return {
+        "rmse": float(np.sqrt(noise)),
+        "snr_db": None if snr is None else float(snr),
+        "top1_agreement": agreement,
+        "max_abs_error": float(np.max(np.abs(err))) if err.size else 0.0,
+    }
+
+
+def ordered_inputs(runner: Runner, names: Sequence[str]) -> list[int]:
+    """For each runtime input, the index in ``names`` of the data array that feeds it."""
+    order = []
+    for position, info in enumerate(runner.inputs):
+        bare = info.name.split(":")[0].removeprefix("serving_default_")
+        match = [i for i, n in enumerate(names) if n == bare or n.split(":")[0] == bare]
+        order.append(match[0] if match else position)
+    return order
+
+
+def check_fidelity(
+    float_model: bytes, quant_model: bytes, samples: dict[str, np.ndarray], limit: int
+) -> dict[str, object] | None:
+    """Run both models on up to ``limit`` samples; metrics of the first output."""
+    if limit <= 0:
+        return None
+    names = list(samples)
+    count = min(limit, len(samples[names[0]]))
+    with quiet():
+        ref_runner, cand_runner = Runner(float_model), Runner(quant_model)
+    ref_order, cand_order = ordered_inputs(ref_runner, names), ordered_inputs(cand_runner, names)
+    ref_out, cand_out = [], []
+    for i in range(count):
+        sample = [samples[n][i : i + 1] for n in names]
+        ref_out.append(ref_runner.run_float([sample[j] for j in ref_order])[0])
+        cand_out.append(cand_runner.run_float([sample[j] for j in cand_order])[0])
+    metrics: dict[str, object] = dict(compare_outputs(ref_out, cand_out))
+    metrics["samples"] = count
+    return metrics

@@ -1,0 +1,59 @@
+"""Conversion options, validated when built."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from edgeq.data import DEFAULT_SAMPLES
+from edgeq.errors import UsageError
+from edgeq.qtypes import IOType, QuantMode, parse_enum
+
+# I/O types each mode can produce, the first being the default.
+MODE_IO = {
+    QuantMode.INT8: (IOType.INT8, IOType.UINT8, IOType.FLOAT32),
+    QuantMode.INT16X8: (IOType.INT16, IOType.FLOAT32),
+    QuantMode.DYNAMIC: (IOType.FLOAT32,),
+    QuantMode.FLOAT16: (IOType.FLOAT32,),
+}
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """What ``edgeq convert`` should produce.
+
+    Attributes:
+        mode: quantization scheme (int8, int16x8, dynamic, float16).
+        io: dtype of model inputs/outputs; None picks the mode's default.
+        samples: calibration samples drawn from the data (None: all).
+        seed: seed of that draw.
+        allow_float_fallback: keep ops the integer kernels cannot run in float
+            instead of failing (int8 and int16x8 modes).
+        scale, offset: image-folder normalisation, pixel * scale + offset.
+        check_samples: calibration samples used to compare the result against
+            the float model (0 disables the check).
+    """
+
+    mode: QuantMode = QuantMode.INT8
+    io: IOType | None = None
+    samples: int | None = DEFAULT_SAMPLES
+    seed: int = 0
+    allow_float_fallback: bool = False
+    scale: float = 1.0 / 255.0
+    offset: float = 0.0
+    check_samples: int = 32
+
+    def __post_init__(self) -> None:
+        mode = parse_enum(QuantMode, self.mode, "--mode")
+        object.__setattr__(self, "mode", mode)
+        io = MODE_IO[mode][0] if self.io is None else parse_enum(IOType, self.io, "--io")
+        if io not in MODE_IO[mode]:
+            allowed = ", ".join(t.value for t in MODE_IO[mode])
+            raise UsageError(f"--io {io.value} is not available with --mode {mode.value} (allowed: {allowed})")
+        object.__setattr__(self, "io", io)
+        if self.samples is not None and self.samples < 1:
+            raise UsageError(f"--samples {self.samples} must be at least 1")
+        if not (math.isfinite(self.scale) and math.isfinite(self.offset)):
+            raise UsageError("--scale and --offset must be finite numbers")
+        if self.check_samples < 0:
+            raise UsageError("check_samples must be >= 0")

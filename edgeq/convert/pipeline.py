@@ -1,0 +1,121 @@
+"""The conversion pipeline: load -> data -> convert -> validate -> compare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edgeq.convert import converter as conv
+from edgeq.convert.fidelity import check_fidelity
+from edgeq.convert.loader import LoadedModel, load_model
+from edgeq.convert.options import ConvertOptions
+from edgeq.convert.report import ConversionReport, find_float_ops, io_tensors, ops_by_type
+from edgeq.convert.tfenv import import_tf
+from edgeq.data import Dataset, load_dataset
+from edgeq.errors import ConversionError, EdgeqError
+from edgeq.log import logger
+from edgeq.model import Graph, read_model
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """Bytes and facts gathered by one conversion."""
+
+    options: ConvertOptions
+    loaded: LoadedModel
+    dataset: Dataset | None
+    model_bytes: bytes
+    float_bytes: bytes | None
+    graph: Graph
+    fidelity: dict[str, Any] | None
+
+    def report(self, output: str | Path, seconds: float) -> ConversionReport:
+        g, d, o = self.graph, self.dataset, self.options
+        return ConversionReport(
+            model=self.loaded.source,
+            model_kind=self.loaded.kind,
+            output=str(output),
+            mode=o.mode.value,
+            io=o.io.value,  # type: ignore[union-attr]
+            float_tflite_bytes=len(self.float_bytes) if self.float_bytes else None,
+            output_bytes=len(self.model_bytes),
+            ops_by_type=ops_by_type(g),
+            float_ops=find_float_ops(g, self.loaded.layer_names) if o.mode.needs_data else (),
+            inputs=io_tensors(g, g.inputs),
+            outputs=io_tensors(g, g.outputs),
+            samples_used=d.count if d else None,
+            samples_requested=o.samples if d else None,
+            samples_available=d.available if d else None,
+            seed=o.seed,
+            data=d.description if d else None,
+            seconds=round(seconds, 3),
+            fidelity=self.fidelity,
+        )
+
+
+def run_pipeline(model: Any, data: Any, opts: ConvertOptions) -> PipelineResult:
+    """Convert ``model`` with ``opts``; raises EdgeqError subclasses on user errors."""
+    tf = import_tf()
+    loaded = load_model(model)
+    logger.info("loaded %s (%s, inputs %s)", loaded.source, loaded.kind, _specs_text(loaded))
+    dataset = _dataset(data, loaded, opts)
+    converter = conv.new_converter(tf, loaded)
+    conv.configure(tf, converter, opts, dataset, loaded)
+    logger.info("converting to %s ...", opts.mode.value)
+    model_bytes, float_bytes = conv.run(converter, record_float=opts.mode.needs_data)
+    if float_bytes is None:
+        float_bytes = _float_reference(tf, loaded)
+    graph = _validate(model_bytes)
+    fidelity = _fidelity(float_bytes, model_bytes, dataset, opts)
+    return PipelineResult(opts, loaded, dataset, model_bytes, float_bytes, graph, fidelity)
+
+
+def _dataset(data: Any, loaded: LoadedModel, opts: ConvertOptions) -> Dataset | None:
+    if data is None:
+        if opts.mode.needs_data:
+            raise ConversionError(
+                f"--mode {opts.mode.value} calibrates activations: pass representative data with -d DATA"
+            )
+        return None
+    dataset = load_dataset(
+        data,
+        loaded.inputs,
+        samples=opts.samples,
+        seed=opts.seed,
+        scale=opts.scale,
+        offset=opts.offset,
+    )
+    logger.info("calibration data: %d samples from %s", dataset.count, dataset.description)
+    return dataset
+
+
+def _float_reference(tf: Any, loaded: LoadedModel) -> bytes | None:
+    try:
+        return conv.convert_float(tf, loaded)
+    except EdgeqError as exc:
+        logger.warning("warning: no float reference model (%s)", exc)
+        return None
+
+
+def _validate(model_bytes: bytes) -> Graph:
+    try:
+        return read_model(model_bytes)
+    except EdgeqError as exc:
+        raise ConversionError(f"the converter produced an unreadable model: {exc}") from exc
+
+
+def _fidelity(
+    float_bytes: bytes | None, model_bytes: bytes, dataset: Dataset | None, opts: ConvertOptions
+) -> dict[str, Any] | None:
+    if float_bytes is None or dataset is None or opts.check_samples == 0:
+        return None
+    try:
+        return check_fidelity(float_bytes, model_bytes, dataset.arrays, opts.check_samples)
+    except Exception as exc:  # noqa: BLE001 - a failed check must not lose the conversion
+        logger.warning("warning: could not compare against the float model: %s", exc)
+        return None
+
+
+def _specs_text(loaded: LoadedModel) -> str:
+    return ", ".join(f"{s.name} {s.shape_str()}" for s in loaded.inputs)

@@ -1,0 +1,125 @@
+"""``edgeq demo``: the whole converter path on a built-in example, offline.
+
+Trains a small CNN on scikit-learn's bundled 8x8 handwritten digits, converts
+it to a fully-integer int8 .tflite with edgeq, and compares float and int8:
+file size, test accuracy and LiteRT latency per inference.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgeq.errors import DependencyError
+from edgeq.log import logger
+
+
+@dataclass(frozen=True)
+class DemoRow:
+    """One model of the demo table."""
+
+    model: str
+    path: str
+    size_bytes: int
+    accuracy: float
+    latency_ms_p50: float
+    latency_ms_p99: float
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    rows: tuple[DemoRow, ...]
+    test_samples: int
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": [asdict(r) for r in self.rows],
+            "test_samples": self.test_samples,
+            "seconds": self.seconds,
+        }
+
+
+def load_digits_split(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Digits as (N, 8, 8, 1) floats in [0, 1]; a seeded 75/25 train/test split."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as exc:
+        raise DependencyError("the demo uses scikit-learn's bundled digits; pip install 'edgeq[convert]'") from exc
+    digits = load_digits()
+    x = (digits.images / 16.0).astype(np.float32)[..., None]
+    y = digits.target.astype(np.int64)
+    order = np.random.default_rng(seed).permutation(len(x))
+    cut = int(0.75 * len(x))
+    return x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
+
+
+def train_digits_model(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int = 30) -> Any:
+    """A small CNN (about 6k parameters), trained for a few seconds."""
+    from edgeq.convert.tfenv import import_tf, quiet
+
+    import_tf()
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1), name="digit"),
+            layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1"),
+            layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2"),
+            layers.MaxPooling2D(2, name="pool"),
+            layers.DepthwiseConv2D(3, padding="same", activation="relu", name="dw"),
+            layers.GlobalAveragePooling2D(name="gap"),
+            layers.Dense(10, activation="softmax", name="classes"),
+        ],
+        name="digits_cnn",
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    with quiet():
+        model.fit(x, y, epochs=epochs, batch_size=64, verbose=0)
+    return model
+
+
+def run_demo(out_dir: str | Path = "edgeq-demo", seed: int = 0) -> DemoResult:
+    """Train, convert, evaluate and time; files land in ``out_dir``."""
+    from edgeq.convert import convert
+    from edgeq.convert.converter import convert_float
+    from edgeq.convert.loader import load_model
+    from edgeq.convert.tfenv import import_tf
+    from edgeq.convert.writer import atomic_write
+
+    started = time.monotonic()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    x_train, y_train, x_test, y_test = load_digits_split(seed)
+    logger.info("training a small CNN on %d digits (8x8) ...", len(x_train))
+    model = train_digits_model(x_train, y_train, seed)
+    keras_path = out / "digits.keras"
+    model.save(keras_path)
+    float_path = out / "digits_float.tflite"
+    atomic_write(float_path, convert_float(import_tf(), load_model(keras_path)))
+    int8_path = out / "digits_int8.tflite"
+    logger.info("converting to int8 with edgeq ...")
+    convert(keras_path, x_train, int8_path, mode="int8", samples=200, seed=seed)
+    rows = tuple(_measure(name, path, x_test, y_test) for name, path in (("float32", float_path), ("int8", int8_path)))
+    return DemoResult(rows, len(x_test), round(time.monotonic() - started, 1))
+
+
+def _measure(name: str, path: Path, x: np.ndarray, y: np.ndarray) -> DemoRow:
+    from edgeq.runtime import Runner
+    from edgeq.timing import measure
+
+    runner = Runner(path, threads=1)
+    predictions = np.array([runner.run_float([x[i : i + 1]])[0].argmax() for i in range(len(x))])
+    sample = [x[:1]]
+    stats = measure(lambda: runner.run_float(sample), runs=500, warmup=50)
+    return DemoRow(name, str(path), path.stat().st_size, float(np.mean(predictions == y)), stats.p50, stats.p99)

@@ -1,0 +1,147 @@
+"""``edgeq evaluate``: a reference model against a candidate .tflite on the same data.
+
+The reference is a Keras model / SavedModel (needs TensorFlow) or a .tflite;
+the candidate is a .tflite run with LiteRT. With labels: top-1 accuracy of both
+and the drop in points; always: agreement of the top-1 predictions and RMSE and
+SNR of the dequantized outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgeq.convert.fidelity import compare_outputs, ordered_inputs
+from edgeq.data.labelled import load_labelled
+from edgeq.log import logger, progress
+from edgeq.qtypes import TensorSpec
+from edgeq.runtime import Runner
+
+Predictor = Callable[[dict[str, np.ndarray]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Reference vs candidate on one data set. Accuracies are fractions in [0, 1]."""
+
+    reference: str
+    candidate: str
+    data: str
+    samples: int
+    labelled: bool
+    reference_accuracy: float | None
+    candidate_accuracy: float | None
+    accuracy_drop_points: float | None
+    top1_agreement: float | None
+    rmse: float
+    snr_db: float | None
+    max_abs_error: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def evaluate(
+    reference: Any,
+    candidate: str | Path,
+    data: Any,
+    *,
+    limit: int | None = None,
+    scale: float = 1 / 255,
+    offset: float = 0.0,
+) -> EvaluationResult:
+    """Run both models on ``data`` and compare them (see module docstring)."""
+    cand = Runner(Path(candidate))
+    specs = _specs_from_runner(cand)
+    ref_predict, ref_specs = _reference_predictor(reference)
+    specs = ref_specs or specs
+    inputs, labels, _ = load_labelled(data, specs, scale=scale, offset=offset)
+    if limit is not None:
+        inputs = {k: v[:limit] for k, v in inputs.items()}
+        labels = None if labels is None else labels[:limit]
+    count = len(next(iter(inputs.values())))
+    ref_out = ref_predict(inputs)
+    cand_out = _run_tflite(cand, inputs, "candidate")
+    return _result(reference, candidate, data, count, labels, ref_out, cand_out)
+
+
+def _result(reference, candidate, data, count, labels, ref_out, cand_out) -> EvaluationResult:
+    metrics = compare_outputs(ref_out, cand_out)
+    ref_acc = cand_acc = drop = None
+    if labels is not None:
+        ref_acc = float(np.mean(ref_out.reshape(count, -1).argmax(1) == labels))
+        cand_acc = float(np.mean(cand_out.reshape(count, -1).argmax(1) == labels))
+        drop = 100.0 * (ref_acc - cand_acc)
+    return EvaluationResult(
+        str(reference),
+        str(candidate),
+        str(data),
+        count,
+        labels is not None,
+        ref_acc,
+        cand_acc,
+        drop,
+        metrics["top1_agreement"],
+        metrics["rmse"],
+        metrics["snr_db"],
+        metrics["max_abs_error"],
+    )
+
+
+def _specs_from_runner(runner: Runner) -> list[TensorSpec]:
+    return [
+        TensorSpec(
+            info.name.split(":")[0].removeprefix("serving_default_"),
+            (None, *info.shape[1:]),
+            "float32",
+        )
+        for info in runner.inputs
+    ]
+
+
+def _reference_predictor(reference: Any) -> tuple[Predictor, list[TensorSpec] | None]:
+    if isinstance(reference, (str, Path)) and str(reference).lower().endswith(".tflite"):
+        runner = Runner(Path(reference))
+        return (lambda inputs: _run_tflite(runner, inputs, "reference")), None
+    from edgeq.convert.loader import load_model
+
+    loaded = load_model(reference)
+    if loaded.keras_model is None:
+        raise_for_savedmodel(reference)
+    model = loaded.keras_model
+    specs = [TensorSpec(s.name, s.shape, "float32") for s in loaded.inputs]
+
+    def predict(inputs: dict[str, np.ndarray]) -> np.ndarray:
+        from edgeq.convert.tfenv import quiet
+
+        args = [inputs[s.name] for s in specs]
+        with quiet():
+            out = model.predict(args if len(args) > 1 else args[0], batch_size=64, verbose=0)
+        return np.asarray(out[0] if isinstance(out, list) else out, np.float32)
+
+    return predict, specs
+
+
+def raise_for_savedmodel(reference: Any) -> None:
+    from edgeq.errors import UsageError
+
+    raise UsageError(
+        f"{reference}: a SavedModel reference is not supported by evaluate; "
+        "pass the float .tflite (edgeq convert --mode float16 or a plain conversion) or a .keras/.h5 file"
+    )
+
+
+def _run_tflite(runner: Runner, inputs: dict[str, np.ndarray], label: str) -> np.ndarray:
+    names = list(inputs)
+    order = ordered_inputs(runner, names)
+    count = len(inputs[names[0]])
+    outputs = []
+    for i in progress(range(count), count, f"running {label}"):
+        sample = [inputs[names[j]][i : i + 1] for j in order]
+        outputs.append(runner.run_float(sample)[0][0])
+    logger.debug("%s: %d samples", label, count)
+    return np.stack(outputs)

@@ -1,0 +1,318 @@
+"""What is in a .tflite model: per-op shapes, dtypes, quantization, MACs, sizes.
+
+MACs follow the MLPerf Tiny convention: only multiply-accumulate heavy ops
+count (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV,
+BATCH_MATMUL); elementwise ops, pooling, softmax and data movement count 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from edgeq.model.graph import FLOAT_DTYPES, Graph, Operator, Tensor
+from edgeq.model.reader import Source, read_model
+
+SHOWN_CHANNELS = 4  # per-channel scales / zero points listed before "... (count)"
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """A tensor as the report shows it.
+
+    Attributes:
+        index: Tensor index in the graph.
+        name: Tensor name.
+        shape: Static shape.
+        dtype: dtype name, e.g. ``"int8"``.
+        scale: The first :data:`SHOWN_CHANNELS` scales (empty when not quantized).
+        zero_point: The first :data:`SHOWN_CHANNELS` zero points.
+        quant_count: Total number of scales (1 per tensor, N per channel, 0 unquantized).
+        per_channel: True for per-channel quantization.
+        is_constant: True when the value is stored in the model.
+    """
+
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scale: tuple[float, ...]
+    zero_point: tuple[int, ...]
+    quant_count: int
+    per_channel: bool
+    is_constant: bool
+
+    @classmethod
+    def of(cls, tensor: Tensor) -> TensorInfo:
+        """Summarise ``tensor``."""
+        q = tensor.quantization
+        return cls(
+            index=tensor.index,
+            name=tensor.name,
+            shape=tensor.shape,
+            dtype=tensor.dtype,
+            scale=q.scale[:SHOWN_CHANNELS] if q else (),
+            zero_point=q.zero_point[:SHOWN_CHANNELS] if q else (),
+            quant_count=len(q.scale) if q else 0,
+            per_channel=bool(q and q.per_channel),
+            is_constant=tensor.is_constant,
+        )
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    """One operator as the report shows it.
+
+    Attributes:
+        index: Execution position.
+        op: Builtin name (or the custom code of a custom op).
+        inputs: Input tensors; None for an absent optional input.
+        outputs: Output tensors.
+        macs: Multiply-accumulates (0 for ops outside the MLPerf Tiny convention).
+        dtypes: Sorted distinct dtypes of all its tensors.
+        is_float: True when a non-constant input or output is a float type.
+        options: Decoded builtin options.
+    """
+
+    index: int
+    op: str
+    inputs: tuple[TensorInfo | None, ...]
+    outputs: tuple[TensorInfo, ...]
+    macs: int
+    dtypes: tuple[str, ...]
+    is_float: bool
+    options: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The result of :func:`inspect_model`.
+
+    Attributes:
+        file: The model's path (or ``<bytes>``).
+        size_bytes: File size.
+        sha256: Hex SHA-256 of the file.
+        version: TFLite schema version.
+        description: Model description string.
+        inputs: Graph inputs.
+        outputs: Graph outputs.
+        ops: Every operator, in execution order.
+        total_macs: Sum of the ops' MACs.
+        parameter_bytes: Bytes of constant data (each buffer counted once).
+        activation_bytes: Sum of the sizes of all non-constant tensors.
+        peak_activation_bytes: Most bytes of non-constant tensors alive at once, walking
+            the ops in order without in-place reuse (a rough lower bound for an arena).
+        float_ops: Indices of the ops that compute in float.
+        op_counts: Builtin name -> number of ops, most frequent first.
+        tensor_count: Number of tensors.
+    """
+
+    file: str
+    size_bytes: int
+    sha256: str
+    version: int
+    description: str
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    ops: tuple[OpInfo, ...]
+    total_macs: int
+    parameter_bytes: int
+    activation_bytes: int
+    peak_activation_bytes: int
+    float_ops: tuple[int, ...]
+    op_counts: dict[str, int] = field(hash=False)
+    tensor_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (tuples become lists when serialised)."""
+        return asdict(self)
+
+
+def inspect_model(source: Source | Graph) -> ModelInfo:
+    """Summarise a model: per-op shapes, dtypes, quantization and MACs, plus totals.
+
+    Args:
+        source: A .tflite path, its bytes, or an already-read :class:`Graph`.
+
+    Raises:
+        ModelFormatError: ``source`` cannot be read as a single-subgraph TFLite model.
+    """
+    graph = source if isinstance(source, Graph) else read_model(source)
+    ops = tuple(_op_info(graph, op) for op in graph.operators)
+    buffers = {t.buffer: len(t.data) for t in graph.tensors if t.data is not None}
+    return ModelInfo(
+        file=graph.name,
+        size_bytes=graph.size_bytes,
+        sha256=graph.sha256,
+        version=graph.version,
+        description=graph.description,
+        inputs=tuple(TensorInfo.of(t) for t in graph.input_tensors),
+        outputs=tuple(TensorInfo.of(t) for t in graph.output_tensors),
+        ops=ops,
+        total_macs=sum(op.macs for op in ops),
+        parameter_bytes=sum(buffers.values()),
+        activation_bytes=sum(t.nbytes for t in graph.tensors if not t.is_constant),
+        peak_activation_bytes=peak_activation_bytes(graph),
+        float_ops=tuple(op.index for op in ops if op.is_float),
+        op_counts=dict(Counter(op.op for op in ops).most_common()),
+        tensor_count=len(graph.tensors),
+    )
+
+
+def _op_info(graph: Graph, op: Operator) -> OpInfo:
+    inputs = tuple(graph.tensor(i) for i in op.inputs)
+    outputs = tuple(graph.tensors[i] for i in op.outputs)
+    present = [t for t in inputs if t is not None] + list(outputs)
+    return OpInfo(
+        index=op.index,
+        op=op.name,
+        inputs=tuple(None if t is None else TensorInfo.of(t) for t in inputs),
+        outputs=tuple(TensorInfo.of(t) for t in outputs),
+        macs=op_macs(graph, op),
+        dtypes=tuple(sorted({t.dtype for t in present})),
+        is_float=any(t.dtype in FLOAT_DTYPES for t in present if not t.is_constant),
+        options=dict(op.options),
+    )
+
+
+def op_macs(graph: Graph, op: Operator) -> int:
+    """Multiply-accumulates of one op (MLPerf Tiny convention; 0 for other ops or odd shapes)."""
+    shapes = [() if i < 0 else graph.tensors[i].shape for i in op.inputs]
+    out = graph.tensors[op.outputs[0]].shape if op.outputs else ()
+    rule = _MAC_RULES.get(op.builtin)
+    return rule(shapes, out, op.options) if rule else 0
+
+
+def _conv(shapes: list, out: tuple, options: dict) -> int:
+    w = shapes[1] if len(shapes) > 1 else ()  # (out_c, k_h, k_w, in_c / groups)
+    return math.prod(out) * w[1] * w[2] * w[3] if len(w) == 4 else 0
+
+
+def _depthwise(shapes: list, out: tuple, options: dict) -> int:
+    w = shapes[1] if len(shapes) > 1 else ()  # (1, k_h, k_w, out_c)
+    return math.prod(out) * w[1] * w[2] if len(w) == 4 else 0
+
+
+def _fully_connected(shapes: list, out: tuple, options: dict) -> int:
+    w = shapes[1] if len(shapes) > 1 else ()  # (units, in_features)
+    return math.prod(out) * w[-1] if len(w) == 2 else 0
+
+
+def _transpose_conv(shapes: list, out: tuple, options: dict) -> int:
+    # inputs: output_shape, weights (out_c, k_h, k_w, in_c), input; each input value
+    # is multiplied into k_h * k_w * out_c outputs.
+    if len(shapes) < 3 or len(shapes[1]) != 4:
+        return 0
+    w = shapes[1]
+    return math.prod(shapes[2]) * w[0] * w[1] * w[2]
+
+
+def _batch_matmul(shapes: list, out: tuple, options: dict) -> int:
+    a = shapes[0] if shapes else ()
+    if len(a) < 2:
+        return 0
+    inner = a[-2] if options.get("adj_x") else a[-1]
+    return math.prod(out) * inner
+
+
+_MAC_RULES = {
+    "CONV_2D": _conv,
+    "DEPTHWISE_CONV_2D": _depthwise,
+    "FULLY_CONNECTED": _fully_connected,
+    "TRANSPOSE_CONV": _transpose_conv,
+    "BATCH_MATMUL": _batch_matmul,
+}
+
+
+def peak_activation_bytes(graph: Graph) -> int:
+    """Most bytes of non-constant tensors alive at once, running the ops in order.
+
+    A tensor lives from its producer (or the start, for graph inputs) to its
+    last consumer (or the end, for graph outputs). No in-place reuse and no
+    alignment, so a real arena is at least this large only approximately.
+    """
+    last_use = {t: op.index for op in graph.operators for t in op.inputs if t >= 0}
+    last_use.update({t: len(graph.operators) for t in graph.outputs})
+    live = {t for t in graph.inputs if not graph.tensors[t].is_constant}
+    peak = sum(graph.tensors[t].nbytes for t in live)
+    for op in graph.operators:
+        live.update(t for t in op.outputs if not graph.tensors[t].is_constant)
+        peak = max(peak, sum(graph.tensors[t].nbytes for t in live))
+        live = {t for t in live if last_use.get(t, -1) > op.index}
+    return peak
+
+
+def format_text(info: ModelInfo) -> str:
+    """Render ``info`` as a readable report: header, ops table, totals."""
+    lines = [
+        f"model    {info.file}  ({info.size_bytes:,} bytes, sha256 {info.sha256[:12]})",
+        f"schema   v{info.version}, {info.tensor_count} tensors, {len(info.ops)} ops"
+        + (f"  ({info.description})" if info.description else ""),
+        *(f"input    {_tensor_line(t)}" for t in info.inputs),
+        *(f"output   {_tensor_line(t)}" for t in info.outputs),
+        "",
+        _table(
+            ["#", "op", "input", "weights", "output", "dtypes", "MACs", "float"],
+            [_op_row(op) for op in info.ops],
+            "rlllllrl",
+        ),
+        "",
+        f"total MACs     {info.total_macs:,}",
+        f"parameters     {info.parameter_bytes:,} bytes",
+        f"activations    {info.activation_bytes:,} bytes "
+        f"(peak live {info.peak_activation_bytes:,} bytes, no in-place reuse)",
+        "float ops      " + (", ".join(f"{i} {info.ops[i].op}" for i in info.float_ops) or "none"),
+        "op counts      " + ", ".join(f"{name} {n}" for name, n in info.op_counts.items()),
+    ]
+    return "\n".join(lines)
+
+
+def _float_ops(info: ModelInfo, shown: int = 12) -> str:
+    if not info.float_ops:
+        return "none"
+    names = [f"{i} {info.ops[i].op}" for i in info.float_ops[:shown]]
+    more = f", ... ({len(info.float_ops)} in all)" if len(info.float_ops) > shown else ""
+    return f"{len(info.float_ops)}: " + ", ".join(names) + more
+
+
+def _shape_str(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) if shape else "scalar"
+
+
+def _tensor_line(t: TensorInfo) -> str:
+    text = f"{t.index} {t.name}  {_shape_str(t.shape)} {t.dtype}"
+    if t.quant_count:
+        more = f" ... ({t.quant_count})" if t.quant_count > len(t.scale) else ""
+        scales = ", ".join(f"{s:.6g}" for s in t.scale)
+        zps = ", ".join(map(str, t.zero_point))
+        text += f"  scale {scales}{more}  zp {zps}{more}"
+    return text
+
+
+def _op_row(op: OpInfo) -> list[str]:
+    data = [t for t in op.inputs if t is not None and not t.is_constant]
+    weights = [t for t in op.inputs if t is not None and t.is_constant and len(t.shape) > 1]
+    return [
+        str(op.index),
+        op.op,
+        ", ".join(_shape_str(t.shape) for t in data) or "-",
+        ", ".join(_shape_str(t.shape) for t in weights) or "-",
+        ", ".join(_shape_str(t.shape) for t in op.outputs) or "-",
+        "/".join(op.dtypes),
+        f"{op.macs:,}" if op.macs else "-",
+        "float" if op.is_float else "",
+    ]
+
+
+def _table(headers: list[str], rows: list[list[str]], align: str) -> str:
+    cells = [headers, *rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    out = []
+    for n, row in enumerate(cells):
+        parts = [c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(row, widths, align)]
+        out.append("  ".join(parts).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
