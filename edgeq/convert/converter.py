@@ -60,7 +60,7 @@ def configure(tf: Any, converter: Any, opts: ConvertOptions, data: Dataset | Non
 def _representative(data: Dataset | None, model: LoadedModel) -> Any:
     if data is None:
         raise ConversionError("this mode needs representative data: pass -d DATA")
-    by_name = model.keras_model is None  # SavedModel signatures take inputs by name
+    by_name = True  # signature inputs are fed by name: TFLite may order inputs differently
 
     def generate() -> Iterator[Any]:
         for sample in progress(data.samples(), data.count, "calibrating"):

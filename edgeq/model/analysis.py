@@ -263,7 +263,7 @@ def format_text(info: ModelInfo) -> str:
         f"parameters     {info.parameter_bytes:,} bytes",
         f"activations    {info.activation_bytes:,} bytes "
         f"(peak live {info.peak_activation_bytes:,} bytes, no in-place reuse)",
-        "float ops      " + (", ".join(f"{i} {info.ops[i].op}" for i in info.float_ops) or "none"),
+        f"float ops      {_float_ops(info)}",
         "op counts      " + ", ".join(f"{name} {n}" for name, n in info.op_counts.items()),
     ]
     return "\n".join(lines)

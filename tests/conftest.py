@@ -1,0 +1,69 @@
+"""Shared test fixtures: paths of checked-in models and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MODELS = FIXTURES / "models"
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str) -> CliResult:
+    """Run ``edgeq ARGS`` in-process with click's CliRunner."""
+    from edgeq.cli import cli
+    from edgeq.cli.common import run_main
+
+    runner = CliRunner()
+    holder: dict[str, int] = {}
+
+    def invoke(argv):
+        holder["rc"] = run_main(cli, list(argv))
+
+    result = runner.invoke(_Wrapper(invoke), list(args), catch_exceptions=False)
+    return CliResult(holder.get("rc", result.exit_code), result.stdout, result.stderr)
+
+
+class _Wrapper:
+    """Lets CliRunner capture stdout/stderr around edgeq's own main()."""
+
+    def __init__(self, func):
+        self.func = func
+        self.name = "edgeq"
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        self.func(args or [])
+        return 0
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def tiny_data(tmp_path, rng):
+    """60 calibration samples for tests/fixtures/models/tiny_cnn.keras (12x12x3 in [0, 1])."""
+    path = tmp_path / "calib.npy"
+    np.save(path, rng.random((60, 12, 12, 3), dtype=np.float32))
+    return path
