@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from edgeq.errors import ModelFormatError
-from edgeq.model import Graph, Quantization, Tensor, read_model
-from edgeq.model import schema
+from edgeq.model import Graph, Quantization, Tensor, read_model, schema
 from edgeq.model.flatbuf import FlatBuffer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tflite"
@@ -186,10 +185,8 @@ def test_numpy_refuses_undecodable_dtype():
 
 
 def test_edgeq_model_does_not_import_tensorflow():
-    code = (
-        "import sys, edgeq.model, edgeq.model.analysis, edgeq.cli.inspect;"
-        "sys.exit('tensorflow' in sys.modules)"
-    )
+    modules = "edgeq.model, edgeq.model.analysis, edgeq.cli.inspect"
+    code = f"import sys, {modules}; sys.exit('tensorflow' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
