@@ -58,9 +58,9 @@ def quiet() -> Iterator[None]:
     """Capture fd 1 and fd 2 (and Python warnings) for the duration of the block.
 
     TensorFlow, Keras, the MLIR converter and LiteRT print to the process's
-    file descriptors; this keeps stdout clean for --json. With -vv the output
+    file descriptors; this keeps stdout clean for --json. With -v the output
     goes to stderr instead; on failure its tail is logged at debug level."""
-    if verbosity() >= 2:
+    if verbosity() >= 1:
         with contextlib.redirect_stdout(sys.stderr):
             yield
         return

@@ -59,7 +59,7 @@ class Plan:
 
 
 PLANS = {
-    "kws_dscnn": Plan(train=3000, test=600, epochs=10, batch=32),
+    "kws_dscnn": Plan(train=2000, test=600, epochs=6, batch=32),
     "ic_resnet8": Plan(train=2000, test=500, epochs=6, batch=32),
     "vww_mobilenet": Plan(train=1200, test=300, epochs=8, batch=32),
     "ad_autoencoder": Plan(train=2000, test=600, epochs=30, batch=32),

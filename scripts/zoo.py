@@ -170,9 +170,9 @@ def _kws_data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
     c_c = proto.uniform(0, 9, (12, blobs))
     t_w = proto.uniform(2.5, 6.0, (12, blobs))
     c_w = proto.uniform(0.8, 2.0, (12, blobs))
-    amp = proto.choice([-1.0, 1.0], (12, blobs)) * proto.uniform(8, 14, (12, blobs))
+    amp = proto.choice([-1.0, 1.0], (12, blobs)) * proto.uniform(5, 10, (12, blobs))
     y = rng.integers(0, 12, n)
-    shift = rng.integers(-4, 5, (n, 1))
+    shift = rng.integers(-6, 7, (n, 1))
     scale = rng.uniform(0.8, 1.2, (n, 1, 1, 1))
     t = np.arange(49.0)[None, None, :, None]
     c = np.arange(10.0)[None, None, None, :]
@@ -180,7 +180,7 @@ def _kws_data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
     dc = (c - c_c[y][:, :, None, None]) / c_w[y][:, :, None, None]
     pattern = (amp[y][:, :, None, None] * np.exp(-0.5 * (dt**2 + dc**2))).sum(axis=1)
     envelope = 12.0 * np.exp(-np.arange(10.0) / 2.0) - 4.0
-    x = envelope + scale[..., 0] * pattern + rng.normal(0.0, 2.5, (n, 49, 10))
+    x = envelope + scale[..., 0] * pattern + rng.normal(0.0, 7.0, (n, 49, 10))
     return np.clip(x, -30.0, 30.0)[..., None].astype(np.float32), y
 
 

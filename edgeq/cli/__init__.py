@@ -34,7 +34,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edgeq")
-@click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv: debug, TensorFlow logs).")
+@click.option("-v", "--verbose", count=True, help="Debug logging and TensorFlow's own logs on stderr.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:
     """edgeq: TensorFlow model -> int8 TFLite -> C for microcontrollers -> measured on device."""

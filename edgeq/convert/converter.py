@@ -104,7 +104,7 @@ def _summary(exc: BaseException) -> str:
     if "error:" in text:
         text = text[text.lower().index("error:") + 6 :].strip()
     logger.debug("converter error in full: %s", exc)
-    return text[:400] + " (run with -vv for the converter's full log)"
+    return text[:400] + " (run with -v for the converter's full log)"
 
 
 def as_float_arrays(data: Dataset, limit: int) -> list[list[np.ndarray]]:

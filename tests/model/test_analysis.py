@@ -46,8 +46,9 @@ def test_two_input_macs_count_dense_only():
 
 def test_float_model_sizes_and_float_ops():
     info = inspect_model(fixture("conv_float"))
-    weights = 4 * (8 * 27 + 8 + 3 * 3 * 8 + 8 + 392 * 10 + 10) + 4 * 2  # + reshape shape
-    assert info.parameter_bytes == weights - 4 * 8 - 4 * 10  # the biases of dw and dense
+    # conv weights, one zero bias the converter shares between conv and depthwise,
+    # depthwise weights, dense weights (the dense layer has no bias tensor), reshape shape.
+    assert info.parameter_bytes == 4 * (8 * 3 * 3 * 3 + 8 + 3 * 3 * 8 + 392 * 10 + 2)
     activations = 4 * (16 * 16 * 3 + 16 * 16 * 8 + 14 * 14 * 8 + 392 + 392 + 10 + 10)
     assert info.activation_bytes == activations
     assert info.float_ops == tuple(range(6))

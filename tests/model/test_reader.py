@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import struct
 import subprocess
 import sys
@@ -160,12 +161,10 @@ def test_tensor_helpers():
     assert activation.nbytes == 16 * 16 * 8 * 4
 
 
-def test_reads_bytes_and_sha256(tmp_path):
+def test_reads_bytes_and_sha256():
     data = fixture("conv_int8").read_bytes()
     graph = read_model(data)
     assert graph.name == "<bytes>" and graph.size_bytes == len(data)
-    import hashlib
-
     assert graph.sha256 == hashlib.sha256(data).hexdigest()
     assert read_model(fixture("conv_int8")).tensors == graph.tensors
 

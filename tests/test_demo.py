@@ -1,0 +1,29 @@
+"""edgeq demo: trains, converts and compares, offline."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgeq.model import read_model
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_end_to_end(cli, tmp_path):
+    result = cli("demo", "-o", str(tmp_path / "demo"), "--json")
+    assert result.exit_code == 0, result.stderr
+    report = result.json()
+    rows = {r["model"]: r for r in report["rows"]}
+    assert set(rows) == {"float32", "int8"}
+    assert rows["float32"]["accuracy"] > 0.9
+    assert rows["int8"]["accuracy"] > rows["float32"]["accuracy"] - 0.03  # int8 keeps the accuracy
+    assert rows["int8"]["size_bytes"] < 0.6 * rows["float32"]["size_bytes"]
+    assert rows["int8"]["latency_ms_p99"] >= rows["int8"]["latency_ms_p50"] > 0
+    graph = read_model(tmp_path / "demo" / "digits_int8.tflite")
+    assert {t.dtype for t in graph.tensors} <= {"int8", "int32"}
+
+
+def test_demo_text_table(cli, tmp_path):
+    result = cli("demo", "-o", str(tmp_path / "demo"))
+    assert result.exit_code == 0, result.stderr
+    assert "float32" in result.stdout and "int8" in result.stdout and "x the float size" in result.stdout
