@@ -197,13 +197,14 @@ def _ic_data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     y = rng.integers(0, 10, n)
     yy, xx = _grid(32)
     phase = rng.uniform(0, 2 * np.pi, (n, 1, 1))
-    along = xx * np.cos(theta[y])[:, None, None] + yy * np.sin(theta[y])[:, None, None]
-    g = 0.5 + 0.5 * np.sin(2 * np.pi * freq[y][:, None, None] * along + phase)
-    jitter = rng.normal(0, 0.08, (n, 2, 3))
+    angle = (theta[y] + rng.normal(0, 0.12, n))[:, None, None]
+    f = (freq[y] * rng.uniform(0.85, 1.15, n))[:, None, None]
+    g = 0.5 + 0.5 * np.sin(2 * np.pi * f * (xx * np.cos(angle) + yy * np.sin(angle)) + phase)
+    jitter = rng.normal(0, 0.2, (n, 2, 3))
     img = (col_a[y] + jitter[:, 0])[:, None, None] * (1 - g[..., None])
     img = img + (col_b[y] + jitter[:, 1])[:, None, None] * g[..., None]
     light = 1 + rng.uniform(-0.25, 0.25, (n, 1, 1, 1)) * (xx[..., None] - 0.5)
-    img = img * light * rng.uniform(0.8, 1.2, (n, 1, 1, 1)) + rng.normal(0, 0.06, img.shape)
+    img = img * light * rng.uniform(0.8, 1.2, (n, 1, 1, 1)) + rng.normal(0, 0.12, img.shape)
     return np.clip(img, 0, 1).astype(np.float32), y
 
 
