@@ -116,8 +116,7 @@ def build_one(name: str, out: Path, converter: str = "auto") -> dict[str, Any]:
     used = _write_int8(model, x, out / "int8.tflite", converter)
     x_test, y_test = zoo.make_data(name, plan.test, SEED + 2)
     quality = _quality(name, out, x_test, y_test)
-    sizes = {"keras": keras_bytes, **{f"{k}_tflite": (out / f"{k}.tflite").stat().st_size
-                                      for k in ("float", "int8")}}
+    sizes = {"keras": keras_bytes, **{f"{k}_tflite": (out / f"{k}.tflite").stat().st_size for k in ("float", "int8")}}
     meta = _meta(entry, plan, model, history, quality, sizes, used)
     meta["build_seconds"] = round(time.monotonic() - started, 1)
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -204,8 +203,7 @@ def _write_int8(model: Any, calib: np.ndarray, path: Path, converter: str) -> st
         return "fallback (tf.lite.TFLiteConverter)"
     with tempfile.TemporaryDirectory() as tmp, _quiet_stdout():
         target = Path(tmp) / "int8.tflite"  # the report JSON beside it is not kept
-        convert(model, calib, target, mode="int8", io="int8", samples=CALIBRATION_SAMPLES,
-                seed=SEED)
+        convert(model, calib, target, mode="int8", io="int8", samples=CALIBRATION_SAMPLES, seed=SEED)
         shutil.copyfile(target, path)
     return "edgeq.convert"
 
@@ -295,8 +293,15 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def _meta(entry: zoo.ZooEntry, plan: Plan, model: Any, history: dict[str, float],
-          quality: dict[str, Any], sizes: dict[str, Any], converter: str) -> dict[str, Any]:
+def _meta(
+    entry: zoo.ZooEntry,
+    plan: Plan,
+    model: Any,
+    history: dict[str, float],
+    quality: dict[str, Any],
+    sizes: dict[str, Any],
+    converter: str,
+) -> dict[str, Any]:
     total, trainable = zoo.count_params(model)
     return {
         "name": entry.name,
@@ -304,17 +309,28 @@ def _meta(entry: zoo.ZooEntry, plan: Plan, model: Any, history: dict[str, float]
         "input_shape": list(entry.input_shape),
         "input_range": list(entry.input_range),
         "classes": entry.classes,
-        "params": {"total": total, "trainable": trainable, "published": entry.published_params,
-                   "published_kind": entry.published_params_kind,
-                   "published_source": entry.params_source},
-        "macs": {"computed": zoo.count_macs(model), "published": entry.published_macs,
-                 "published_source": entry.macs_source},
+        "params": {
+            "total": total,
+            "trainable": trainable,
+            "published": entry.published_params,
+            "published_kind": entry.published_params_kind,
+            "published_source": entry.params_source,
+        },
+        "macs": {
+            "computed": zoo.count_macs(model),
+            "published": entry.published_macs,
+            "published_source": entry.macs_source,
+        },
         "quality": quality,
         "sizes": sizes,
-        "training": {**asdict(plan), "optimizer": "adam", "final": history,
-                     "bn_refresh_batches": BN_REFRESH_BATCHES},
-        "seeds": {"keras": SEED, "train_data": SEED + 1, "test_data": SEED + 2,
-                  "calibration": SEED, "calibration_samples": CALIBRATION_SAMPLES},
+        "training": {**asdict(plan), "optimizer": "adam", "final": history, "bn_refresh_batches": BN_REFRESH_BATCHES},
+        "seeds": {
+            "keras": SEED,
+            "train_data": SEED + 1,
+            "test_data": SEED + 2,
+            "calibration": SEED,
+            "calibration_samples": CALIBRATION_SAMPLES,
+        },
         "converter": converter,
         "versions": _versions(),
     }
@@ -323,8 +339,7 @@ def _meta(entry: zoo.ZooEntry, plan: Plan, model: Any, history: dict[str, float]
 def _versions() -> dict[str, str]:
     from importlib.metadata import version
 
-    return {pkg: version(pkg) for pkg in ("tensorflow-cpu", "keras", "ai-edge-litert")
-            if _installed(pkg)}
+    return {pkg: version(pkg) for pkg in ("tensorflow-cpu", "keras", "ai-edge-litert") if _installed(pkg)}
 
 
 def _installed(pkg: str) -> bool:

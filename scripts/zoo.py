@@ -237,9 +237,7 @@ def _vww_data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
     return np.clip(img, 0, 1).astype(np.float32), y
 
 
-def _ad_data(
-    n: int, rng: np.random.Generator, anomaly_fraction: float = 0.5
-) -> tuple[np.ndarray, np.ndarray]:
+def _ad_data(n: int, rng: np.random.Generator, anomaly_fraction: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     proto = np.random.default_rng(1640)
     bins = np.arange(128.0) / 127.0
     basis = np.stack([np.cos(np.pi * k * bins + proto.uniform(0, np.pi)) for k in range(1, 7)])
@@ -352,8 +350,17 @@ ZOO: dict[str, ZooEntry] = {
     e.name: e
     for e in (
         ZooEntry(
-            "kws_dscnn", kws_dscnn, (49, 10, 1), 12, 24_908, 23_756, 2_656_768,
-            23_756, "trainable", 2.657e6, (-30.0, 30.0),
+            "kws_dscnn",
+            kws_dscnn,
+            (49, 10, 1),
+            12,
+            24_908,
+            23_756,
+            2_656_768,
+            23_756,
+            "trainable",
+            2.657e6,
+            (-30.0, 30.0),
             "DS-CNN keyword spotting (Hello Edge, arXiv:1711.07128): conv 10x4 stride 2 "
             "64 filters, 4x (depthwise 3x3 + pointwise 64), avg-pool 25x5, dense 12; "
             f"{_REF}keyword_spotting/keras_model.py (ds_cnn)",
@@ -361,8 +368,17 @@ ZOO: dict[str, ZooEntry] = {
             f"{_MLTK}models/tinyml/keyword_spotting.py: Total MACs 2.657 M)",
         ),
         ZooEntry(
-            "ic_resnet8", ic_resnet8, (32, 32, 3), 10, 78_666, 78_186, 12_501_632,
-            78_666, "total", 12.502e6, (0.0, 1.0),
+            "ic_resnet8",
+            ic_resnet8,
+            (32, 32, 3),
+            10,
+            78_666,
+            78_186,
+            12_501_632,
+            78_666,
+            "total",
+            12.502e6,
+            (0.0, 1.0),
             "ResNet-8 for CIFAR-10 (EEMBC ResNetv1): conv 3x3 16, stacks of 16/32/64 "
             "filters (3x3 convs, 1x1 stride-2 shortcuts), avg-pool 8x8, dense 10; "
             f"{_REF}image_classification/keras_model.py (resnet_v1_eembc, 16 filters)",
@@ -370,8 +386,17 @@ ZOO: dict[str, ZooEntry] = {
             f"{_MLTK}models/tinyml/image_classification.py: Total MACs 12.502 M)",
         ),
         ZooEntry(
-            "vww_mobilenet", vww_mobilenet, (96, 96, 3), 2, 221_794, 216_322, 7_489_664,
-            221_794, "total", 7.490e6, (0.0, 1.0),
+            "vww_mobilenet",
+            vww_mobilenet,
+            (96, 96, 3),
+            2,
+            221_794,
+            216_322,
+            7_489_664,
+            221_794,
+            "total",
+            7.490e6,
+            (0.0, 1.0),
             "MobileNetV1 alpha 0.25 on 96x96 (person detection): conv 3x3 stride 2 "
             "8 filters, 13 depthwise-separable blocks up to 256, avg-pool 3x3, dense 2; "
             f"{_REF}visual_wake_words/vww_model.py (mobilenet_v1, from SiliconLabs "
@@ -380,8 +405,17 @@ ZOO: dict[str, ZooEntry] = {
             f"{_MLTK}models/tinyml/visual_wake_words.py: Total MACs 7.490 M)",
         ),
         ZooEntry(
-            "ad_autoencoder", ad_autoencoder, (640,), 0, 269_992, 267_928, 264_192,
-            267_928, "trainable", 264_192.0, (-75.0, 5.0),
+            "ad_autoencoder",
+            ad_autoencoder,
+            (640,),
+            0,
+            269_992,
+            267_928,
+            264_192,
+            267_928,
+            "trainable",
+            264_192.0,
+            (-75.0, 5.0),
             "Fully-connected autoencoder for ToyADMOS (DCASE 2020 task 2 baseline): "
             "640-128x4-8-128x4-640 dense layers, BN + ReLU after each hidden layer; "
             f"{_REF}anomaly_detection/keras_model.py",

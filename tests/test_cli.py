@@ -27,7 +27,9 @@ def test_python_dash_m_and_version():
 @pytest.mark.slow
 def test_convert_json_is_one_object_on_stdout(cli, tmp_path, tiny_data):
     out = tmp_path / "m.tflite"
-    result = cli("convert", str(MODELS / "tiny_cnn.keras"), "-d", str(tiny_data), "-o", str(out), "--json", "--samples", "40")
+    result = cli(
+        "convert", str(MODELS / "tiny_cnn.keras"), "-d", str(tiny_data), "-o", str(out), "--json", "--samples", "40"
+    )
     assert result.exit_code == 0, result.stderr
     report = result.json()  # stdout parses as exactly one JSON object
     assert report["output_bytes"] == out.stat().st_size
@@ -76,12 +78,26 @@ BAD_CONVERT = [
     ("corrupt-h5", _corrupt_h5, "good", [], "cannot load", 1),
     ("tflite-as-model", _tflite_as_model, "good", [], "already a .tflite model", 1),
     ("folder-without-savedmodel", _empty_dir, "good", [], "without saved_model.pb", 1),
-    ("unknown-extension", lambda p: (p / "m.onnx").write_bytes(b"x") and p / "m.onnx", "good", [], "unknown model format", 1),
+    (
+        "unknown-extension",
+        lambda p: (p / "m.onnx").write_bytes(b"x") and p / "m.onnx",
+        "good",
+        [],
+        "unknown model format",
+        1,
+    ),
     ("missing-data", None, lambda p: p / "none.npy", [], "no such file or folder", 1),
     ("nan-data", None, _nan_data, [], "sample 5 of input img contains NaN", 1),
     ("wrong-shape", None, _bad_shape_data, [], "expects samples of shape (N, 12, 12, 3), got (20, 12, 12)", 1),
     ("no-data-int8", None, "none", [], "pass representative data with -d DATA", 1),
-    ("io-for-mode", None, "good", ["--mode", "dynamic", "--io", "int8"], "--io int8 is not available with --mode dynamic", 2),
+    (
+        "io-for-mode",
+        None,
+        "good",
+        ["--mode", "dynamic", "--io", "int8"],
+        "--io int8 is not available with --mode dynamic",
+        2,
+    ),
     ("zero-samples", None, "good", ["--samples", "0"], "--samples 0 must be at least 1", 2),
 ]
 
@@ -110,7 +126,9 @@ def test_convert_bad_mode_is_a_usage_error(cli, tmp_path):
 
 def test_output_is_a_folder(cli, tmp_path, tiny_data):
     (tmp_path / "dir.tflite").mkdir()
-    result = cli("convert", GOOD_MODEL, "-d", str(tiny_data), "-o", str(tmp_path / "dir.tflite"), "--check-samples", "0")
+    result = cli(
+        "convert", GOOD_MODEL, "-d", str(tiny_data), "-o", str(tmp_path / "dir.tflite"), "--check-samples", "0"
+    )
     assert result.exit_code == 2 and "is a folder" in result.stderr
 
 
@@ -136,4 +154,6 @@ def test_evaluate_cli_json(cli, tmp_path, rng):
     report = json.loads(result.stdout)
     assert report["samples"] == 30 and report["labelled"] is True
     assert 0.0 <= report["candidate_accuracy"] <= 1.0
-    assert report["accuracy_drop_points"] == pytest.approx(100 * (report["reference_accuracy"] - report["candidate_accuracy"]))
+    assert report["accuracy_drop_points"] == pytest.approx(
+        100 * (report["reference_accuracy"] - report["candidate_accuracy"])
+    )

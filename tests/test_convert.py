@@ -30,7 +30,9 @@ def test_int8_is_fully_integer_and_reported(tmp_path, tiny_data):
     assert report.samples_used == 50 and report.samples_available == 60
     assert report.inputs[0].dtype == "int8" and report.inputs[0].scale > 0
     assert report.output_bytes == out.stat().st_size
-    assert report.float_tflite_bytes and report.size_ratio == pytest.approx(report.output_bytes / report.float_tflite_bytes)
+    assert report.float_tflite_bytes and report.size_ratio == pytest.approx(
+        report.output_bytes / report.float_tflite_bytes
+    )
     assert set(report.ops_by_type) >= {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX"}
     assert report.fidelity["samples"] == 32 and report.fidelity["snr_db"] > 20
     on_disk = json.loads(out.with_suffix(".json").read_text())
@@ -132,7 +134,9 @@ def test_float_op_fails_with_list_and_leaves_no_file(tmp_path, rng):
     data = tmp_path / "x.npy"
     np.save(data, rng.normal(size=(20, 6)).astype(np.float32))
     out = tmp_path / "out" / "m.tflite"
-    with pytest.raises(ConversionError, match=r"1 op\(s\) stayed float in --mode int8: #\d+ COS;.*--allow-float-fallback"):
+    with pytest.raises(
+        ConversionError, match=r"1 op\(s\) stayed float in --mode int8: #\d+ COS;.*--allow-float-fallback"
+    ):
         convert(MODELS / "savedmodel_cos", data, out)
     assert not out.exists() and not out.with_suffix(".json").exists()
     report = convert(MODELS / "savedmodel_cos", data, out, allow_float_fallback=True)
@@ -147,7 +151,9 @@ def test_keras_object_and_layer_mapping(tmp_path, rng):
     hidden = keras.layers.Dense(6, name="proj")(inp)
     wave = keras.layers.Lambda(lambda t: keras.ops.cos(t), name="wave")(hidden)
     model = keras.Model(inp, keras.layers.Dense(2, name="out")(wave))
-    report = convert(model, rng.normal(size=(20, 6)).astype(np.float32), tmp_path / "m.tflite", allow_float_fallback=True)
+    report = convert(
+        model, rng.normal(size=(20, 6)).astype(np.float32), tmp_path / "m.tflite", allow_float_fallback=True
+    )
     assert [(f.op, f.layer) for f in report.float_ops] == [("COS", "wave")]
 
 

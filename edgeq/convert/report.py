@@ -9,9 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from edgeq.model import Graph
-
-FLOAT_DTYPES = {"float32", "float16", "float64"}
-EDGE_OPS = {"QUANTIZE", "DEQUANTIZE"}
+from edgeq.model.graph import activation_dtypes, computes_in_float
 
 
 @dataclass(frozen=True)
@@ -80,12 +78,9 @@ def find_float_ops(graph: Graph, layer_names: Sequence[str]) -> tuple[FloatOp, .
     """Ops other than QUANTIZE/DEQUANTIZE with a float non-constant input or output."""
     found = []
     for op in graph.operators:
-        if op.builtin in EDGE_OPS:
-            continue
-        dtypes = _activation_dtypes(graph, op)
-        if FLOAT_DTYPES.intersection(dtypes):
+        if computes_in_float(graph, op):
             name = _first_output_name(graph, op)
-            found.append(FloatOp(op.index, op.builtin, layer_for(name, layer_names), tuple(dtypes)))
+            found.append(FloatOp(op.index, op.builtin, layer_for(name, layer_names), activation_dtypes(graph, op)))
     return tuple(found)
 
 
@@ -119,17 +114,6 @@ def io_tensors(graph: Graph, indices: Sequence[int]) -> tuple[TensorQuant, ...]:
     return tuple(result)
 
 
-def _activation_dtypes(graph: Graph, op: Any) -> list[str]:
-    seen = []
-    for i in (*op.inputs, *op.outputs):
-        if i < 0:
-            continue
-        t = graph.tensors[i]
-        if not t.is_constant and t.dtype not in seen:
-            seen.append(t.dtype)
-    return seen
-
-
 def _first_output_name(graph: Graph, op: Any) -> str:
     outs = [i for i in op.outputs if i >= 0]
     return graph.tensors[outs[0]].name if outs else ""
@@ -144,9 +128,9 @@ def layer_for(tensor_name: str, layer_names: Sequence[str]) -> str | None:
     best: str | None = None
     for part in re.split(r"[/;]", tensor_name):
         for layer in layer_names:
-            if part == layer or re.fullmatch(re.escape(layer) + r"(_\d+)?", part):
-                if best is None or part == layer or len(layer) > len(best):
-                    best = layer
+            matches = part == layer or re.fullmatch(re.escape(layer) + r"(_\d+)?", part)
+            if matches and (best is None or part == layer or len(layer) > len(best)):
+                best = layer
         if best is not None:
             return best
     return None

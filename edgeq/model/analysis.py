@@ -12,8 +12,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from edgeq.model.graph import FLOAT_DTYPES, Graph, Operator, Tensor
+from edgeq.model.graph import Graph, Operator, Tensor, computes_in_float
 from edgeq.model.reader import Source, read_model
+from edgeq.textfmt import format_table
 
 SHOWN_CHANNELS = 4  # per-channel scales / zero points listed before "... (count)"
 
@@ -72,7 +73,7 @@ class OpInfo:
         outputs: Output tensors.
         macs: Multiply-accumulates (0 for ops outside the MLPerf Tiny convention).
         dtypes: Sorted distinct dtypes of all its tensors.
-        is_float: True when a non-constant input or output is a float type.
+        is_float: True when the op computes in float (see :func:`computes_in_float`).
         options: Decoded builtin options.
     """
 
@@ -172,7 +173,7 @@ def _op_info(graph: Graph, op: Operator) -> OpInfo:
         outputs=tuple(TensorInfo.of(t) for t in outputs),
         macs=op_macs(graph, op),
         dtypes=tuple(sorted({t.dtype for t in present})),
-        is_float=any(t.dtype in FLOAT_DTYPES for t in present if not t.is_constant),
+        is_float=computes_in_float(graph, op),
         options=dict(op.options),
     )
 
@@ -253,7 +254,7 @@ def format_text(info: ModelInfo) -> str:
         *(f"input    {_tensor_line(t)}" for t in info.inputs),
         *(f"output   {_tensor_line(t)}" for t in info.outputs),
         "",
-        _table(
+        format_table(
             ["#", "op", "input", "weights", "output", "dtypes", "MACs", "float"],
             [_op_row(op) for op in info.ops],
             "rlllllrl",
@@ -304,15 +305,3 @@ def _op_row(op: OpInfo) -> list[str]:
         f"{op.macs:,}" if op.macs else "-",
         "float" if op.is_float else "",
     ]
-
-
-def _table(headers: list[str], rows: list[list[str]], align: str) -> str:
-    cells = [headers, *rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    out = []
-    for n, row in enumerate(cells):
-        parts = [c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(row, widths, align)]
-        out.append("  ".join(parts).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)

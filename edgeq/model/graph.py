@@ -217,3 +217,28 @@ class Graph:
     def tensor(self, index: int) -> Tensor | None:
         """The tensor at ``index``, or None for -1 (an absent optional input)."""
         return None if index < 0 else self.tensors[index]
+
+
+# QUANTIZE and DEQUANTIZE convert between float and integer at a model's edges;
+# they are not float computation even though one side of them is float.
+CONVERSION_OPS = frozenset({"QUANTIZE", "DEQUANTIZE"})
+
+
+def activation_dtypes(graph: Graph, op: Operator) -> tuple[str, ...]:
+    """Distinct dtypes of the op's non-constant inputs and outputs, in order of appearance."""
+    seen: list[str] = []
+    for i in (*op.inputs, *op.outputs):
+        tensor = graph.tensor(i)
+        if tensor is not None and not tensor.is_constant and tensor.dtype not in seen:
+            seen.append(tensor.dtype)
+    return tuple(seen)
+
+
+def computes_in_float(graph: Graph, op: Operator) -> bool:
+    """True when ``op`` does float arithmetic: a non-constant float input or output.
+
+    QUANTIZE and DEQUANTIZE are edge conversions and never count.
+    """
+    if op.builtin in CONVERSION_OPS:
+        return False
+    return any(d in FLOAT_DTYPES for d in activation_dtypes(graph, op))
