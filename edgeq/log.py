@@ -34,22 +34,32 @@ def verbosity() -> int:
     return _VERBOSITY
 
 
+_SAVED_STDERR: list[int] = []  # the real stderr while quiet() captures fd 2
+
+
+def _console_fd() -> int:
+    """The file descriptor of the user's stderr, also while TensorFlow's output is captured."""
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    return _SAVED_STDERR[-1] if _SAVED_STDERR else 2
+
+
 def progress(items: Iterable[T], total: int | None, label: str) -> Iterator[T]:
     """Yield ``items``, drawing a progress bar on stderr when it is a terminal.
 
     Off a terminal (CI, pipes, --json captured) it logs one line at the end.
     """
-    tty = sys.stderr.isatty() and os.environ.get("EDGEQ_NO_PROGRESS") is None
+    fd = _console_fd()
+    tty = bool(total) and os.isatty(fd) and os.environ.get("EDGEQ_NO_PROGRESS") is None
     start = time.monotonic()
     count = 0
     for count, item in enumerate(items, 1):  # noqa: B007
-        if tty and total:
-            done = int(30 * count / total)
-            sys.stderr.write(f"\r{label} [{'#' * done}{'.' * (30 - done)}] {count}/{total}")
-            sys.stderr.flush()
+        if tty:
+            done = int(30 * count / total)  # type: ignore[operator]
+            os.write(fd, f"\r{label} [{'#' * done}{'.' * (30 - done)}] {count}/{total}".encode())
         yield item
-    if tty and total:
-        sys.stderr.write("\n")
+    if tty:
+        os.write(fd, b"\n")
     logger.debug("%s: %d items in %.1f s", label, count, time.monotonic() - start)
 
 
@@ -61,19 +71,30 @@ def quiet() -> Iterator[None]:
     file descriptors; this keeps stdout clean for --json. With -v the output
     goes to stderr instead; on failure its tail is logged at debug level."""
     if verbosity() >= 1:
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        saved_stdout = os.dup(1)
+        os.dup2(2, 1)  # native prints to stdout go to stderr too
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                yield
+        finally:
+            os.dup2(saved_stdout, 1)
+            os.close(saved_stdout)
         return
     with tempfile.TemporaryFile() as sink, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         saved = _redirect_fds(sink)
+        _SAVED_STDERR.append(saved[1][1])
         try:
             with contextlib.redirect_stdout(io.StringIO()):
                 yield
         except BaseException:
+            _SAVED_STDERR.pop()
             _restore_fds(saved)
             _log_tail(sink)
             raise
+        _SAVED_STDERR.pop()
         _restore_fds(saved)
 
 
