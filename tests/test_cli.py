@@ -157,3 +157,19 @@ def test_evaluate_cli_json(cli, tmp_path, rng):
     assert report["accuracy_drop_points"] == pytest.approx(
         100 * (report["reference_accuracy"] - report["candidate_accuracy"])
     )
+
+
+def test_inspect_and_evaluate_of_tflite_never_import_tensorflow(tmp_path):
+    """A device that only inspects and runs models installs edgeq without TensorFlow."""
+    model = MODELS.parent / "tflite" / "conv_int8.tflite"
+    np.save(tmp_path / "x.npy", np.zeros((2, 16, 16, 3), np.float32))
+    code = (
+        "import sys\n"
+        "from edgeq.cli import main\n"
+        f"assert main(['inspect', {str(model)!r}, '--json']) == 0\n"
+        f"assert main(['evaluate', {str(model)!r}, {str(model)!r}, '-d', {str(tmp_path / 'x.npy')!r}]) == 0\n"
+        "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'\n"
+        "assert 'keras' not in sys.modules, 'keras was imported'\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

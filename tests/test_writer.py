@@ -1,0 +1,23 @@
+"""Atomic output: a failure while writing leaves nothing behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgeq.convert.writer import atomic_write, atomic_write_many
+from edgeq.errors import UsageError
+
+
+def test_all_or_nothing(tmp_path):
+    (tmp_path / "m.json").mkdir()  # the second target cannot be written
+    with pytest.raises(UsageError, match="is a folder"):
+        atomic_write_many([(tmp_path / "m.tflite", b"model"), (tmp_path / "m.json", b"{}")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
+
+
+def test_replaces_existing_file_whole(tmp_path):
+    target = tmp_path / "sub" / "m.tflite"
+    atomic_write(target, b"old")
+    atomic_write(target, b"new content")
+    assert target.read_bytes() == b"new content"
+    assert [p.name for p in target.parent.iterdir()] == ["m.tflite"]
