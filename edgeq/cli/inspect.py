@@ -17,7 +17,8 @@ def command(model: str, as_json: bool) -> None:
     MACs count only CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV and
     BATCH_MATMUL (the MLPerf Tiny convention). Needs no TensorFlow.
     """
-    from edgeq.model.analysis import format_text, inspect_model
+    from edgeq.model.analysis import inspect_model
+    from edgeq.model.inspect_text import format_text
 
     info = inspect_model(model)
     if as_json:

@@ -9,7 +9,8 @@ import pytest
 
 from edgeq.errors import ModelFormatError
 from edgeq.model import read_model
-from edgeq.model.analysis import ModelInfo, format_text, inspect_model, peak_activation_bytes
+from edgeq.model.analysis import ModelInfo, inspect_model, peak_activation_bytes
+from edgeq.model.inspect_text import format_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tflite"
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from edgeq.errors import ModelFormatError
 from edgeq.model import Graph, read_model
-from edgeq.model.analysis import format_text, inspect_model
+from edgeq.model.analysis import inspect_model
+from edgeq.model.inspect_text import format_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tflite"
 MODELS = [(FIXTURES / f"{n}.tflite").read_bytes() for n in ("conv_float", "conv_int8", "two_input_int8")]
