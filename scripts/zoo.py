@@ -13,14 +13,14 @@ per model, so data made with different ``seed`` values share classes
 
 * ``kws_dscnn``: MFCC-like 49 frames x 10 coefficients, values in [-30, 30];
   each class is a fixed pattern of three time-cepstrum blobs over a decaying
-  cepstral envelope, shifted in time by up to +-4 frames, scaled, plus noise.
+  cepstral envelope, shifted in time by up to +-6 frames, scaled, plus noise.
 * ``ic_resnet8``: 32x32 RGB images in [0, 1]; each class is a colour grating of
   its own orientation and frequency with random phase, lighting and noise.
 * ``vww_mobilenet``: 96x96 RGB images in [0, 1]; label 1 ("person") when a soft
   upright figure (head disc over a body ellipse) stands on a smooth random
   background, label 0 for the background alone.
-* ``ad_autoencoder``: 640 = 5 frames x 128 log-mel bins in dB, roughly in
-  [-75, 5]; normal vectors lie near a 6-dimensional subspace of smooth spectral
+* ``ad_autoencoder``: 640 = 5 frames x 128 log-mel bins in dB, clipped to
+  [-80, 10]; normal vectors lie near a 6-dimensional subspace of smooth spectral
   envelopes, strongly correlated across bins and frames. Label 1 marks anomalies
   (narrow-band tones and spectral tilts outside that subspace); the
   autoencoder trains on label 0 only and anomalies are scored by reconstruction
@@ -251,7 +251,7 @@ def _ad_data(n: int, rng: np.random.Generator, anomaly_fraction: float = 0.5) ->
     tilt = rng.choice([-1.0, 1.0], (n, 1, 1)) * 10.0 * (bins - 0.5) ** 3 * 8
     kind = rng.integers(0, 2, (n, 1, 1))
     anomaly = np.where(kind == 0, tone, tilt) * y[:, None, None]
-    x = (frames + anomaly).reshape(n, 640)
+    x = np.clip(frames + anomaly, -80.0, 10.0).reshape(n, 640)  # dB floor and ceiling
     return x.astype(np.float32), y
 
 
@@ -415,7 +415,7 @@ ZOO: dict[str, ZooEntry] = {
             267_928,
             "trainable",
             264_192.0,
-            (-75.0, 5.0),
+            (-80.0, 10.0),
             "Fully-connected autoencoder for ToyADMOS (DCASE 2020 task 2 baseline): "
             "640-128x4-8-128x4-640 dense layers, BN + ReLU after each hidden layer; "
             f"{_REF}anomaly_detection/keras_model.py",
