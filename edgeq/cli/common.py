@@ -12,7 +12,7 @@ import click
 from edgeq.errors import EdgeqError
 from edgeq.textfmt import format_table
 
-__all__ = ["edgeq_errors", "format_table", "json_option", "print_json", "run_main"]
+__all__ = ["edgeq_errors", "format_table", "image_norm_options", "json_option", "print_json", "run_main"]
 
 
 def run_main(group: click.Group, argv: list[str] | None) -> int:
@@ -77,3 +77,13 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, logs on stderr.")(
         func
     )
+
+
+def image_norm_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--scale`` and ``--offset``: how image folders are normalised (pixel * scale + offset)."""
+    func = click.option(
+        "--offset", type=float, default=0.0, show_default=True, help="Image folders: pixel * scale + offset."
+    )(func)
+    return click.option(
+        "--scale", type=float, default=1.0 / 255.0, show_default="1/255", help="Image folders: pixel * scale + offset."
+    )(func)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from edgeq.cli.common import edgeq_errors, format_table, json_option, print_json
+from edgeq.cli.common import edgeq_errors, format_table, image_norm_options, json_option, print_json
 from edgeq.data import DEFAULT_SAMPLES
 from edgeq.qtypes import IOType, QuantMode
 
@@ -50,20 +50,7 @@ from edgeq.qtypes import IOType, QuantMode
     is_flag=True,
     help="Keep ops without integer kernels in float instead of failing.",
 )
-@click.option(
-    "--scale",
-    type=float,
-    default=1.0 / 255.0,
-    show_default="1/255",
-    help="Image folders: pixel * scale + offset.",
-)
-@click.option(
-    "--offset",
-    type=float,
-    default=0.0,
-    show_default=True,
-    help="Image folders: pixel * scale + offset.",
-)
+@image_norm_options
 @click.option(
     "--check-samples",
     type=int,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from edgeq.cli.common import edgeq_errors, json_option, print_json
+from edgeq.cli.common import edgeq_errors, image_norm_options, json_option, print_json
 
 
 @click.command("evaluate")
@@ -17,20 +17,7 @@ from edgeq.cli.common import edgeq_errors, json_option, print_json
     help="Labelled .npz (x, y), folder of class folders, or unlabelled .npy.",
 )
 @click.option("--limit", type=int, default=None, help="Evaluate on the first N samples only.")
-@click.option(
-    "--scale",
-    type=float,
-    default=1.0 / 255.0,
-    show_default="1/255",
-    help="Image folders: pixel * scale + offset.",
-)
-@click.option(
-    "--offset",
-    type=float,
-    default=0.0,
-    show_default=True,
-    help="Image folders: pixel * scale + offset.",
-)
+@image_norm_options
 @json_option
 @edgeq_errors
 def command(reference, candidate, data, limit, scale, offset, as_json):
