@@ -172,5 +172,6 @@ def test_meta_records_the_build(name: str) -> None:
 
 
 def test_fixture_folder_stays_small() -> None:
+    # Four trained .keras models (about 2.3 MB), float and int8 .tflite files (about 3.5 MB).
     size = sum(p.stat().st_size for p in FIXTURES.rglob("*") if p.is_file())
-    assert size < 4 * 1024 * 1024
+    assert size < 7 * 1024 * 1024
