@@ -98,6 +98,20 @@ def quiet() -> Iterator[None]:
         _restore_fds(saved)
 
 
+@contextlib.contextmanager
+def capture_native() -> Iterator[list[str]]:
+    """Capture what native code writes to fd 1 and fd 2; the text is in the yielded list afterwards."""
+    captured: list[str] = []
+    with tempfile.TemporaryFile() as sink:
+        saved = _redirect_fds(sink)
+        try:
+            yield captured
+        finally:
+            _restore_fds(saved)
+            sink.seek(0)
+            captured.append(sink.read().decode("utf-8", "replace"))
+
+
 def _redirect_fds(sink: object) -> list[tuple[int, int]]:
     saved = []
     for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):

@@ -16,6 +16,8 @@ COMMANDS = {
     "inspect": "inspect",
     "evaluate": "evaluate",
     "demo": "demo",
+    "generate": "generate",
+    "boards": "boards",
 }
 
 

@@ -84,6 +84,11 @@ def read_model(source: Source, *, name: str | None = None) -> Graph:
     )
 
 
+def read_bytes(source: Source) -> bytes:
+    """The raw bytes of a model file (ModelFormatError for a missing or unreadable file)."""
+    return _load(source, None)[0]
+
+
 def _load(source: Source, name: str | None) -> tuple[bytes, str]:
     """The model bytes and the name error messages use."""
     if isinstance(source, (bytes, bytearray, memoryview)):

@@ -1,0 +1,51 @@
+"""``edgeq generate``: C for microcontrollers from a .tflite."""
+
+from __future__ import annotations
+
+import click
+
+from edgeq.cli.common import edgeq_errors, json_option, print_json
+from edgeq.codegen import FORMATS, LANGS
+
+
+@click.command("generate")
+@click.argument("model", type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    required=True,
+    help="carray: the model as a C array; tflm: a TFLM project folder.",
+)
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(), help="Folder to write.")
+@click.option("--name", help="C identifier for the symbols [default: the file name].")
+@click.option("--board", help="Check the model array and arena against this board (edgeq boards).")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    default="c",
+    show_default=True,
+    help="Language of the array source (.c or .cc); tflm is always C++.",
+)
+@click.option("--section", help="Linker section for the model array, e.g. .rodata.model or .extflash.")
+@click.option("--force", is_flag=True, help="Write even when the model does not fit the board.")
+@json_option
+@edgeq_errors
+def command(model, fmt, out_dir, name, board, lang, section, force, as_json):
+    """Generate C/C++ for MODEL (.tflite) into a folder."""
+    from edgeq.codegen import generate
+
+    report = generate(model, fmt, out_dir, name=name, board=board, lang=lang, section=section, force=force)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    click.echo(f"{report.out_dir}: {report.format} for {report.model} (name {report.name})")
+    click.echo(f"  model array {report.flash_bytes:,} bytes (flash)")
+    if report.arena_bytes is not None:
+        click.echo(
+            f"  tensor arena {report.arena_bytes:,} bytes (RAM; {report.arena_measured_bytes:,} measured + margin)"
+        )
+    click.echo(f"  ops: {', '.join(report.ops)}")
+    for problem in report.fit_problems:
+        click.echo(f"  does not fit {report.board}: {problem}")
+    click.echo("  files: " + ", ".join(report.files))

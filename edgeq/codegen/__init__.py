@@ -1,0 +1,52 @@
+"""Code generation for microcontrollers: C arrays, TFLM projects (and, later, the compiled engine).
+
+``edgeq.generate(model, "tflm", "out/")`` mirrors ``edgeq generate``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgeq.codegen.report import GenerationReport
+from edgeq.errors import UsageError
+
+FORMATS = ("carray", "tflm")
+LANGS = ("c", "cpp")
+
+
+def generate(
+    model: str | Path,
+    format: str,
+    out_dir: str | Path,
+    *,
+    name: str | None = None,
+    board: str | None = None,
+    lang: str = "c",
+    section: str | None = None,
+    force: bool = False,
+) -> GenerationReport:
+    """Generate C for ``model`` (a .tflite) into ``out_dir``.
+
+    Args:
+        model: the .tflite file.
+        format: "carray" (the model as an aligned C array) or "tflm" (a TFLM project folder).
+        out_dir: the folder to write (created; files edgeq does not generate are left alone).
+        name: C identifier for the symbols (default: the file stem, sanitized).
+        board: a board id of ``edgeq boards``: the model array and the arena must fit it.
+        lang: "c" or "cpp" for the array source (.c or .cc); TFLM projects are C++.
+        section: linker section for the model array.
+        force: write even when the model does not fit the board.
+
+    Raises:
+        EdgeqError: bad model, unsupported op, model too big for the board, bad options.
+    """
+    if format not in FORMATS:
+        raise UsageError(f"--format {format!r} is not one of: {', '.join(FORMATS)}")
+    if lang not in LANGS:
+        raise UsageError(f"--lang {lang!r} is not one of: {', '.join(LANGS)}")
+    from edgeq.codegen.pipeline import run_generate
+
+    return run_generate(Path(model), format, Path(out_dir), name, board, lang, section, force)
+
+
+__all__ = ["FORMATS", "GenerationReport", "generate"]

@@ -1,0 +1,88 @@
+"""read -> check ops -> measure -> check the board -> render -> write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgeq.codegen.arena import ArenaMeasurement, measure_arena
+from edgeq.codegen.carray import carray_files, check_section
+from edgeq.codegen.context import model_context
+from edgeq.codegen.render import write_folder
+from edgeq.codegen.report import GenerationReport
+from edgeq.errors import UsageError
+from edgeq.log import logger
+from edgeq.model import read_model
+
+
+def run_generate(
+    model: Path,
+    fmt: str,
+    out_dir: Path,
+    name: str | None,
+    board: str | None,
+    lang: str,
+    section: str | None,
+    force: bool,
+) -> GenerationReport:
+    data = _read(model)
+    graph = read_model(data, name=str(model))
+    ctx = model_context(graph, model, name)
+    check_section(section)
+    methods: list[str] = []
+    if fmt == "tflm":
+        from edgeq.codegen.tflm import tflm_methods
+
+        methods = tflm_methods(graph)
+        lang = "cpp"
+    arena = _measure(data) if fmt == "tflm" or board else None
+    problems = _fit(board, len(data), arena, force)
+    files: dict[str, str | bytes] = dict(carray_files(ctx, data, lang, section))
+    if fmt == "tflm":
+        from edgeq.codegen.tflm import tflm_files
+
+        files = tflm_files(ctx, methods, arena, files)  # type: ignore[arg-type]
+    write_folder(out_dir, files)
+    return GenerationReport(
+        format=fmt,
+        name=ctx.ident,
+        model=str(model),
+        out_dir=str(out_dir),
+        files=tuple(sorted(files)),
+        flash_bytes=len(data),
+        arena_bytes=arena.arena_bytes if arena else None,
+        arena_measured_bytes=arena.measured_bytes if arena else None,
+        arena_how=arena.how if arena else None,
+        ops=ctx.ops,
+        resolver_methods=tuple(methods),
+        board=board,
+        fit_problems=tuple(problems),
+    )
+
+
+def _read(model: Path) -> bytes:
+    if model.suffix.lower() != ".tflite" and model.is_file():
+        logger.warning("warning: %s does not end in .tflite; reading it as a TFLite flatbuffer", model)
+    from edgeq.model.reader import read_bytes
+
+    return read_bytes(model)
+
+
+def _measure(data: bytes) -> ArenaMeasurement:
+    logger.info("measuring the tensor arena with the tflite-micro interpreter ...")
+    arena = measure_arena(data)
+    logger.info("arena: %d bytes measured, %d with margin", arena.measured_bytes, arena.arena_bytes)
+    return arena
+
+
+def _fit(board_id: str | None, flash: int, arena: ArenaMeasurement | None, force: bool) -> list[str]:
+    if board_id is None:
+        return []
+    from edgeq.boards import load_board
+
+    board = load_board(board_id)
+    problems = board.fits(flash, arena.arena_bytes if arena else 0)
+    if problems and not force:
+        raise UsageError(f"the model does not fit {board.id}: {'; '.join(problems)} (--force writes it anyway)")
+    for problem in problems:
+        logger.warning("warning: %s", problem)
+    return problems

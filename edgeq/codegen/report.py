@@ -1,0 +1,44 @@
+"""The report of ``edgeq generate``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class GenerationReport:
+    """What was generated and what it costs on the target.
+
+    Attributes:
+        format: carray, tflm (later: engine).
+        name: the C identifier used for every symbol.
+        model: the source .tflite.
+        out_dir: the folder written.
+        files: generated file names, relative to ``out_dir``.
+        flash_bytes: bytes of the model array in flash.
+        arena_bytes: the tensor arena constant written (margin included), or None.
+        arena_measured_bytes: the arena TFLM needed on the host, without margin.
+        arena_how: how the arena was measured.
+        ops: the model's ops, in first-use order.
+        resolver_methods: TFLM resolver methods registered (tflm format).
+        board: the board checked against, or None.
+        fit_problems: why the model does not fit the board (empty when it fits).
+    """
+
+    format: str
+    name: str
+    model: str
+    out_dir: str
+    files: tuple[str, ...]
+    flash_bytes: int
+    arena_bytes: int | None
+    arena_measured_bytes: int | None
+    arena_how: str | None
+    ops: tuple[str, ...]
+    resolver_methods: tuple[str, ...] = ()
+    board: str | None = None
+    fit_problems: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
