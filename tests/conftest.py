@@ -51,6 +51,22 @@ class _Wrapper:
         return 0
 
 
+def generated_schema():
+    return pytest.importorskip("ai_edge_litert.schema_py_generated")
+
+
+def repack(data: bytes, edit) -> bytes:
+    """Unpack ``data`` with LiteRT's generated object API, apply ``edit(model)``, pack again."""
+    fbs = generated_schema()
+    import flatbuffers
+
+    model = fbs.ModelT.InitFromPackedBuf(data, 0)
+    edit(model)
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
 @pytest.fixture
 def cli():
     return run_cli

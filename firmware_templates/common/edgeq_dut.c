@@ -275,3 +275,368 @@ static void print_results(edgeq_dut *dut) {
     }
     out_line(dut, "]");
 }
+
+/* ---- commands: each prints its reply lines; the caller adds m-ready ---- */
+
+static void cmd_name(edgeq_dut *dut, char **args, size_t argc) {
+    (void)args;
+    (void)argc;
+    out_str(dut, "m-name-dut-[");
+    out_str(dut, dut->dut_name);
+    out_line(dut, "]");
+}
+
+static void cmd_profile(edgeq_dut *dut, char **args, size_t argc) {
+    (void)args;
+    (void)argc;
+    out_str(dut, "m-profile-[");
+    out_str(dut, dut->firmware_version);
+    out_line(dut, "]");
+    out_str(dut, "m-model-[");
+    out_str(dut, dut->model != NULL ? dut->model->model_id : NULL);
+    out_line(dut, "]");
+}
+
+static void cmd_help(edgeq_dut *dut, char **args, size_t argc) {
+    static const char *const head[] = {
+        "edgeq DUT, MLPerf Tiny / EEMBC protocol; end each command with %",
+        "  name          print the DUT name",
+        "  profile       print the firmware version and the model id",
+        "  help          print this text",
+        "  timestamp     print m-lap-us-N (energy mode: pulse the timestamp pin)",
+    };
+    static const char *const tail[] = {
+        "  db HEX        append hex byte pairs to the loaded bytes",
+        "  db print      print the loaded bytes",
+        "  infer N W     copy the input in, run W warm-up (default 10) and N timed inferences",
+        "  results       print the results of the last inference",
+    };
+    size_t i;
+    (void)args;
+    (void)argc;
+    for (i = 0; i < sizeof head / sizeof head[0]; ++i) {
+        out_line(dut, head[i]);
+    }
+    out_str(dut, "  db load N     expect N input bytes, 1 <= N <= ");
+    out_u64(dut, capacity(dut));
+    out_str(dut, " (model input: ");
+    out_u64(dut, dut->model != NULL ? dut->model->input_bytes : 0u);
+    out_line(dut, " bytes)");
+    for (i = 0; i < sizeof tail / sizeof tail[0]; ++i) {
+        out_line(dut, tail[i]);
+    }
+}
+
+static void cmd_timestamp(edgeq_dut *dut, char **args, size_t argc) {
+    (void)args;
+    (void)argc;
+    print_lap(dut, mark_time(dut));
+}
+
+static void db_load(edgeq_dut *dut, const char *tok) {
+    long n;
+    if (tok == NULL) {
+        out_error(dut, "db load needs a byte count", "");
+    } else if (!parse_arg(dut, tok, &n, "Invalid byte count: ")) {
+        return;
+    } else if (n <= 0) {
+        out_error(dut, "Byte count must be >0", "");
+    } else if ((uint64_t)n > (uint64_t)capacity(dut)) {
+        out_str(dut, "e-[Byte count ");
+        out_u64(dut, (uint64_t)n);
+        out_str(dut, " exceeds the input buffer (");
+        out_u64(dut, capacity(dut));
+        out_line(dut, " bytes)]");
+    } else {
+        dut->load_expected = (size_t)n;
+        dut->load_received = 0u;
+        out_str(dut, "m-[Expecting ");
+        out_u64(dut, (uint64_t)n);
+        out_line(dut, " bytes]");
+    }
+}
+
+/* Checks every digit before writing any byte, so a bad command changes nothing. */
+static void db_hex(edgeq_dut *dut, const char *hex) {
+    size_t len = strlen(hex), count = len / 2u, i;
+    uint8_t *dst;
+    if (dut->load_expected == 0u) {
+        out_error(dut, "No db load in progress: send db load N first", "");
+        return;
+    }
+    if (len % 2u != 0u) {
+        out_error(dut, "Odd number of hex digits", "");
+        return;
+    }
+    for (i = 0; i < len; ++i) {
+        if (hex_value(hex[i]) < 0) {
+            out_str(dut, "e-[Invalid hex digit: ");
+            out_mem(dut, hex + i, 1u);
+            out_line(dut, "]");
+            return;
+        }
+    }
+    if (count > dut->load_expected - dut->load_received) {
+        out_str(dut, "e-[Too many bytes: ");
+        out_u64(dut, count);
+        out_str(dut, " sent, ");
+        out_u64(dut, dut->load_expected - dut->load_received);
+        out_line(dut, " left of the db load]");
+        return;
+    }
+    dst = dut->model->input_buffer + dut->load_received;
+    for (i = 0; i < count; ++i) {
+        dst[i] = (uint8_t)(hex_value(hex[2u * i]) * 16 + hex_value(hex[2u * i + 1u]));
+    }
+    dut->load_received += count;
+    if (dut->load_received == dut->load_expected) {
+        out_line(dut, "m-load-done");
+    }
+}
+
+/* The received bytes as m-buffer-xx-xx-... lines, 8 bytes per line. */
+static void db_print(edgeq_dut *dut) {
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+    for (i = 0; i < dut->load_received; ++i) {
+        uint8_t b = dut->model->input_buffer[i];
+        if (i % 8u == 0u) {
+            out_str(dut, "m-buffer");
+        }
+        dut->num[0] = '-';
+        dut->num[1] = digits[b >> 4];
+        dut->num[2] = digits[b & 15u];
+        out_mem(dut, dut->num, 3u);
+        if (i % 8u == 7u || i + 1u == dut->load_received) {
+            out_end(dut);
+        }
+    }
+}
+
+static void cmd_db(edgeq_dut *dut, char **args, size_t argc) {
+    int load = argc > 1 && strcmp(args[1], "load") == 0;
+    if (argc < 2) {
+        out_error(dut, "db needs an argument: load N, print or HEX", "");
+    } else if (argc > (load ? 3u : 2u)) {
+        out_error(dut, "Too many arguments for db", "");
+    } else if (load) {
+        db_load(dut, argc > 2 ? args[2] : NULL);
+    } else if (strcmp(args[1], "print") == 0) {
+        db_print(dut);
+    } else {
+        db_hex(dut, args[1]);
+    }
+}
+
+static int run_n(const edgeq_dut_model *m, long n) {
+    long i;
+    for (i = 0; i < n; ++i) {
+        int rc = m->invoke(m->ctx);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void infer_failed(edgeq_dut *dut, int rc) {
+    out_str(dut, "e-[Inference failed: code ");
+    out_int(dut, rc);
+    out_line(dut, "]");
+}
+
+/* The timestamps are taken around the timed loop and printed after it, so
+ * the time to send m-lap-us-T0 is not part of the measurement. */
+static void run_infer(edgeq_dut *dut, long n, long w) {
+    const edgeq_dut_model *m = dut->model;
+    uint64_t t0, t1;
+    int rc;
+    dut->has_results = 0;
+    if (m->set_input(m->ctx, m->input_buffer, dut->load_received) != 0) {
+        out_error(dut, "Model rejected the input", "");
+        return;
+    }
+    out_str(dut, "m-warmup-start-");
+    out_int(dut, w);
+    out_end(dut);
+    rc = run_n(m, w);
+    if (rc != 0) {
+        infer_failed(dut, rc);
+        return;
+    }
+    out_line(dut, "m-warmup-done");
+    out_str(dut, "m-infer-start-");
+    out_int(dut, n);
+    out_end(dut);
+    t0 = mark_time(dut);
+    rc = run_n(m, n);
+    t1 = mark_time(dut);
+    if (rc != 0) {
+        infer_failed(dut, rc);
+        return;
+    }
+    print_lap(dut, t0);
+    print_lap(dut, t1);
+    out_line(dut, "m-infer-done");
+    dut->has_results = 1;
+    print_results(dut);
+}
+
+/* The model and a complete db load are there, or an error is printed. */
+static int infer_ready(edgeq_dut *dut) {
+    if (!model_complete(dut->model)) {
+        out_error(dut, "Model interface incomplete", "");
+    } else if (dut->load_expected == 0u) {
+        out_error(dut, "No input loaded: send db load N first", "");
+    } else if (dut->load_received != dut->load_expected) {
+        out_str(dut, "e-[Input incomplete: ");
+        out_u64(dut, dut->load_received);
+        out_str(dut, " of ");
+        out_u64(dut, dut->load_expected);
+        out_line(dut, " bytes loaded]");
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
+static void cmd_infer(edgeq_dut *dut, char **args, size_t argc) {
+    long n = 1, w = 10;
+    if (argc > 1 && !parse_arg(dut, args[1], &n, "Invalid iteration count: ")) {
+        return;
+    }
+    if (argc > 2 && !parse_arg(dut, args[2], &w, "Invalid warm-up count: ")) {
+        return;
+    }
+    if (n <= 0) {
+        out_error(dut, "Inference iterations must be >0", "");
+    } else if (w < 0) {
+        out_error(dut, "Warm-up iterations must be >=0", "");
+    } else if (infer_ready(dut)) {
+        run_infer(dut, n, w);
+    }
+}
+
+static void cmd_results(edgeq_dut *dut, char **args, size_t argc) {
+    (void)args;
+    (void)argc;
+    if (!model_complete(dut->model)) {
+        out_error(dut, "Model interface incomplete", "");
+    } else if (!dut->has_results) {
+        out_error(dut, "No results: run infer first", "");
+    } else {
+        print_results(dut);
+    }
+}
+
+/* ---- dispatch ---- */
+
+typedef void (*edgeq_dut_handler)(edgeq_dut *dut, char **args, size_t argc);
+
+static const struct edgeq_dut_command {
+    const char *name;
+    edgeq_dut_handler run;
+    size_t max_args; /* tokens, the command word included */
+} COMMANDS[] = {
+    {"name", cmd_name, 1u},           {"profile", cmd_profile, 1u}, {"help", cmd_help, 1u},
+    {"timestamp", cmd_timestamp, 1u}, {"db", cmd_db, 3u},           {"infer", cmd_infer, 3u},
+    {"results", cmd_results, 1u},
+};
+
+/* Split dut->cmd at spaces into dut->tok, in place. */
+static void tokenize(edgeq_dut *dut) {
+    size_t i = 0;
+    dut->cmd[dut->cmd_len] = '\0';
+    dut->ntok = 0u;
+    dut->tok_overflow = 0;
+    while (i < dut->cmd_len) {
+        if (dut->cmd[i] == ' ') {
+            dut->cmd[i++] = '\0';
+        } else if (dut->ntok == EDGEQ_DUT_MAX_TOKENS) {
+            dut->tok_overflow = 1;
+            return;
+        } else {
+            dut->tok[dut->ntok++] = dut->cmd + i;
+            while (i < dut->cmd_len && dut->cmd[i] != ' ') {
+                ++i;
+            }
+        }
+    }
+}
+
+static void dispatch(edgeq_dut *dut, char **args, size_t argc) {
+    size_t i;
+    for (i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; ++i) {
+        if (strcmp(args[0], COMMANDS[i].name) == 0) {
+            if (dut->tok_overflow || argc > COMMANDS[i].max_args) {
+                out_error(dut, "Too many arguments for ", COMMANDS[i].name);
+            } else {
+                COMMANDS[i].run(dut, args, argc);
+            }
+            return;
+        }
+    }
+    out_error(dut, "Unknown command: ", args[0]);
+}
+
+/* Run the received command; an energy-mode interface board may prefix it with "dut". */
+static void run_command(edgeq_dut *dut) {
+    char **args = dut->tok;
+    size_t argc;
+    if (dut->cmd_overflow) {
+        out_error(dut, "Command too long: max 80 characters", "");
+    } else {
+        tokenize(dut);
+        argc = dut->ntok;
+        if (argc > 0u && strcmp(args[0], "dut") == 0) {
+            ++args;
+            --argc;
+        }
+        if (argc > 0u) {
+            dispatch(dut, args, argc);
+        }
+    }
+    out_line(dut, "m-ready");
+    dut->cmd_len = 0u;
+    dut->cmd_overflow = 0;
+}
+
+/* ---- public ---- */
+
+void edgeq_dut_init(edgeq_dut *dut, const edgeq_dut_model *model, const char *dut_name,
+                    const char *firmware_version, int energy_mode) {
+    memset(dut, 0, sizeof *dut);
+    dut->model = model;
+    dut->dut_name = dut_name;
+    dut->firmware_version = firmware_version;
+    dut->energy_mode = energy_mode != 0;
+    if (dut->energy_mode) {
+        edgeq_platform_timestamp_pin(1);
+    }
+    out_line(dut, dut->energy_mode ? "m-timestamp-mode-energy" : "m-timestamp-mode-performance");
+    print_lap(dut, mark_time(dut));
+    out_line(dut, "m-init-done");
+    out_line(dut, "m-ready");
+}
+
+void edgeq_dut_feed(edgeq_dut *dut, int ch) {
+    if (ch == '%') {
+        run_command(dut);
+    } else if (ch < 0x20 || ch > 0x7E) {
+        return; /* CR, LF, NUL, other control and non-ASCII bytes: line noise */
+    } else if (dut->cmd_len < EDGEQ_DUT_CMD_MAX) {
+        dut->cmd[dut->cmd_len++] = (char)ch;
+    } else {
+        dut->cmd_overflow = 1;
+    }
+}
+
+void edgeq_dut_serve_forever(edgeq_dut *dut) {
+    for (;;) {
+        int ch = edgeq_platform_read_char();
+        if (ch == EDGEQ_PLATFORM_EOF) {
+            return;
+        }
+        edgeq_dut_feed(dut, ch);
+    }
+}

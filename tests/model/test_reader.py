@@ -15,6 +15,7 @@ import pytest
 from edgeq.errors import ModelFormatError
 from edgeq.model import Graph, Quantization, Tensor, read_model, schema
 from edgeq.model.flatbuf import FlatBuffer
+from tests.conftest import generated_schema, repack
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tflite"
 NAMES = ["conv_float", "conv_int8", "two_input_int8"]
@@ -34,22 +35,6 @@ def interpreter(path: Path, allocate: bool = False):
     if allocate:
         interp.allocate_tensors()
     return interp
-
-
-def generated_schema():
-    return pytest.importorskip("ai_edge_litert.schema_py_generated")
-
-
-def repack(data: bytes, edit) -> bytes:
-    """Unpack ``data`` with LiteRT's generated object API, apply ``edit(model)``, pack again."""
-    fbs = generated_schema()
-    import flatbuffers
-
-    model = fbs.ModelT.InitFromPackedBuf(data, 0)
-    edit(model)
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
 
 
 # --- the fixtures, compared with LiteRT -------------------------------------------------
