@@ -32,6 +32,7 @@ extern "C" {
 #define EDGEQ_DUT_CMD_MAX 80
 /* Most tokens in one command ("dut infer N W" has four). */
 #define EDGEQ_DUT_MAX_TOKENS 4
+/* The two sizes below may be overridden with -D, identically for every file that includes this header. */
 /* Most output values one m-results line reports; more are cut off. */
 #ifndef EDGEQ_DUT_MAX_RESULTS
 #define EDGEQ_DUT_MAX_RESULTS 64

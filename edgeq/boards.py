@@ -1,0 +1,495 @@
+"""The board database: one YAML file per board in ``boards/``, loaded into frozen dataclasses.
+
+A board file records what edgeq needs to build for, run on and estimate a board
+(core and ISA flags, clock, flash, RAM, memory map, serial settings, flasher,
+runtimes, QEMU timing, power figures, published reference results) and where
+every number comes from. Each dataclass checks its fields in ``__post_init__``
+against its ``RULES``, so a bad file fails on load naming the file and field.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from enum import Enum
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from edgeq.errors import EdgeqError, UsageError
+
+BOARDS_DIR = Path(__file__).resolve().parent.parent / "boards"
+BENCHMARKS = {"ic": "ResNet-8", "kws": "DS-CNN", "vww": "MobileNetV1 0.25", "ad": "FC autoencoder"}
+RUNTIMES = ("tflm", "edgeq-engine", "litert", "tflite-runtime", "edgetpu")
+FLASHERS = ("openocd", "pyocd", "st-flash", "nrfjprog", "commander", "bossac", "picotool", "esptool", "qemu", "none")
+# Board fields whose value, when present, must have an entry in Board.sources.
+SOURCED = (
+    "cpu",
+    "clock_hz",
+    "flash_bytes",
+    "ram_bytes",
+    "memory_map",
+    "serial",
+    "qemu",
+    "edgetpu",
+    "power_measurement",
+)
+
+
+class BoardFileError(EdgeqError):
+    """A board file that is not valid YAML or breaks the board schema."""
+
+
+class BoardKind(str, Enum):
+    """What a board is, which decides how edgeq reaches it."""
+
+    MCU = "mcu"  # a real microcontroller: flashed, then driven over a serial port
+    EMULATED_MCU = "emulated-mcu"  # a QEMU machine: ELF passed to -kernel, UART on -serial pty
+    LINUX = "linux"  # a Linux board reached over SSH
+    ACCELERATOR = "accelerator"  # a device attached to a host (Edge TPU)
+
+
+_TYPES = {"text": (str,), "count": (int,), "number": (int, float), "address": (int,), "bool": (bool,)}
+_WORDS = {
+    "text": "text",
+    "count": "a whole number",
+    "number": "a number",
+    "address": "an address",
+    "bool": "true or false",
+}
+
+
+def _check(ok: bool, what: str, problem: str) -> None:
+    if not ok:
+        raise BoardFileError(f"{what}: {problem}")
+
+
+def _validate(obj: Any) -> None:
+    """Check each field of ``obj`` against ``obj.RULES``.
+
+    A rule is "text", "count" (int > 0), "number" (> 0), "address" (32-bit,
+    >= 0), "bool" or a tuple of allowed values; a trailing "?" allows None.
+    """
+    for name, rule in obj.RULES.items():
+        value = getattr(obj, name)
+        if isinstance(rule, tuple):
+            _check(value in rule, name, f"is {value!r}; allowed: {', '.join(map(str, rule))}")
+            continue
+        if rule.endswith("?"):
+            if value is None:
+                continue
+            rule = rule[:-1]
+        ok = isinstance(value, _TYPES[rule]) and (rule == "bool" or not isinstance(value, bool))
+        _check(ok, name, f"must be {_WORDS[rule]}, got {value!r}")
+        if rule == "text":
+            _check(bool(value.strip()), name, "must not be empty")
+        elif rule == "address":
+            _check(0 <= value < 2**32, name, f"must be a 32-bit address, got {value:#x}")
+        elif rule != "bool":
+            _check(math.isfinite(value) and value > 0, name, f"must be greater than 0, got {value}")
+
+
+@dataclass(frozen=True)
+class CpuSpec:
+    """The compute core: name, count, architecture and the ISA features int8 kernels care about."""
+
+    core: str  # e.g. cortex-m4f, cortex-a72, edge-tpu
+    cores: int
+    arch: str  # e.g. armv7e-m, armv8.1-m.main, armv8-a
+    dsp: bool  # Arm M-profile DSP extension (SMLAD & co.)
+    fpu: str
+    simd: str
+    RULES: ClassVar = {"core": "text", "cores": "count", "arch": "text", "dsp": "bool"}
+    RULES.update(fpu=("none", "sp", "dp"), simd=("none", "mve", "neon", "xtensa-pie"))
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        _check(self.simd != "mve" or self.arch.startswith("armv8.1-m"), "simd", "mve (Helium) needs arch armv8.1-m")
+
+
+@dataclass(frozen=True)
+class MemoryRegion:
+    """One region of an emulated board's memory map; ``role`` is code, data or other."""
+
+    name: str
+    base: int
+    size: int
+    role: str
+    RULES: ClassVar = {"name": "text", "base": "address", "size": "count", "role": ("code", "data", "other")}
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        _check(self.base + self.size <= 2**32, "size", "region runs past the 32-bit address space")
+
+
+@dataclass(frozen=True)
+class SerialSpec:
+    """How the firmware talks: UART settings and where the host finds the port."""
+
+    port: str
+    baud: int = 115200
+    format: str = "8N1"
+    uart: str | None = None
+    uart_base: int | None = None
+    energy_baud: int | None = None  # EEMBC energy mode, through the isolating IO manager
+    RULES: ClassVar = {
+        "port": "text",
+        "baud": "count",
+        "uart": "text?",
+        "uart_base": "address?",
+        "energy_baud": "count?",
+    }
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        _check(
+            bool(re.fullmatch(r"[5-8][NEO][12]", str(self.format))),
+            "format",
+            f"must look like 8N1, got {self.format!r}",
+        )
+
+
+@dataclass(frozen=True)
+class QemuSpec:
+    """How an emulated board is run, and timed under ``-icount shift=N`` (2**N ns per instruction)."""
+
+    machine: str
+    cpu: str
+    systick_clock_hz: int
+    instructions_per_systick: float
+    cpi_assumption: float  # cycles per instruction, to turn instruction counts into time on real silicon
+    cpi_source: str
+    icount_shift: int = 0
+    binary: str = "qemu-system-arm"
+    RULES: ClassVar = {"machine": "text", "cpu": "text", "systick_clock_hz": "count", "cpi_source": "text"}
+    RULES.update(
+        instructions_per_systick="number", cpi_assumption="number", icount_shift=tuple(range(11)), binary="text"
+    )
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        expected = 1e9 / 2**self.icount_shift / self.systick_clock_hz
+        ok = math.isclose(self.instructions_per_systick, expected, rel_tol=1e-9)
+        _check(
+            ok,
+            "instructions_per_systick",
+            f"is {self.instructions_per_systick}; 1e9 / 2**shift / SysTick Hz = {expected:g}",
+        )
+
+
+@dataclass(frozen=True)
+class PowerFigure:
+    """Average power during inference, with its source; ``derived_from`` names a reference submission."""
+
+    value_mw: float
+    kind: str
+    source: str
+    derived_from: str | None = None  # "<suite> <version>" of this board's reference results
+    range_mw: tuple[float, float] | None = None  # the spread of the figures the value summarises
+    preferred: bool = False
+    note: str | None = None
+    RULES: ClassVar = {"value_mw": "number", "kind": ("derived", "datasheet"), "source": "text"}
+    RULES.update(derived_from="text?", preferred="bool", note="text?")
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        _check(self.kind != "derived" or self.derived_from is not None, "derived_from", "a derived figure must name it")
+        if self.range_mw is not None:
+            rng = self.range_mw
+            ok = isinstance(rng, (list, tuple)) and len(rng) == 2 and all(isinstance(x, (int, float)) for x in rng)
+            _check(
+                ok and rng[0] <= self.value_mw <= rng[1],
+                "range_mw",
+                f"must be [low, high] around value_mw, got {rng!r}",
+            )
+            object.__setattr__(self, "range_mw", (float(rng[0]), float(rng[1])))
+
+
+@dataclass(frozen=True)
+class ReferenceResult:
+    """One published benchmark result on a board (MLPerf Tiny: ms and uJ per inference)."""
+
+    suite: str
+    version: str
+    system: str
+    framework: str
+    benchmark: str
+    latency_ms: float
+    source: str
+    energy_uj: float | None = None
+    quality: float | None = None  # top-1 accuracy in %, or AUC for anomaly detection ("ad")
+    clock_hz: int | None = None
+    RULES: ClassVar = {name: "text" for name in ("suite", "version", "system", "framework", "benchmark", "source")}
+    RULES.update(latency_ms="number", energy_uj="number?", quality="number?", clock_hz="count?")
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        _check(
+            self.suite != "mlperf-tiny" or self.benchmark in BENCHMARKS,
+            "benchmark",
+            f"must be one of {list(BENCHMARKS)}",
+        )
+        top = 1.0 if self.benchmark == "ad" else 100.0
+        _check(self.quality is None or self.quality <= top, "quality", f"must be at most {top}, got {self.quality}")
+
+    @property
+    def submission(self) -> str:
+        """``"<suite> <version>"``, the label power figures use in ``derived_from``."""
+        return f"{self.suite} {self.version}"
+
+    @property
+    def power_mw(self) -> float | None:
+        """Average power during inference, energy / latency (uJ / ms = mW), if energy was published."""
+        return None if self.energy_uj is None else self.energy_uj / self.latency_ms
+
+
+@dataclass(frozen=True)
+class PublishedLatency:
+    """A vendor-published time per inference for one model and configuration."""
+
+    model: str
+    config: str
+    latency_ms: float
+    RULES: ClassVar = {"model": "text", "config": "text", "latency_ms": "number"}
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+
+@dataclass(frozen=True)
+class EdgeTpuSpec:
+    """Edge TPU facts: peak throughput, efficiency, toolchain and published latencies (all from ``source``)."""
+
+    tops_int8: float
+    tops_per_watt: float
+    compiler: str
+    runtime_library: str
+    source: str
+    latencies: tuple[PublishedLatency, ...] = ()
+    RULES: ClassVar = {"tops_int8": "number", "tops_per_watt": "number", "compiler": "text"}
+    RULES.update(runtime_library="text", source="text")
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        object.__setattr__(self, "latencies", tuple(self.latencies))
+
+
+@dataclass(frozen=True)
+class Board:
+    """One board of the database. ``sources`` maps a field name to where its numbers come from.
+
+    ``flash_bytes`` is the capacity for code and read-only data, ``ram_bytes``
+    for data, stack and tensor arena (the code and data regions of an
+    emulated board's memory map); None where unknown or not applicable.
+    """
+
+    id: str
+    name: str
+    kind: BoardKind
+    vendor: str
+    cpu: CpuSpec
+    clock_hz: int | None
+    flash_bytes: int | None
+    ram_bytes: int | None
+    flasher: str
+    runtimes: tuple[str, ...]
+    sources: dict[str, str] = field(hash=False)
+    flash_external: bool = False
+    memory_map: tuple[MemoryRegion, ...] = ()
+    serial: SerialSpec | None = None
+    qemu: QemuSpec | None = None
+    power: tuple[PowerFigure, ...] = ()
+    power_measurement: str | None = None  # how the board measures its own power, if it can
+    reference_results: tuple[ReferenceResult, ...] = ()
+    edgetpu: EdgeTpuSpec | None = None
+    notes: tuple[str, ...] = ()
+    path: Path | None = field(default=None, compare=False)
+    RULES: ClassVar = {"name": "text", "kind": tuple(k.value for k in BoardKind), "vendor": "text", "flasher": FLASHERS}
+    RULES.update(clock_hz="count?", flash_bytes="count?", ram_bytes="count?", flash_external="bool")
+    RULES.update(power_measurement="text?")
+
+    def __post_init__(self) -> None:
+        for name in ("runtimes", "memory_map", "power", "reference_results", "notes"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        _check(
+            bool(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", str(self.id))),
+            "id",
+            f"must be lowercase-with-dashes: {self.id!r}",
+        )
+        _validate(self)
+        object.__setattr__(self, "kind", BoardKind(self.kind))
+        _check(
+            self.clock_hz is None or 1e6 <= self.clock_hz <= 5e9, "clock_hz", f"{self.clock_hz} is not 1 MHz to 5 GHz"
+        )
+        _check(bool(self.runtimes) and set(self.runtimes) <= set(RUNTIMES), "runtimes", f"must be some of {RUNTIMES}")
+        _check(
+            ("edgetpu" in self.runtimes) == (self.edgetpu is not None), "edgetpu", "block goes with the edgetpu runtime"
+        )
+        self._check_kind()
+        self._check_power()
+        self._check_sources()
+
+    def _check_kind(self) -> None:
+        emulated = self.kind is BoardKind.EMULATED_MCU
+        _check((self.qemu is not None) == emulated, "qemu", "block is required on emulated boards and only there")
+        _check((self.flasher == "qemu") == emulated, "flasher", "is qemu exactly on emulated boards")
+        if self.kind in (BoardKind.MCU, BoardKind.EMULATED_MCU):
+            _check(self.serial is not None, "serial", "is required on microcontroller boards")
+            _check(None not in (self.clock_hz, self.ram_bytes), "clock_hz", "and ram_bytes are required on MCUs")
+        else:
+            _check(self.flasher == "none", "flasher", f"must be none on {self.kind.value} boards")
+        for role, size in (("code", self.flash_bytes), ("data", self.ram_bytes)):
+            sizes = [r.size for r in self.memory_map if r.role == role]
+            _check(not emulated or sizes == [size], "memory_map", f"needs one {role} region of the board's size {size}")
+
+    def _check_power(self) -> None:
+        _check(sum(p.preferred for p in self.power) <= 1, "power", "at most one figure may be preferred")
+        for n, figure in enumerate(self.power):
+            if figure.derived_from is None:
+                continue
+            ratios = [r.power_mw for r in self.reference_results if r.submission == figure.derived_from]
+            _check(bool(ratios), f"power[{n}].derived_from", f"{figure.derived_from!r} is no reference submission")
+            low, high = figure.range_mw or (figure.value_mw, figure.value_mw)
+            bad = [round(x, 2) for x in ratios if x is not None and not low <= x <= high]
+            _check(not bad, f"power[{n}].range_mw", f"[{low}, {high}] misses energy / latency = {bad} mW")
+
+    def _check_sources(self) -> None:
+        _check(isinstance(self.sources, dict), "sources", "must map field names to text")
+        known = {f.name for f in fields(self)}
+        for key, text in self.sources.items():
+            _check(key in known, "sources", f"{key!r} is not a board field")
+            _check(isinstance(text, str) and bool(text.strip()), f"sources.{key}", "must be non-empty text")
+        missing = [name for name in SOURCED if getattr(self, name) not in (None, ()) and name not in self.sources]
+        _check(not missing, "sources", f"{', '.join(missing)} has a value but no source")
+
+    def source(self, name: str) -> str | None:
+        """Where the value of field ``name`` comes from, if the board file says."""
+        return self.sources.get(name)
+
+    def fits(self, flash_bytes: int, ram_bytes: int) -> list[str]:
+        """Human-readable problems with an image needing ``flash_bytes`` and ``ram_bytes``; [] if it fits.
+
+        A capacity the board leaves unknown (external flash, Linux boards) is not checked.
+        """
+        problems = []
+        for what, need, have in (("flash", flash_bytes, self.flash_bytes), ("RAM", ram_bytes, self.ram_bytes)):
+            if isinstance(need, bool) or not isinstance(need, int) or need < 0:
+                raise UsageError(f"{what} use must be a non-negative number of bytes, got {need!r}")
+            if have is not None and need > have:
+                problems.append(f"{what}: {need:,} B needed exceeds the {have:,} B of {self.id} by {need - have:,} B")
+        return problems
+
+    def power_mw(self) -> PowerFigure | None:
+        """The figure to estimate energy with: the preferred one, else the first derived, else the first listed."""
+        ranked = sorted(self.power, key=lambda p: (not p.preferred, p.kind != "derived"))
+        return ranked[0] if ranked else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (reference results flat, one per benchmark)."""
+        data = asdict(self)
+        data.pop("path")
+        data["kind"] = self.kind.value
+        return data
+
+
+def boards_dir() -> Path:
+    """The folder of board files: ``boards/`` beside the package, else the installed copy."""
+    if BOARDS_DIR.is_dir():
+        return BOARDS_DIR
+    from edgeq.resources import data_dir
+
+    return data_dir("boards")
+
+
+def _board_files() -> dict[str, Path]:
+    return {path.stem: path for path in sorted(boards_dir().glob("*.yaml"))}
+
+
+def list_boards() -> list[Board]:
+    """Every board of the database, microcontrollers first, then by id."""
+    order = list(BoardKind)
+    return sorted((_load_file(p) for p in _board_files().values()), key=lambda b: (order.index(b.kind), b.id))
+
+
+def load_board(board: str | Path) -> Board:
+    """The board with id ``board`` (case-insensitive), or the board file at path ``board``.
+
+    Raises:
+        UsageError: no such board or file.
+        BoardFileError: the file breaks the schema (the message names file and field).
+    """
+    text = str(board)
+    if isinstance(board, Path) or text.endswith((".yaml", ".yml")) or "/" in text:
+        if not Path(board).is_file():
+            raise UsageError(f"board file {board} does not exist")
+        return _load_file(Path(board))
+    files = _board_files()
+    if text.lower() not in files:
+        raise UsageError(f"unknown board {text!r}; known boards: {', '.join(files)} (edgeq boards lists them)")
+    return _load_file(files[text.lower()])
+
+
+def _load_file(path: Path) -> Board:
+    try:
+        board = board_from_dict(yaml.safe_load(path.read_text(encoding="utf-8")), path)
+    except yaml.YAMLError as exc:
+        raise BoardFileError(f"board file {path} is not valid YAML: {exc}") from exc
+    except BoardFileError as exc:
+        raise BoardFileError(f"board file {path}: {exc}") from exc
+    _check(board.id == path.stem, f"board file {path}: id", f"{board.id!r} differs from the file name {path.stem!r}")
+    return board
+
+
+def board_from_dict(data: Any, path: Path | None = None) -> Board:
+    """Build a :class:`Board` from a parsed board file; nested mappings become the dataclasses above."""
+    _check(isinstance(data, dict), "board", f"must be a mapping of fields, got {type(data).__name__}")
+    data = dict(data)
+    if isinstance(data.get("edgetpu"), dict):
+        data["edgetpu"] = {**data["edgetpu"], "latencies": _list_of(PublishedLatency, data["edgetpu"], "latencies")}
+    for name, cls in (("cpu", CpuSpec), ("serial", SerialSpec), ("qemu", QemuSpec), ("edgetpu", EdgeTpuSpec)):
+        if data.get(name) is not None:
+            data[name] = _build(cls, data[name], name)
+    data["memory_map"] = _list_of(MemoryRegion, data, "memory_map")
+    data["power"] = _list_of(PowerFigure, data, "power")
+    data["reference_results"] = [
+        r for n, group in enumerate(_list_of(None, data, "reference_results")) for r in _results(group, n)
+    ]
+    return _build(Board, data, "", path=path)
+
+
+def _list_of(cls: type | None, data: dict[str, Any], name: str) -> list[Any]:
+    items = data.get(name) or []
+    _check(isinstance(items, list), name, f"must be a list, got {type(items).__name__}")
+    return items if cls is None else [_build(cls, item, f"{name}[{n}]") for n, item in enumerate(items)]
+
+
+def _results(group: Any, n: int) -> list[ReferenceResult]:
+    """One submission (shared suite, version, framework, source; numbers per benchmark) as flat results."""
+    where = f"reference_results[{n}]"
+    _check(
+        isinstance(group, dict) and isinstance(group.get("results"), dict), where, "needs results: benchmark -> numbers"
+    )
+    shared = {key: value for key, value in group.items() if key != "results"}
+    out = []
+    for bench, numbers in group["results"].items():
+        _check(isinstance(numbers, dict), f"{where}.results.{bench}", "must be a mapping")
+        out.append(_build(ReferenceResult, {**shared, **numbers, "benchmark": bench}, f"{where}.results.{bench}"))
+    return out
+
+
+def _build(cls: type, data: Any, where: str, **extra: Any) -> Any:
+    """``cls(**data, **extra)``, naming ``where`` and the field in any error."""
+    where = where or "board"
+    _check(isinstance(data, dict), where, f"must be a mapping, got {type(data).__name__}")
+    allowed = [f.name for f in fields(cls) if f.name not in extra]
+    required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+    unknown = [key for key in data if key not in allowed]
+    _check(not unknown, where, f"unknown field {unknown[0]!r} (known: {', '.join(allowed)})" if unknown else "")
+    missing = [name for name in required if name not in data]
+    _check(not missing, where, f"missing field {missing[0]!r}" if missing else "")
+    try:
+        return cls(**data, **extra)
+    except BoardFileError as exc:
+        raise BoardFileError(str(exc) if where == "board" else f"{where}.{exc}") from None
