@@ -22,6 +22,7 @@ _LAZY = {
     "inspect": ("edgeq.model.analysis", "inspect_model"),
     "read_model": ("edgeq.model", "read_model"),
     "evaluate": ("edgeq.evaluation", "evaluate"),
+    "generate": ("edgeq.codegen", "generate"),
     "EdgeqError": ("edgeq.errors", "EdgeqError"),
 }
 

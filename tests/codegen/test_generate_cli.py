@@ -59,3 +59,45 @@ def test_output_path_is_a_file(cli, tmp_path):
     (tmp_path / "out").write_text("x")
     result = cli("generate", str(KWS), "--format", "carray", "-o", str(tmp_path / "out"))
     assert result.exit_code == 2 and "is a file" in result.stderr
+
+
+def _small_board(tmp_path, flash: int, ram: int):
+    """A copy of the NUCLEO-L4R5ZI entry with less memory."""
+    import yaml
+
+    from edgeq.boards import BOARDS_DIR
+
+    data = yaml.safe_load((BOARDS_DIR / "nucleo-l4r5zi.yaml").read_text())
+    data.update(id="tiny-board", flash_bytes=flash, ram_bytes=ram)
+    path = tmp_path / "tiny-board.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_model_too_big_for_the_board(cli, tmp_path):
+    board = _small_board(tmp_path, flash=40_000, ram=20_000)
+    out = tmp_path / "out"
+    result = cli("generate", str(KWS), "--format", "tflm", "-o", str(out), "--board", str(board))
+    assert result.exit_code == 2, result.stderr
+    error = next(ln for ln in result.stderr.splitlines() if ln.startswith("error:"))
+    assert "does not fit tiny-board" in error and "51,984" in error and "40,000" in error and "--force" in error
+    assert not out.exists()
+    forced = cli("generate", str(KWS), "--format", "tflm", "-o", str(out), "--board", str(board), "--force", "--json")
+    assert forced.exit_code == 0, forced.stderr
+    assert len(forced.json()["fit_problems"]) == 2  # flash and RAM
+    assert (out / "int8_ops.h").exists()
+
+
+def test_fits_a_real_board(cli, tmp_path):
+    result = cli(
+        "generate", str(KWS), "--format", "carray", "-o", str(tmp_path / "o"), "--board", "nucleo-l4r5zi", "--json"
+    )
+    assert result.exit_code == 0, result.stderr
+    report = result.json()
+    assert report["board"] == "nucleo-l4r5zi" and report["fit_problems"] == [] and report["arena_bytes"] > 0
+
+
+def test_unknown_board(cli, tmp_path):
+    result = cli("generate", str(KWS), "--format", "carray", "-o", str(tmp_path / "o"), "--board", "nope")
+    assert result.exit_code == 2 and "unknown board 'nope'" in result.stderr
+    assert not (tmp_path / "o").exists()

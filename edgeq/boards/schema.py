@@ -1,4 +1,4 @@
-"""The board database: one YAML file per board in ``boards/``, loaded into frozen dataclasses.
+"""The board database schema: frozen dataclasses, each validated in ``__post_init__``.
 
 A board file records what edgeq needs to build for, run on and estimate a board
 (core and ISA flags, clock, flash, RAM, memory map, serial settings, flasher,
@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar
 
-import yaml
-
 from edgeq.errors import EdgeqError, UsageError
 
-BOARDS_DIR = Path(__file__).resolve().parent.parent / "boards"
 BENCHMARKS = {"ic": "ResNet-8", "kws": "DS-CNN", "vww": "MobileNetV1 0.25", "ad": "FC autoencoder"}
 RUNTIMES = ("tflm", "edgeq-engine", "litert", "tflite-runtime", "edgetpu")
 FLASHERS = ("openocd", "pyocd", "st-flash", "nrfjprog", "commander", "bossac", "picotool", "esptool", "qemu", "none")
@@ -323,7 +320,11 @@ class Board:
         _check(
             self.clock_hz is None or 1e6 <= self.clock_hz <= 5e9, "clock_hz", f"{self.clock_hz} is not 1 MHz to 5 GHz"
         )
-        _check(bool(self.runtimes) and set(self.runtimes) <= set(RUNTIMES), "runtimes", f"must be some of {RUNTIMES}")
+        _check(
+            bool(self.runtimes) and set(self.runtimes) <= set(RUNTIMES),
+            "runtimes",
+            f"must be some of: {', '.join(RUNTIMES)}",
+        )
         _check(
             ("edgetpu" in self.runtimes) == (self.edgetpu is not None), "edgetpu", "block goes with the edgetpu runtime"
         )
@@ -362,7 +363,7 @@ class Board:
             _check(key in known, "sources", f"{key!r} is not a board field")
             _check(isinstance(text, str) and bool(text.strip()), f"sources.{key}", "must be non-empty text")
         missing = [name for name in SOURCED if getattr(self, name) not in (None, ()) and name not in self.sources]
-        _check(not missing, "sources", f"{', '.join(missing)} has a value but no source")
+        _check(not missing, "sources", f"no source for {', '.join(missing)}")
 
     def source(self, name: str) -> str | None:
         """Where the value of field ``name`` comes from, if the board file says."""
@@ -392,104 +393,3 @@ class Board:
         data.pop("path")
         data["kind"] = self.kind.value
         return data
-
-
-def boards_dir() -> Path:
-    """The folder of board files: ``boards/`` beside the package, else the installed copy."""
-    if BOARDS_DIR.is_dir():
-        return BOARDS_DIR
-    from edgeq.resources import data_dir
-
-    return data_dir("boards")
-
-
-def _board_files() -> dict[str, Path]:
-    return {path.stem: path for path in sorted(boards_dir().glob("*.yaml"))}
-
-
-def list_boards() -> list[Board]:
-    """Every board of the database, microcontrollers first, then by id."""
-    order = list(BoardKind)
-    return sorted((_load_file(p) for p in _board_files().values()), key=lambda b: (order.index(b.kind), b.id))
-
-
-def load_board(board: str | Path) -> Board:
-    """The board with id ``board`` (case-insensitive), or the board file at path ``board``.
-
-    Raises:
-        UsageError: no such board or file.
-        BoardFileError: the file breaks the schema (the message names file and field).
-    """
-    text = str(board)
-    if isinstance(board, Path) or text.endswith((".yaml", ".yml")) or "/" in text:
-        if not Path(board).is_file():
-            raise UsageError(f"board file {board} does not exist")
-        return _load_file(Path(board))
-    files = _board_files()
-    if text.lower() not in files:
-        raise UsageError(f"unknown board {text!r}; known boards: {', '.join(files)} (edgeq boards lists them)")
-    return _load_file(files[text.lower()])
-
-
-def _load_file(path: Path) -> Board:
-    try:
-        board = board_from_dict(yaml.safe_load(path.read_text(encoding="utf-8")), path)
-    except yaml.YAMLError as exc:
-        raise BoardFileError(f"board file {path} is not valid YAML: {exc}") from exc
-    except BoardFileError as exc:
-        raise BoardFileError(f"board file {path}: {exc}") from exc
-    _check(board.id == path.stem, f"board file {path}: id", f"{board.id!r} differs from the file name {path.stem!r}")
-    return board
-
-
-def board_from_dict(data: Any, path: Path | None = None) -> Board:
-    """Build a :class:`Board` from a parsed board file; nested mappings become the dataclasses above."""
-    _check(isinstance(data, dict), "board", f"must be a mapping of fields, got {type(data).__name__}")
-    data = dict(data)
-    if isinstance(data.get("edgetpu"), dict):
-        data["edgetpu"] = {**data["edgetpu"], "latencies": _list_of(PublishedLatency, data["edgetpu"], "latencies")}
-    for name, cls in (("cpu", CpuSpec), ("serial", SerialSpec), ("qemu", QemuSpec), ("edgetpu", EdgeTpuSpec)):
-        if data.get(name) is not None:
-            data[name] = _build(cls, data[name], name)
-    data["memory_map"] = _list_of(MemoryRegion, data, "memory_map")
-    data["power"] = _list_of(PowerFigure, data, "power")
-    data["reference_results"] = [
-        r for n, group in enumerate(_list_of(None, data, "reference_results")) for r in _results(group, n)
-    ]
-    return _build(Board, data, "", path=path)
-
-
-def _list_of(cls: type | None, data: dict[str, Any], name: str) -> list[Any]:
-    items = data.get(name) or []
-    _check(isinstance(items, list), name, f"must be a list, got {type(items).__name__}")
-    return items if cls is None else [_build(cls, item, f"{name}[{n}]") for n, item in enumerate(items)]
-
-
-def _results(group: Any, n: int) -> list[ReferenceResult]:
-    """One submission (shared suite, version, framework, source; numbers per benchmark) as flat results."""
-    where = f"reference_results[{n}]"
-    _check(
-        isinstance(group, dict) and isinstance(group.get("results"), dict), where, "needs results: benchmark -> numbers"
-    )
-    shared = {key: value for key, value in group.items() if key != "results"}
-    out = []
-    for bench, numbers in group["results"].items():
-        _check(isinstance(numbers, dict), f"{where}.results.{bench}", "must be a mapping")
-        out.append(_build(ReferenceResult, {**shared, **numbers, "benchmark": bench}, f"{where}.results.{bench}"))
-    return out
-
-
-def _build(cls: type, data: Any, where: str, **extra: Any) -> Any:
-    """``cls(**data, **extra)``, naming ``where`` and the field in any error."""
-    where = where or "board"
-    _check(isinstance(data, dict), where, f"must be a mapping, got {type(data).__name__}")
-    allowed = [f.name for f in fields(cls) if f.name not in extra]
-    required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
-    unknown = [key for key in data if key not in allowed]
-    _check(not unknown, where, f"unknown field {unknown[0]!r} (known: {', '.join(allowed)})" if unknown else "")
-    missing = [name for name in required if name not in data]
-    _check(not missing, where, f"missing field {missing[0]!r}" if missing else "")
-    try:
-        return cls(**data, **extra)
-    except BoardFileError as exc:
-        raise BoardFileError(str(exc) if where == "board" else f"{where}.{exc}") from None
