@@ -101,3 +101,16 @@ def test_unknown_board(cli, tmp_path):
     result = cli("generate", str(KWS), "--format", "carray", "-o", str(tmp_path / "o"), "--board", "nope")
     assert result.exit_code == 2 and "unknown board 'nope'" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+ALL_TFLITE = sorted((FIXTURES / "tflite").glob("*.tflite")) + sorted((FIXTURES / "zoo").glob("*/*.tflite"))
+
+
+@pytest.mark.parametrize("model", ALL_TFLITE, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_inspect_and_carray_on_every_fixture_and_zoo_model(cli, tmp_path, model):
+    info = cli("inspect", str(model), "--json")
+    assert info.exit_code == 0, info.stderr
+    assert info.json()["size_bytes"] == model.stat().st_size
+    result = cli("generate", str(model), "--format", "carray", "-o", str(tmp_path), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["flash_bytes"] == model.stat().st_size

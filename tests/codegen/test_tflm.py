@@ -124,3 +124,34 @@ def test_op_missing_from_tflm_is_an_error_and_writes_nothing(tmp_path):
     with pytest.raises(UnsupportedError, match="BIDIRECTIONAL_SEQUENCE_LSTM"):
         generate(bad, "tflm", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_main_and_ops_compile_against_the_tflm_api(generated, tmp_path):
+    """main.cc and NAME_ops.h use TFLM's API as declared (member, method and type names)."""
+    from edgeq.codegen.tflm_ops import CUSTOM_METHODS, RESOLVER_METHODS
+
+    gxx = shutil.which("g++")
+    if gxx is None:
+        pytest.skip("g++ is not installed")
+    api = tmp_path / "api"
+    shutil.copytree(Path(__file__).parent / "tflm_api", api)
+    methods = sorted(set(RESOLVER_METHODS.values()) | set(CUSTOM_METHODS.values()))
+    (api / "tensorflow/lite/micro/resolver_methods.inc").write_text("".join(f"EDGEQ_TEST_ADD({m})\n" for m in methods))
+    for model in (FIXTURES / "zoo" / "kws_dscnn" / "int8.tflite", FIXTURES / "zoo" / "ad_autoencoder" / "int8.tflite"):
+        out = Path(generated[model][0].out_dir)
+        done = subprocess.run(
+            [
+                gxx,
+                "-std=c++11",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-fsyntax-only",
+                f"-I{api}",
+                f"-I{out}",
+                str(out / "main.cc"),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
