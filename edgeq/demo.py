@@ -35,11 +35,13 @@ class DemoResult:
     rows: tuple[DemoRow, ...]
     test_samples: int
     seconds: float
+    tflm: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "rows": [asdict(r) for r in self.rows],
             "test_samples": self.test_samples,
+            "tflm": self.tflm,
             "seconds": self.seconds,
         }
 
@@ -111,7 +113,31 @@ def run_demo(out_dir: str | Path = "edgeq-demo", seed: int = 0) -> DemoResult:
     logger.info("converting to int8 with edgeq ...")
     convert(keras_path, x_train, int8_path, mode="int8", samples=200, seed=seed)
     rows = tuple(_measure(name, path, x_test, y_test) for name, path in (("float32", float_path), ("int8", int8_path)))
-    return DemoResult(rows, len(x_test), round(time.monotonic() - started, 1))
+    tflm = _generate_tflm(int8_path, out / "digits_tflm")
+    return DemoResult(rows, len(x_test), round(time.monotonic() - started, 1), tflm)
+
+
+DEMO_BOARD = "nano33-ble-sense"
+
+
+def _generate_tflm(model: Path, out: Path) -> dict[str, Any] | None:
+    """The int8 model as a TFLM project for a common teaching board (None without tflite-micro)."""
+    from edgeq.codegen import generate
+    from edgeq.errors import DependencyError
+
+    logger.info("generating a TensorFlow Lite Micro project for %s ...", DEMO_BOARD)
+    try:
+        report = generate(model, "tflm", out, name="digits", board=DEMO_BOARD)
+    except DependencyError as exc:
+        logger.warning("warning: skipped the TFLM project: %s", exc)
+        return None
+    return {
+        "out_dir": report.out_dir,
+        "board": DEMO_BOARD,
+        "flash_bytes": report.flash_bytes,
+        "arena_bytes": report.arena_bytes,
+        "ops": list(report.ops),
+    }
 
 
 def _measure(name: str, path: Path, x: np.ndarray, y: np.ndarray) -> DemoRow:

@@ -19,6 +19,8 @@ def test_demo_end_to_end(cli, tmp_path):
     assert rows["int8"]["accuracy"] > rows["float32"]["accuracy"] - 0.03  # int8 keeps the accuracy
     assert rows["int8"]["size_bytes"] < 0.6 * rows["float32"]["size_bytes"]
     assert rows["int8"]["latency_ms_p99"] >= rows["int8"]["latency_ms_p50"] > 0
+    assert report["tflm"]["board"] == "nano33-ble-sense" and report["tflm"]["arena_bytes"] > 0
+    assert (tmp_path / "demo" / "digits_tflm" / "digits_ops.h").is_file()
     graph = read_model(tmp_path / "demo" / "digits_int8.tflite")
     assert {t.dtype for t in graph.tensors} <= {"int8", "int32"}
 
@@ -27,3 +29,4 @@ def test_demo_text_table(cli, tmp_path):
     result = cli("demo", "-o", str(tmp_path / "demo"))
     assert result.exit_code == 0, result.stderr
     assert "float32" in result.stdout and "int8" in result.stdout and "x the float size" in result.stdout
+    assert "TFLM project for nano33-ble-sense" in result.stdout

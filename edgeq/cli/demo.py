@@ -46,3 +46,9 @@ def command(out_dir, seed, as_json):
         f"\nint8 is {q.size_bytes / f.size_bytes:.2f}x the float size, accuracy {100 * (q.accuracy - f.accuracy):+.2f} points, "
         f"p50 latency {q.latency_ms_p50 / f.latency_ms_p50:.2f}x float ({result.seconds:.0f} s in all)"
     )
+    if result.tflm:
+        t = result.tflm
+        click.echo(
+            f"TFLM project for {t['board']} in {t['out_dir']}: model array {t['flash_bytes']:,} bytes of flash, "
+            f"tensor arena {t['arena_bytes']:,} bytes of RAM, {len(t['ops'])} ops"
+        )
