@@ -18,6 +18,7 @@ COMMANDS = {
     "demo": "demo",
     "generate": "generate",
     "boards": "boards",
+    "run": "run",
 }
 
 

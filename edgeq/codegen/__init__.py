@@ -10,7 +10,7 @@ from pathlib import Path
 from edgeq.codegen.report import GenerationReport
 from edgeq.errors import UsageError
 
-FORMATS = ("carray", "tflm")
+FORMATS = ("carray", "tflm", "engine")
 LANGS = ("c", "cpp")
 
 
@@ -29,7 +29,8 @@ def generate(
 
     Args:
         model: the .tflite file.
-        format: "carray" (the model as an aligned C array) or "tflm" (a TFLM project folder).
+        format: "carray" (the model as an aligned C array), "tflm" (a TFLM project folder)
+            or "engine" (the edgeq compiled engine: plain C, no interpreter).
         out_dir: the folder to write (created; files edgeq does not generate are left alone).
         name: C identifier for the symbols (default: the file stem, sanitized).
         board: a board id of ``edgeq boards``: the model array and the arena must fit it.

@@ -28,6 +28,8 @@ def run_generate(
     graph = read_model(data, name=str(model))
     ctx = model_context(graph, model, name)
     check_section(section)
+    if fmt == "engine":
+        return _engine(graph, ctx, model, out_dir, board, force)
     methods: list[str] = []
     if fmt == "tflm":
         from edgeq.codegen.tflm import tflm_methods
@@ -75,14 +77,42 @@ def _measure(data: bytes) -> ArenaMeasurement:
 
 
 def _fit(board_id: str | None, flash: int, arena: ArenaMeasurement | None, force: bool) -> list[str]:
+    return _fit_numbers(board_id, flash, arena.arena_bytes if arena else 0, force)
+
+
+def _fit_numbers(board_id: str | None, flash: int, ram: int, force: bool) -> list[str]:
     if board_id is None:
         return []
     from edgeq.boards import load_board
 
     board = load_board(board_id)
-    problems = board.fits(flash, arena.arena_bytes if arena else 0)
+    problems = board.fits(flash, ram)
     if problems and not force:
         raise UsageError(f"the model does not fit {board.id}: {'; '.join(problems)} (--force writes it anyway)")
     for problem in problems:
         logger.warning("warning: %s", problem)
     return problems
+
+
+def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bool) -> GenerationReport:
+    from edgeq.codegen.engine.build import build_engine
+
+    engine = build_engine(graph, ctx)
+    flash = engine.weights_bytes
+    problems = _fit_numbers(board, flash, engine.plan.arena_bytes, force)
+    write_folder(out_dir, engine.files)
+    return GenerationReport(
+        format="engine",
+        name=ctx.ident,
+        model=str(model),
+        out_dir=str(out_dir),
+        files=tuple(sorted(engine.files)),
+        flash_bytes=flash,
+        arena_bytes=engine.plan.arena_bytes,
+        arena_measured_bytes=None,
+        arena_how="planned offline over tensor lifetimes",
+        ops=engine.ops,
+        board=board,
+        fit_problems=tuple(problems),
+        arena_lower_bound_bytes=engine.plan.lower_bound_bytes,
+    )

@@ -24,6 +24,7 @@ class GenerationReport:
         resolver_methods: TFLM resolver methods registered (tflm format).
         board: the board checked against, or None.
         fit_problems: why the model does not fit the board (empty when it fits).
+        arena_lower_bound_bytes: engine only: the largest set of tensors alive at once.
     """
 
     format: str
@@ -39,6 +40,7 @@ class GenerationReport:
     resolver_methods: tuple[str, ...] = ()
     board: str | None = None
     fit_problems: tuple[str, ...] = field(default=())
+    arena_lower_bound_bytes: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -228,6 +228,21 @@ BUILTIN_OPTIONS: dict[int, tuple[str, tuple[tuple[str, int, str, Any], ...]]] = 
     28: ("SubOptions", (_act(0),)),
     49: ("TransposeConvOptions", (_PAD, *_STRIDES, _act(3))),
     101: ("BatchMatMulOptions", (("adj_x", 0, "?", False), ("adj_y", 1, "?", False))),
+    27: ("ReducerOptions", (("keep_dims", 0, "?", False),)),
+    30: ("SqueezeOptions", (("squeeze_dims", 0, "ivec", None),)),
+    32: (
+        "StridedSliceOptions",
+        (
+            ("begin_mask", 0, "i", 0),
+            ("end_mask", 1, "i", 0),
+            ("ellipsis_mask", 2, "i", 0),
+            ("new_axis_mask", 3, "i", 0),
+            ("shrink_axis_mask", 4, "i", 0),
+            ("offset", 5, "?", False),
+        ),
+    ),
+    59: ("PackOptions", (("values_count", 0, "i", 0), ("axis", 1, "i", 0))),
+    75: ("LeakyReluOptions", (("alpha", 0, "f", 0.0),)),
 }
 
 _SCALAR_FORMATS = {"b": "b", "i": "i", "f": "f", "?": "?", "pad": "b", "act": "b", "wfmt": "b"}

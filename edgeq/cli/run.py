@@ -1,0 +1,73 @@
+"""``edgeq run``: run a batch of inputs through a model on a target and save the raw outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+
+from edgeq.cli.common import edgeq_errors, json_option, print_json
+from edgeq.errors import DatasetError
+from edgeq.targets import TARGETS
+
+
+@click.command("run")
+@click.argument("model", type=click.Path())
+@click.option("--target", required=True, type=click.Choice(list(TARGETS)), help="Where to run.")
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(),
+    help="IN.npy (N, *input_shape), or .npz with one array per input.",
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(), help="OUT.npy (raw outputs), or .npz for several outputs."
+)
+@json_option
+@edgeq_errors
+def command(model, target, input_path, output, as_json):
+    """Run every sample of --input through MODEL on --target; save the raw outputs."""
+    from edgeq.convert.writer import atomic_write
+    from edgeq.running import run
+
+    inputs = _load(Path(input_path))
+    result = run(model, target, inputs)
+    atomic_write(Path(output), _encode(result.outputs, Path(output)))
+    summary = {
+        "target": target,
+        "model": str(model),
+        "samples": result.samples,
+        "output": str(output),
+        "output_shapes": [list(o.shape) for o in result.outputs],
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        click.echo(f"{result.samples} samples through {model} on {target} -> {output} {summary['output_shapes']}")
+
+
+def _load(path: Path) -> list[np.ndarray]:
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                return [data[k] for k in data.files]
+        return [np.load(path, allow_pickle=False)]
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such file") from None
+    except Exception as exc:  # noqa: BLE001
+        raise DatasetError(f"{path} is not a readable .npy/.npz file ({exc})") from exc
+
+
+def _encode(outputs: list[np.ndarray], path: Path) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    if path.suffix == ".npz":
+        np.savez(buffer, *outputs)
+    elif len(outputs) == 1:
+        np.save(buffer, outputs[0])
+    else:
+        raise DatasetError(f"the model has {len(outputs)} outputs; write them to an .npz file")
+    return buffer.getvalue()

@@ -1,0 +1,89 @@
+"""Assemble an engine: analyze -> plan the arena -> lower every op -> render NAME.h / NAME.c."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from edgeq.codegen.context import ModelContext
+from edgeq.codegen.engine import lower_core as core
+from edgeq.codegen.engine.analyze import ALIAS_OPS, analyze, data_inputs
+from edgeq.codegen.engine.emitter import Emitter
+from edgeq.codegen.engine.planner import ArenaPlan, group_aliases, lifetimes, plan
+from edgeq.codegen.render import render, template_bytes
+from edgeq.errors import UnsupportedError
+from edgeq.model import Graph, Operator
+
+Lowering = Callable[[Emitter, Graph, Operator], None]
+LOWERINGS: dict[str, Lowering] = {
+    "CONV_2D": core.lower_conv2d,
+    "DEPTHWISE_CONV_2D": core.lower_depthwise,
+    "FULLY_CONNECTED": core.lower_fully_connected,
+    "AVERAGE_POOL_2D": core.lower_pool,
+    "MAX_POOL_2D": core.lower_pool,
+    **{name: core.lower_alias for name in ALIAS_OPS},
+}
+KERNEL_SOURCES = ("edgeq_kernels.h", "edgeq_requant.c")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The generated sources and their figures."""
+
+    files: dict[str, str | bytes]
+    plan: ArenaPlan
+    weights_bytes: int
+    kernel_files: tuple[str, ...]
+    ops: tuple[str, ...]
+
+
+def register(lowerings: dict[str, Lowering]) -> None:
+    """Add lowerings (used by the modules of further ops)."""
+    LOWERINGS.update(lowerings)
+
+
+def check_supported(ops: tuple[Operator, ...]) -> None:
+    missing = [f"{op.builtin} (op {op.index})" for op in ops if op.builtin not in LOWERINGS]
+    if missing:
+        raise UnsupportedError(f"the edgeq engine has no kernel for {', '.join(missing)}; use --format tflm")
+
+
+def plan_arena(graph: Graph, ops: tuple[Operator, ...], aliases: tuple[tuple[int, int], ...]) -> ArenaPlan:
+    uses = [(data_inputs(op), list(op.outputs)) for op in ops]
+    spans = lifetimes(len(ops), uses, list(graph.inputs), list(graph.outputs))
+    spans = {t: s for t, s in spans.items() if not graph.tensors[t].is_constant}
+    sizes = {t: graph.tensors[t].nbytes for t in spans}
+    return plan(group_aliases(spans, sizes, list(aliases)))
+
+
+def build_engine(graph: Graph, ctx: ModelContext) -> Engine:
+    """Generate the engine sources for ``graph``; UnsupportedError names any op it cannot run."""
+    _load_extra_lowerings()
+    analysis = analyze(graph)
+    check_supported(analysis.ops)
+    arena = plan_arena(graph, analysis.ops, analysis.aliases)
+    em = Emitter(graph, f"{ctx.ident}_arena", arena.offsets)
+    for op in analysis.ops:
+        LOWERINGS[op.builtin](em, graph, op)
+    kernels = tuple(sorted({*KERNEL_SOURCES, *em.kernels}))
+    io = {"inputs": [arena.offsets[t] for t in graph.inputs], "outputs": [arena.offsets[t] for t in graph.outputs]}
+    files: dict[str, str | bytes] = {
+        f"{ctx.ident}.h": render("engine/model.h.j2", m=ctx, arena=arena, io=io),
+        f"{ctx.ident}.c": render("engine/model.c.j2", m=ctx, arena=arena, decls=em.decls, calls=em.calls, io=io),
+    }
+    for name in kernels:
+        files[name] = template_bytes(f"engine/{name}")
+    ops = tuple(dict.fromkeys(op.builtin for op in analysis.ops))
+    return Engine(files, arena, em.flash_bytes, kernels, ops)
+
+
+def _load_extra_lowerings() -> None:
+    """Import the lowering modules of further op families (each registers itself)."""
+    import importlib
+
+    for module in ("lower_elementwise", "lower_nonlinear", "lower_data"):
+        try:
+            importlib.import_module(f"edgeq.codegen.engine.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"edgeq.codegen.engine.{module}":
+                raise

@@ -1,0 +1,84 @@
+"""Collects the C of one engine: constant arrays, parameter structs and kernel calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edgeq.codegen.cgen import c_comment
+from edgeq.model import Graph, Tensor
+
+CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
+
+
+@dataclass
+class Emitter:
+    """Accumulates declarations and calls; knows the arena offsets of every tensor."""
+
+    graph: Graph
+    arena: str
+    offsets: dict[int, int]
+    decls: list[str] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    flash_bytes: int = 0
+    kernels: set[str] = field(default_factory=set)
+    _consts: dict[int, str] = field(default_factory=dict)
+
+    def ptr(self, t: int, const: bool = False) -> str:
+        """C expression of tensor ``t``'s buffer in the arena, typed by its dtype."""
+        ctype = CTYPES[self.graph.tensors[t].dtype]
+        qual = "const " if const else ""
+        return f"(({qual}{ctype} *)({self.arena} + {self.offsets[t]}))"
+
+    def const_tensor(self, tensor: Tensor) -> str:
+        """A ``static const`` array holding a constant tensor (emitted once), 16-byte aligned."""
+        if tensor.index in self._consts:
+            return self._consts[tensor.index]
+        name = f"c{tensor.index}"
+        data = tensor.data or b""
+        ctype = CTYPES[tensor.dtype]
+        values = np.frombuffer(data, dtype=_np_dtype(tensor.dtype))
+        self.decls.append(f"/* {c_comment(tensor.name)[:100]} {list(tensor.shape)} */")
+        self.decls.append(
+            f"static const {ctype} {name}[{max(len(values), 1)}] EQ_ALIGN16 = {{\n{_literals(values, ctype)}\n}};"
+        )
+        self.flash_bytes += len(data)
+        self._consts[tensor.index] = name
+        return name
+
+    def int_array(self, name: str, values: list[int]) -> str:
+        self.decls.append(
+            f"static const int32_t {name}[{max(len(values), 1)}] = {{{', '.join(str(int(v)) for v in values)}}};"
+        )
+        self.flash_bytes += 4 * len(values)
+        return name
+
+    def struct(self, ctype: str, name: str, fields: dict[str, object]) -> str:
+        """A ``static const`` parameter struct with designated initializers (every value a literal)."""
+        body = ", ".join(f".{k} = {_literal(v)}" for k, v in fields.items())
+        self.decls.append(f"static const {ctype} {name} = {{{body}}};")
+        return name
+
+    def call(self, op_index: int, text: str, comment: str, kernel: str) -> None:
+        self.calls.append(f"    /* op {op_index}: {c_comment(comment)} */\n    {text}")
+        self.kernels.add(kernel)
+
+
+def _np_dtype(dtype: str) -> str:
+    return {"int8": "<i1", "uint8": "<u1", "int16": "<i2", "int32": "<i4", "float32": "<f4"}[dtype]
+
+
+def _literals(values: np.ndarray, ctype: str) -> str:
+    items = [repr(float(v)) + "f" for v in values] if ctype == "float" else [str(int(v)) for v in values]
+    return "\n".join("    " + ", ".join(items[i : i + 16]) + "," for i in range(0, len(items), 16))
+
+
+def _literal(v: object) -> str:
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, float):
+        return repr(v) + "f"
+    if isinstance(v, (list, tuple)):
+        return "{" + ", ".join(_literal(x) for x in v) + "}"
+    return str(v)

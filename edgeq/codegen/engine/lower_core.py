@@ -1,0 +1,204 @@
+"""Lowering of the core int8 ops to kernel calls with precomputed parameters.
+
+Each ``lower_*`` takes the emitter, the graph and one op, checks every option
+it depends on (anything else is an UnsupportedError naming the op, its index and
+the option), computes the requantization at generation time and emits one call.
+"""
+
+from __future__ import annotations
+
+from edgeq.codegen.engine import quantmath as qm
+from edgeq.codegen.engine.emitter import Emitter
+from edgeq.errors import UnsupportedError
+from edgeq.model import Graph, Operator, Tensor
+
+
+def unsupported(op: Operator, what: str) -> UnsupportedError:
+    return UnsupportedError(f"op {op.index} {op.builtin}: {what} is not supported by the edgeq engine")
+
+
+def qparams(op: Operator, t: Tensor) -> tuple[list[float], list[int]]:
+    q = t.quantization
+    if q is None or not q.scale:
+        raise unsupported(op, f"tensor {t.name!r} without quantization ({t.dtype})")
+    zps = list(q.zero_point) if q.zero_point else [0] * len(q.scale)
+    return [float(s) for s in q.scale], [int(z) for z in zps]
+
+
+def expect_dtype(op: Operator, tensors: list[Tensor], dtype: str = "int8") -> None:
+    for t in tensors:
+        if t.dtype != dtype:
+            raise unsupported(op, f"{t.dtype} tensor {t.name!r} (the engine runs {dtype})")
+
+
+def act_range(op: Operator, out: Tensor) -> tuple[int, int]:
+    fused = op.options.get("fused_activation_function", "NONE")
+    if fused not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+        raise unsupported(op, f"fused activation {fused}")
+    scale, zp = qparams(op, out)
+    return qm.activation_range(fused, scale[0], zp[0])
+
+
+def _padding(op: Operator, in_size: int, out_size: int, k: int, stride: int, dil: int) -> int:
+    mode = op.options.get("padding", "SAME")
+    if mode == "VALID":
+        return 0
+    if mode != "SAME":
+        raise unsupported(op, f"padding {mode}")
+    return max(0, ((out_size - 1) * stride + (k - 1) * dil + 1 - in_size) // 2)
+
+
+def _io(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    b = graph.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
+    return x, w, graph.tensors[op.outputs[0]], b
+
+
+def _check_weights(op: Operator, w: Tensor, b: Tensor | None) -> None:
+    if not w.is_constant:
+        raise unsupported(op, "non-constant weights")
+    expect_dtype(op, [w])
+    if b is not None and (b.dtype != "int32" or not b.is_constant):
+        raise unsupported(op, f"{b.dtype} bias")
+
+
+def _conv_like(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> None:
+    x, w, y, b = _io(graph, op)
+    expect_dtype(op, [x, y])
+    _check_weights(op, w, b)
+    if x.shape[0] != 1:
+        raise unsupported(op, f"batch {x.shape[0]}")
+    (in_s,), (in_zp,) = qparams(op, x)
+    w_s, _ = qparams(op, w)
+    (out_s,), (out_zp,) = qparams(op, y)
+    _, in_h, in_w, in_c = x.shape
+    _, out_h, out_w, out_c = y.shape
+    k_h, k_w = (w.shape[1], w.shape[2])
+    sh, sw = op.options.get("stride_h", 1), op.options.get("stride_w", 1)
+    dh, dw = op.options.get("dilation_h", 1), op.options.get("dilation_w", 1)
+    mult, shift = qm.conv_multipliers(in_s, w_s, out_s, out_c)
+    lo, hi = act_range(op, y)
+    fields = dict(
+        in_h=in_h,
+        in_w=in_w,
+        in_c=in_c,
+        out_h=out_h,
+        out_w=out_w,
+        out_c=out_c,
+        k_h=k_h,
+        k_w=k_w,
+        stride_h=sh,
+        stride_w=sw,
+        dil_h=dh,
+        dil_w=dw,
+        pad_top=_padding(op, in_h, out_h, k_h, sh, dh),
+        pad_left=_padding(op, in_w, out_w, k_w, sw, dw),
+        in_offset=-in_zp,
+        out_offset=out_zp,
+        act_min=lo,
+        act_max=hi,
+        depth_multiplier=op.options.get("depth_multiplier", 1) if depthwise else 1,
+    )
+    if depthwise and out_c != in_c * fields["depth_multiplier"]:
+        raise unsupported(op, f"depth multiplier {fields['depth_multiplier']} with {in_c} -> {out_c} channels")
+    if not depthwise and w.shape[3] != in_c:
+        raise unsupported(op, f"grouped convolution ({in_c} input channels, filters of {w.shape[3]})")
+    p = em.struct("eq_conv_params", f"op{op.index}_p", fields)
+    args = _weights_args(em, op, w, b, mult, shift)
+    kernel = "eq_depthwise_conv2d_s8" if depthwise else "eq_conv2d_s8"
+    em.call(
+        op.index, f"{kernel}(&{p}, {em.ptr(x.index, True)}, {args}, {em.ptr(y.index)});", op.builtin, "edgeq_conv.c"
+    )
+
+
+def _weights_args(em: Emitter, op: Operator, w: Tensor, b: Tensor | None, mult: list[int], shift: list[int]) -> str:
+    wn = em.const_tensor(w)
+    bn = em.const_tensor(b) if b is not None else "NULL"
+    mn = em.int_array(f"op{op.index}_mult", mult)
+    sn = em.int_array(f"op{op.index}_shift", shift)
+    return f"{wn}, {bn}, {mn}, {sn}"
+
+
+def lower_conv2d(em: Emitter, graph: Graph, op: Operator) -> None:
+    _conv_like(em, graph, op, depthwise=False)
+
+
+def lower_depthwise(em: Emitter, graph: Graph, op: Operator) -> None:
+    _conv_like(em, graph, op, depthwise=True)
+
+
+def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
+    x, w, y, b = _io(graph, op)
+    expect_dtype(op, [x, y])
+    _check_weights(op, w, b)
+    if op.options.get("weights_format", "DEFAULT") != "DEFAULT":
+        raise unsupported(op, f"weights format {op.options['weights_format']}")
+    (in_s,), (in_zp,) = qparams(op, x)
+    w_s, w_zp = qparams(op, w)
+    (out_s,), (out_zp,) = qparams(op, y)
+    out_depth, in_depth = w.shape
+    per_channel = len(w_s) > 1
+    mult, shift = qm.conv_multipliers(in_s, w_s, out_s, out_depth)
+    lo, hi = act_range(op, y)
+    fields = dict(
+        batches=x.size // in_depth,
+        in_depth=in_depth,
+        out_depth=out_depth,
+        in_offset=-in_zp,
+        weight_offset=-w_zp[0],
+        out_offset=out_zp,
+        act_min=lo,
+        act_max=hi,
+        per_channel=int(per_channel),
+    )
+    p = em.struct("eq_fc_params", f"op{op.index}_p", fields)
+    args = _weights_args(em, op, w, b, mult, shift)
+    em.call(
+        op.index,
+        f"eq_fully_connected_s8(&{p}, {em.ptr(x.index, True)}, {args}, {em.ptr(y.index)});",
+        op.builtin,
+        "edgeq_fc.c",
+    )
+
+
+def lower_pool(em: Emitter, graph: Graph, op: Operator) -> None:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    expect_dtype(op, [x, y])
+    if x.shape[0] != 1:
+        raise unsupported(op, f"batch {x.shape[0]}")
+    _, in_h, in_w, ch = x.shape
+    _, out_h, out_w, _ = y.shape
+    fh, fw = op.options.get("filter_height", 1), op.options.get("filter_width", 1)
+    sh, sw = op.options.get("stride_h", 1), op.options.get("stride_w", 1)
+    if qparams(op, x) != qparams(op, y):
+        raise unsupported(op, "different input and output quantization")
+    lo, hi = act_range(op, y)
+    fields = dict(
+        in_h=in_h,
+        in_w=in_w,
+        channels=ch,
+        out_h=out_h,
+        out_w=out_w,
+        filter_h=fh,
+        filter_w=fw,
+        stride_h=sh,
+        stride_w=sw,
+        pad_top=_padding(op, in_h, out_h, fh, sh, 1),
+        pad_left=_padding(op, in_w, out_w, fw, sw, 1),
+        act_min=lo,
+        act_max=hi,
+    )
+    p = em.struct("eq_pool_params", f"op{op.index}_p", fields)
+    kernel = "eq_avg_pool_s8" if op.builtin == "AVERAGE_POOL_2D" else "eq_max_pool_s8"
+    em.call(op.index, f"{kernel}(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_pool.c")
+
+
+def lower_alias(em: Emitter, graph: Graph, op: Operator) -> None:
+    """RESHAPE / SQUEEZE / EXPAND_DIMS: same bytes; a copy only if the planner could not alias."""
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if x.nbytes != y.nbytes:
+        raise unsupported(op, f"reshape of {x.nbytes} into {y.nbytes} bytes")
+    if em.offsets[x.index] != em.offsets[y.index]:
+        em.call(
+            op.index, f"eq_copy({em.ptr(x.index, True)}, {em.ptr(y.index)}, {x.nbytes});", op.builtin, "edgeq_data.c"
+        )

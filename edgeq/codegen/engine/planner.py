@@ -1,0 +1,117 @@
+"""Offline arena planning over tensor lifetimes.
+
+Every non-constant tensor gets an offset in one static arena. Reshape-like ops
+make their output an alias of their input (one buffer, the union of both
+lifetimes). Buffers are placed greedily, largest first, at the lowest offset
+that overlaps no already-placed buffer alive at the same time (the same idea as
+TFLM's greedy planner, done once at generation time). The lower bound is the
+largest total size of buffers alive at the same time: no plan can be smaller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALIGN = 16
+
+
+def align(n: int) -> int:
+    return -(-n // ALIGN) * ALIGN
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One arena region: the tensors sharing it, its size and its lifetime (op indices, inclusive)."""
+
+    tensors: tuple[int, ...]
+    size: int
+    first: int
+    last: int
+
+    def overlaps(self, other: Buffer) -> bool:
+        return self.first <= other.last and other.first <= self.last
+
+
+@dataclass(frozen=True)
+class ArenaPlan:
+    """Tensor index -> byte offset in the arena, the arena size and its lower bound."""
+
+    offsets: dict[int, int]
+    arena_bytes: int
+    lower_bound_bytes: int
+    buffers: tuple[Buffer, ...]
+
+
+def lifetimes(
+    n_ops: int, uses: list[tuple[list[int], list[int]]], graph_inputs: list[int], graph_outputs: list[int]
+) -> dict[int, tuple[int, int]]:
+    """(first, last) op index of every tensor in ``uses`` (per op: inputs, outputs)."""
+    span: dict[int, list[int]] = {}
+    for index, (inputs, outputs) in enumerate(uses):
+        for t in (*inputs, *outputs):
+            first_last = span.setdefault(t, [index, index])
+            first_last[0] = min(first_last[0], index)
+            first_last[1] = max(first_last[1], index)
+    for t in graph_inputs:
+        span.setdefault(t, [0, 0])[0] = 0
+    for t in graph_outputs:
+        span.setdefault(t, [n_ops - 1, n_ops - 1])[1] = n_ops - 1
+    return {t: (a, b) for t, (a, b) in span.items()}
+
+
+def group_aliases(
+    spans: dict[int, tuple[int, int]], sizes: dict[int, int], aliases: list[tuple[int, int]]
+) -> list[Buffer]:
+    """Merge (input, output) alias pairs into shared buffers; every other tensor gets its own."""
+    parent = {t: t for t in spans}
+
+    def root(t: int) -> int:
+        while parent[t] != t:
+            parent[t] = parent[parent[t]]
+            t = parent[t]
+        return t
+
+    for a, b in aliases:
+        parent[root(b)] = root(a)
+    groups: dict[int, list[int]] = {}
+    for t in spans:
+        groups.setdefault(root(t), []).append(t)
+    buffers = []
+    for members in groups.values():
+        buffers.append(
+            Buffer(
+                tuple(sorted(members)),
+                align(max(sizes[t] for t in members)),
+                min(spans[t][0] for t in members),
+                max(spans[t][1] for t in members),
+            )
+        )
+    return buffers
+
+
+def plan(buffers: list[Buffer]) -> ArenaPlan:
+    """Place ``buffers`` greedily; return offsets per tensor, arena size and lower bound."""
+    placed: list[tuple[Buffer, int]] = []
+    for buf in sorted(buffers, key=lambda b: (-b.size, b.first, b.tensors)):
+        offset = _lowest_free(buf, [(b, o) for b, o in placed if b.overlaps(buf)])
+        placed.append((buf, offset))
+    offsets = {t: o for b, o in placed for t in b.tensors}
+    arena = max((o + b.size for b, o in placed), default=0)
+    return ArenaPlan(offsets, arena, lower_bound(buffers), tuple(b for b, _ in placed))
+
+
+def _lowest_free(buf: Buffer, busy: list[tuple[Buffer, int]]) -> int:
+    offset = 0
+    for other, start in sorted(busy, key=lambda p: p[1]):
+        if offset + buf.size <= start:
+            break
+        offset = max(offset, start + other.size)
+    return offset
+
+
+def lower_bound(buffers: list[Buffer]) -> int:
+    """Largest total size of buffers alive at one op index."""
+    if not buffers:
+        return 0
+    last = max(b.last for b in buffers)
+    return max(sum(b.size for b in buffers if b.first <= i <= b.last) for i in range(last + 1))

@@ -1,0 +1,36 @@
+"""Where a model runs: one module per target, all behind :class:`Target`.
+
+``get_target("host-c")`` returns an object whose ``run(model, inputs)`` takes
+a list of input batches (one (N, ...) array per model input, in the model's
+dtypes) and returns one (N, ...) array per output, raw (not dequantized).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Protocol
+
+import numpy as np
+
+from edgeq.errors import UsageError
+
+# target name -> module under edgeq.targets exposing `TARGET`
+TARGETS = {"host": "host", "host-tflm": "host_tflm", "host-c": "host_c"}
+
+
+class Target(Protocol):
+    """A place to run a model."""
+
+    name: str
+
+    def run(self, model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """Run every sample of ``inputs``; returns raw outputs with a leading sample axis."""
+        ...
+
+
+def get_target(name: str) -> Target:
+    """The target called ``name`` or a UsageError listing the known ones."""
+    module = TARGETS.get(name)
+    if module is None:
+        raise UsageError(f"unknown target {name!r}; targets: {', '.join(TARGETS)}")
+    return importlib.import_module(f"edgeq.targets.{module}").TARGET

@@ -1,0 +1,109 @@
+"""``host-c``: the edgeq compiled engine, built with the host C compiler and run as a process.
+
+Builds are cached by the model's SHA-256 and edgeq's version under
+``$EDGEQ_CACHE`` (default ``~/.cache/edgeq``), so repeated runs do not recompile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from edgeq import __version__
+from edgeq.errors import DependencyError, EdgeqError
+
+CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror")
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("EDGEQ_CACHE", Path.home() / ".cache" / "edgeq"))
+
+
+def build_host_engine(model: bytes, extra_flags: tuple[str, ...] = ()) -> Path:
+    """Generate and compile the engine for ``model``; returns the executable."""
+    from edgeq.codegen.context import model_context
+    from edgeq.codegen.engine.build import build_engine
+    from edgeq.codegen.render import render, write_folder
+    from edgeq.model import read_model
+
+    key = hashlib.sha256(model + _generator_fingerprint() + " ".join(extra_flags).encode()).hexdigest()[:20]
+    folder = cache_dir() / "host-c" / key
+    exe = folder / "engine"
+    if exe.exists() and _sources_unchanged(folder):
+        return exe
+    graph = read_model(model)
+    ctx = model_context(graph, "model.tflite", "net")
+    files = dict(build_engine(graph, ctx).files)
+    files["net_host.c"] = render("engine/host_driver.c.j2", m=ctx)
+    write_folder(folder, files)
+    sources = [str(folder / n) for n in files if n.endswith(".c")]
+    compiler = shutil.which(os.environ.get("CC", "gcc"))
+    if compiler is None:
+        raise DependencyError("no C compiler found (set CC or apt-get install gcc)")
+    done = subprocess.run([compiler, *CFLAGS, *extra_flags, "-o", str(exe), *sources], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise EdgeqError(
+            f"compiling the engine failed: {done.stderr.strip().splitlines()[0] if done.stderr else done.returncode}"
+        )
+    return exe
+
+
+def _sources_unchanged(folder: Path) -> bool:
+    return (folder / "net.c").exists()
+
+
+def _generator_fingerprint() -> bytes:
+    """edgeq's version plus the engine generator and kernel sources: a change rebuilds."""
+    from edgeq.resources import data_dir
+
+    digest = hashlib.sha256(__version__.encode())
+    roots = [data_dir("firmware_templates") / "engine", Path(__file__).resolve().parent.parent / "codegen" / "engine"]
+    for root in roots:
+        for path in sorted(root.glob("*")):
+            if path.is_file():
+                digest.update(path.name.encode() + path.read_bytes())
+    return digest.digest()
+
+
+class HostCTarget:
+    name = "host-c"
+
+    def run(self, model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        from edgeq.model import read_model
+
+        graph = read_model(model)
+        exe = build_host_engine(model)
+        count = len(inputs[0])
+        stream = b"".join(b"".join(np.ascontiguousarray(x[n]).tobytes() for x in inputs) for n in range(count))
+        done = subprocess.run([str(exe)], input=stream, capture_output=True, timeout=3600)
+        if done.returncode != 0:
+            raise EdgeqError(f"the compiled engine exited with {done.returncode}")
+        return _split_outputs(done.stdout, graph, count)
+
+
+def _split_outputs(raw: bytes, graph, count: int) -> list[np.ndarray]:
+    from edgeq.codegen.engine.emitter import _np_dtype
+
+    outs = graph.output_tensors
+    per_sample = sum(t.nbytes for t in outs)
+    if len(raw) != per_sample * count:
+        raise EdgeqError(f"the compiled engine wrote {len(raw)} bytes, expected {per_sample * count}")
+    results: list[list[np.ndarray]] = [[] for _ in outs]
+    pos = 0
+    for _ in range(count):
+        for k, t in enumerate(outs):
+            results[k].append(
+                np.frombuffer(raw[pos : pos + t.nbytes], _np_dtype(t.dtype)).reshape(
+                    t.shape[1:] if t.shape and t.shape[0] == 1 else t.shape
+                )
+            )
+            pos += t.nbytes
+    return [np.stack(r) for r in results]
+
+
+TARGET = HostCTarget()

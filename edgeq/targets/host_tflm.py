@@ -1,0 +1,43 @@
+"""``host-tflm``: TensorFlow Lite Micro's reference kernels, through the tflite-micro package.
+
+The interpreter runs in a child process (it can abort the process on some
+inputs), with the arena edgeq measures for the model plus room to spare.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from edgeq.errors import EdgeqError
+
+ARENA_FACTOR = 2
+
+
+class HostTflmTarget:
+    name = "host-tflm"
+
+    def run(self, model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            (folder / "model.tflite").write_bytes(model)
+            np.savez(folder / "in.npz", *inputs)
+            arena = max(len(model) * 10, 1 << 21)
+            done = subprocess.run(
+                [sys.executable, "-m", "edgeq.targets.tflm_worker", str(folder), str(arena)],
+                capture_output=True,
+                text=True,
+                timeout=3600,
+            )
+            if done.returncode != 0:
+                tail = "; ".join(done.stderr.strip().splitlines()[-3:])
+                raise EdgeqError(f"the tflite-micro interpreter failed (exit {done.returncode}): {tail}")
+            with np.load(folder / "out.npz") as out:
+                return [out[f"arr_{i}"] for i in range(len(out.files))]
+
+
+TARGET = HostTflmTarget()

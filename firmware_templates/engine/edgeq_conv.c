@@ -1,0 +1,134 @@
+/*
+ * edgeq_conv.c -- part of edgeq; copied unchanged into generated engines.
+ *
+ * CONV_2D and DEPTHWISE_CONV_2D on int8 NHWC tensors (batch 1), computed as
+ * TFLM's reference kernels do: taps outside the image are skipped, every
+ * output channel gets acc = bias + sum w * (x + in_offset), then
+ * MultiplyByQuantizedMultiplier with its own multiplier and shift, + out_offset,
+ * and the clamp to [act_min, act_max].
+ *
+ * On cores with the 32-bit SIMD instructions (Cortex-M4/M7/M33/M55: ACLE's
+ * __ARM_FEATURE_SIMD32) the CONV_2D dot product takes four taps per step with
+ * SXTAB16/SMLAD. It adds the same int32 products as the portable loop, so both
+ * paths give the same bytes. Define EDGEQ_NO_SIMD to force the portable path.
+ */
+#include "edgeq_kernels.h"
+
+#include <string.h>
+
+#if defined(__ARM_FEATURE_SIMD32) && defined(__ARM_FEATURE_DSP) && !defined(EDGEQ_NO_SIMD)
+#include <arm_acle.h>
+#define EQ_USE_SIMD32 1
+#else
+#define EQ_USE_SIMD32 0
+#endif
+
+/* acc + bias without signed overflow (TFLM's int32 addition wraps on its targets). */
+static int32_t eq_add_bias(int32_t acc, const int32_t *bias, int32_t channel)
+{
+    uint32_t sum;
+    if (bias == NULL) {
+        return acc;
+    }
+    sum = (uint32_t)acc + (uint32_t)bias[channel];
+    return sum <= (uint32_t)INT32_MAX ? (int32_t)sum : -(int32_t)(~sum) - 1;
+}
+
+static int8_t eq_output(int32_t acc, int32_t mult, int32_t shift, const eq_conv_params *p)
+{
+    int32_t y = eq_mbqm(acc, mult, shift) + p->out_offset;
+    y = y < p->act_min ? p->act_min : y;
+    y = y > p->act_max ? p->act_max : y;
+    return (int8_t)y;
+}
+
+/* sum over i < n of w[i] * (x[i] + x_offset) */
+static int32_t eq_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t x_offset)
+{
+    int32_t acc = 0;
+    int32_t i = 0;
+#if EQ_USE_SIMD32
+    /* x_offset is -zero_point, in [-127, 128]: it fits each 16-bit half, and so does x + x_offset. */
+    const uint32_t half = (uint32_t)x_offset & 0xFFFFu;
+    const int16x2_t offsets = (int16x2_t)((half << 16) | half);
+    for (; i + 4 <= n; i += 4) {
+        uint32_t xb;
+        uint32_t wb;
+        memcpy(&xb, x + i, sizeof xb);
+        memcpy(&wb, w + i, sizeof wb);
+        /* bytes 0 and 2, then bytes 1 and 3, each widened to a pair of int16 */
+        acc = __smlad(__sxtab16(offsets, (int8x4_t)xb), __sxtb16((int8x4_t)wb), acc);
+        acc = __smlad(__sxtab16(offsets, (int8x4_t)((xb >> 8) | (xb << 24))),
+                      __sxtb16((int8x4_t)((wb >> 8) | (wb << 24))), acc);
+    }
+#endif
+    for (; i < n; ++i) {
+        acc += (int32_t)w[i] * ((int32_t)x[i] + x_offset);
+    }
+    return acc;
+}
+
+void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
+                  const int32_t *mult, const int32_t *shift, int8_t *out)
+{
+    const int32_t taps = p->k_h * p->k_w * p->in_c;
+    int32_t oy, ox, oc, ky, kx;
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t y0 = oy * p->stride_h - p->pad_top;
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int32_t x0 = ox * p->stride_w - p->pad_left;
+            for (oc = 0; oc < p->out_c; ++oc) {
+                const int8_t *filter = w + oc * taps;
+                int32_t acc = 0;
+                for (ky = 0; ky < p->k_h; ++ky) {
+                    const int32_t iy = y0 + ky * p->dil_h;
+                    if (iy < 0 || iy >= p->in_h) {
+                        continue;
+                    }
+                    for (kx = 0; kx < p->k_w; ++kx) {
+                        const int32_t ix = x0 + kx * p->dil_w;
+                        if (ix < 0 || ix >= p->in_w) {
+                            continue;
+                        }
+                        acc += eq_dot_s8(in + (iy * p->in_w + ix) * p->in_c, filter + (ky * p->k_w + kx) * p->in_c,
+                                         p->in_c, p->in_offset);
+                    }
+                }
+                acc = eq_add_bias(acc, bias, oc);
+                *out++ = eq_output(acc, mult[oc], shift[oc], p);
+            }
+        }
+    }
+}
+
+void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
+                            const int32_t *mult, const int32_t *shift, int8_t *out)
+{
+    int32_t oy, ox, oc, ky, kx;
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t y0 = oy * p->stride_h - p->pad_top;
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int32_t x0 = ox * p->stride_w - p->pad_left;
+            for (oc = 0; oc < p->out_c; ++oc) {
+                const int32_t ic = oc / p->depth_multiplier; /* oc = ic * depth_multiplier + m */
+                int32_t acc = 0;
+                for (ky = 0; ky < p->k_h; ++ky) {
+                    const int32_t iy = y0 + ky * p->dil_h;
+                    if (iy < 0 || iy >= p->in_h) {
+                        continue;
+                    }
+                    for (kx = 0; kx < p->k_w; ++kx) {
+                        const int32_t ix = x0 + kx * p->dil_w;
+                        if (ix < 0 || ix >= p->in_w) {
+                            continue;
+                        }
+                        acc += (int32_t)w[(ky * p->k_w + kx) * p->out_c + oc] *
+                               ((int32_t)in[(iy * p->in_w + ix) * p->in_c + ic] + p->in_offset);
+                    }
+                }
+                acc = eq_add_bias(acc, bias, oc);
+                *out++ = eq_output(acc, mult[oc], shift[oc], p);
+            }
+        }
+    }
+}
