@@ -154,12 +154,12 @@ typedef struct {
 } eq_slice_params;
 void eq_strided_slice_s8(const eq_slice_params *p, const int8_t *in, int8_t *out);
 
-/* MEAN over spatial axes (H, W) of an NHWC tensor, keep_dims or not (same data layout). */
+/* MEAN over spatial axes (H, W) of an NHWC tensor, keep_dims or not (same data layout). TFLM
+   requantizes sum - in_zp * count even when input and output quantization are equal. */
 typedef struct {
     int32_t in_h, in_w, channels;
     int32_t in_zero_point, out_zero_point;
-    int32_t mult, shift;  /* TFLM's Mean requantization for the sum */
-    int32_t same_scale;   /* 1 when input and output scale and zero point are equal */
+    int32_t mult, shift;  /* in_scale / out_scale with 1 / (in_h * in_w) folded in, as TFLM folds it */
 } eq_mean_params;
 void eq_mean_hw_s8(const eq_mean_params *p, const int8_t *in, int8_t *out);
 

@@ -160,21 +160,20 @@ def hard_swish_params(in_scale: float, in_zp: int, out_scale: float, out_zp: int
 def mean_params(in_scale: float, in_zp: int, out_scale: float, out_zp: int, num_elements: int) -> dict[str, int]:
     """MEAN (int8) over ``num_elements`` values per output: ``eq_mean_params`` minus the shape.
 
-    ``same_scale`` is 1 when TFLM takes its plain path (equal float32 scales and
-    zero points: sum divided by the count, truncating toward zero). Otherwise
     ``mult``/``shift`` are TFLM's ``in_scale / out_scale`` multiplier with
-    ``1 / num_elements`` already folded in, as QuantizedMeanOrSum does at run time.
+    ``1 / num_elements`` folded in, as ``QuantizedMeanOrSum`` folds it at run
+    time: ``fold = min(floor(log2(n)), 32, 31 + shift)``,
+    ``mult = (mult << fold) // n``, ``shift -= fold``. The installed TFLM uses
+    this requantizing path even when input and output quantization are equal
+    (older releases divided the raw sum there instead).
     """
     if num_elements <= 0:
         raise ValueError(f"MEAN over {num_elements} elements")
-    same = int(in_zp) == int(out_zp) and _f32(in_scale) == _f32(out_scale)
     mult, shift = _quantize_multiplier(float(in_scale) / float(out_scale))
     fold = min(num_elements.bit_length() - 1, 32, 31 + shift)
-    mult = (mult << fold) // num_elements
     return {
         "in_zero_point": int(in_zp),
         "out_zero_point": int(out_zp),
-        "mult": mult,
+        "mult": (mult << fold) // num_elements,
         "shift": shift - fold,
-        "same_scale": int(same),
     }

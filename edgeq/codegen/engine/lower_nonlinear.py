@@ -1,0 +1,96 @@
+"""Lowering of the fixed-point nonlinear ops: SOFTMAX, LOGISTIC, TANH, LEAKY_RELU, HARD_SWISH, MEAN."""
+
+from __future__ import annotations
+
+from edgeq.codegen.engine import nonlinear_params as nl
+from edgeq.codegen.engine.build import register
+from edgeq.codegen.engine.emitter import Emitter
+from edgeq.codegen.engine.lower_core import expect_dtype, qparams, unsupported
+from edgeq.model import Graph, Operator
+
+
+def _unary(graph: Graph, op: Operator):
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    expect_dtype(op, [x, y])
+    (in_s,), (in_zp,) = qparams(op, x)
+    (out_s,), (out_zp,) = qparams(op, y)
+    return x, y, in_s, in_zp, out_s, out_zp
+
+
+def lower_softmax(em: Emitter, graph: Graph, op: Operator) -> None:
+    x, y, in_s, _, out_s, out_zp = _unary(graph, op)
+    if abs(out_s - 1.0 / 256.0) > 1e-9 or out_zp != -128:
+        raise unsupported(op, f"output scale {out_s} / zero point {out_zp} (TFLM needs 1/256 and -128)")
+    depth = x.shape[-1]
+    fields = {"rows": x.size // depth, "depth": depth, **nl.softmax_params(op.options.get("beta", 1.0), in_s)}
+    p = em.struct("eq_softmax_params", f"op{op.index}_p", fields)
+    em.call(
+        op.index, f"eq_softmax_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_softmax.c"
+    )
+
+
+def _sigmoid_like(em: Emitter, graph: Graph, op: Operator, kernel: str, params) -> None:
+    x, y, in_s, in_zp, _, _ = _unary(graph, op)
+    fields = {"size": x.size, **params(in_s, in_zp)}
+    p = em.struct("eq_sigmoid_params", f"op{op.index}_p", fields)
+    em.call(op.index, f"{kernel}(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_sigmoid.c")
+
+
+def lower_logistic(em: Emitter, graph: Graph, op: Operator) -> None:
+    _sigmoid_like(em, graph, op, "eq_logistic_s8", nl.logistic_params)
+
+
+def lower_tanh(em: Emitter, graph: Graph, op: Operator) -> None:
+    _sigmoid_like(em, graph, op, "eq_tanh_s8", nl.tanh_params)
+
+
+def lower_leaky_relu(em: Emitter, graph: Graph, op: Operator) -> None:
+    x, y, in_s, in_zp, out_s, out_zp = _unary(graph, op)
+    fields = {"size": x.size, **nl.leaky_relu_params(op.options.get("alpha", 0.2), in_s, in_zp, out_s, out_zp)}
+    fields.setdefault("act_min", -128)
+    fields.setdefault("act_max", 127)
+    p = em.struct("eq_unary_params", f"op{op.index}_p", fields)
+    em.call(
+        op.index,
+        f"eq_leaky_relu_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});",
+        op.builtin,
+        "edgeq_activations2.c",
+    )
+
+
+def lower_hard_swish(em: Emitter, graph: Graph, op: Operator) -> None:
+    x, y, in_s, in_zp, out_s, out_zp = _unary(graph, op)
+    fields = {"size": x.size, **nl.hard_swish_params(in_s, in_zp, out_s, out_zp)}
+    p = em.struct("eq_hard_swish_params", f"op{op.index}_p", fields)
+    em.call(
+        op.index,
+        f"eq_hard_swish_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});",
+        op.builtin,
+        "edgeq_activations2.c",
+    )
+
+
+def lower_mean(em: Emitter, graph: Graph, op: Operator) -> None:
+    x, y, in_s, in_zp, out_s, out_zp = _unary(graph, op)
+    axes = graph.tensors[op.inputs[1]].numpy()
+    if axes is None or sorted(int(a) % 4 for a in axes.reshape(-1)) != [1, 2] or len(x.shape) != 4 or x.shape[0] != 1:
+        raise unsupported(
+            op,
+            f"MEAN over axes {None if axes is None else axes.tolist()} of shape {list(x.shape)} (only H and W of NHWC)",
+        )
+    _, h, w, c = x.shape
+    fields = {"in_h": h, "in_w": w, "channels": c, **nl.mean_params(in_s, in_zp, out_s, out_zp, h * w)}
+    p = em.struct("eq_mean_params", f"op{op.index}_p", fields)
+    em.call(op.index, f"eq_mean_hw_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_reduce.c")
+
+
+register(
+    {
+        "SOFTMAX": lower_softmax,
+        "LOGISTIC": lower_logistic,
+        "TANH": lower_tanh,
+        "LEAKY_RELU": lower_leaky_relu,
+        "HARD_SWISH": lower_hard_swish,
+        "MEAN": lower_mean,
+    }
+)

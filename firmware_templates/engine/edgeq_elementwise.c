@@ -1,0 +1,91 @@
+/*
+ * edgeq_elementwise.c -- part of edgeq; copied unchanged into generated engines.
+ *
+ * int8 ADD and MUL (with TFLite's broadcasting), RELU / RELU6 / RELU_N1_TO_1 and
+ * the int8 -> int8 QUANTIZE, each element computed as TFLM's reference kernels do:
+ * - ADD: both inputs (x + offset) * 2^left_shift go through MultiplyByQuantizedMultiplier
+ *   with their own multiplier, the sum through the output multiplier, + out_offset, clamp.
+ * - MUL: (x1 + offset1) * (x2 + offset2) through the output multiplier, + out_offset, clamp.
+ * - RELU family: out_offset + MBQM(x + in_offset, mult, shift), clamped to [act_min, act_max]
+ *   (RELU6 in TFLM only clamps in the input's quantization: the generator passes the identity
+ *   multiplier 2^30, shift 1, for which MBQM returns x exactly).
+ * - QUANTIZE int8 -> int8: MBQM(x + in_offset, mult, shift) + out_offset, clamp.
+ */
+#include "edgeq_kernels.h"
+
+typedef int32_t (*eq_binary_fn)(int32_t a, int32_t b, const eq_binary_params *p);
+
+static int8_t eq_clamp8(int32_t v, int32_t lo, int32_t hi)
+{
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    return (int8_t)v;
+}
+
+static int32_t eq_add_one(int32_t a, int32_t b, const eq_binary_params *p)
+{
+    /* |x + offset| <= 255, so the shift by 20 (TFLM's int8 left_shift) stays far from overflow. */
+    const int32_t scale = (int32_t)1 << p->left_shift;
+    const int32_t x1 = eq_mbqm((a + p->in1_offset) * scale, p->in1_mult, p->in1_shift);
+    const int32_t x2 = eq_mbqm((b + p->in2_offset) * scale, p->in2_mult, p->in2_shift);
+    return eq_mbqm(x1 + x2, p->out_mult, p->out_shift) + p->out_offset;
+}
+
+static int32_t eq_mul_one(int32_t a, int32_t b, const eq_binary_params *p)
+{
+    return eq_mbqm((a + p->in1_offset) * (b + p->in2_offset), p->out_mult, p->out_shift) + p->out_offset;
+}
+
+/* Applies fn to every output element: flat when both inputs have the output's shape,
+   else over the 4-D output shape with per-input strides (0 on broadcast axes). */
+static void eq_binary(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
+                      eq_binary_fn fn)
+{
+    int32_t i, a, b, c, d;
+    if (!p->broadcast) {
+        for (i = 0; i < p->size; ++i) {
+            out[i] = eq_clamp8(fn(in1[i], in2[i], p), p->act_min, p->act_max);
+        }
+        return;
+    }
+    for (a = 0; a < p->out_shape[0]; ++a) {
+        for (b = 0; b < p->out_shape[1]; ++b) {
+            for (c = 0; c < p->out_shape[2]; ++c) {
+                const int32_t o1 = a * p->in1_strides[0] + b * p->in1_strides[1] + c * p->in1_strides[2];
+                const int32_t o2 = a * p->in2_strides[0] + b * p->in2_strides[1] + c * p->in2_strides[2];
+                for (d = 0; d < p->out_shape[3]; ++d) {
+                    const int32_t v = fn(in1[o1 + d * p->in1_strides[3]], in2[o2 + d * p->in2_strides[3]], p);
+                    *out++ = eq_clamp8(v, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void eq_add_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    eq_binary(p, in1, in2, out, eq_add_one);
+}
+
+void eq_mul_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out)
+{
+    eq_binary(p, in1, in2, out, eq_mul_one);
+}
+
+void eq_relu_s8(const eq_unary_params *p, const int8_t *in, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < p->size; ++i) {
+        const int32_t v = p->out_offset + eq_mbqm((int32_t)in[i] + p->in_offset, p->mult, p->shift);
+        out[i] = eq_clamp8(v, p->act_min, p->act_max);
+    }
+}
+
+void eq_requantize_s8(const eq_unary_params *p, const int8_t *in, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < p->size; ++i) {
+        const int32_t v = eq_mbqm((int32_t)in[i] + p->in_offset, p->mult, p->shift) + p->out_offset;
+        out[i] = eq_clamp8(v, p->act_min, p->act_max);
+    }
+}

@@ -1,0 +1,700 @@
+"""The engine's int8 kernel library against TFLM's reference kernels, byte for byte.
+
+The C files of firmware_templates/engine are compiled into a shared library with
+the host gcc and called through ctypes. Each op variant is a one-op int8 model
+built with TensorFlow (once per module), its parameters come from edgeq's
+reader and quantmath, and on 20 seeded inputs (including all -128, all 127 and
+alternating extremes) the kernel's output must equal the tflite-micro
+interpreter's output exactly.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgeq.codegen.engine import quantmath as qm
+from edgeq.model import read_model
+
+tf = pytest.importorskip("tensorflow")
+runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
+
+ENGINE = Path(__file__).resolve().parents[2] / "firmware_templates" / "engine"
+SOURCES = ["edgeq_requant.c", "edgeq_conv.c", "edgeq_fc.c", "edgeq_pool.c", "edgeq_elementwise.c", "edgeq_data.c"]
+FLOAT_SOURCES = ["edgeq_quant.c"]
+CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
+SAMPLES = 20
+I32 = ctypes.c_int32
+I8P = ctypes.POINTER(ctypes.c_int8)
+I32P = ctypes.POINTER(ctypes.c_int32)
+
+
+# ---- the library and its structs (field order as in edgeq_kernels.h) ----
+
+
+def _struct(name: str, fields: list[tuple[str, object]]) -> type[ctypes.Structure]:
+    return type(name, (ctypes.Structure,), {"_fields_": fields})
+
+
+def _ints(names: str) -> list[tuple[str, object]]:
+    return [(n, I32) for n in names.split()]
+
+
+ConvParams = _struct(
+    "ConvParams",
+    _ints(
+        "in_h in_w in_c out_h out_w out_c k_h k_w stride_h stride_w dil_h dil_w pad_top pad_left "
+        "in_offset out_offset act_min act_max depth_multiplier"
+    ),
+)
+FcParams = _struct(
+    "FcParams", _ints("batches in_depth out_depth in_offset weight_offset out_offset act_min act_max per_channel")
+)
+PoolParams = _struct(
+    "PoolParams",
+    _ints("in_h in_w channels out_h out_w filter_h filter_w stride_h stride_w pad_top pad_left act_min act_max"),
+)
+BinaryParams = _struct(
+    "BinaryParams",
+    _ints(
+        "size left_shift in1_offset in2_offset out_offset in1_mult in1_shift in2_mult in2_shift "
+        "out_mult out_shift act_min act_max broadcast"
+    )
+    + [("out_shape", I32 * 4), ("in1_strides", I32 * 4), ("in2_strides", I32 * 4)],
+)
+UnaryParams = _struct(
+    "UnaryParams", _ints("size in_offset out_offset mult shift alpha_mult alpha_shift act_min act_max")
+)
+PadParams = _struct(
+    "PadParams", [("in_shape", I32 * 4), ("out_shape", I32 * 4), ("before", I32 * 4), ("pad_value", I32)]
+)
+ConcatParams = _struct(
+    "ConcatParams",
+    _ints("outer inner_out inputs")
+    + [("inner_in", I32P), ("mult", I32P), ("shift", I32P), ("in_offset", I32P), ("out_offset", I32)],
+)
+SliceParams = _struct(
+    "SliceParams",
+    [("in_shape", I32 * 4), ("start", I32 * 4), ("stop", I32 * 4), ("step", I32 * 4), ("out_size", I32)],
+)
+QuantParams = _struct(
+    "QuantParams",
+    [("size", I32), ("scale", ctypes.c_float), ("zero_point", I32), ("qmin", I32), ("qmax", I32)],
+)
+
+STRUCTS = {
+    "eq_conv_params": ConvParams,
+    "eq_fc_params": FcParams,
+    "eq_pool_params": PoolParams,
+    "eq_binary_params": BinaryParams,
+    "eq_unary_params": UnaryParams,
+    "eq_pad_params": PadParams,
+    "eq_concat_params": ConcatParams,
+    "eq_slice_params": SliceParams,
+    "eq_quant_params": QuantParams,
+}
+
+
+def _sizes_source() -> str:
+    cases = "".join(f"    case {i}: return sizeof({name});\n" for i, name in enumerate(STRUCTS))
+    return (
+        '#include "edgeq_kernels.h"\n'
+        "size_t eq_test_sizeof(int which);\n"
+        f"size_t eq_test_sizeof(int which)\n{{\n    switch (which) {{\n{cases}    default: return 0;\n    }}\n}}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory):
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("host gcc is not installed")
+    out = tmp_path_factory.mktemp("kernels")
+    sizes = out / "sizes.c"
+    sizes.write_text(_sizes_source())
+    so = out / "libedgeq_kernels.so"
+    sources = [str(ENGINE / s) for s in SOURCES + FLOAT_SOURCES] + [str(sizes)]
+    cmd = [gcc, *CFLAGS, "-fPIC", "-shared", "-I", str(ENGINE), "-o", str(so), *sources]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return ctypes.CDLL(str(so))
+
+
+def test_struct_layouts_match_the_header(lib):
+    lib.eq_test_sizeof.restype = ctypes.c_size_t
+    for i, (name, struct) in enumerate(STRUCTS.items()):
+        assert lib.eq_test_sizeof(i) == ctypes.sizeof(struct), name
+
+
+def _ptr(a: np.ndarray, kind=I8P):
+    return a.ctypes.data_as(kind)
+
+
+def _i32(values) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(values, dtype=np.int32))
+
+
+# ---- models: one op, full int8, converted once per module ----
+
+
+def _convert(fn, shapes, *, int_io=True, per_channel=True, dense_per_channel=True, ranges=None, seed=0) -> bytes:
+    rng = np.random.default_rng(seed)
+    ranges = ranges or [(-2.0, 3.0)] * len(shapes)
+    specs = [tf.TensorSpec(s, tf.float32) for s in shapes]
+    func = tf.function(fn).get_concrete_function(*specs)
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([func], func)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+
+    def representative():
+        for _ in range(24):
+            yield [rng.uniform(lo, hi, s).astype(np.float32) for s, (lo, hi) in zip(shapes, ranges)]
+
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv._experimental_disable_per_channel = not per_channel
+    conv._experimental_disable_per_channel_quantization_for_dense_layers = not dense_per_channel
+    if int_io:
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def _weights(shape, seed):
+    return tf.constant(np.random.default_rng(seed).normal(0.0, 0.5, shape).astype(np.float32))
+
+
+IN_SHAPE = (1, 7, 13, 5)
+ACTS = {"none": lambda t: t, "relu": tf.nn.relu, "relu6": tf.nn.relu6}
+
+# name: (kernel, stride, padding, dilation, activation, per_channel, bias)
+CONV_CASES = {
+    "1x1": (1, 1, "VALID", 1, "none", True, True),
+    "3x3_same_relu": (3, 1, "SAME", 1, "relu", True, True),
+    "3x3_s2_valid_relu6": (3, 2, "VALID", 1, "relu6", True, True),
+    "5x5_s2_same": (5, 2, "SAME", 1, "none", True, True),
+    "3x3_dil2_same_relu": (3, 1, "SAME", 2, "relu", True, True),
+    "3x3_same_per_tensor_relu6": (3, 1, "SAME", 1, "relu6", False, True),
+    "3x3_s2_same_no_bias": (3, 2, "SAME", 1, "none", True, False),
+}
+
+# name: (kernel, depth multiplier, stride, padding, dilation, activation)
+DEPTHWISE_CASES = {
+    "3x3_m1_same_relu6": (3, 1, 1, "SAME", 1, "relu6"),
+    "3x3_m2_s2_valid": (3, 2, 2, "VALID", 1, "none"),
+    "5x5_m2_same_relu": (5, 2, 1, "SAME", 1, "relu"),
+    "3x3_m1_dil2_same": (3, 1, 1, "SAME", 2, "none"),
+}
+
+# name: (bias, activation, per_channel)
+FC_CASES = {
+    "bias_relu": (True, "relu", True),
+    "no_bias": (False, "none", True),
+    "per_tensor_bias": (True, "none", False),
+    "per_tensor_relu6": (True, "relu6", False),
+}
+
+
+def _conv_model(case):
+    k, stride, padding, dil, act, per_channel, bias = case
+    w = _weights((k, k, IN_SHAPE[3], 6), 1)
+    b = _weights((6,), 2)
+
+    def fn(x):
+        y = tf.nn.conv2d(x, w, stride, padding, dilations=dil)
+        return ACTS[act](y + b if bias else y)
+
+    return _convert(fn, [IN_SHAPE], per_channel=per_channel)
+
+
+def _depthwise_model(case):
+    k, mult, stride, padding, dil, act = case
+    w = _weights((k, k, IN_SHAPE[3], mult), 3)
+    b = _weights((IN_SHAPE[3] * mult,), 4)
+
+    def fn(x):
+        y = tf.nn.depthwise_conv2d(x, w, [1, stride, stride, 1], padding, dilations=[dil, dil])
+        return ACTS[act](y + b)
+
+    return _convert(fn, [IN_SHAPE])
+
+
+def _fc_model(case):
+    bias, act, per_channel = case
+    w = _weights((10, 7), 5)
+    b = _weights((7,), 6)
+
+    def fn(x):
+        y = tf.matmul(x, w)
+        return ACTS[act](y + b if bias else y)
+
+    return _convert(fn, [(3, 10)], dense_per_channel=per_channel)
+
+
+POOL_CASES = {
+    "avg_3x3_s2_same": (tf.nn.avg_pool2d, 3, 2, "SAME"),
+    "avg_2x2_s2_valid": (tf.nn.avg_pool2d, 2, 2, "VALID"),
+    "avg_4x3_s1_same": (tf.nn.avg_pool2d, (4, 3), 1, "SAME"),
+    "max_3x3_s2_same": (tf.nn.max_pool2d, 3, 2, "SAME"),
+    "max_2x2_s2_valid": (tf.nn.max_pool2d, 2, 2, "VALID"),
+}
+
+BINARY_CASES = {
+    "add_same_shape": (lambda a, b: a + b, (1, 4, 5, 3), (1, 4, 5, 3)),
+    "add_broadcast_relu": (lambda a, b: tf.nn.relu(a + b), (1, 4, 5, 3), (1, 1, 5, 3)),
+    "add_broadcast_rank": (lambda a, b: a + b, (1, 4, 5, 3), (3,)),
+    "mul_same_shape": (lambda a, b: a * b, (1, 4, 5, 3), (1, 4, 5, 3)),
+    "mul_broadcast": (lambda a, b: a * b, (1, 4, 1, 3), (1, 1, 5, 1)),
+}
+
+
+@pytest.fixture(scope="module")
+def models():
+    """{case name: .tflite bytes}, converted once for the whole module."""
+    out: dict[str, bytes] = {}
+    out.update({f"conv_{n}": _conv_model(c) for n, c in CONV_CASES.items()})
+    out.update({f"dw_{n}": _depthwise_model(c) for n, c in DEPTHWISE_CASES.items()})
+    out.update({f"fc_{n}": _fc_model(c) for n, c in FC_CASES.items()})
+    for name, (pool, k, stride, padding) in POOL_CASES.items():
+        out[f"pool_{name}"] = _convert(lambda x, p=pool, k=k, s=stride, pad=padding: p(x, k, s, pad), [IN_SHAPE])
+    for name, (fn, s1, s2) in BINARY_CASES.items():
+        out[f"bin_{name}"] = _convert(fn, [s1, s2])
+    out["relu"] = _convert(tf.nn.relu, [(1, 4, 5, 3)])
+    out["relu6"] = _convert(tf.nn.relu6, [(1, 4, 5, 3)])
+    out["pad"] = _convert(lambda x: tf.pad(x, [[0, 0], [1, 2], [2, 0], [0, 1]]), [(1, 4, 5, 3)])
+    out["concat_c"] = _convert(lambda a, b: tf.concat([a, b], 3), [(1, 4, 5, 3), (1, 4, 5, 2)])
+    # inputs calibrated to different ranges: the converter gives every input the output's quantization
+    out["concat_h"] = _convert(
+        lambda a, b: tf.concat([a, b], 1), [(1, 2, 5, 3), (1, 3, 5, 3)], ranges=[(-1, 1), (-5, 9)]
+    )
+    out["slice"] = _convert(lambda x: x[:, 1:6:2, 10:1:-3, 1:], [(1, 7, 13, 5)])
+    out["float_add"] = _convert(lambda a, b: a + b, [(1, 4, 5, 3), (1, 4, 5, 3)], int_io=False)
+    return out
+
+
+# ---- running TFLM and the kernels ----
+
+
+def _only_op(graph, builtin: str):
+    ops = [op for op in graph.operators if op.builtin == builtin]
+    assert len(ops) == 1, [op.builtin for op in graph.operators]
+    return ops[0]
+
+
+def _samples(shapes, dtype=np.int8, seed=0):
+    """SAMPLES input sets: all -128, all 127, alternating extremes, then seeded random bytes."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(SAMPLES):
+        arrays = []
+        for shape in shapes:
+            size = math.prod(shape)
+            if i == 0:
+                a = np.full(size, -128)
+            elif i == 1:
+                a = np.full(size, 127)
+            elif i == 2:
+                a = np.where(np.arange(size) % 2 == 0, -128, 127)
+            else:
+                a = rng.integers(-128, 128, size)
+            arrays.append(a.astype(dtype).reshape(shape))
+        out.append(arrays)
+    return out
+
+
+def _tflm(model: bytes):
+    interp = runtime.Interpreter.from_bytes(model, arena_size=256 * 1024)
+
+    def run(inputs):
+        for i, a in enumerate(inputs):
+            interp.set_input(a, i)
+        interp.invoke()
+        return np.array(interp.get_output(0))
+
+    return run
+
+
+def _check(model: bytes, kernel, seed=0):
+    """Run kernel(inputs) -> array and TFLM on the same samples; every output byte must match."""
+    graph = read_model(model)
+    shapes = [graph.tensors[i].shape for i in graph.inputs]
+    run = _tflm(model)
+    for n, inputs in enumerate(_samples(shapes, seed=seed)):
+        expected = run(inputs)
+        got = kernel([np.ascontiguousarray(a) for a in inputs])
+        assert got.shape == expected.shape
+        mismatch = np.flatnonzero(got.reshape(-1) != expected.reshape(-1))
+        assert mismatch.size == 0, f"sample {n}: {mismatch.size} bytes differ, first at {mismatch[:5]}"
+
+
+def _scale_zp(t):
+    return float(t.quantization.scale[0]), int(t.quantization.zero_point[0])
+
+
+def _fused(op) -> str:
+    return op.options.get("fused_activation_function", "NONE")
+
+
+def _pad(padding: str, in_size: int, k: int, stride: int, dil: int, out_size: int) -> int:
+    fn = qm.same_padding if padding == "SAME" else qm.valid_padding
+    out, before = fn(in_size, k, stride, dil)
+    assert out == out_size
+    return before
+
+
+def _conv_call(lib, graph, op, depthwise: bool):
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    y = graph.tensors[op.outputs[0]]
+    b = graph.tensors[op.inputs[2]].numpy() if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    (in_s, in_zp), (out_s, out_zp) = _scale_zp(x), _scale_zp(y)
+    _, in_h, in_w, in_c = x.shape
+    _, out_h, out_w, out_c = y.shape
+    k_h, k_w = w.shape[1], w.shape[2]
+    o = op.options
+    mult, shift = qm.conv_multipliers(in_s, w.quantization.scale, out_s, out_c)
+    lo, hi = qm.activation_range(_fused(op), out_s, out_zp)
+    p = ConvParams(
+        in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, o["stride_h"], o["stride_w"], o["dilation_h"],
+        o["dilation_w"], _pad(o["padding"], in_h, k_h, o["stride_h"], o["dilation_h"], out_h),
+        _pad(o["padding"], in_w, k_w, o["stride_w"], o["dilation_w"], out_w), -in_zp, out_zp, lo, hi,
+        o.get("depth_multiplier", 1) if depthwise else 1,
+    )  # fmt: skip
+    wd = np.ascontiguousarray(w.numpy())
+    bd = None if b is None else _i32(b)
+    md, sd = _i32(mult), _i32(shift)
+    fn = lib.eq_depthwise_conv2d_s8 if depthwise else lib.eq_conv2d_s8
+
+    def kernel(inputs):
+        out = np.zeros(y.shape, np.int8)
+        bias = None if bd is None else _ptr(bd, I32P)
+        fn(ctypes.byref(p), _ptr(inputs[0]), _ptr(wd), bias, _ptr(md, I32P), _ptr(sd, I32P), _ptr(out))
+        return out
+
+    return kernel
+
+
+@pytest.mark.parametrize("name", CONV_CASES)
+def test_conv2d_matches_tflm(lib, models, name):
+    graph = read_model(models[f"conv_{name}"])
+    op = _only_op(graph, "CONV_2D")
+    assert graph.tensors[op.inputs[1]].quantization.per_channel == CONV_CASES[name][5]
+    _check(models[f"conv_{name}"], _conv_call(lib, graph, op, depthwise=False))
+
+
+@pytest.mark.parametrize("name", DEPTHWISE_CASES)
+def test_depthwise_conv2d_matches_tflm(lib, models, name):
+    graph = read_model(models[f"dw_{name}"])
+    op = _only_op(graph, "DEPTHWISE_CONV_2D")
+    _check(models[f"dw_{name}"], _conv_call(lib, graph, op, depthwise=True))
+
+
+@pytest.mark.parametrize("name", FC_CASES)
+def test_fully_connected_matches_tflm(lib, models, name):
+    graph = read_model(models[f"fc_{name}"])
+    op = _only_op(graph, "FULLY_CONNECTED")
+    x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    has_bias = len(op.inputs) > 2 and op.inputs[2] >= 0
+    assert has_bias == FC_CASES[name][0] and w.quantization.per_channel == FC_CASES[name][2]
+    (in_s, in_zp), (out_s, out_zp) = _scale_zp(x), _scale_zp(y)
+    out_depth, in_depth = w.shape
+    mult, shift = qm.fc_multipliers(in_s, w.quantization.scale, out_s, out_depth)
+    lo, hi = qm.activation_range(_fused(op), out_s, out_zp)
+    w_zp = int(w.quantization.zero_point[0])
+    p = FcParams(x.size // in_depth, in_depth, out_depth, -in_zp, -w_zp, out_zp, lo, hi, int(len(mult) > 1))
+    p.per_channel = int(w.quantization.per_channel)
+    wd, md, sd = np.ascontiguousarray(w.numpy()), _i32(mult), _i32(shift)
+    bd = _i32(graph.tensors[op.inputs[2]].numpy()) if has_bias else None
+
+    def kernel(inputs):
+        out = np.zeros(y.shape, np.int8)
+        bias = None if bd is None else _ptr(bd, I32P)
+        lib.eq_fully_connected_s8(
+            ctypes.byref(p), _ptr(inputs[0]), _ptr(wd), bias, _ptr(md, I32P), _ptr(sd, I32P), _ptr(out)
+        )
+        return out
+
+    _check(models[f"fc_{name}"], kernel)
+
+
+@pytest.mark.parametrize("name", POOL_CASES)
+def test_pooling_matches_tflm(lib, models, name):
+    graph = read_model(models[f"pool_{name}"])
+    builtin = "AVERAGE_POOL_2D" if name.startswith("avg") else "MAX_POOL_2D"
+    op = _only_op(graph, builtin)
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    o = op.options
+    _, in_h, in_w, ch = x.shape
+    _, out_h, out_w, _ = y.shape
+    fh, fw, sh, sw = o["filter_height"], o["filter_width"], o["stride_h"], o["stride_w"]
+    lo, hi = qm.activation_range(_fused(op), *_scale_zp(y))
+    p = PoolParams(
+        in_h, in_w, ch, out_h, out_w, fh, fw, sh, sw, _pad(o["padding"], in_h, fh, sh, 1, out_h),
+        _pad(o["padding"], in_w, fw, sw, 1, out_w), lo, hi,
+    )  # fmt: skip
+    fn = lib.eq_avg_pool_s8 if builtin == "AVERAGE_POOL_2D" else lib.eq_max_pool_s8
+
+    def kernel(inputs):
+        out = np.zeros(y.shape, np.int8)
+        fn(ctypes.byref(p), _ptr(inputs[0]), _ptr(out))
+        return out
+
+    _check(models[f"pool_{name}"], kernel)
+
+
+def _broadcast(p, shape1, shape2, out_shape) -> None:
+    out4 = (1,) * (4 - len(out_shape)) + tuple(out_shape)
+    p.size = math.prod(out_shape)
+    p.broadcast = int(tuple(shape1) != tuple(shape2))
+    p.out_shape[:] = out4
+    for shape, strides in ((shape1, p.in1_strides), (shape2, p.in2_strides)):
+        s4 = (1,) * (4 - len(shape)) + tuple(shape)
+        step = 1
+        for i in reversed(range(4)):
+            strides[i] = 0 if s4[i] == 1 and out4[i] != 1 else step
+            step *= s4[i]
+
+
+@pytest.mark.parametrize("name", BINARY_CASES)
+def test_add_and_mul_match_tflm(lib, models, name):
+    model = models[f"bin_{name}"]
+    graph = read_model(model)
+    builtin = "ADD" if name.startswith("add") else "MUL"
+    op = _only_op(graph, builtin)
+    a, b, y = (graph.tensors[i] for i in (*op.inputs, op.outputs[0]))
+    assert list(op.inputs) == list(graph.inputs)
+    params = qm.add_params if builtin == "ADD" else qm.mul_params
+    p = BinaryParams(**params(*_scale_zp(a), *_scale_zp(b), *_scale_zp(y), fused=_fused(op)))
+    _broadcast(p, a.shape, b.shape, y.shape)
+    fn = lib.eq_add_s8 if builtin == "ADD" else lib.eq_mul_s8
+
+    def kernel(inputs):
+        out = np.zeros(y.shape, np.int8)
+        fn(ctypes.byref(p), _ptr(inputs[0]), _ptr(inputs[1]), _ptr(out))
+        return out
+
+    _check(model, kernel)
+
+
+@pytest.mark.parametrize("kind", ["relu", "relu6"])
+def test_relu_matches_tflm(lib, models, kind):
+    graph = read_model(models[kind])
+    op = _only_op(graph, kind.upper())
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    p = UnaryParams(size=x.size, **qm.relu_params(kind.upper(), *_scale_zp(x), *_scale_zp(y)))
+
+    def kernel(inputs):
+        out = np.zeros(y.shape, np.int8)
+        lib.eq_relu_s8(ctypes.byref(p), _ptr(inputs[0]), _ptr(out))
+        return out
+
+    _check(models[kind], kernel)
+
+
+def test_requantize_matches_tflm(lib, models):
+    """int8 -> int8 QUANTIZE: the RELU model with its op turned into a QUANTIZE."""
+    from tests.conftest import repack
+
+    def to_quantize(model):
+        code = model.operatorCodes[model.subgraphs[0].operators[0].opcodeIndex]
+        code.builtinCode = code.deprecatedBuiltinCode = 114  # QUANTIZE
+        model.subgraphs[0].operators[0].builtinOptionsType = 0
+        model.subgraphs[0].operators[0].builtinOptions = None
+
+    model = repack(models["relu"], to_quantize)
+    graph = read_model(model)
+    op = _only_op(graph, "QUANTIZE")
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    p = UnaryParams(size=x.size, **qm.requantize_params(*_scale_zp(x), *_scale_zp(y)))
+
+    def kernel(inputs):
+        out = np.zeros(y.shape, np.int8)
+        lib.eq_requantize_s8(ctypes.byref(p), _ptr(inputs[0]), _ptr(out))
+        return out
+
+    _check(model, kernel)
+
+
+def test_pad_matches_tflm(lib, models):
+    graph = read_model(models["pad"])
+    op = _only_op(graph, "PAD")
+    x, pads, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
+    p = PadParams()
+    p.in_shape[:], p.out_shape[:] = x.shape, y.shape
+    p.before[:] = [int(v) for v in pads.numpy()[:, 0]]
+    p.pad_value = _scale_zp(y)[1]
+
+    def kernel(inputs):
+        out = np.zeros(y.shape, np.int8)
+        lib.eq_pad_s8(ctypes.byref(p), _ptr(inputs[0]), _ptr(out))
+        return out
+
+    _check(models["pad"], kernel)
+
+
+@pytest.mark.parametrize("name", ["concat_c", "concat_h"])
+def test_concat_matches_tflm(lib, models, name):
+    graph = read_model(models[name])
+    op = _only_op(graph, "CONCATENATION")
+    y = graph.tensors[op.outputs[0]]
+    axis = op.options["axis"] % len(y.shape)
+    inner = math.prod(y.shape[axis + 1 :])
+    ins = [graph.tensors[i] for i in op.inputs]
+    inner_in = _i32([t.shape[axis] * inner for t in ins])
+    order = [list(graph.inputs).index(i) for i in op.inputs]
+    p = ConcatParams(math.prod(y.shape[:axis]), y.shape[axis] * inner, len(ins), _ptr(inner_in, I32P))
+    p.out_offset = _scale_zp(y)[1]
+
+    def kernel(inputs):
+        out = np.zeros(y.shape, np.int8)
+        arrays = (I8P * len(ins))(*[_ptr(inputs[k]) for k in order])
+        lib.eq_concat_s8(ctypes.byref(p), arrays, _ptr(out))
+        return out
+
+    _check(models[name], kernel)
+
+
+def test_strided_slice_matches_tflm(lib, models):
+    graph = read_model(models["slice"])
+    op = _only_op(graph, "STRIDED_SLICE")
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    axes = [slice(None), slice(1, 6, 2), slice(10, 1, -3), slice(1, None)]  # the slice the model was built from
+    p = SliceParams()
+    p.in_shape[:] = x.shape
+    for i, (axis, n) in enumerate(zip(axes, x.shape)):
+        p.start[i], p.stop[i], p.step[i] = axis.indices(n)
+    p.out_size = y.size
+
+    def kernel(inputs):
+        out = np.zeros(y.shape, np.int8)
+        lib.eq_strided_slice_s8(ctypes.byref(p), _ptr(inputs[0]), _ptr(out))
+        return out
+
+    _check(models["slice"], kernel)
+
+
+def test_float_edges_quantize_add_dequantize_match_tflm(lib, models):
+    """A float-I/O ADD: QUANTIZE both inputs, ADD, DEQUANTIZE, compared as float bits."""
+    model = models["float_add"]
+    graph = read_model(model)
+    quants = [op for op in graph.operators if op.builtin == "QUANTIZE"]
+    add, deq = _only_op(graph, "ADD"), _only_op(graph, "DEQUANTIZE")
+    t = graph.tensors
+    qps = [QuantParams(t[q.outputs[0]].size, *_scale_zp(t[q.outputs[0]]), -128, 127) for q in quants]
+    feeds = [list(graph.inputs).index(q.inputs[0]) for q in quants]
+    a, b, y = (t[i] for i in (*add.inputs, add.outputs[0]))
+    order = [[q.outputs[0] for q in quants].index(i) for i in add.inputs]
+    p = BinaryParams(**qm.add_params(*_scale_zp(a), *_scale_zp(b), *_scale_zp(y), fused=_fused(add)))
+    _broadcast(p, a.shape, b.shape, y.shape)
+    dq = QuantParams(y.size, *_scale_zp(y), -128, 127)
+    run = _tflm(model)
+    rng = np.random.default_rng(7)
+    for n in range(SAMPLES):
+        scale = _scale_zp(t[quants[0].outputs[0]])[0]
+        # values on and next to the rounding ties, and far outside the int8 range
+        raw = [rng.integers(-300, 300, a.shape) * 0.5 * scale, rng.normal(0.0, 2.0 + n, a.shape)]
+        inputs = [v.astype(np.float32) for v in raw]
+        expected = run(inputs)
+        quantized = []
+        for qp, feed in zip(qps, feeds):
+            qout = np.zeros(a.shape, np.int8)
+            lib.eq_quantize_f32_s8(ctypes.byref(qp), _ptr(inputs[feed], ctypes.POINTER(ctypes.c_float)), _ptr(qout))
+            quantized.append(qout)
+        summed = np.zeros(y.shape, np.int8)
+        lib.eq_add_s8(ctypes.byref(p), _ptr(quantized[order[0]]), _ptr(quantized[order[1]]), _ptr(summed))
+        got = np.zeros(y.shape, np.float32)
+        lib.eq_dequantize_s8_f32(ctypes.byref(dq), _ptr(summed), _ptr(got, ctypes.POINTER(ctypes.c_float)))
+        assert got.tobytes() == np.asarray(expected, np.float32).tobytes(), f"sample {n}"
+
+
+# ---- the fixed-point helpers and quantmath on their own ----
+
+
+def _srdhm_ref(a: int, b: int) -> int:
+    if a == b == -(2**31):
+        return 2**31 - 1
+    ab = a * b
+    nudge = 2**30 if ab >= 0 else 1 - 2**30
+    return int((ab + nudge) / 2**31) if abs(ab + nudge) < 2**52 else _trunc_div(ab + nudge, 2**31)
+
+
+def _trunc_div(n: int, d: int) -> int:
+    q = abs(n) // d
+    return q if n >= 0 else -q
+
+
+def _rdbpot_ref(x: int, e: int) -> int:
+    mask = (1 << e) - 1
+    rem = x & mask
+    thr = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> e) + (1 if rem > thr else 0)
+
+
+def test_fixed_point_helpers_match_their_definition(lib):
+    lib.eq_srdhm.restype = lib.eq_rdbpot.restype = lib.eq_mbqm.restype = ctypes.c_int32
+    lib.eq_srdhm.argtypes = [I32, I32]
+    lib.eq_rdbpot.argtypes = [I32, ctypes.c_int]
+    lib.eq_mbqm.argtypes = [I32, I32, I32]
+    rng = np.random.default_rng(3)
+    edges = [-(2**31), -(2**31) + 1, -(2**30), -1, 0, 1, 2**30, 2**31 - 1]
+    values = edges + [int(v) for v in rng.integers(-(2**31), 2**31, 300)]
+    for a in values[:60]:
+        for b in values[::7]:
+            assert lib.eq_srdhm(a, b) == _trunc_div(a * b + (2**30 if a * b >= 0 else 1 - 2**30), 2**31) or (
+                a == b == -(2**31) and lib.eq_srdhm(a, b) == 2**31 - 1
+            )
+    for x in values:
+        for e in (0, 1, 5, 17, 30, 31):
+            assert lib.eq_rdbpot(x, e) == _rdbpot_ref(x, e), (x, e)
+    for x in values[:80]:
+        for m, s in ((1 << 30, 1), (1518500250, -7), (2**31 - 1, 0), (1 << 30, 4), (1717986918, -31)):
+            shifted = ((x << max(s, 0)) + 2**31) % 2**32 - 2**31  # int32 wrap, as TFLM on its targets
+            expected = _rdbpot_ref(_trunc_div_srdhm(shifted, m), max(-s, 0))
+            assert lib.eq_mbqm(x, m, s) == expected, (x, m, s)
+
+
+def _trunc_div_srdhm(a: int, b: int) -> int:
+    if a == b == -(2**31):
+        return 2**31 - 1
+    ab = a * b
+    return _trunc_div(ab + (2**30 if ab >= 0 else 1 - 2**30), 2**31)
+
+
+@pytest.mark.parametrize(
+    ("real", "expected"),
+    [
+        (0.0, (0, 0)),
+        (0.5, (1 << 30, 0)),
+        (1.0, (1 << 30, 1)),
+        (0.75, (1610612736, 0)),
+        (1.0 - 2.0**-40, (1 << 30, 1)),  # rounds up to 2^31: halved, shift + 1
+        (2.0**-32, (1 << 30, -31)),
+        (2.0**-33, (0, 0)),  # shift < -31 flushes to zero
+        (3.0, (1610612736, 2)),
+    ],
+)
+def test_quantize_multiplier_rules(real, expected):
+    assert qm.quantize_multiplier(real) == expected
+
+
+def test_activation_range_and_padding_rules():
+    assert qm.activation_range("NONE", 0.1, 3) == (-128, 127)
+    assert qm.activation_range("RELU", 0.1, -128) == (-128, 127)
+    assert qm.activation_range("RELU", 0.1, 5) == (5, 127)
+    assert qm.activation_range("RELU6", 0.05, -128) == (-128, -8)
+    assert qm.activation_range("RELU6", 6.0 / 250.0, -128) == (-128, 122)
+    assert qm.activation_range("RELU_N1_TO_1", 1.0 / 64, 0) == (-64, 64)
+    assert qm.same_padding(7, 3, 2) == (4, 1)
+    assert qm.same_padding(13, 5, 2) == (7, 2)
+    assert qm.same_padding(13, 3, 1, 2) == (13, 2)
+    assert qm.same_padding(4, 2, 2) == (2, 0)
+    assert qm.valid_padding(7, 3, 2) == (3, 0)
+    assert qm.valid_padding(13, 3, 1, 2) == (9, 0)
+    with pytest.raises(ValueError):
+        qm.valid_padding(3, 3, 1, 2)
+    with pytest.raises(ValueError):
+        qm.activation_range("TANH", 0.1, 0)
