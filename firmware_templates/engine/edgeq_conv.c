@@ -104,30 +104,32 @@ void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, co
 void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
                             const int32_t *mult, const int32_t *shift, int8_t *out)
 {
-    int32_t oy, ox, oc, ky, kx;
+    int32_t oy, ox, ic, m, ky, kx;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
         for (ox = 0; ox < p->out_w; ++ox) {
             const int32_t x0 = ox * p->stride_w - p->pad_left;
-            for (oc = 0; oc < p->out_c; ++oc) {
-                const int32_t ic = oc / p->depth_multiplier; /* oc = ic * depth_multiplier + m */
-                int32_t acc = 0;
-                for (ky = 0; ky < p->k_h; ++ky) {
-                    const int32_t iy = y0 + ky * p->dil_h;
-                    if (iy < 0 || iy >= p->in_h) {
-                        continue;
-                    }
-                    for (kx = 0; kx < p->k_w; ++kx) {
-                        const int32_t ix = x0 + kx * p->dil_w;
-                        if (ix < 0 || ix >= p->in_w) {
+            for (ic = 0; ic < p->in_c; ++ic) {
+                for (m = 0; m < p->depth_multiplier; ++m) {
+                    const int32_t oc = ic * p->depth_multiplier + m;
+                    int32_t acc = 0;
+                    for (ky = 0; ky < p->k_h; ++ky) {
+                        const int32_t iy = y0 + ky * p->dil_h;
+                        if (iy < 0 || iy >= p->in_h) {
                             continue;
                         }
-                        acc += (int32_t)w[(ky * p->k_w + kx) * p->out_c + oc] *
-                               ((int32_t)in[(iy * p->in_w + ix) * p->in_c + ic] + p->in_offset);
+                        for (kx = 0; kx < p->k_w; ++kx) {
+                            const int32_t ix = x0 + kx * p->dil_w;
+                            if (ix < 0 || ix >= p->in_w) {
+                                continue;
+                            }
+                            acc += (int32_t)w[(ky * p->k_w + kx) * p->out_c + oc] *
+                                   ((int32_t)in[(iy * p->in_w + ix) * p->in_c + ic] + p->in_offset);
+                        }
                     }
+                    acc = eq_add_bias(acc, bias, oc);
+                    *out++ = eq_output(acc, mult[oc], shift[oc], p);
                 }
-                acc = eq_add_bias(acc, bias, oc);
-                *out++ = eq_output(acc, mult[oc], shift[oc], p);
             }
         }
     }

@@ -45,8 +45,9 @@ int32_t eq_mbqm(int32_t x, int32_t multiplier, int32_t shift)
 {
     const int left = shift > 0 ? (int)shift : 0;
     const int right = shift > 0 ? 0 : (int)-shift;
-    /* TFLM multiplies x * (1 << left) in int32; on its targets an overflow wraps modulo 2^32.
-       The same bits, computed in unsigned arithmetic where wrapping is defined. */
-    const int32_t shifted = eq_from_bits((uint32_t)x << left);
+    /* TFLM multiplies x * (1 << left) in int32 and an overflow wraps modulo 2^32 (checked against
+       tflite-micro). The same bits, computed in unsigned arithmetic where wrapping is defined;
+       a shift of 32 or more (never produced by QuantizeMultiplier for real scales) leaves 0. */
+    const int32_t shifted = left < 32 ? eq_from_bits((uint32_t)x << left) : 0;
     return eq_rdbpot(eq_srdhm(shifted, multiplier), right);
 }

@@ -14,6 +14,7 @@ import ctypes
 import math
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import pytest
 
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.model import read_model
+from tests.conftest import repack
 
 tf = pytest.importorskip("tensorflow")
 runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
@@ -162,7 +164,9 @@ def _convert(fn, shapes, *, int_io=True, per_channel=True, dense_per_channel=Tru
     if int_io:
         conv.inference_input_type = tf.int8
         conv.inference_output_type = tf.int8
-    return conv.convert()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Statistics for quantized inputs were expected"
+        return conv.convert()
 
 
 def _weights(shape, seed):
@@ -209,7 +213,13 @@ def _conv_model(case):
         y = tf.nn.conv2d(x, w, stride, padding, dilations=dil)
         return ACTS[act](y + b if bias else y)
 
-    return _convert(fn, [IN_SHAPE], per_channel=per_channel)
+    model = _convert(fn, [IN_SHAPE], per_channel=per_channel)
+    return model if bias else repack(model, _drop_bias)  # the converter adds a zero bias; TFLM takes none
+
+
+def _drop_bias(model) -> None:
+    op = model.subgraphs[0].operators[0]
+    op.inputs = op.inputs[:2]
 
 
 def _depthwise_model(case):
@@ -266,6 +276,7 @@ def models():
         out[f"bin_{name}"] = _convert(fn, [s1, s2])
     out["relu"] = _convert(tf.nn.relu, [(1, 4, 5, 3)])
     out["relu6"] = _convert(tf.nn.relu6, [(1, 4, 5, 3)])
+    out["relu_n1_to_1"] = _convert(lambda x: tf.clip_by_value(x, -1.0, 1.0), [(1, 4, 5, 3)])
     out["pad"] = _convert(lambda x: tf.pad(x, [[0, 0], [1, 2], [2, 0], [0, 1]]), [(1, 4, 5, 3)])
     out["concat_c"] = _convert(lambda a, b: tf.concat([a, b], 3), [(1, 4, 5, 3), (1, 4, 5, 2)])
     # inputs calibrated to different ranges: the converter gives every input the output's quantization
@@ -273,6 +284,7 @@ def models():
         lambda a, b: tf.concat([a, b], 1), [(1, 2, 5, 3), (1, 3, 5, 3)], ranges=[(-1, 1), (-5, 9)]
     )
     out["slice"] = _convert(lambda x: x[:, 1:6:2, 10:1:-3, 1:], [(1, 7, 13, 5)])
+    out["fc_1x1"] = _convert(lambda x: tf.matmul(x, [[0.7]]) + [0.1], [(1, 1)], dense_per_channel=False)
     out["float_add"] = _convert(lambda a, b: a + b, [(1, 4, 5, 3), (1, 4, 5, 3)], int_io=False)
     return out
 
@@ -319,11 +331,18 @@ def _tflm(model: bytes):
     return run
 
 
-def _check(model: bytes, kernel, seed=0):
-    """Run kernel(inputs) -> array and TFLM on the same samples; every output byte must match."""
+def _litert(model: bytes):
+    from edgeq.runtime import Runner
+
+    runner = Runner(model)
+    return lambda inputs: runner.run(inputs)[0]
+
+
+def _check(model: bytes, kernel, seed=0, oracle=_tflm):
+    """Run kernel(inputs) -> array and the oracle (TFLM) on the same samples; every output byte must match."""
     graph = read_model(model)
     shapes = [graph.tensors[i].shape for i in graph.inputs]
-    run = _tflm(model)
+    run = oracle(model)
     for n, inputs in enumerate(_samples(shapes, seed=seed)):
         expected = run(inputs)
         got = kernel([np.ascontiguousarray(a) for a in inputs])
@@ -383,6 +402,8 @@ def test_conv2d_matches_tflm(lib, models, name):
     graph = read_model(models[f"conv_{name}"])
     op = _only_op(graph, "CONV_2D")
     assert graph.tensors[op.inputs[1]].quantization.per_channel == CONV_CASES[name][5]
+    assert _fused(op) == CONV_CASES[name][4].upper()
+    assert (len(op.inputs) > 2 and op.inputs[2] >= 0) == CONV_CASES[name][6]
     _check(models[f"conv_{name}"], _conv_call(lib, graph, op, depthwise=False))
 
 
@@ -390,6 +411,7 @@ def test_conv2d_matches_tflm(lib, models, name):
 def test_depthwise_conv2d_matches_tflm(lib, models, name):
     graph = read_model(models[f"dw_{name}"])
     op = _only_op(graph, "DEPTHWISE_CONV_2D")
+    assert _fused(op) == DEPTHWISE_CASES[name][5].upper()
     _check(models[f"dw_{name}"], _conv_call(lib, graph, op, depthwise=True))
 
 
@@ -400,13 +422,14 @@ def test_fully_connected_matches_tflm(lib, models, name):
     x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     has_bias = len(op.inputs) > 2 and op.inputs[2] >= 0
     assert has_bias == FC_CASES[name][0] and w.quantization.per_channel == FC_CASES[name][2]
+    assert _fused(op) == FC_CASES[name][1].upper()
     (in_s, in_zp), (out_s, out_zp) = _scale_zp(x), _scale_zp(y)
     out_depth, in_depth = w.shape
-    mult, shift = qm.fc_multipliers(in_s, w.quantization.scale, out_s, out_depth)
+    mult, shift = qm.conv_multipliers(in_s, w.quantization.scale, out_s, out_depth)
     lo, hi = qm.activation_range(_fused(op), out_s, out_zp)
     w_zp = int(w.quantization.zero_point[0])
-    p = FcParams(x.size // in_depth, in_depth, out_depth, -in_zp, -w_zp, out_zp, lo, hi, int(len(mult) > 1))
-    p.per_channel = int(w.quantization.per_channel)
+    per_channel = int(w.quantization.per_channel)
+    p = FcParams(x.size // in_depth, in_depth, out_depth, -in_zp, -w_zp, out_zp, lo, hi, per_channel)
     wd, md, sd = np.ascontiguousarray(w.numpy()), _i32(mult), _i32(shift)
     bd = _i32(graph.tensors[op.inputs[2]].numpy()) if has_bias else None
 
@@ -419,6 +442,43 @@ def test_fully_connected_matches_tflm(lib, models, name):
         return out
 
     _check(models[f"fc_{name}"], kernel)
+
+
+def test_per_tensor_fc_multiplies_the_scales_in_double_like_tflm(lib, models):
+    """TFLM's per-tensor FC multiplier is (double)in * (double)w / (double)out, as for CONV_2D.
+
+    With these scales a float32 product ((double)(in * w) / out, TFLite's older rule) would give the
+    multiplier 1395018852 instead of 1395018932, and x = +-19 (acc = 127 * x) would land on the
+    other side of a rounding tie: all 256 inputs are run.
+    """
+    s_in, s_w, s_out = 0.04948537051677704, 0.009917890653014183, 0.048353273421525955
+
+    def set_scales(model):
+        sg = model.subgraphs[0]
+        op = sg.operators[0]
+        x, w, b, y = (sg.tensors[i] for i in (*op.inputs, op.outputs[0]))
+        for t, scale in ((x, s_in), (w, s_w), (b, float(np.float32(s_in) * np.float32(s_w))), (y, s_out)):
+            t.quantization.scale, t.quantization.zeroPoint = [scale], [0]
+        model.buffers[w.buffer].data = np.array([127], np.uint8)
+        model.buffers[b.buffer].data = np.zeros(4, np.uint8)
+
+    model = repack(models["fc_1x1"], set_scales)
+    graph = read_model(model)
+    op = _only_op(graph, "FULLY_CONNECTED")
+    x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    assert [t.quantization.scale[0] for t in (x, w, y)] == [np.float32(s) for s in (s_in, s_w, s_out)]
+    float32_rule = qm.quantize_multiplier(float(np.float32(s_in) * np.float32(s_w)) / float(np.float32(s_out)))
+    mult, shift = (_i32(v) for v in qm.conv_multipliers(s_in, [s_w], s_out, 1))
+    assert float32_rule == (1395018852, -6) and (mult[0], shift[0]) == (1395018932, -6)
+    p = FcParams(1, 1, 1, 0, 0, 0, -128, 127, 0)
+    wd, bd = np.array([127], np.int8), _i32([0])
+    run = _tflm(model)
+    for x in range(-128, 128):
+        xd, out = np.array([[x]], np.int8), np.zeros((1, 1), np.int8)
+        lib.eq_fully_connected_s8(
+            ctypes.byref(p), _ptr(xd), _ptr(wd), _ptr(bd, I32P), _ptr(mult, I32P), _ptr(shift, I32P), _ptr(out)
+        )
+        assert out[0, 0] == run([xd])[0, 0], x
 
 
 @pytest.mark.parametrize("name", POOL_CASES)
@@ -480,10 +540,13 @@ def test_add_and_mul_match_tflm(lib, models, name):
     _check(model, kernel)
 
 
-@pytest.mark.parametrize("kind", ["relu", "relu6"])
-def test_relu_matches_tflm(lib, models, kind):
+@pytest.mark.parametrize("kind", ["relu", "relu6", "relu_n1_to_1"])
+def test_relu_family_matches_the_reference(lib, models, kind):
+    """RELU6 in TFLM clamps in the input's quantization even when the output's differs (as here).
+    TFLM has no RELU_N1_TO_1 kernel: LiteRT's (requantize, then clamp like RELU) is the oracle."""
     graph = read_model(models[kind])
     op = _only_op(graph, kind.upper())
+    assert _scale_zp(graph.tensors[op.inputs[0]]) != _scale_zp(graph.tensors[op.outputs[0]])
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     p = UnaryParams(size=x.size, **qm.relu_params(kind.upper(), *_scale_zp(x), *_scale_zp(y)))
 
@@ -492,12 +555,11 @@ def test_relu_matches_tflm(lib, models, kind):
         lib.eq_relu_s8(ctypes.byref(p), _ptr(inputs[0]), _ptr(out))
         return out
 
-    _check(models[kind], kernel)
+    _check(models[kind], kernel, oracle=_litert if kind == "relu_n1_to_1" else _tflm)
 
 
 def test_requantize_matches_tflm(lib, models):
     """int8 -> int8 QUANTIZE: the RELU model with its op turned into a QUANTIZE."""
-    from tests.conftest import repack
 
     def to_quantize(model):
         code = model.operatorCodes[model.subgraphs[0].operators[0].opcodeIndex]
@@ -578,90 +640,159 @@ def test_strided_slice_matches_tflm(lib, models):
 
 
 def test_float_edges_quantize_add_dequantize_match_tflm(lib, models):
-    """A float-I/O ADD: QUANTIZE both inputs, ADD, DEQUANTIZE, compared as float bits."""
+    """A float-I/O ADD: QUANTIZE each input, ADD, DEQUANTIZE, compared with TFLM as float bits."""
     model = models["float_add"]
     graph = read_model(model)
-    quants = [op for op in graph.operators if op.builtin == "QUANTIZE"]
-    add, deq = _only_op(graph, "ADD"), _only_op(graph, "DEQUANTIZE")
     t = graph.tensors
-    qps = [QuantParams(t[q.outputs[0]].size, *_scale_zp(t[q.outputs[0]]), -128, 127) for q in quants]
+    add, deq = _only_op(graph, "ADD"), _only_op(graph, "DEQUANTIZE")
+    producer = {op.outputs[0]: op for op in graph.operators}
+    quants = [producer[i] for i in add.inputs]  # the QUANTIZE feeding each ADD input
+    assert all(q.builtin == "QUANTIZE" for q in quants)
     feeds = [list(graph.inputs).index(q.inputs[0]) for q in quants]
     a, b, y = (t[i] for i in (*add.inputs, add.outputs[0]))
-    order = [[q.outputs[0] for q in quants].index(i) for i in add.inputs]
+    qps = [QuantParams(x.size, *_scale_zp(x), -128, 127) for x in (a, b)]
     p = BinaryParams(**qm.add_params(*_scale_zp(a), *_scale_zp(b), *_scale_zp(y), fused=_fused(add)))
     _broadcast(p, a.shape, b.shape, y.shape)
-    dq = QuantParams(y.size, *_scale_zp(y), -128, 127)
+    dq = QuantParams(y.size, *_scale_zp(t[deq.inputs[0]]), -128, 127)
+    f32p = ctypes.POINTER(ctypes.c_float)
     run = _tflm(model)
     rng = np.random.default_rng(7)
     for n in range(SAMPLES):
-        scale = _scale_zp(t[quants[0].outputs[0]])[0]
-        # values on and next to the rounding ties, and far outside the int8 range
-        raw = [rng.integers(-300, 300, a.shape) * 0.5 * scale, rng.normal(0.0, 2.0 + n, a.shape)]
-        inputs = [v.astype(np.float32) for v in raw]
-        expected = run(inputs)
-        quantized = []
-        for qp, feed in zip(qps, feeds):
-            qout = np.zeros(a.shape, np.int8)
-            lib.eq_quantize_f32_s8(ctypes.byref(qp), _ptr(inputs[feed], ctypes.POINTER(ctypes.c_float)), _ptr(qout))
-            quantized.append(qout)
+        inputs = [None, None]
+        # input of ADD operand 0: values on and next to the rounding ties; operand 1: a wide normal spread
+        inputs[feeds[0]] = (rng.integers(-300, 300, a.shape) * 0.5 * qps[0].scale).astype(np.float32)
+        inputs[feeds[1]] = rng.normal(0.0, 2.0 + n, b.shape).astype(np.float32)
+        expected = np.asarray(run(inputs), np.float32)
+        quantized = [np.zeros(a.shape, np.int8), np.zeros(b.shape, np.int8)]
+        for qp, feed, q in zip(qps, feeds, quantized):
+            lib.eq_quantize_f32_s8(ctypes.byref(qp), _ptr(inputs[feed], f32p), _ptr(q))
         summed = np.zeros(y.shape, np.int8)
-        lib.eq_add_s8(ctypes.byref(p), _ptr(quantized[order[0]]), _ptr(quantized[order[1]]), _ptr(summed))
+        lib.eq_add_s8(ctypes.byref(p), _ptr(quantized[0]), _ptr(quantized[1]), _ptr(summed))
         got = np.zeros(y.shape, np.float32)
-        lib.eq_dequantize_s8_f32(ctypes.byref(dq), _ptr(summed), _ptr(got, ctypes.POINTER(ctypes.c_float)))
-        assert got.tobytes() == np.asarray(expected, np.float32).tobytes(), f"sample {n}"
+        lib.eq_dequantize_s8_f32(ctypes.byref(dq), _ptr(summed), _ptr(got, f32p))
+        assert got.tobytes() == expected.tobytes(), f"sample {n}"
 
 
-# ---- the fixed-point helpers and quantmath on their own ----
+def test_mbqm_left_shift_overflow_wraps_like_tflm(lib, models):
+    """A MUL whose output scale forces shift 24: (x1 * x2) << 24 overflows int32, and TFLM wraps."""
+
+    def tiny_output_scale(model):
+        sg = model.subgraphs[0]
+        op = sg.operators[0]
+        s1, s2 = (np.float32(sg.tensors[i].quantization.scale[0]) for i in op.inputs)
+        sg.tensors[op.outputs[0]].quantization.scale = [float(s1 * s2 / np.float32(2.0**23 * 1.37))]
+
+    model = repack(models["bin_mul_same_shape"], tiny_output_scale)
+    graph = read_model(model)
+    op = _only_op(graph, "MUL")
+    a, b, y = (graph.tensors[i] for i in (*op.inputs, op.outputs[0]))
+    p = BinaryParams(**qm.mul_params(*_scale_zp(a), *_scale_zp(b), *_scale_zp(y)))
+    assert p.out_shift == 24
+    _broadcast(p, a.shape, b.shape, y.shape)
+
+    def kernel(inputs):
+        out = np.zeros(y.shape, np.int8)
+        lib.eq_mul_s8(ctypes.byref(p), _ptr(inputs[0]), _ptr(inputs[1]), _ptr(out))
+        return out
+
+    _check(model, kernel)
+
+
+# ---- the fixed-point helpers, by their definition in shared/specs/int8-arithmetic.md ----
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 
 def _srdhm_ref(a: int, b: int) -> int:
-    if a == b == -(2**31):
-        return 2**31 - 1
-    ab = a * b
-    nudge = 2**30 if ab >= 0 else 1 - 2**30
-    return int((ab + nudge) / 2**31) if abs(ab + nudge) < 2**52 else _trunc_div(ab + nudge, 2**31)
-
-
-def _trunc_div(n: int, d: int) -> int:
-    q = abs(n) // d
+    if a == b == INT32_MIN:
+        return INT32_MAX
+    n = a * b + (2**30 if a * b >= 0 else 1 - 2**30)
+    q = abs(n) // 2**31  # C division truncates toward zero
     return q if n >= 0 else -q
 
 
 def _rdbpot_ref(x: int, e: int) -> int:
     mask = (1 << e) - 1
-    rem = x & mask
-    thr = (mask >> 1) + (1 if x < 0 else 0)
-    return (x >> e) + (1 if rem > thr else 0)
+    return (x >> e) + (1 if (x & mask) > (mask >> 1) + (1 if x < 0 else 0) else 0)
+
+
+def _mbqm_ref(x: int, m: int, s: int) -> int:
+    shifted = ((x << max(s, 0)) - INT32_MIN) % 2**32 + INT32_MIN  # int32 wrap, as TFLM's x * (1 << left)
+    return _rdbpot_ref(_srdhm_ref(shifted, m), max(-s, 0))
 
 
 def test_fixed_point_helpers_match_their_definition(lib):
-    lib.eq_srdhm.restype = lib.eq_rdbpot.restype = lib.eq_mbqm.restype = ctypes.c_int32
+    lib.eq_srdhm.restype = lib.eq_rdbpot.restype = lib.eq_mbqm.restype = I32
     lib.eq_srdhm.argtypes = [I32, I32]
     lib.eq_rdbpot.argtypes = [I32, ctypes.c_int]
     lib.eq_mbqm.argtypes = [I32, I32, I32]
     rng = np.random.default_rng(3)
-    edges = [-(2**31), -(2**31) + 1, -(2**30), -1, 0, 1, 2**30, 2**31 - 1]
-    values = edges + [int(v) for v in rng.integers(-(2**31), 2**31, 300)]
-    for a in values[:60]:
-        for b in values[::7]:
-            assert lib.eq_srdhm(a, b) == _trunc_div(a * b + (2**30 if a * b >= 0 else 1 - 2**30), 2**31) or (
-                a == b == -(2**31) and lib.eq_srdhm(a, b) == 2**31 - 1
-            )
+    edges = [INT32_MIN, INT32_MIN + 1, -(2**30), -1, 0, 1, 2**30, INT32_MAX]
+    values = edges + [int(v) for v in rng.integers(INT32_MIN, INT32_MAX, 200, endpoint=True)]
+    for a in values[:50]:
+        for b in values[::5]:
+            assert lib.eq_srdhm(a, b) == _srdhm_ref(a, b), (a, b)
     for x in values:
         for e in (0, 1, 5, 17, 30, 31):
             assert lib.eq_rdbpot(x, e) == _rdbpot_ref(x, e), (x, e)
-    for x in values[:80]:
-        for m, s in ((1 << 30, 1), (1518500250, -7), (2**31 - 1, 0), (1 << 30, 4), (1717986918, -31)):
-            shifted = ((x << max(s, 0)) + 2**31) % 2**32 - 2**31  # int32 wrap, as TFLM on its targets
-            expected = _rdbpot_ref(_trunc_div_srdhm(shifted, m), max(-s, 0))
-            assert lib.eq_mbqm(x, m, s) == expected, (x, m, s)
+        for m, s in ((1 << 30, 1), (1518500250, -7), (INT32_MAX, 0), (1 << 30, 4), (1717986918, -31), (1 << 30, 31)):
+            assert lib.eq_mbqm(x, m, s) == _mbqm_ref(x, m, s), (x, m, s)
 
 
-def _trunc_div_srdhm(a: int, b: int) -> int:
-    if a == b == -(2**31):
-        return 2**31 - 1
-    ab = a * b
-    return _trunc_div(ab + (2**30 if ab >= 0 else 1 - 2**30), 2**31)
+# ---- the whole library under sanitizers, and its ARM SIMD path ----
+
+DRIVER = Path(__file__).with_name("kernel_driver.c")
+ALL_SOURCES = [str(ENGINE / s) for s in SOURCES + FLOAT_SOURCES]
+
+
+def _build_and_run(cmd: list[str], exe: Path, runner: list[str] = ()) -> str:
+    built = subprocess.run([*cmd, "-I", str(ENGINE), str(DRIVER), *ALL_SOURCES, "-o", str(exe)], capture_output=True)
+    assert built.returncode == 0, built.stderr.decode()
+    ran = subprocess.run([*runner, str(exe)], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    return ran.stdout
+
+
+@pytest.fixture(scope="module")
+def host_hashes(lib, tmp_path_factory):
+    return _build_and_run(["gcc", *CFLAGS], tmp_path_factory.mktemp("driver") / "plain")
+
+
+def test_kernels_run_clean_under_asan_and_ubsan(host_hashes, tmp_path):
+    sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
+    probe = subprocess.run(
+        ["gcc", *sanitize, "-x", "c", "-", "-o", str(tmp_path / "probe")], input=b"int main(void){return 0;}"
+    )
+    if probe.returncode != 0:
+        pytest.skip("gcc cannot link the sanitizer runtimes here")
+    assert _build_and_run(["gcc", *CFLAGS, *sanitize], tmp_path / "sanitized") == host_hashes
+
+
+ARM_FLAGS = ["-mthumb", "-march=armv7-a", "-mfloat-abi=soft", "--specs=rdimon.specs"]
+
+
+@pytest.mark.parametrize("simd", [True, False], ids=["simd32", "portable"])
+def test_arm_build_gives_the_host_bytes(host_hashes, tmp_path, simd):
+    """The SIMD32 (SMLAD) path runs on an ARMv7-A core under qemu-arm: same hashes as the host's portable C."""
+    gcc, qemu = shutil.which("arm-none-eabi-gcc"), shutil.which("qemu-arm")
+    if gcc is None or qemu is None:
+        pytest.skip("arm-none-eabi-gcc and qemu-arm (apt: gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-user)")
+    flags = [gcc, *CFLAGS, *ARM_FLAGS] + ([] if simd else ["-DEDGEQ_NO_SIMD"])
+    assert _build_and_run(flags, tmp_path / "driver.elf", [qemu]) == host_hashes
+
+
+@pytest.mark.parametrize("cpu", ["cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m55"])
+def test_engine_compiles_warning_free_for_cortex_m(tmp_path, cpu):
+    gcc = shutil.which("arm-none-eabi-gcc")
+    if gcc is None:
+        pytest.skip("arm-none-eabi-gcc is not installed")
+    for source in ALL_SOURCES:
+        cmd = [gcc, *CFLAGS, f"-mcpu={cpu}", "-mthumb", "-I", str(ENGINE), "-c", source, "-o", str(tmp_path / "k.o")]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+
+# ---- quantmath on its own ----
 
 
 @pytest.mark.parametrize(

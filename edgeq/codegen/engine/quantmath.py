@@ -65,29 +65,16 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
 def conv_multipliers(
     in_scale: float, w_scales: Sequence[float], out_scale: float, channels: int
 ) -> tuple[list[int], list[int]]:
-    """Per-output-channel ``(multipliers, shifts)`` of CONV_2D, DEPTHWISE_CONV_2D and per-channel FULLY_CONNECTED.
+    """Per-output-channel ``(multipliers, shifts)`` of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED.
 
     TFLM's PopulateConvolutionQuantizationParams: ``(double)in * (double)w[c] / (double)out``
-    for each channel, a per-tensor weight scale repeated ``channels`` times.
+    for each channel, a per-tensor weight scale repeated ``channels`` times. TFLM's per-tensor
+    FULLY_CONNECTED uses the same double product (checked against tflite-micro: TFLite's older
+    GetQuantizedConvolutionMultipler multiplied the two scales in float32 first, which differs).
     """
     scales = _channel_scales(w_scales, channels)
     reals = [_f64(in_scale) * _f64(w) / _f64(out_scale) for w in scales]
     return _split_all(reals)
-
-
-def fc_multipliers(
-    in_scale: float, w_scales: Sequence[float], out_scale: float, channels: int
-) -> tuple[list[int], list[int]]:
-    """``(multipliers, shifts)`` of FULLY_CONNECTED, ``channels`` long.
-
-    Per-channel weights follow :func:`conv_multipliers`. Per-tensor weights go through
-    TFLite's GetQuantizedConvolutionMultipler, which multiplies the two scales in
-    float32 before dividing in double: ``(double)(in * w) / (double)out``.
-    """
-    if len(w_scales) > 1:
-        return conv_multipliers(in_scale, w_scales, out_scale, channels)
-    product = float(np.float32(in_scale) * np.float32(w_scales[0]))
-    return _split_all([product / _f64(out_scale)] * channels)
 
 
 def _channel_scales(w_scales: Sequence[float], channels: int) -> list[float]:
