@@ -1,0 +1,101 @@
+"""Lowering of data movement: PAD, CONCATENATION, STRIDED_SLICE over int8 tensors."""
+
+from __future__ import annotations
+
+import math
+
+from edgeq.codegen.engine.build import register
+from edgeq.codegen.engine.emitter import Emitter
+from edgeq.codegen.engine.lower_core import expect_dtype, qparams, unsupported
+from edgeq.model import Graph, Operator
+
+
+def _pad4(op: Operator, shape) -> list[int]:
+    if len(shape) > 4:
+        raise unsupported(op, f"rank {len(shape)}")
+    return [1] * (4 - len(shape)) + [int(d) for d in shape]
+
+
+def lower_pad(em: Emitter, graph: Graph, op: Operator) -> None:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    expect_dtype(op, [x, y])
+    pads = graph.tensors[op.inputs[1]].numpy()
+    if pads is None:
+        raise unsupported(op, "non-constant paddings")
+    pad_value = qparams(op, y)[1][0]
+    if op.builtin == "PADV2" and len(op.inputs) > 2:
+        constant = graph.tensors[op.inputs[2]].numpy()
+        if constant is None:
+            raise unsupported(op, "non-constant pad value")
+        pad_value = int(constant.reshape(-1)[0])
+    rank = len(x.shape)
+    before = [0] * (4 - rank) + [int(v) for v in pads.reshape(rank, 2)[:, 0]]
+    fields = {"in_shape": _pad4(op, x.shape), "out_shape": _pad4(op, y.shape), "before": before, "pad_value": pad_value}
+    p = em.struct("eq_pad_params", f"op{op.index}_p", fields)
+    em.call(op.index, f"eq_pad_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_data.c")
+
+
+def lower_concat(em: Emitter, graph: Graph, op: Operator) -> None:
+    inputs = [graph.tensors[i] for i in op.inputs]
+    y = graph.tensors[op.outputs[0]]
+    expect_dtype(op, [*inputs, y])
+    if op.options.get("fused_activation_function", "NONE") != "NONE":
+        raise unsupported(op, "a fused activation")
+    out_q = qparams(op, y)
+    if any(qparams(op, t) != out_q for t in inputs):
+        raise unsupported(op, "inputs quantized differently from the output (TFLM copies bytes)")
+    axis = op.options.get("axis", 0) % len(y.shape)
+    inner = math.prod(y.shape[axis + 1 :])
+    inner_in = em.int_array(f"op{op.index}_inner", [t.shape[axis] * inner for t in inputs])
+    fields = {
+        "outer": math.prod(y.shape[:axis]),
+        "inner_out": y.shape[axis] * inner,
+        "inputs": len(inputs),
+        "inner_in": inner_in,
+        "mult": "NULL",
+        "shift": "NULL",
+        "in_offset": "NULL",
+        "out_offset": 0,
+    }
+    p = em.struct("eq_concat_params", f"op{op.index}_p", fields)
+    ptrs = ", ".join(em.const_tensor(t) if t.is_constant else em.ptr(t.index, True) for t in inputs)
+    call = f"{{ const int8_t *const in[{len(inputs)}] = {{{ptrs}}}; eq_concat_s8(&{p}, in, {em.ptr(y.index)}); }}"
+    em.call(op.index, call, op.builtin, "edgeq_data.c")
+
+
+def lower_strided_slice(em: Emitter, graph: Graph, op: Operator) -> None:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    expect_dtype(op, [x, y])
+    values = [graph.tensors[i].numpy() for i in op.inputs[1:4]]
+    if any(v is None for v in values):
+        raise unsupported(op, "non-constant begin, end or strides")
+    opts = op.options
+    if opts.get("ellipsis_mask", 0) or opts.get("new_axis_mask", 0) or opts.get("offset", False):
+        raise unsupported(op, "ellipsis, new-axis or offset masks")
+    begin, end, strides = (v.reshape(-1).tolist() for v in values)
+    start, stop, step = [], [], []
+    for axis, dim in enumerate(x.shape):
+        b = None if opts.get("begin_mask", 0) >> axis & 1 else begin[axis]
+        e = None if opts.get("end_mask", 0) >> axis & 1 else end[axis]
+        if opts.get("shrink_axis_mask", 0) >> axis & 1:
+            first = begin[axis] % dim
+            b, e, s = first, first + 1, 1
+        else:
+            s = strides[axis]
+        lo, hi, st = slice(b, e, s).indices(dim)
+        start.append(lo), stop.append(hi), step.append(st)
+    pad = 4 - len(x.shape)
+    fields = {
+        "in_shape": _pad4(op, x.shape),
+        "start": [0] * pad + start,
+        "stop": [1] * pad + stop,
+        "step": [1] * pad + step,
+        "out_size": y.size,
+    }
+    p = em.struct("eq_slice_params", f"op{op.index}_p", fields)
+    em.call(
+        op.index, f"eq_strided_slice_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_data.c"
+    )
+
+
+register({"PAD": lower_pad, "PADV2": lower_pad, "CONCATENATION": lower_concat, "STRIDED_SLICE": lower_strided_slice})

@@ -1,0 +1,132 @@
+"""Lowering of ADD, MUL, the RELU family and the QUANTIZE / DEQUANTIZE edges."""
+
+from __future__ import annotations
+
+from edgeq.codegen.engine import quantmath as qm
+from edgeq.codegen.engine.build import register
+from edgeq.codegen.engine.emitter import Emitter
+from edgeq.codegen.engine.lower_core import expect_dtype, qparams, unsupported
+from edgeq.model import Graph, Operator, Tensor
+
+
+def _pad4(shape: tuple[int, ...]) -> list[int]:
+    if len(shape) > 4:
+        raise ValueError("rank > 4")
+    return [1] * (4 - len(shape)) + list(shape)
+
+
+def _strides(shape: list[int], out: list[int]) -> list[int]:
+    """Element strides of a contiguous 4-D shape, 0 on axes broadcast to ``out``."""
+    strides, step = [0, 0, 0, 0], 1
+    for axis in range(3, -1, -1):
+        strides[axis] = 0 if shape[axis] == 1 and out[axis] != 1 else step
+        step *= shape[axis]
+    return strides
+
+
+def _broadcast(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, object]:
+    if tuple(a.shape) == tuple(b.shape) == tuple(y.shape):
+        return {
+            "broadcast": 0,
+            "out_shape": [1, 1, 1, y.size],
+            "in1_strides": [0, 0, 0, 1],
+            "in2_strides": [0, 0, 0, 1],
+        }
+    try:
+        sa, sb, so = _pad4(a.shape), _pad4(b.shape), _pad4(y.shape)
+    except ValueError:
+        raise unsupported(op, f"broadcast of rank {max(len(a.shape), len(b.shape))}") from None
+    for x in (sa, sb):
+        if any(d not in (1, o) for d, o in zip(x, so)):
+            raise unsupported(op, f"broadcast of {list(a.shape)} and {list(b.shape)} to {list(y.shape)}")
+    return {"broadcast": 1, "out_shape": so, "in1_strides": _strides(sa, so), "in2_strides": _strides(sb, so)}
+
+
+def lower_binary(em: Emitter, graph: Graph, op: Operator) -> None:
+    a, b, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
+    expect_dtype(op, [a, b, y])
+    (s1,), (z1,) = qparams(op, a)
+    (s2,), (z2,) = qparams(op, b)
+    (so,), (zo,) = qparams(op, y)
+    fused = op.options.get("fused_activation_function", "NONE")
+    if fused not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+        raise unsupported(op, f"fused activation {fused}")
+    make = qm.add_params if op.builtin == "ADD" else qm.mul_params
+    try:
+        fields = {"size": y.size, **make(s1, z1, s2, z2, so, zo, fused=fused), **_broadcast(op, a, b, y)}
+    except ValueError as exc:
+        raise unsupported(op, str(exc)) from exc
+    p = em.struct("eq_binary_params", f"op{op.index}_p", fields)
+    kernel = "eq_add_s8" if op.builtin == "ADD" else "eq_mul_s8"
+    ins = f"{_operand(em, a)}, {_operand(em, b)}"
+    em.call(op.index, f"{kernel}(&{p}, {ins}, {em.ptr(y.index)});", op.builtin, "edgeq_elementwise.c")
+
+
+def _operand(em: Emitter, t: Tensor) -> str:
+    return em.const_tensor(t) if t.is_constant else em.ptr(t.index, True)
+
+
+def lower_relu(em: Emitter, graph: Graph, op: Operator) -> None:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    expect_dtype(op, [x, y])
+    (si,), (zi,) = qparams(op, x)
+    (so,), (zo,) = qparams(op, y)
+    fields = {"size": x.size, **qm.relu_params(op.builtin, si, zi, so, zo)}
+    p = em.struct("eq_unary_params", f"op{op.index}_p", fields)
+    em.call(
+        op.index, f"eq_relu_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_elementwise.c"
+    )
+
+
+def lower_quantize(em: Emitter, graph: Graph, op: Operator) -> None:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    expect_dtype(op, [y])
+    (so,), (zo,) = qparams(op, y)
+    if x.dtype == "float32":
+        fields = {"size": x.size, "scale": float(so), "zero_point": zo, "qmin": -128, "qmax": 127}
+        p = em.struct("eq_quant_params", f"op{op.index}_p", fields)
+        em.call(
+            op.index,
+            f"eq_quantize_f32_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});",
+            op.builtin,
+            "edgeq_quant.c",
+        )
+        return
+    expect_dtype(op, [x])
+    (si,), (zi,) = qparams(op, x)
+    fields = {"size": x.size, **qm.requantize_params(si, zi, so, zo)}
+    p = em.struct("eq_unary_params", f"op{op.index}_p", fields)
+    em.call(
+        op.index,
+        f"eq_requantize_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});",
+        op.builtin,
+        "edgeq_elementwise.c",
+    )
+
+
+def lower_dequantize(em: Emitter, graph: Graph, op: Operator) -> None:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    expect_dtype(op, [x])
+    expect_dtype(op, [y], "float32")
+    (si,), (zi,) = qparams(op, x)
+    fields = {"size": x.size, "scale": float(si), "zero_point": zi, "qmin": -128, "qmax": 127}
+    p = em.struct("eq_quant_params", f"op{op.index}_p", fields)
+    em.call(
+        op.index,
+        f"eq_dequantize_s8_f32(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});",
+        op.builtin,
+        "edgeq_quant.c",
+    )
+
+
+register(
+    {
+        "ADD": lower_binary,
+        "MUL": lower_binary,
+        "RELU": lower_relu,
+        "RELU6": lower_relu,
+        "RELU_N1_TO_1": lower_relu,
+        "QUANTIZE": lower_quantize,
+        "DEQUANTIZE": lower_dequantize,
+    }
+)
