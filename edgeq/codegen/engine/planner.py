@@ -89,15 +89,37 @@ def group_aliases(
     return buffers
 
 
+# Orders in which buffers are placed; the plan keeps the smallest arena any of them gives.
+ORDERS = (
+    lambda b: (-b.size, b.first, b.tensors),
+    lambda b: (b.first, -b.size, b.tensors),
+    lambda b: (-(b.size * (b.last - b.first + 1)), b.first, b.tensors),
+    lambda b: (-(b.last - b.first), -b.size, b.tensors),
+)
+
+
 def plan(buffers: list[Buffer]) -> ArenaPlan:
-    """Place ``buffers`` greedily; return offsets per tensor, arena size and lower bound."""
+    """Place ``buffers`` greedily in several orders; keep the smallest arena."""
+    best: list[tuple[Buffer, int]] | None = None
+    for order in ORDERS:
+        placed = _place(sorted(buffers, key=order))
+        if best is None or _extent(placed) < _extent(best):
+            best = placed
+    placed = best or []
+    offsets = {t: o for b, o in placed for t in b.tensors}
+    return ArenaPlan(offsets, _extent(placed), lower_bound(buffers), tuple(b for b, _ in placed))
+
+
+def _place(ordered: list[Buffer]) -> list[tuple[Buffer, int]]:
     placed: list[tuple[Buffer, int]] = []
-    for buf in sorted(buffers, key=lambda b: (-b.size, b.first, b.tensors)):
+    for buf in ordered:
         offset = _lowest_free(buf, [(b, o) for b, o in placed if b.overlaps(buf)])
         placed.append((buf, offset))
-    offsets = {t: o for b, o in placed for t in b.tensors}
-    arena = max((o + b.size for b, o in placed), default=0)
-    return ArenaPlan(offsets, arena, lower_bound(buffers), tuple(b for b, _ in placed))
+    return placed
+
+
+def _extent(placed: list[tuple[Buffer, int]]) -> int:
+    return max((o + b.size for b, o in placed), default=0)
 
 
 def _lowest_free(buf: Buffer, busy: list[tuple[Buffer, int]]) -> int:
