@@ -62,10 +62,17 @@ static int32_t eq_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t x_
                       __sxtb16((int8x4_t)((wb >> 8) | (wb << 24))), acc);
     }
 #endif
-    for (; i < n; ++i) {
-        acc += (int32_t)w[i] * ((int32_t)x[i] + x_offset);
+    {
+        /* sum w * (x + off) = sum w * x + off * sum w: the same int32 result, and a plain
+           int8 x int8 dot product that compilers vectorize. */
+        int32_t dot = 0;
+        int32_t wsum = 0;
+        for (; i < n; ++i) {
+            dot += (int32_t)w[i] * (int32_t)x[i];
+            wsum += (int32_t)w[i];
+        }
+        return acc + dot + wsum * x_offset;
     }
-    return acc;
 }
 
 void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
@@ -77,12 +84,19 @@ void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, co
         const int32_t y0 = oy * p->stride_h - p->pad_top;
         for (ox = 0; ox < p->out_w; ++ox) {
             const int32_t x0 = ox * p->stride_w - p->pad_left;
+            const int row_whole = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
             for (oc = 0; oc < p->out_c; ++oc) {
                 const int8_t *filter = w + oc * taps;
                 int32_t acc = 0;
                 for (ky = 0; ky < p->k_h; ++ky) {
                     const int32_t iy = y0 + ky * p->dil_h;
                     if (iy < 0 || iy >= p->in_h) {
+                        continue;
+                    }
+                    if (row_whole) {
+                        /* the whole filter row lies inside the image: one contiguous dot product */
+                        acc += eq_dot_s8(in + (iy * p->in_w + x0) * p->in_c, filter + ky * p->k_w * p->in_c,
+                                         p->k_w * p->in_c, p->in_offset);
                         continue;
                     }
                     for (kx = 0; kx < p->k_w; ++kx) {
@@ -101,10 +115,59 @@ void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, co
     }
 }
 
+#define EQ_DW_BLOCK 64
+
+/* Depth multiplier 1: per output pixel, accumulate a block of channels at once (vectorizable). */
+static void eq_depthwise_m1(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
+                            const int32_t *mult, const int32_t *shift, int8_t *out)
+{
+    int32_t acc[EQ_DW_BLOCK];
+    int32_t oy, ox, c0, c, ky, kx;
+    const int32_t channels = p->in_c;
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t y0 = oy * p->stride_h - p->pad_top;
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int32_t x0 = ox * p->stride_w - p->pad_left;
+            for (c0 = 0; c0 < channels; c0 += EQ_DW_BLOCK) {
+                const int32_t n = channels - c0 < EQ_DW_BLOCK ? channels - c0 : EQ_DW_BLOCK;
+                for (c = 0; c < n; ++c) {
+                    acc[c] = 0;
+                }
+                for (ky = 0; ky < p->k_h; ++ky) {
+                    const int32_t iy = y0 + ky * p->dil_h;
+                    if (iy < 0 || iy >= p->in_h) {
+                        continue;
+                    }
+                    for (kx = 0; kx < p->k_w; ++kx) {
+                        const int32_t ix = x0 + kx * p->dil_w;
+                        const int8_t *xs;
+                        const int8_t *ws;
+                        if (ix < 0 || ix >= p->in_w) {
+                            continue;
+                        }
+                        xs = in + (iy * p->in_w + ix) * channels + c0;
+                        ws = w + (ky * p->k_w + kx) * channels + c0;
+                        for (c = 0; c < n; ++c) {
+                            acc[c] += (int32_t)ws[c] * ((int32_t)xs[c] + p->in_offset);
+                        }
+                    }
+                }
+                for (c = 0; c < n; ++c) {
+                    *out++ = eq_output(eq_add_bias(acc[c], bias, c0 + c), mult[c0 + c], shift[c0 + c], p);
+                }
+            }
+        }
+    }
+}
+
 void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
                             const int32_t *mult, const int32_t *shift, int8_t *out)
 {
     int32_t oy, ox, ic, m, ky, kx;
+    if (p->depth_multiplier == 1) {
+        eq_depthwise_m1(p, in, w, bias, mult, shift, out);
+        return;
+    }
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
         for (ox = 0; ox < p->out_w; ++ox) {
