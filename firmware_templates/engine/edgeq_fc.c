@@ -33,8 +33,19 @@ void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t
             const int32_t c = p->per_channel ? o : 0;
             int32_t acc = 0;
             int32_t y;
-            for (i = 0; i < p->in_depth; ++i) {
-                acc += ((int32_t)row[i] + w_offset) * ((int32_t)x[i] + p->in_offset);
+            if (w_offset == 0) {
+                /* sum w * (x + off) = sum w * x + off * sum w: same int32 result, vectorizable */
+                int32_t dot = 0;
+                int32_t wsum = 0;
+                for (i = 0; i < p->in_depth; ++i) {
+                    dot += (int32_t)row[i] * (int32_t)x[i];
+                    wsum += (int32_t)row[i];
+                }
+                acc = dot + wsum * p->in_offset;
+            } else {
+                for (i = 0; i < p->in_depth; ++i) {
+                    acc += ((int32_t)row[i] + w_offset) * ((int32_t)x[i] + p->in_offset);
+                }
             }
             acc = eq_fc_add_bias(acc, bias, o);
             y = eq_mbqm(acc, mult[c], shift[c]) + p->out_offset;
