@@ -83,3 +83,17 @@ def tiny_data(tmp_path, rng):
     path = tmp_path / "calib.npy"
     np.save(path, rng.random((60, 12, 12, 3), dtype=np.float32))
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _engine_cache(tmp_path_factory):
+    """Compiled engines go to a per-session folder, not the user's ~/.cache/edgeq."""
+    import os
+
+    old = os.environ.get("EDGEQ_CACHE")
+    os.environ["EDGEQ_CACHE"] = str(tmp_path_factory.mktemp("edgeq-cache"))
+    yield
+    if old is None:
+        os.environ.pop("EDGEQ_CACHE", None)
+    else:
+        os.environ["EDGEQ_CACHE"] = old

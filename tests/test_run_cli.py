@@ -1,0 +1,79 @@
+"""edgeq run: targets, input handling, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgeq.model import read_model
+from tests.conftest import FIXTURES
+
+KWS = FIXTURES / "zoo" / "kws_dscnn" / "int8.tflite"
+
+
+@pytest.fixture
+def kws_inputs(tmp_path):
+    x = np.random.default_rng(3).integers(-128, 128, (6, 49, 10, 1)).astype(np.int8)
+    np.save(tmp_path / "in.npy", x)
+    return tmp_path / "in.npy", x
+
+
+@pytest.mark.parametrize("target", ["host", "host-tflm", "host-c"])
+def test_targets_write_raw_outputs(cli, tmp_path, kws_inputs, target):
+    path, _ = kws_inputs
+    out = tmp_path / f"{target}.npy"
+    result = cli("run", str(KWS), "--target", target, "--input", str(path), "-o", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    y = np.load(out)
+    assert y.shape == (6, 12) and y.dtype == np.int8
+    assert result.json()["samples"] == 6
+
+
+def test_engine_equals_tflm(cli, tmp_path, kws_inputs):
+    path, _ = kws_inputs
+    for target in ("host-c", "host-tflm"):
+        assert (
+            cli(
+                "run", str(KWS), "--target", target, "--input", str(path), "-o", str(tmp_path / f"{target}.npy")
+            ).exit_code
+            == 0
+        )
+    assert np.array_equal(np.load(tmp_path / "host-c.npy"), np.load(tmp_path / "host-tflm.npy"))
+
+
+def test_float_inputs_are_quantized(cli, tmp_path, kws_inputs):
+    path, x = kws_inputs
+    q = read_model(KWS).input_tensors[0].quantization
+    real = (x.astype(np.float32) - q.zero_point[0]) * q.scale[0]
+    np.save(tmp_path / "real.npy", real)
+    for name, source in (("a", path), ("b", tmp_path / "real.npy")):
+        assert (
+            cli(
+                "run", str(KWS), "--target", "host-c", "--input", str(source), "-o", str(tmp_path / f"{name}.npy")
+            ).exit_code
+            == 0
+        )
+    assert np.array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (np.zeros((2, 49, 10), np.int8), "expects (N, 49, 10, 1), got (2, 49, 10)"),
+        (np.zeros((2, 49, 10, 1), np.int32), "is int8, got int32 data"),
+        (np.full((2, 49, 10, 1), np.nan, np.float32), "sample 0 of the input contains NaN"),
+    ],
+)
+def test_bad_inputs(cli, tmp_path, data, message):
+    np.save(tmp_path / "in.npy", data)
+    out = tmp_path / "out.npy"
+    result = cli("run", str(KWS), "--target", "host", "--input", str(tmp_path / "in.npy"), "-o", str(out))
+    assert result.exit_code == 1 and message in result.stderr
+    assert not out.exists()
+
+
+def test_missing_input_file(cli, tmp_path):
+    result = cli(
+        "run", str(KWS), "--target", "host", "--input", str(tmp_path / "no.npy"), "-o", str(tmp_path / "o.npy")
+    )
+    assert result.exit_code == 1 and "no such file" in result.stderr
