@@ -14,7 +14,8 @@ extreme element per input: the input keeps its full range while every later
 tensor gets a small one, so random inputs saturate. A few graphs are edited
 after conversion (the converter turns a static SQUEEZE into RESHAPE and always
 gives a convolution a bias). ``index.json`` maps each name to the op it covers,
-the variant, the ops the file holds and whether the engine is expected to run it.
+the variant, the ops the file holds, whether the engine is expected to run it
+and the reference target (``host-tflm``; ``host``, LiteRT, where TFLM has no kernel).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Spec:
     saturate: bool = False
     edit: Callable | None = None
     supported: bool = True
+    oracle: str = "host-tflm"
 
 
 def weights(name: str, shape: tuple[int, ...], tag: int = 0) -> tf.Tensor:
@@ -106,7 +108,9 @@ def _conv(name, shape, k, stride, padding, dil, act, per_channel, edit=None, sat
         return ACTS[act](tf.nn.conv2d(x, w, stride, padding, dilations=dil) + b)
 
     quant = "per-channel" if per_channel else "per-tensor"
-    variant = f"{shape[1]}x{shape[2]}x{shape[3]} -> 6, {k}x{k}, stride {stride}, {padding}, dilation {dil}, {act}, {quant}"
+    variant = (
+        f"{shape[1]}x{shape[2]}x{shape[3]} -> 6, {k}x{k}, stride {stride}, {padding}, dilation {dil}, {act}, {quant}"
+    )
     return Spec(name, "CONV_2D", variant, fn, (shape,), per_channel=per_channel, edit=edit, saturate=saturate)
 
 
@@ -240,7 +244,14 @@ def shape_specs() -> list[Spec]:
         Spec("reshape_only", "RESHAPE", "1x4x5x3 -> 1x12x5, output aliases input", _reshape((1, 12, 5)), (SMALL,)),
         Spec("reshape_flatten_fc", "RESHAPE", "flatten between relu and FC", lambda x: _flat_fc(x, w), (SMALL,)),
         Spec("squeeze_axis2", "SQUEEZE", "1x4x1x3 -> 1x4x3", lambda x: tf.squeeze(x, 2), ((1, 4, 1, 3),), edit=squeeze),
-        Spec("squeeze_relu", "SQUEEZE", "relu then squeeze", lambda x: tf.squeeze(tf.nn.relu(x), 2), ((1, 4, 1, 3),), edit=squeeze),
+        Spec(
+            "squeeze_relu",
+            "SQUEEZE",
+            "relu then squeeze",
+            lambda x: tf.squeeze(tf.nn.relu(x), 2),
+            ((1, 4, 1, 3),),
+            edit=squeeze,
+        ),
         Spec("expand_dims_axis1", "EXPAND_DIMS", "1x4x3 -> 1x1x4x3 (dynamic batch)", _expand(1), ((None, 4, 3),)),
         Spec("expand_dims_last", "EXPAND_DIMS", "1x4x3 -> 1x4x3x1 (dynamic batch)", _expand(-1), ((None, 4, 3),)),
     ]
@@ -272,7 +283,14 @@ def activation_specs() -> list[Spec]:
         Spec("tanh_wide", "TANH", "range 40, saturating", tf.nn.tanh, vec, -20.0, 20.0),
         Spec("relu", "RELU", "standalone", tf.nn.relu, (SMALL,)),
         Spec("relu6", "RELU6", "standalone", tf.nn.relu6, (SMALL,), -4.0, 9.0),
-        Spec("relu_n1_to_1", "RELU_N1_TO_1", "clip to [-1, 1]", lambda x: tf.clip_by_value(x, -1.0, 1.0), (SMALL,)),
+        Spec(
+            "relu_n1_to_1",
+            "RELU_N1_TO_1",
+            "clip to [-1, 1]; TFLM has no kernel, LiteRT is the reference",
+            lambda x: tf.clip_by_value(x, -1.0, 1.0),
+            (SMALL,),
+            oracle="host",
+        ),
         Spec("leaky_relu_0.1", "LEAKY_RELU", "alpha 0.1", lambda x: leaky(x, 0.1), vec),
         Spec("leaky_relu_0.3", "LEAKY_RELU", "alpha 0.3, range -5..2", lambda x: leaky(x, 0.3), vec, -5.0, 2.0),
         Spec("hard_swish", "HARD_SWISH", "range -6..6", hard_swish, vec, -6.0, 6.0),
@@ -291,12 +309,16 @@ def data_specs() -> list[Spec]:
         Spec("pad_rank2", "PAD", "1x6 padded 2 / 3", _pad([[0, 0], [2, 3]]), ((1, 6),)),
         Spec("padv2_constant", "PADV2", "constant value 1.0", _pad([[0, 0], [1, 1], [1, 1], [0, 0]], 1.0), (SMALL,)),
         Spec("concat_channels", "CONCATENATION", "axis 3, 2 inputs", _concat(3), two),
-        Spec("concat_height_ranges", "CONCATENATION", "axis 1, inputs calibrated alike", _concat(1), (SMALL, SMALL)),
+        Spec("concat_height", "CONCATENATION", "axis 1", _concat(1), (SMALL, SMALL)),
         Spec("concat_three_width", "CONCATENATION", "axis 2, 3 inputs", _concat(2), (SMALL, (1, 4, 2, 3), SMALL)),
         Spec("concat_rank2", "CONCATENATION", "axis 1 of 1xN", _concat(1), ((1, 6), (1, 3))),
+        Spec("concat_requantized_inputs", "CONCATENATION", "relu and mul requantize to the concat scale", _mixed, two),
+        Spec("concat_conv_skip", "CONCATENATION", "conv output next to the graph input", _skip, (SMALL,)),
         Spec("mean_gap", "MEAN", "GlobalAveragePooling2D", gap, (IMAGE,)),
         Spec("mean_gap_keepdims", "MEAN", "GlobalAveragePooling2D keepdims", gap_keep, (IMAGE,)),
-        Spec("mean_reduce_hw", "MEAN", "reduce_mean axes 1, 2 on 8x8x16, range 0..4", _mean, ((1, 8, 8, 16),), 0.0, 4.0),
+        Spec(
+            "mean_reduce_hw", "MEAN", "reduce_mean axes 1, 2 on 8x8x16, range 0..4", _mean, ((1, 8, 8, 16),), 0.0, 4.0
+        ),
         Spec("mean_gap_sat", "MEAN", "GlobalAveragePooling2D, saturating", gap, (IMAGE,), saturate=True),
         Spec("slice_steps", "STRIDED_SLICE", "[:, 1:6:2, 10:1:-3, 1:]", lambda x: x[:, 1:6:2, 10:1:-3, 1:], (IMAGE,)),
         Spec("slice_plain", "STRIDED_SLICE", "[:, :, 2:9, :]", lambda x: x[:, :, 2:9, :], (IMAGE,)),
@@ -313,6 +335,14 @@ def _concat(axis: int) -> Callable:
     return lambda *xs: tf.concat(xs, axis)
 
 
+def _mixed(a, b):
+    return tf.concat([tf.nn.relu(a), b * 10.0], 3)
+
+
+def _skip(x):
+    return tf.concat([tf.nn.conv2d(x, weights("concat_conv_skip", (1, 1, 3, 3)), 1, "SAME"), x], 3)
+
+
 def _mean(x):
     return tf.reduce_mean(x, [1, 2], keepdims=True)
 
@@ -325,13 +355,24 @@ def float_io_specs() -> list[Spec]:
         Spec("float_io_conv", "QUANTIZE", "float32 I/O around a 3x3 conv", conv, ((1, 6, 6, 3),), float_io=True),
         Spec("float_io_add", "QUANTIZE", "float32 I/O, two inputs", add, (SMALL, SMALL), float_io=True),
         Spec("float_io_softmax", "DEQUANTIZE", "float32 I/O softmax", tf.nn.softmax, ((1, 10),), float_io=True),
-        Spec("float_io_add_sat", "QUANTIZE", "float32 I/O, saturating", add, (SMALL, SMALL), float_io=True, saturate=True),
+        Spec(
+            "float_io_add_sat", "QUANTIZE", "float32 I/O, saturating", add, (SMALL, SMALL), float_io=True, saturate=True
+        ),
     ]
 
 
 def unsupported_specs() -> list[Spec]:
     sq = tf.math.squared_difference
-    return [Spec("unsupported_squared_difference", "SQUARED_DIFFERENCE", "no engine kernel", sq, (SMALL, SMALL), supported=False)]
+    return [
+        Spec(
+            "unsupported_squared_difference",
+            "SQUARED_DIFFERENCE",
+            "no engine kernel",
+            sq,
+            (SMALL, SMALL),
+            supported=False,
+        )
+    ]
 
 
 def all_specs() -> list[Spec]:
@@ -350,23 +391,27 @@ def representative(spec: Spec) -> Callable:
         for n in range(CALIBRATION_SAMPLES):
             sample = [rng.uniform(spec.low, spec.high, s).astype(np.float32) for s in shapes]
             if spec.saturate:
-                sample = [_spiked(x * np.float32(0.01), spec, n) for x in sample]
+                sample = [_spiked(x * np.float32(0.01), spec, n, k) for k, x in enumerate(sample)]
             yield sample
 
     return gen
 
 
-def _spiked(x: np.ndarray, spec: Spec, n: int) -> np.ndarray:
-    """Tiny values; sample 0 holds the low extreme at one element, sample 1 the high one."""
+def _spiked(x: np.ndarray, spec: Spec, n: int, k: int) -> np.ndarray:
+    """Tiny values; sample 0 holds the low extreme at one element, sample 1 the high one.
+
+    Input ``k`` puts its extreme at another element than input ``k - 1``, so a sum of
+    inputs never reaches the sum of their ranges during calibration.
+    """
     if n < 2:
         flat = x.reshape(-1)
-        flat[(n * 7) % flat.size] = spec.low if n == 0 else spec.high
+        flat[(n * 7 + k * 3) % flat.size] = spec.low if n == 0 else spec.high
     return x
 
 
 def convert(spec: Spec) -> bytes:
     specs = [tf.TensorSpec(s, tf.float32) for s in spec.shapes]
-    func = tf.function(spec.fn).get_concrete_function(*specs)
+    func = tf.function(spec.fn, autograph=False).get_concrete_function(*specs)
     conv = tf.lite.TFLiteConverter.from_concrete_functions([func], func)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = representative(spec)
@@ -430,6 +475,7 @@ def build(spec: Spec, out_dir: Path) -> dict[str, object]:
     (out_dir / f"{spec.name}.tflite").write_bytes(data)
     entry = {"op": spec.op, "variant": spec.variant, "ops": ops, "bytes": len(data)}
     entry.update({"float_io": spec.float_io, "saturating": spec.saturate, "supported": spec.supported})
+    entry["oracle"] = spec.oracle
     entry["sha256"] = hashlib.sha256(data).hexdigest()
     return entry
 

@@ -22,12 +22,13 @@ def main(argv: list[str]) -> int:
     outputs: dict[int, list[np.ndarray]] = {}
     for n in range(len(inputs[0])):
         for i, x in enumerate(inputs):
-            interpreter.set_input(x[n : n + 1], i)
+            interpreter.set_input(x[n].reshape(interpreter.get_input_details(i)["shape"]), i)
         interpreter.invoke()
         k = 0
         while True:
             try:
-                outputs.setdefault(k, []).append(np.array(interpreter.get_output(k))[0])
+                out = np.array(interpreter.get_output(k))
+                outputs.setdefault(k, []).append(out[0] if out.ndim and out.shape[0] == 1 else out)
             except (IndexError, RuntimeError, ValueError):
                 outputs.pop(k, None)
                 break
