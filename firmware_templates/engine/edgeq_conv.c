@@ -75,19 +75,74 @@ static int32_t eq_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t x_
     }
 }
 
+/* Filter sums per output channel for the interior fast path of the portable build (targets
+   with the DSP extension use the SIMD dot product instead and do not reserve it). Static, like
+   every buffer of the engine, which runs one inference at a time: 4 * EQ_CONV_MAX_SUMS bytes.
+   Layers with more output channels take the general path. */
+#ifndef EQ_CONV_MAX_SUMS
+#define EQ_CONV_MAX_SUMS 256
+#endif
+#if !EQ_USE_SIMD32
+static int32_t eq_filter_sums[EQ_CONV_MAX_SUMS];
+#else
+static int32_t eq_filter_sums[1];
+#endif
+
+/* sum over i < n of w[i] * x[i] (compilers vectorize this loop) */
+static int32_t eq_dot_plain(const int8_t *x, const int8_t *w, int32_t n)
+{
+    int32_t acc = 0;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        acc += (int32_t)w[i] * (int32_t)x[i];
+    }
+    return acc;
+}
+
+/* All taps inside the image and no dilation: sum w * (x + off) = dot(w, x) + off * sum(w),
+   the same int32 result with the offset taken out of the inner loop. */
+static int32_t eq_conv_interior(const eq_conv_params *p, const int8_t *in, const int8_t *filter, int32_t y0,
+                                int32_t x0, int32_t filter_sum)
+{
+    const int32_t row = p->k_w * p->in_c;
+    int32_t acc = 0;
+    int32_t ky;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        acc += eq_dot_plain(in + ((y0 + ky) * p->in_w + x0) * p->in_c, filter + ky * row, row);
+    }
+    return acc + p->in_offset * filter_sum;
+}
+
 void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
                   const int32_t *mult, const int32_t *shift, int8_t *out)
 {
     const int32_t taps = p->k_h * p->k_w * p->in_c;
+    const int sums = !EQ_USE_SIMD32 && p->out_c <= EQ_CONV_MAX_SUMS && p->dil_h == 1 && p->dil_w == 1;
     int32_t oy, ox, oc, ky, kx;
+    if (sums) {
+        for (oc = 0; oc < p->out_c; ++oc) {
+            int32_t i, total = 0;
+            for (i = 0; i < taps; ++i) {
+                total += (int32_t)w[oc * taps + i];
+            }
+            eq_filter_sums[oc] = total;
+        }
+    }
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
         for (ox = 0; ox < p->out_w; ++ox) {
             const int32_t x0 = ox * p->stride_w - p->pad_left;
             const int row_whole = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
+            const int interior = sums && row_whole && y0 >= 0 && y0 + p->k_h <= p->in_h;
             for (oc = 0; oc < p->out_c; ++oc) {
                 const int8_t *filter = w + oc * taps;
                 int32_t acc = 0;
+                if (interior) {
+                    acc = eq_conv_interior(p, in, filter, y0, x0, eq_filter_sums[oc]);
+                    acc = eq_add_bias(acc, bias, oc);
+                    *out++ = eq_output(acc, mult[oc], shift[oc], p);
+                    continue;
+                }
                 for (ky = 0; ky < p->k_h; ++ky) {
                     const int32_t iy = y0 + ky * p->dil_h;
                     if (iy < 0 || iy >= p->in_h) {
