@@ -206,6 +206,9 @@ def write_markdown(results: list[dict], meta: dict, path: Path) -> None:
         "model on the way (no second conversion), validates the result with its own reader, compares it with "
         "the float model on 32 calibration samples and writes the report. The overhead column is that cost.",
         "",
+        "See also: [benchmarks-codegen.md](benchmarks-codegen.md) (TFLM projects: flash and measured arena) and "
+        "[benchmarks-engine.md](benchmarks-engine.md) (the compiled engine vs TFLM: RAM, flash, speed).",
+        "",
     ]
     path.write_text("\n".join(lines))
 
