@@ -98,7 +98,7 @@ def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bo
     from edgeq.codegen.engine.build import build_engine
 
     engine = build_engine(graph, ctx)
-    flash = engine.weights_bytes
+    flash, how = _engine_flash(engine, board)
     problems = _fit_numbers(board, flash, engine.plan.arena_bytes, force)
     write_folder(out_dir, engine.files)
     return GenerationReport(
@@ -115,4 +115,28 @@ def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bo
         board=board,
         fit_problems=tuple(problems),
         arena_lower_bound_bytes=engine.plan.lower_bound_bytes,
+        flash_how=how,
     )
+
+
+def _engine_flash(engine, board: str | None) -> tuple[int, str]:
+    """Flash of weights, parameters and kernel code for the board's core (Cortex-M4 by default)."""
+    import tempfile
+
+    from edgeq.codegen.engine.size import cortex_cpu, engine_flash
+
+    core = None
+    if board is not None:
+        from edgeq.boards import load_board
+
+        core = load_board(board).cpu.core
+    cpu = cortex_cpu(core)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_folder(Path(tmp), engine.files)
+        measured = engine_flash(Path(tmp), cpu)
+    if measured is None:
+        return (
+            engine.weights_bytes,
+            "weights and parameters only (arm-none-eabi-gcc not found: kernel code not counted)",
+        )
+    return measured, f"arm-none-eabi-size text + data of the engine built for {cpu} (-O2)"

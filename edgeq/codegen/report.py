@@ -25,6 +25,7 @@ class GenerationReport:
         board: the board checked against, or None.
         fit_problems: why the model does not fit the board (empty when it fits).
         arena_lower_bound_bytes: engine only: the largest set of tensors alive at once.
+        flash_how: engine only: what flash_bytes counts.
     """
 
     format: str
@@ -41,6 +42,7 @@ class GenerationReport:
     board: str | None = None
     fit_problems: tuple[str, ...] = field(default=())
     arena_lower_bound_bytes: int | None = None
+    flash_how: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -114,3 +114,18 @@ def test_inspect_and_carray_on_every_fixture_and_zoo_model(cli, tmp_path, model)
     result = cli("generate", str(model), "--format", "carray", "-o", str(tmp_path), "--json")
     assert result.exit_code == 0, result.stderr
     assert result.json()["flash_bytes"] == model.stat().st_size
+
+
+def test_engine_json_report(cli, tmp_path):
+    import shutil as _shutil
+
+    result = cli("generate", str(KWS), "--format", "engine", "-o", str(tmp_path / "e"), "--name", "kws", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = result.json()
+    assert report["arena_bytes"] >= report["arena_lower_bound_bytes"] > 0
+    assert {"kws.h", "kws.c", "edgeq_kernels.h", "edgeq_conv.c"} <= set(report["files"])
+    if _shutil.which("arm-none-eabi-gcc"):
+        assert "cortex-m4" in report["flash_how"]
+        assert report["flash_bytes"] > 24_000  # weights (24,380 B of constants) plus code
+    header = (tmp_path / "e" / "kws.h").read_text()
+    assert f"#define KWS_ARENA_BYTES {report['arena_bytes']}u" in header
