@@ -6,7 +6,7 @@ Per zoo int8 model, in one run:
 - flash: weights, parameters and kernel code of the engine built for a Cortex-M4
   (``arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -O2``, ``arm-none-eabi-size`` text + data)
   vs the .tflite size;
-- host speed: time per invoke of the engine (a C loop around NAME_invoke, -O2) vs the
+- host speed: time per invoke of the engine (a C loop around NAME_invoke, -O3 -flto) vs the
   tflite-micro interpreter's invoke on the same input (target >= 3x faster).
 Usage: ``python scripts/bench_engine.py [--runs 200]``.
 """
@@ -51,7 +51,7 @@ def engine_figures(model: Path, work: Path, runs: int) -> dict:
     (work / "timing.c").write_text("#define _POSIX_C_SOURCE 199309L\n#include <stdlib.h>\n" + TIMING_MAIN)
     sources = sorted(str(p) for p in work.glob("*.c"))
     exe = work / "timing"
-    subprocess.run(["gcc", "-std=c99", "-O3", "-o", str(exe), *sources], check=True)
+    subprocess.run(["gcc", "-std=c99", "-O3", "-flto", "-o", str(exe), *sources], check=True)
     ns = float(subprocess.run([str(exe), str(runs)], check=True, capture_output=True, text=True).stdout)
     return {
         "arena": report.arena_bytes,

@@ -17,7 +17,7 @@ import numpy as np
 from edgeq import __version__
 from edgeq.errors import DependencyError, EdgeqError
 
-CFLAGS = ("-std=c99", "-O3", "-Wall", "-Wextra", "-Werror")
+CFLAGS = ("-std=c99", "-O3", "-flto", "-Wall", "-Wextra", "-Werror")
 
 
 def cache_dir() -> Path:
