@@ -113,8 +113,39 @@ static int32_t eq_conv_interior(const eq_conv_params *p, const int8_t *in, const
     return acc + p->in_offset * filter_sum;
 }
 
+/* The conv result of one output element, or, with an ADD epilogue, that result added to the
+   residual element at the same position (read before it is overwritten). */
+static int8_t eq_conv_store(int32_t acc, int32_t oc, const eq_conv_params *p, const int32_t *mult,
+                            const int32_t *shift, const eq_binary_params *add, int32_t conv_is_in1,
+                            const int8_t *slot)
+{
+    const int8_t v = eq_output(acc, mult[oc], shift[oc], p);
+    if (add == NULL) {
+        return v;
+    }
+    return conv_is_in1 ? eq_add_value_s8(add, v, *slot) : eq_add_value_s8(add, *slot, v);
+}
+
+static void eq_conv2d_core(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1,
+                           const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
+                           const int32_t *shift, int8_t *out);
+
 void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
                   const int32_t *mult, const int32_t *shift, int8_t *out)
+{
+    eq_conv2d_core(p, NULL, 0, in, w, bias, mult, shift, out);
+}
+
+void eq_conv2d_add_s8(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1, const int8_t *in,
+                      const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                      int8_t *residual_inout)
+{
+    eq_conv2d_core(p, add, conv_is_in1, in, w, bias, mult, shift, residual_inout);
+}
+
+static void eq_conv2d_core(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1,
+                           const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
+                           const int32_t *shift, int8_t *out)
 {
     const int32_t taps = p->k_h * p->k_w * p->in_c;
     const int sums = !EQ_USE_SIMD32 && p->out_c <= EQ_CONV_MAX_SUMS && p->dil_h == 1 && p->dil_w == 1;
@@ -140,7 +171,8 @@ void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, co
                 if (interior) {
                     acc = eq_conv_interior(p, in, filter, y0, x0, eq_filter_sums[oc]);
                     acc = eq_add_bias(acc, bias, oc);
-                    *out++ = eq_output(acc, mult[oc], shift[oc], p);
+                    *out = eq_conv_store(acc, oc, p, mult, shift, add, conv_is_in1, out);
+                    ++out;
                     continue;
                 }
                 for (ky = 0; ky < p->k_h; ++ky) {
@@ -164,7 +196,8 @@ void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, co
                     }
                 }
                 acc = eq_add_bias(acc, bias, oc);
-                *out++ = eq_output(acc, mult[oc], shift[oc], p);
+                *out = eq_conv_store(acc, oc, p, mult, shift, add, conv_is_in1, out);
+                    ++out;
             }
         }
     }

@@ -62,6 +62,11 @@ static void eq_binary(const eq_binary_params *p, const int8_t *in1, const int8_t
     }
 }
 
+int8_t eq_add_value_s8(const eq_binary_params *p, int32_t a, int32_t b)
+{
+    return eq_clamp8(eq_add_one(a, b, p), p->act_min, p->act_max);
+}
+
 void eq_add_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out)
 {
     eq_binary(p, in1, in2, out, eq_add_one);

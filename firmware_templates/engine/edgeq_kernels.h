@@ -53,6 +53,7 @@ void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, co
 void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
                             const int32_t *mult, const int32_t *shift, int8_t *out);
 
+
 typedef struct {
     int32_t batches, in_depth, out_depth;
     int32_t in_offset;     /* -input zero point */
@@ -91,6 +92,16 @@ typedef struct {
 } eq_binary_params;
 
 void eq_add_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+/* One element of int8 ADD (a is input 1, b input 2), clamped: what eq_add_s8 stores. */
+int8_t eq_add_value_s8(const eq_binary_params *p, int32_t a, int32_t b);
+
+/* CONV_2D followed by an ADD of its output and a residual tensor of the same shape, computed
+   in place: each output element is written over the residual element it was added to (read
+   first), so the residual buffer becomes the output and the conv output never exists. The
+   bytes are those of the two separate ops. conv_is_in1: the conv output is ADD's input 1. */
+void eq_conv2d_add_s8(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1, const int8_t *in,
+                      const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                      int8_t *residual_inout); /* edgeq_conv.c */
 void eq_mul_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
 /* ---- activations (edgeq_activations.c) ---- */

@@ -44,3 +44,14 @@ def test_random_graphs_never_overlap_and_respect_the_bound():
         result = plan(buffers)
         _check_no_overlap(result)
         assert result.arena_bytes >= lower_bound(buffers) == result.lower_bound_bytes
+
+
+def test_residual_adds_run_in_place(tmp_path):
+    """ResNet-8: every CONV_2D+ADD pair fuses, so no block keeps three 16 KB tensors alive."""
+    from edgeq.codegen import generate
+    from tests.conftest import FIXTURES
+
+    report = generate(FIXTURES / "zoo" / "ic_resnet8" / "int8.tflite", "engine", tmp_path, name="net")
+    assert "CONV_2D+ADD" in report.ops and "ADD" not in report.ops
+    assert report.arena_bytes == report.arena_lower_bound_bytes == 2 * 32 * 32 * 16
+    assert "eq_conv2d_add_s8" in (tmp_path / "net.c").read_text()

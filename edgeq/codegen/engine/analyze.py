@@ -41,9 +41,12 @@ def analyze(graph: Graph) -> Analysis:
         else:
             emitted.append(op)
     needed = _needed(graph, emitted)
-    ops = tuple(op for op in emitted if op.outputs[0] in needed)
-    aliases = tuple((_data_input(op), op.outputs[0]) for op in ops if op.builtin in ALIAS_OPS)
-    return Analysis(ops, folded, aliases)
+    ops = [op for op in emitted if op.outputs[0] in needed]
+    aliases = [(_data_input(op), op.outputs[0]) for op in ops if op.builtin in ALIAS_OPS]
+    from edgeq.codegen.engine.fuse import fuse_conv_add
+
+    ops, in_place = fuse_conv_add(graph, ops, {t for pair in aliases for t in pair})
+    return Analysis(tuple(ops), folded, tuple(aliases + in_place))
 
 
 def data_inputs(op: Operator) -> list[int]:

@@ -24,6 +24,8 @@ LOWERINGS: dict[str, Lowering] = {
     **{name: core.lower_alias for name in ALIAS_OPS},
 }
 KERNEL_SOURCES = ("edgeq_kernels.h", "edgeq_requant.c")
+# kernel file -> the files it calls into (conv's in-place ADD epilogue uses the ADD arithmetic)
+KERNEL_DEPENDENCIES = {"edgeq_conv.c": ("edgeq_elementwise.c",)}
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,9 @@ def build_engine(graph: Graph, ctx: ModelContext) -> Engine:
     em = Emitter(graph, f"{ctx.ident}_arena", arena.offsets)
     for op in analysis.ops:
         LOWERINGS[op.builtin](em, graph, op)
-    kernels = tuple(sorted({*KERNEL_SOURCES, *em.kernels}))
+    needed = {*KERNEL_SOURCES, *em.kernels}
+    needed.update(dep for k in list(needed) for dep in KERNEL_DEPENDENCIES.get(k, ()))
+    kernels = tuple(sorted(needed))
     io = {"inputs": [arena.offsets[t] for t in graph.inputs], "outputs": [arena.offsets[t] for t in graph.outputs]}
     files: dict[str, str | bytes] = {
         f"{ctx.ident}.h": render("engine/model.h.j2", m=ctx, arena=arena, io=io),

@@ -62,7 +62,8 @@ def _check_weights(op: Operator, w: Tensor, b: Tensor | None) -> None:
         raise unsupported(op, f"{b.dtype} bias")
 
 
-def _conv_like(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> None:
+def conv_parts(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> tuple[str, str, str]:
+    """Emit the parameters and constants of a conv; returns (params name, input pointer, weight arguments)."""
     x, w, y, b = _io(graph, op)
     expect_dtype(op, [x, y])
     _check_weights(op, w, b)
@@ -105,10 +106,7 @@ def _conv_like(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> None
         raise unsupported(op, f"grouped convolution ({in_c} input channels, filters of {w.shape[3]})")
     p = em.struct("eq_conv_params", f"op{op.index}_p", fields)
     args = _weights_args(em, op, w, b, mult, shift)
-    kernel = "eq_depthwise_conv2d_s8" if depthwise else "eq_conv2d_s8"
-    em.call(
-        op.index, f"{kernel}(&{p}, {em.ptr(x.index, True)}, {args}, {em.ptr(y.index)});", op.builtin, "edgeq_conv.c"
-    )
+    return p, em.ptr(x.index, True), args
 
 
 def _weights_args(em: Emitter, op: Operator, w: Tensor, b: Tensor | None, mult: list[int], shift: list[int]) -> str:
@@ -117,6 +115,12 @@ def _weights_args(em: Emitter, op: Operator, w: Tensor, b: Tensor | None, mult: 
     mn = em.int_array(f"op{op.index}_mult", mult)
     sn = em.int_array(f"op{op.index}_shift", shift)
     return f"{wn}, {bn}, {mn}, {sn}"
+
+
+def _conv_like(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> None:
+    p, x, args = conv_parts(em, graph, op, depthwise)
+    kernel = "eq_depthwise_conv2d_s8" if depthwise else "eq_conv2d_s8"
+    em.call(op.index, f"{kernel}(&{p}, {x}, {args}, {em.ptr(op.outputs[0])});", op.builtin, "edgeq_conv.c")
 
 
 def lower_conv2d(em: Emitter, graph: Graph, op: Operator) -> None:

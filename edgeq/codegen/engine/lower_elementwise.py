@@ -130,3 +130,32 @@ register(
         "DEQUANTIZE": lower_dequantize,
     }
 )
+
+
+def lower_conv_add(em: Emitter, graph: Graph, fused) -> None:
+    """CONV_2D + ADD in place over the residual (see edgeq.codegen.engine.fuse)."""
+    from edgeq.codegen.engine.lower_core import conv_parts
+
+    conv, add = fused.conv, fused.add
+    c, x, y = (graph.tensors[t] for t in (conv.outputs[0], fused.residual, add.outputs[0]))
+    expect_dtype(add, [c, x, y])
+    first, second = (c, x) if fused.conv_is_in1 else (x, c)
+    (s1,), (z1,) = qparams(add, first)
+    (s2,), (z2,) = qparams(add, second)
+    (so,), (zo,) = qparams(add, y)
+    fused_act = add.options.get("fused_activation_function", "NONE")
+    if fused_act not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+        raise unsupported(add, f"fused activation {fused_act}")
+    try:
+        fields = {"size": y.size, **qm.add_params(s1, z1, s2, z2, so, zo, fused=fused_act)}
+    except ValueError as exc:
+        raise unsupported(add, str(exc)) from exc
+    fields.update(broadcast=0, out_shape=[1, 1, 1, y.size], in1_strides=[0, 0, 0, 1], in2_strides=[0, 0, 0, 1])
+    pa = em.struct("eq_binary_params", f"op{add.index}_p", fields)
+    pc, xin, args = conv_parts(em, graph, conv, depthwise=False)
+    call = f"eq_conv2d_add_s8(&{pc}, &{pa}, {int(fused.conv_is_in1)}, {xin}, {args}, {em.ptr(x.index)});"
+    em.call(add.index, call, f"CONV_2D (op {conv.index}) + ADD in place", "edgeq_conv.c")
+    em.kernels.add("edgeq_elementwise.c")
+
+
+register({"CONV_2D+ADD": lower_conv_add})
