@@ -33,7 +33,12 @@ void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t
             const int32_t c = p->per_channel ? o : 0;
             int32_t acc = 0;
             int32_t y;
-            if (w_offset == 0) {
+            if (w_offset == 0 && p->in_offset == 0) {
+                /* the generator folded the input offset into the bias: a plain dot product */
+                for (i = 0; i < p->in_depth; ++i) {
+                    acc += (int32_t)row[i] * (int32_t)x[i];
+                }
+            } else if (w_offset == 0) {
                 /* sum w * (x + off) = sum w * x + off * sum w: same int32 result, vectorizable */
                 int32_t dot = 0;
                 int32_t wsum = 0;

@@ -35,7 +35,7 @@ class Emitter:
         """A ``static const`` array holding a constant tensor (emitted once), 16-byte aligned."""
         if tensor.index in self._consts:
             return self._consts[tensor.index]
-        name = f"c{tensor.index}"
+        name = f"c{tensor.index}" if tensor.index >= 0 else f"cf{-tensor.index}"
         data = tensor.data or b""
         ctype = CTYPES[tensor.dtype]
         values = np.frombuffer(data, dtype=_np_dtype(tensor.dtype))

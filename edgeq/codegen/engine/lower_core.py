@@ -144,6 +144,11 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
     per_channel = len(w_s) > 1
     mult, shift = qm.conv_multipliers(in_s, w_s, out_s, out_depth)
     lo, hi = act_range(op, y)
+    if w_zp[0] == 0 and in_zp != 0:
+        # sum w * (x - in_zp) + bias == sum w * x + (bias - in_zp * sum w): fold the offset into the bias
+        # (exact int32 arithmetic) so the kernel runs a plain dot product.
+        b = _folded_bias(em, op, w, b, in_zp)
+        in_zp = 0
     fields = dict(
         batches=x.size // in_depth,
         in_depth=in_depth,
@@ -162,6 +167,28 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
         f"eq_fully_connected_s8(&{p}, {em.ptr(x.index, True)}, {args}, {em.ptr(y.index)});",
         op.builtin,
         "edgeq_fc.c",
+    )
+
+
+def _folded_bias(em: Emitter, op: Operator, w: Tensor, b: Tensor | None, in_zp: int) -> Tensor:
+    import dataclasses
+
+    import numpy as np
+
+    weights = w.numpy().astype(np.int64)
+    bias = b.numpy().astype(np.int64) if b is not None else np.zeros(weights.shape[0], np.int64)
+    folded = bias - in_zp * weights.sum(axis=1)
+    if np.abs(folded).max(initial=0) >= 2**31:
+        raise unsupported(op, "bias out of int32 range after folding the input offset")
+    data = folded.astype("<i4").tobytes()
+    return dataclasses.replace(
+        b if b is not None else w,
+        index=-1000 - op.index,
+        name=f"op{op.index} bias with folded input offset",
+        shape=(weights.shape[0],),
+        dtype="int32",
+        data=data,
+        quantization=None,
     )
 
 
