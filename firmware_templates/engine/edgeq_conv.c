@@ -205,6 +205,43 @@ static void eq_conv2d_core(const eq_conv_params *p, const eq_binary_params *add,
 
 #define EQ_DW_BLOCK 64
 
+/* Per-channel sums of the depthwise filter taps, for interior pixels of the portable build
+   (static like every engine buffer: 4 * EQ_CONV_MAX_SUMS bytes, shared with the conv sums). */
+static int eq_depthwise_sums(const eq_conv_params *p, const int8_t *w)
+{
+    int32_t c, t;
+    if (EQ_USE_SIMD32 || p->in_c > EQ_CONV_MAX_SUMS || p->dil_h != 1 || p->dil_w != 1) {
+        return 0;
+    }
+    for (c = 0; c < p->in_c; ++c) {
+        int32_t total = 0;
+        for (t = 0; t < p->k_h * p->k_w; ++t) {
+            total += (int32_t)w[t * p->in_c + c];
+        }
+        eq_filter_sums[c] = total;
+    }
+    return 1;
+}
+
+/* Interior pixel, depth multiplier 1: acc[c] = sum over taps of w * x, then + offset * tap sum. */
+static void eq_depthwise_interior(const eq_conv_params *p, const int8_t *in, const int8_t *w, int32_t y0,
+                                  int32_t x0, int32_t c0, int32_t n, int32_t *acc)
+{
+    int32_t ky, kx, c;
+    for (c = 0; c < n; ++c) {
+        acc[c] = p->in_offset * eq_filter_sums[c0 + c];
+    }
+    for (ky = 0; ky < p->k_h; ++ky) {
+        for (kx = 0; kx < p->k_w; ++kx) {
+            const int8_t *xs = in + ((y0 + ky) * p->in_w + x0 + kx) * p->in_c + c0;
+            const int8_t *ws = w + (ky * p->k_w + kx) * p->in_c + c0;
+            for (c = 0; c < n; ++c) {
+                acc[c] += (int32_t)ws[c] * (int32_t)xs[c];
+            }
+        }
+    }
+}
+
 /* Depth multiplier 1: per output pixel, accumulate a block of channels at once (vectorizable). */
 static void eq_depthwise_m1(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
                             const int32_t *mult, const int32_t *shift, int8_t *out)
@@ -212,12 +249,21 @@ static void eq_depthwise_m1(const eq_conv_params *p, const int8_t *in, const int
     int32_t acc[EQ_DW_BLOCK];
     int32_t oy, ox, c0, c, ky, kx;
     const int32_t channels = p->in_c;
+    const int sums = eq_depthwise_sums(p, w);
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
         for (ox = 0; ox < p->out_w; ++ox) {
             const int32_t x0 = ox * p->stride_w - p->pad_left;
+            const int interior = sums && y0 >= 0 && x0 >= 0 && y0 + p->k_h <= p->in_h && x0 + p->k_w <= p->in_w;
             for (c0 = 0; c0 < channels; c0 += EQ_DW_BLOCK) {
                 const int32_t n = channels - c0 < EQ_DW_BLOCK ? channels - c0 : EQ_DW_BLOCK;
+                if (interior) {
+                    eq_depthwise_interior(p, in, w, y0, x0, c0, n, acc);
+                    for (c = 0; c < n; ++c) {
+                        *out++ = eq_output(eq_add_bias(acc[c], bias, c0 + c), mult[c0 + c], shift[c0 + c], p);
+                    }
+                    continue;
+                }
                 for (c = 0; c < n; ++c) {
                     acc[c] = 0;
                 }
