@@ -331,3 +331,37 @@ void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int
         }
     }
 }
+
+#define EQ_1X1_BLOCK 64
+
+/* 1x1 CONV_2D (any stride, no padding). Weights come transposed to [in_c][out_c] and the
+   generator has folded in_offset * sum(w) into the bias, so each output pixel is a sum over
+   input channels of x[ic] times a contiguous row of weights, accumulated for a block of
+   output channels at once (a loop compilers vectorize). The same int32 sums as eq_conv2d_s8. */
+void eq_conv1x1_s8(const eq_conv_params *p, const int8_t *in, const int8_t *wt, const int32_t *bias,
+                   const int32_t *mult, const int32_t *shift, int8_t *out)
+{
+    int32_t acc[EQ_1X1_BLOCK];
+    int32_t oy, ox, oc0, ic, j;
+    for (oy = 0; oy < p->out_h; ++oy) {
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int8_t *x = in + ((oy * p->stride_h) * p->in_w + ox * p->stride_w) * p->in_c;
+            for (oc0 = 0; oc0 < p->out_c; oc0 += EQ_1X1_BLOCK) {
+                const int32_t n = p->out_c - oc0 < EQ_1X1_BLOCK ? p->out_c - oc0 : EQ_1X1_BLOCK;
+                for (j = 0; j < n; ++j) {
+                    acc[j] = bias[oc0 + j];
+                }
+                for (ic = 0; ic < p->in_c; ++ic) {
+                    const int32_t xv = x[ic];
+                    const int8_t *row = wt + ic * p->out_c + oc0;
+                    for (j = 0; j < n; ++j) {
+                        acc[j] += (int32_t)row[j] * xv;
+                    }
+                }
+                for (j = 0; j < n; ++j) {
+                    *out++ = eq_output(acc[j], mult[oc0 + j], shift[oc0 + j], p);
+                }
+            }
+        }
+    }
+}

@@ -52,6 +52,10 @@ void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, co
                   const int32_t *mult, const int32_t *shift, int8_t *out);
 void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
                             const int32_t *mult, const int32_t *shift, int8_t *out);
+/* 1x1 CONV_2D without padding: weights transposed to [in_c][out_c], and bias[oc] holding
+   bias + in_offset * sum(w[oc]) (the generator prepares both); in_offset is not read. */
+void eq_conv1x1_s8(const eq_conv_params *p, const int8_t *in, const int8_t *wt, const int32_t *bias,
+                   const int32_t *mult, const int32_t *shift, int8_t *out);
 
 
 typedef struct {
