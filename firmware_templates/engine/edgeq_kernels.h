@@ -33,6 +33,10 @@ extern "C" {
 int32_t eq_srdhm(int32_t a, int32_t b);                       /* SaturatingRoundingDoublingHighMul */
 int32_t eq_rdbpot(int32_t x, int exponent);                   /* RoundingDivideByPOT, exponent 0..31 */
 int32_t eq_mbqm(int32_t x, int32_t multiplier, int32_t shift); /* MultiplyByQuantizedMultiplier */
+/* Fixed-point helpers of the SOFTMAX / LOGISTIC / TANH kernels (gemmlowp's algorithms). */
+int32_t eq_fp_shl_sat(int32_t x, int e);                          /* x * 2^e, e in 1..30, saturating */
+int32_t eq_fp_exp_on_negative_values(int32_t a, int integer_bits); /* exp(a), a <= 0; Q0.31 result */
+int32_t eq_fp_reciprocal_q2(int32_t a);                           /* 1 / (1 + a), a in [0, 1): Q2.29 */
 
 /* ---- convolution family (edgeq_conv.c) ---- */
 typedef struct {
