@@ -131,12 +131,19 @@ def _generate_tflm(model: Path, out: Path) -> dict[str, Any] | None:
     except DependencyError as exc:
         logger.warning("warning: skipped the TFLM project: %s", exc)
         return None
+    engine = generate(model, "engine", out.parent / "digits_engine", name="digits", board=DEMO_BOARD)
     return {
         "out_dir": report.out_dir,
         "board": DEMO_BOARD,
         "flash_bytes": report.flash_bytes,
         "arena_bytes": report.arena_bytes,
         "ops": list(report.ops),
+        "engine": {
+            "out_dir": engine.out_dir,
+            "arena_bytes": engine.arena_bytes,
+            "flash_bytes": engine.flash_bytes,
+            "flash_how": engine.flash_how,
+        },
     }
 
 

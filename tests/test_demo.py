@@ -21,6 +21,9 @@ def test_demo_end_to_end(cli, tmp_path):
     assert rows["int8"]["latency_ms_p99"] >= rows["int8"]["latency_ms_p50"] > 0
     assert report["tflm"]["board"] == "nano33-ble-sense" and report["tflm"]["arena_bytes"] > 0
     assert (tmp_path / "demo" / "digits_tflm" / "digits_ops.h").is_file()
+    engine = report["tflm"]["engine"]
+    assert 0 < engine["arena_bytes"] < report["tflm"]["arena_bytes"]
+    assert (tmp_path / "demo" / "digits_engine" / "digits.c").is_file()
     graph = read_model(tmp_path / "demo" / "digits_int8.tflite")
     assert {t.dtype for t in graph.tensors} <= {"int8", "int32"}
 
@@ -30,3 +33,4 @@ def test_demo_text_table(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "float32" in result.stdout and "int8" in result.stdout and "x the float size" in result.stdout
     assert "TFLM project for nano33-ble-sense" in result.stdout
+    assert "edgeq compiled engine" in result.stdout

@@ -52,3 +52,8 @@ def command(out_dir, seed, as_json):
             f"TFLM project for {t['board']} in {t['out_dir']}: model array {t['flash_bytes']:,} bytes of flash, "
             f"tensor arena {t['arena_bytes']:,} bytes of RAM, {len(t['ops'])} ops"
         )
+        e = t["engine"]
+        click.echo(
+            f"edgeq compiled engine in {e['out_dir']}: arena {e['arena_bytes']:,} bytes of RAM "
+            f"({e['arena_bytes'] / t['arena_bytes']:.2f}x TFLM's), {e['flash_bytes']:,} bytes of flash ({e['flash_how']})"
+        )
