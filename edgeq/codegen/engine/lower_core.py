@@ -31,10 +31,26 @@ def expect_dtype(op: Operator, tensors: list[Tensor], dtype: str = "int8") -> No
             raise unsupported(op, f"{t.dtype} tensor {t.name!r} (the engine runs {dtype})")
 
 
-def act_range(op: Operator, out: Tensor) -> tuple[int, int]:
+FUSED_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
+
+
+def fused_activation(op: Operator) -> str:
+    """The op's fused activation, or an UnsupportedError for one the engine cannot fuse."""
     fused = op.options.get("fused_activation_function", "NONE")
-    if fused not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+    if fused not in FUSED_ACTIVATIONS:
         raise unsupported(op, f"fused activation {fused}")
+    return fused
+
+
+def pad_shape4(op: Operator, shape: tuple[int, ...], what: str = "rank") -> list[int]:
+    """``shape`` with leading 1s to rank 4; UnsupportedError (``what`` N) above rank 4."""
+    if len(shape) > 4:
+        raise unsupported(op, f"{what} {len(shape)}")
+    return [1] * (4 - len(shape)) + [int(d) for d in shape]
+
+
+def act_range(op: Operator, out: Tensor) -> tuple[int, int]:
+    fused = fused_activation(op)
     scale, zp = qparams(op, out)
     return qm.activation_range(fused, scale[0], zp[0])
 

@@ -6,14 +6,8 @@ import math
 
 from edgeq.codegen.engine.build import register
 from edgeq.codegen.engine.emitter import Emitter
-from edgeq.codegen.engine.lower_core import expect_dtype, qparams, unsupported
+from edgeq.codegen.engine.lower_core import expect_dtype, pad_shape4, qparams, unsupported
 from edgeq.model import Graph, Operator
-
-
-def _pad4(op: Operator, shape) -> list[int]:
-    if len(shape) > 4:
-        raise unsupported(op, f"rank {len(shape)}")
-    return [1] * (4 - len(shape)) + [int(d) for d in shape]
 
 
 def lower_pad(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -30,7 +24,12 @@ def lower_pad(em: Emitter, graph: Graph, op: Operator) -> None:
         pad_value = int(constant.reshape(-1)[0])
     rank = len(x.shape)
     before = [0] * (4 - rank) + [int(v) for v in pads.reshape(rank, 2)[:, 0]]
-    fields = {"in_shape": _pad4(op, x.shape), "out_shape": _pad4(op, y.shape), "before": before, "pad_value": pad_value}
+    fields = {
+        "in_shape": pad_shape4(op, x.shape),
+        "out_shape": pad_shape4(op, y.shape),
+        "before": before,
+        "pad_value": pad_value,
+    }
     p = em.struct("eq_pad_params", f"op{op.index}_p", fields)
     em.call(op.index, f"eq_pad_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_data.c")
 
@@ -86,7 +85,7 @@ def lower_strided_slice(em: Emitter, graph: Graph, op: Operator) -> None:
         start.append(lo), stop.append(hi), step.append(st)
     pad = 4 - len(x.shape)
     fields = {
-        "in_shape": _pad4(op, x.shape),
+        "in_shape": pad_shape4(op, x.shape),
         "start": [0] * pad + start,
         "stop": [1] * pad + stop,
         "step": [1] * pad + step,

@@ -5,14 +5,8 @@ from __future__ import annotations
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.build import register
 from edgeq.codegen.engine.emitter import Emitter
-from edgeq.codegen.engine.lower_core import expect_dtype, qparams, unsupported
+from edgeq.codegen.engine.lower_core import expect_dtype, fused_activation, pad_shape4, qparams, unsupported
 from edgeq.model import Graph, Operator, Tensor
-
-
-def _pad4(shape: tuple[int, ...]) -> list[int]:
-    if len(shape) > 4:
-        raise ValueError("rank > 4")
-    return [1] * (4 - len(shape)) + list(shape)
 
 
 def _strides(shape: list[int], out: list[int]) -> list[int]:
@@ -32,10 +26,7 @@ def _broadcast(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, objec
             "in1_strides": [0, 0, 0, 1],
             "in2_strides": [0, 0, 0, 1],
         }
-    try:
-        sa, sb, so = _pad4(a.shape), _pad4(b.shape), _pad4(y.shape)
-    except ValueError:
-        raise unsupported(op, f"broadcast of rank {max(len(a.shape), len(b.shape))}") from None
+    sa, sb, so = (pad_shape4(op, t.shape, "broadcast of rank") for t in (a, b, y))
     for x in (sa, sb):
         if any(d not in (1, o) for d, o in zip(x, so)):
             raise unsupported(op, f"broadcast of {list(a.shape)} and {list(b.shape)} to {list(y.shape)}")
@@ -44,22 +35,24 @@ def _broadcast(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, objec
 
 def lower_binary(em: Emitter, graph: Graph, op: Operator) -> None:
     a, b, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
+    p = em.struct("eq_binary_params", f"op{op.index}_p", _binary_fields(op, a, b, y))
+    kernel = "eq_add_s8" if op.builtin == "ADD" else "eq_mul_s8"
+    ins = f"{_operand(em, a)}, {_operand(em, b)}"
+    em.call(op.index, f"{kernel}(&{p}, {ins}, {em.ptr(y.index)});", op.builtin, "edgeq_elementwise.c")
+
+
+def _binary_fields(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, object]:
+    """``eq_binary_params`` of an int8 ADD or MUL of ``a`` (input 1) and ``b`` (input 2) into ``y``."""
     expect_dtype(op, [a, b, y])
     (s1,), (z1,) = qparams(op, a)
     (s2,), (z2,) = qparams(op, b)
     (so,), (zo,) = qparams(op, y)
-    fused = op.options.get("fused_activation_function", "NONE")
-    if fused not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
-        raise unsupported(op, f"fused activation {fused}")
+    fused = fused_activation(op)
     make = qm.add_params if op.builtin == "ADD" else qm.mul_params
     try:
-        fields = {"size": y.size, **make(s1, z1, s2, z2, so, zo, fused=fused), **_broadcast(op, a, b, y)}
+        return {"size": y.size, **make(s1, z1, s2, z2, so, zo, fused=fused), **_broadcast(op, a, b, y)}
     except ValueError as exc:
         raise unsupported(op, str(exc)) from exc
-    p = em.struct("eq_binary_params", f"op{op.index}_p", fields)
-    kernel = "eq_add_s8" if op.builtin == "ADD" else "eq_mul_s8"
-    ins = f"{_operand(em, a)}, {_operand(em, b)}"
-    em.call(op.index, f"{kernel}(&{p}, {ins}, {em.ptr(y.index)});", op.builtin, "edgeq_elementwise.c")
 
 
 def _operand(em: Emitter, t: Tensor) -> str:
@@ -138,20 +131,8 @@ def lower_conv_add(em: Emitter, graph: Graph, fused) -> None:
 
     conv, add = fused.conv, fused.add
     c, x, y = (graph.tensors[t] for t in (conv.outputs[0], fused.residual, add.outputs[0]))
-    expect_dtype(add, [c, x, y])
     first, second = (c, x) if fused.conv_is_in1 else (x, c)
-    (s1,), (z1,) = qparams(add, first)
-    (s2,), (z2,) = qparams(add, second)
-    (so,), (zo,) = qparams(add, y)
-    fused_act = add.options.get("fused_activation_function", "NONE")
-    if fused_act not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
-        raise unsupported(add, f"fused activation {fused_act}")
-    try:
-        fields = {"size": y.size, **qm.add_params(s1, z1, s2, z2, so, zo, fused=fused_act)}
-    except ValueError as exc:
-        raise unsupported(add, str(exc)) from exc
-    fields.update(broadcast=0, out_shape=[1, 1, 1, y.size], in1_strides=[0, 0, 0, 1], in2_strides=[0, 0, 0, 1])
-    pa = em.struct("eq_binary_params", f"op{add.index}_p", fields)
+    pa = em.struct("eq_binary_params", f"op{add.index}_p", _binary_fields(add, first, second, y))
     pc, xin, args = conv_parts(em, graph, conv, depthwise=False)
     call = f"eq_conv2d_add_s8(&{pc}, &{pa}, {int(fused.conv_is_in1)}, {xin}, {args}, {em.ptr(x.index)});"
     em.call(add.index, call, f"CONV_2D (op {conv.index}) + ADD in place", "edgeq_conv.c")
