@@ -19,7 +19,7 @@ from edgeq.convert.fidelity import compare_outputs, ordered_inputs
 from edgeq.data.labelled import load_labelled
 from edgeq.log import logger, progress
 from edgeq.qtypes import TensorSpec
-from edgeq.runtime import Runner
+from edgeq.runtime import Runner, signature_name
 
 Predictor = Callable[[dict[str, np.ndarray]], np.ndarray]
 
@@ -95,7 +95,7 @@ def _result(reference, candidate, data, count, labels, ref_out, cand_out) -> Eva
 def _specs_from_runner(runner: Runner) -> list[TensorSpec]:
     return [
         TensorSpec(
-            info.name.split(":")[0].removeprefix("serving_default_"),
+            signature_name(info.name),
             (None, *info.shape[1:]),
             "float32",
         )

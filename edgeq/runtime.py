@@ -35,6 +35,11 @@ def interpreter_class() -> tuple[type, str]:
     raise DependencyError("no TFLite runtime found; pip install ai-edge-litert")
 
 
+def signature_name(tensor_name: str) -> str:
+    """The signature's input name of a converted model's tensor: "serving_default_img:0" -> "img"."""
+    return tensor_name.split(":")[0].removeprefix("serving_default_")
+
+
 @dataclass(frozen=True)
 class IOInfo:
     """One input or output of a loaded interpreter."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from edgeq.log import quiet
-from edgeq.runtime import Runner
+from edgeq.runtime import Runner, signature_name
 
 
 def compare_outputs(reference: Sequence[np.ndarray], candidate: Sequence[np.ndarray]) -> dict[str, float | None]:
@@ -40,7 +40,7 @@ def ordered_inputs(runner: Runner, names: Sequence[str]) -> list[int]:
     """For each runtime input, the index in ``names`` of the data array that feeds it."""
     order = []
     for position, info in enumerate(runner.inputs):
-        bare = info.name.split(":")[0].removeprefix("serving_default_")
+        bare = signature_name(info.name)
         match = [i for i, n in enumerate(names) if n == bare or n.split(":")[0] == bare]
         order.append(match[0] if match else position)
     return order

@@ -87,7 +87,7 @@ class HostCTarget:
 
 
 def _split_outputs(raw: bytes, graph, count: int) -> list[np.ndarray]:
-    from edgeq.codegen.engine.emitter import _np_dtype
+    from edgeq.model.graph import NUMPY_DTYPES
 
     outs = graph.output_tensors
     per_sample = sum(t.nbytes for t in outs)
@@ -98,7 +98,7 @@ def _split_outputs(raw: bytes, graph, count: int) -> list[np.ndarray]:
     for _ in range(count):
         for k, t in enumerate(outs):
             results[k].append(
-                np.frombuffer(raw[pos : pos + t.nbytes], _np_dtype(t.dtype)).reshape(
+                np.frombuffer(raw[pos : pos + t.nbytes], NUMPY_DTYPES[t.dtype]).reshape(
                     t.shape[1:] if t.shape and t.shape[0] == 1 else t.shape
                 )
             )

@@ -8,6 +8,7 @@ import numpy as np
 
 from edgeq.codegen.cgen import c_comment
 from edgeq.model import Graph, Tensor
+from edgeq.model.graph import NUMPY_DTYPES
 
 CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
 
@@ -38,7 +39,7 @@ class Emitter:
         name = f"c{tensor.index}" if tensor.index >= 0 else f"cf{-tensor.index}"
         data = tensor.data or b""
         ctype = CTYPES[tensor.dtype]
-        values = np.frombuffer(data, dtype=_np_dtype(tensor.dtype))
+        values = np.frombuffer(data, dtype=NUMPY_DTYPES[tensor.dtype])
         self.decls.append(f"/* {c_comment(tensor.name)[:100]} {list(tensor.shape)} */")
         self.decls.append(
             f"static const {ctype} {name}[{max(len(values), 1)}] EQ_ALIGN16 = {{\n{_literals(values, ctype)}\n}};"
@@ -63,10 +64,6 @@ class Emitter:
     def call(self, op_index: int, text: str, comment: str, kernel: str) -> None:
         self.calls.append(f"    /* op {op_index}: {c_comment(comment)} */\n    {text}")
         self.kernels.add(kernel)
-
-
-def _np_dtype(dtype: str) -> str:
-    return {"int8": "<i1", "uint8": "<u1", "int16": "<i2", "int32": "<i4", "float32": "<f4"}[dtype]
 
 
 def _literals(values: np.ndarray, ctype: str) -> str:
