@@ -19,6 +19,7 @@ COMMANDS = {
     "generate": "generate",
     "boards": "boards",
     "run": "run",
+    "profile": "profile",
 }
 
 

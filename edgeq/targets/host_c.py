@@ -16,6 +16,7 @@ import numpy as np
 
 from edgeq import __version__
 from edgeq.errors import DependencyError, EdgeqError
+from edgeq.profiling.types import Memory, Timing
 
 CFLAGS = ("-std=c99", "-O3", "-flto", "-Wall", "-Wextra", "-Werror")
 
@@ -24,37 +25,55 @@ def cache_dir() -> Path:
     return Path(os.environ.get("EDGEQ_CACHE", Path.home() / ".cache" / "edgeq"))
 
 
-def build_host_engine(model: bytes, extra_flags: tuple[str, ...] = ()) -> Path:
-    """Generate and compile the engine for ``model``; returns the executable."""
+DRIVERS = {"engine": "net_host.c", "timing": "net_timing.c"}
+
+
+def build_host_engine(model: bytes, extra_flags: tuple[str, ...] = (), driver: str = "engine") -> Path:
+    """Generate and compile the engine for ``model`` with a driver; returns the executable.
+
+    ``engine`` streams raw samples stdin -> stdout; ``timing`` times repeated invokes of one sample.
+    """
+    key = hashlib.sha256(model + _generator_fingerprint() + " ".join(extra_flags).encode()).hexdigest()[:20]
+    folder = cache_dir() / "host-c" / key
+    exe = folder / driver
+    if exe.exists() and _sources_unchanged(folder):
+        return exe
+    files = _write_sources(model, folder)
+    others = set(DRIVERS.values()) - {DRIVERS[driver]}
+    sources = [str(folder / n) for n in files if n.endswith(".c") and n not in others]
+    compiler = shutil.which(os.environ.get("CC", "gcc"))
+    if compiler is None:
+        raise DependencyError("no C compiler found (set CC or apt-get install gcc)")
+    partial = folder / f".{driver}.partial"
+    done = subprocess.run(
+        [compiler, *CFLAGS, *extra_flags, "-o", str(partial), *sources], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise EdgeqError(
+            f"compiling the engine failed: {done.stderr.strip().splitlines()[0] if done.stderr else done.returncode}"
+        )
+    partial.replace(exe)
+    return exe
+
+
+def _write_sources(model: bytes, folder: Path) -> dict[str, str]:
     from edgeq.codegen.context import model_context
     from edgeq.codegen.engine.build import build_engine
     from edgeq.codegen.render import render, write_folder
     from edgeq.model import read_model
 
-    key = hashlib.sha256(model + _generator_fingerprint() + " ".join(extra_flags).encode()).hexdigest()[:20]
-    folder = cache_dir() / "host-c" / key
-    exe = folder / "engine"
-    if exe.exists() and _sources_unchanged(folder):
-        return exe
     graph = read_model(model)
     ctx = model_context(graph, "model.tflite", "net")
     files = dict(build_engine(graph, ctx).files)
-    files["net_host.c"] = render("engine/host_driver.c.j2", m=ctx)
-    write_folder(folder, files)
-    sources = [str(folder / n) for n in files if n.endswith(".c")]
-    compiler = shutil.which(os.environ.get("CC", "gcc"))
-    if compiler is None:
-        raise DependencyError("no C compiler found (set CC or apt-get install gcc)")
-    done = subprocess.run([compiler, *CFLAGS, *extra_flags, "-o", str(exe), *sources], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise EdgeqError(
-            f"compiling the engine failed: {done.stderr.strip().splitlines()[0] if done.stderr else done.returncode}"
-        )
-    return exe
+    files[DRIVERS["engine"]] = render("engine/host_driver.c.j2", m=ctx)
+    files[DRIVERS["timing"]] = render("engine/host_timing.c.j2", m=ctx)
+    if not _sources_unchanged(folder):
+        write_folder(folder, files)
+    return files
 
 
 def _sources_unchanged(folder: Path) -> bool:
-    return (folder / "net.c").exists()
+    return all((folder / name).exists() for name in ("net.c", *DRIVERS.values()))
 
 
 def _generator_fingerprint() -> bytes:
@@ -85,6 +104,20 @@ class HostCTarget:
             raise EdgeqError(f"the compiled engine exited with {done.returncode}")
         return _split_outputs(done.stdout, graph, count)
 
+    def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:
+        """Time ``runs`` invokes of the compiled engine (clock_gettime around each, in the child)."""
+        from edgeq.targets.child import run_child
+
+        exe = build_host_engine(model, driver="timing")
+        stream = b"".join(np.ascontiguousarray(x).tobytes() for x in sample)
+        done = run_child([str(exe), str(runs), str(warmup)], stdin=stream, what="the compiled engine")
+        ns, rss = _timing_output(done.stdout.decode(), runs)
+        return Timing(
+            tuple((ns / 1e6).tolist()),
+            latency_source="clock_gettime around each invoke in the compiled engine (host gcc -O3 -flto)",
+            memory=Memory(ram_bytes=_arena_bytes(exe.parent), peak_rss_bytes=rss),
+        )
+
 
 def _split_outputs(raw: bytes, graph, count: int) -> list[np.ndarray]:
     from edgeq.model.graph import NUMPY_DTYPES
@@ -107,3 +140,22 @@ def _split_outputs(raw: bytes, graph, count: int) -> list[np.ndarray]:
 
 
 TARGET = HostCTarget()
+
+
+def _arena_bytes(folder: Path) -> int | None:
+    """NET_ARENA_BYTES from the generated header."""
+    import re
+
+    found = re.search(r"#define NET_ARENA_BYTES (\d+)u", (folder / "net.h").read_text())
+    return int(found.group(1)) if found else None
+
+
+def _timing_output(text: str, runs: int) -> tuple[np.ndarray, int | None]:
+    """The timing driver's ``runs`` lines of nanoseconds and its closing ``vmhwm_kb N`` line."""
+    lines = text.split("\n")
+    try:
+        ns = np.array(lines[:runs], dtype=np.float64)
+        kb = int(lines[runs].removeprefix("vmhwm_kb "))
+    except (ValueError, IndexError):
+        raise EdgeqError(f"the compiled engine's timing driver wrote unexpected output: {text[:80]!r}") from None
+    return ns, (kb * 1024 if kb > 0 else None)

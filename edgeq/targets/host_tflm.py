@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeq.errors import EdgeqError
+from edgeq.profiling.types import Memory, Timing
 
 ARENA_FACTOR = 2
 
@@ -26,7 +27,7 @@ class HostTflmTarget:
             folder = Path(tmp)
             (folder / "model.tflite").write_bytes(model)
             np.savez(folder / "in.npz", *inputs)
-            arena = max(len(model) * 10, 1 << 21)
+            arena = _arena(model)
             done = subprocess.run(
                 [sys.executable, "-m", "edgeq.targets.tflm_worker", str(folder), str(arena)],
                 capture_output=True,
@@ -38,6 +39,21 @@ class HostTflmTarget:
                 raise EdgeqError(f"the tflite-micro interpreter failed (exit {done.returncode}): {tail}")
             with np.load(folder / "out.npz") as out:
                 return [out[f"arr_{i}"] for i in range(len(out.files))]
+
+    def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:
+        """Time ``runs`` tflite-micro invokes in a child process (reference kernels, one thread)."""
+        from edgeq.targets.child import time_in_child
+
+        ms, rss = time_in_child("tflm", model, sample, runs, warmup, _arena(model), "the tflite-micro runner")
+        return Timing(
+            tuple(ms.tolist()),
+            latency_source="wall clock around each invoke (tflite-micro interpreter, reference kernels)",
+            memory=Memory(peak_rss_bytes=rss),
+        )
+
+
+def _arena(model: bytes) -> int:
+    return max(len(model) * 10, 1 << 21)
 
 
 TARGET = HostTflmTarget()

@@ -1,0 +1,108 @@
+"""``edgeq profile``: latency percentiles, memory and energy of a model on one or more targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from edgeq.cli.common import edgeq_errors, format_table, json_option, print_json
+from edgeq.targets import TARGETS
+
+
+@click.command("profile")
+@click.argument("model", type=click.Path())
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    default=("host",),
+    show_default=True,
+    help=f"Where to run; repeat to compare. Known: {', '.join(TARGETS)}.",
+)
+@click.option("--runs", default=100, show_default=True, help="Timed runs per target.")
+@click.option("--warmup", default=10, show_default=True, help="Untimed runs first.")
+@click.option("--threads", default=1, show_default=True, help="Threads for LiteRT (host).")
+@click.option(
+    "--input", "input_path", type=click.Path(), help="IN.npy/.npz: time its first sample (default: seeded random)."
+)
+@click.option("--board", help="The board a serial target is (power figure for an estimated energy).")
+@click.option("--deadline-ms", type=float, help="Exit 1 when a target's p99 latency is above this.")
+@json_option
+@edgeq_errors
+def command(model, targets, runs, warmup, threads, input_path, board, deadline_ms, as_json):
+    """Time MODEL on each --target: mean, p50, p90, p99, max, std; memory; energy (measured or estimated)."""
+    from edgeq.cli.run import _load
+    from edgeq.profiling import profile
+
+    inputs = _load(Path(input_path)) if input_path else None
+    results = [
+        profile(
+            model, t, runs=runs, warmup=warmup, inputs=inputs, threads=threads, deadline_ms=deadline_ms, board=board
+        )
+        for t in targets
+    ]
+    if as_json:
+        print_json(results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results])
+    else:
+        click.echo(render_text(results))
+    missed = [r for r in results if r.deadline_missed_by_ms is not None]
+    for r in missed:
+        click.echo(
+            f"error: {r.target}: p99 {r.latency.p99:.3f} ms is {r.deadline_missed_by_ms:.3f} ms over the "
+            f"{deadline_ms:g} ms deadline",
+            err=True,
+        )
+    if missed:
+        raise SystemExit(1)
+
+
+def render_text(results) -> str:
+    """One row per target: latency percentiles, instructions, memory, energy; then the notes."""
+    headers = [
+        "target",
+        "mean ms",
+        "p50",
+        "p90",
+        "p99",
+        "max",
+        "std",
+        "instructions",
+        "RAM B",
+        "flash B",
+        "peak RSS",
+        "energy uJ",
+    ]
+    rows = [_row(r) for r in results]
+    lines = [format_table(headers, rows, "l" + "r" * (len(headers) - 1))]
+    for r in results:
+        t = r.timing
+        lines.append(
+            f"{r.target}: {r.runs} runs after {r.warmup} warm-up; latency {t.latency_kind}: {t.latency_source}"
+        )
+        if t.energy is not None:
+            lines.append(f"{r.target}: energy {t.energy.kind}: {t.energy.source}")
+        lines.extend(f"{r.target}: {note}" for note in t.notes)
+    return "\n".join(lines)
+
+
+def _row(r) -> list[str]:
+    lat, mem, energy = r.latency, r.timing.memory, r.timing.energy
+    est = "~" if r.timing.latency_kind == "estimated" else ""
+    cells = [f"{est}{v:.3f}" for v in (lat.mean, lat.p50, lat.p90, lat.p99, lat.max)] + [f"{lat.std:.3f}"]
+    return [
+        r.target,
+        *cells,
+        _num(r.timing.instructions),
+        _num(mem.ram_bytes),
+        _num(mem.flash_bytes),
+        _num(mem.peak_rss_bytes),
+        "-" if energy is None else f"{'~' if energy.kind == 'estimated' else ''}{energy.value:.2f}",
+    ]
+
+
+def _num(v: int | None) -> str:
+    return "-" if v is None else f"{v:,}"
+
+
+__all__ = ["command", "render_text"]
