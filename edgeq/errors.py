@@ -60,3 +60,7 @@ class UnsupportedError(EdgeqError):
 
 class DependencyError(EdgeqError):
     """An optional dependency is missing; the message says what to install."""
+
+
+class DeviceError(EdgeqError):
+    """A device that cannot be opened, stops answering or reports an error (serial boards, emulators)."""

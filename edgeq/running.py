@@ -45,10 +45,23 @@ def _prepare(tensor, array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-def run(model: str | Path, target: str, inputs: list[np.ndarray]) -> RunResult:
-    """Run ``inputs`` (one (N, ...) array per model input) through ``model`` on ``target``."""
+def run(model: str | Path, target: str, inputs: list[np.ndarray], **options: object) -> RunResult:
+    """Run ``inputs`` (one (N, ...) array per model input) through ``model`` on ``target``.
+
+    ``options`` reach the target (``port`` and ``baud`` for ``serial``).
+    """
     data = read_bytes(model)
     graph = read_model(data, name=str(model))
     prepared = prepare_inputs(graph, inputs)
-    outputs = get_target(target).run(data, prepared)
+    outputs = get_target(target, **options).run(data, prepared)
     return RunResult(target, len(prepared[0]), outputs)
+
+
+def run_dataset(model: str | Path, target: str, folder: Path, **options: object):
+    """Run an MLPerf Tiny dataset folder (.bin files + y_labels.csv); returns (RunResult, DatasetScore)."""
+    from edgeq.mlperf_eval import dataset_inputs, score
+
+    graph = read_model(read_bytes(model), name=str(model))
+    data, inputs, owners = dataset_inputs(graph, folder)
+    result = run(model, target, inputs, **options)
+    return result, score(graph, data, inputs, result.outputs, owners)

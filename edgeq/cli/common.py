@@ -12,7 +12,15 @@ import click
 from edgeq.errors import EdgeqError
 from edgeq.textfmt import format_table
 
-__all__ = ["edgeq_errors", "format_table", "image_norm_options", "json_option", "print_json", "run_main"]
+__all__ = [
+    "edgeq_errors",
+    "format_table",
+    "image_norm_options",
+    "json_option",
+    "port_options",
+    "print_json",
+    "run_main",
+]
 
 
 def run_main(group: click.Group, argv: list[str] | None) -> int:
@@ -87,3 +95,9 @@ def image_norm_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--scale", type=float, default=1.0 / 255.0, show_default="1/255", help="Image folders: pixel * scale + offset."
     )(func)
+
+
+def port_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--port`` and ``--baud`` for the serial target."""
+    func = click.option("--baud", type=int, help="Baud rate of the serial target (default 115200).")(func)
+    return click.option("--port", help="Serial port of the serial target, e.g. /dev/ttyACM0.")(func)

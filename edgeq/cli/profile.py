@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from edgeq.cli.common import edgeq_errors, format_table, json_option, print_json
+from edgeq.cli.common import edgeq_errors, format_table, json_option, port_options, print_json
 from edgeq.targets import TARGETS
 
 
@@ -28,9 +28,10 @@ from edgeq.targets import TARGETS
 )
 @click.option("--board", help="The board a serial target is (power figure for an estimated energy).")
 @click.option("--deadline-ms", type=float, help="Exit 1 when a target's p99 latency is above this.")
+@port_options
 @json_option
 @edgeq_errors
-def command(model, targets, runs, warmup, threads, input_path, board, deadline_ms, as_json):
+def command(model, targets, runs, warmup, threads, input_path, board, deadline_ms, port, baud, as_json):
     """Time MODEL on each --target: mean, p50, p90, p99, max, std; memory; energy (measured or estimated)."""
     from edgeq.cli.run import _load
     from edgeq.profiling import profile

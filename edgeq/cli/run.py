@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from edgeq.cli.common import edgeq_errors, json_option, print_json
+from edgeq.cli.common import edgeq_errors, json_option, port_options, print_json
 from edgeq.errors import DatasetError
 from edgeq.targets import TARGETS
 
@@ -20,20 +20,27 @@ from edgeq.targets import TARGETS
     "input_path",
     required=True,
     type=click.Path(),
-    help="IN.npy (N, *input_shape), or .npz with one array per input.",
+    help="IN.npy (N, *input_shape), .npz with one array per input, or an MLPerf Tiny dataset folder "
+    "(.bin files + y_labels.csv: top-1 accuracy or AUC is reported).",
 )
 @click.option(
     "-o", "--output", required=True, type=click.Path(), help="OUT.npy (raw outputs), or .npz for several outputs."
 )
+@port_options
 @json_option
 @edgeq_errors
-def command(model, target, input_path, output, as_json):
+def command(model, target, input_path, output, port, baud, as_json):
     """Run every sample of --input through MODEL on --target; save the raw outputs."""
     from edgeq.convert.writer import atomic_write
-    from edgeq.running import run
+    from edgeq.mlperf_eval import is_mlperf_folder
+    from edgeq.running import run, run_dataset
 
-    inputs = _load(Path(input_path))
-    result = run(model, target, inputs)
+    options = {"port": port, "baud": baud}
+    scored = None
+    if is_mlperf_folder(Path(input_path)):
+        result, scored = run_dataset(model, target, Path(input_path), **options)
+    else:
+        result = run(model, target, _load(Path(input_path)), **options)
     atomic_write(Path(output), _encode(result.outputs, Path(output)))
     summary = {
         "target": target,
@@ -42,10 +49,14 @@ def command(model, target, input_path, output, as_json):
         "output": str(output),
         "output_shapes": [list(o.shape) for o in result.outputs],
     }
+    if scored is not None:
+        summary.update(metric=scored.metric, value=scored.value, files=scored.files)
     if as_json:
         print_json(summary)
-    else:
-        click.echo(f"{result.samples} samples through {model} on {target} -> {output} {summary['output_shapes']}")
+        return
+    click.echo(f"{result.samples} samples through {model} on {target} -> {output} {summary['output_shapes']}")
+    if scored is not None:
+        click.echo(f"{scored.metric.replace('_', ' ')}: {scored.value:.4f} over {scored.files} files")
 
 
 def _load(path: Path) -> list[np.ndarray]:
@@ -56,6 +67,10 @@ def _load(path: Path) -> list[np.ndarray]:
         return [np.load(path, allow_pickle=False)]
     except FileNotFoundError:
         raise DatasetError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DatasetError(
+            f"{path} is a folder without y_labels.csv; give an .npy/.npz file or an MLPerf Tiny dataset folder"
+        ) from None
     except Exception as exc:  # noqa: BLE001
         raise DatasetError(f"{path} is not a readable .npy/.npz file ({exc})") from exc
 

@@ -30,6 +30,7 @@ def profile(
     threads: int = 1,
     deadline_ms: float | None = None,
     board: str | None = None,
+    **options: object,
 ) -> ProfileResult:
     """Profile ``model`` on ``target``; ``inputs`` (one (N, ...) array per input) gives the sample to time.
 
@@ -37,6 +38,7 @@ def profile(
     does not depend on the values. ``board`` names the board a serial target
     is attached to: its power figure turns the measured latency into an
     estimated energy. Emulated boards estimate energy with their own files.
+    ``options`` reach the target (``port`` and ``baud`` for ``serial``).
     """
     from edgeq.running import prepare_inputs
     from edgeq.targets import get_target
@@ -47,7 +49,7 @@ def profile(
     graph = read_model(data, name=str(model))
     batch = prepare_inputs(graph, inputs) if inputs is not None else random_sample(graph)
     sample = [np.ascontiguousarray(x[:1]) for x in batch]
-    runner = get_target(target)
+    runner = get_target(target, **options)
     if not hasattr(runner, "profile"):
         raise UsageError(f"target {target} cannot profile yet; it can only run models (edgeq run)")
     timing = runner.profile(data, sample, runs, warmup, threads=threads)

@@ -15,7 +15,15 @@ import numpy as np
 from edgeq.errors import UsageError
 
 # target name -> module under edgeq.targets exposing `TARGET`
-TARGETS = {"host": "host", "host-tflm": "host_tflm", "host-c": "host_c"}
+TARGETS = {
+    "host": "host",
+    "host-tflm": "host_tflm",
+    "host-c": "host_c",
+    "qemu-m4": "qemu",
+    "qemu-m7": "qemu",
+    "qemu-m55": "qemu",
+    "serial": "serial",
+}
 
 
 class Target(Protocol):
@@ -28,9 +36,19 @@ class Target(Protocol):
         ...
 
 
-def get_target(name: str) -> Target:
-    """The target called ``name`` or a UsageError listing the known ones."""
-    module = TARGETS.get(name)
-    if module is None:
+def get_target(name: str, **options: object) -> Target:
+    """The target called ``name`` or a UsageError listing the known ones.
+
+    ``options`` (e.g. ``port``, ``baud`` for ``serial``) go to the module's
+    ``make_target(name, **options)`` when it has one; None values are dropped.
+    """
+    module_name = TARGETS.get(name)
+    if module_name is None:
         raise UsageError(f"unknown target {name!r}; targets: {', '.join(TARGETS)}")
-    return importlib.import_module(f"edgeq.targets.{module}").TARGET
+    module = importlib.import_module(f"edgeq.targets.{module_name}")
+    options = {k: v for k, v in options.items() if v is not None}
+    if hasattr(module, "make_target"):
+        return module.make_target(name, **options)
+    if options:
+        raise UsageError(f"target {name} takes no {'/'.join('--' + k for k in options)} option")
+    return module.TARGET

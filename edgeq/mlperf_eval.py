@@ -1,0 +1,80 @@
+"""An MLPerf Tiny dataset folder (``.bin`` inputs + ``y_labels.csv``) through a model on any target.
+
+Classifiers report top-1 accuracy; anomaly detection (rows with window and
+stride) reports ROC AUC over files, each file scored by the mean over its
+windows of the MSE between the dequantized reconstruction and the dequantized
+input, as the MLPerf Tiny runner does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgeq.model import Graph, Tensor
+from edgeq.serialdut.dataset import MlperfDataset, load_mlperf_dataset
+from edgeq.serialdut.metrics import file_score, roc_auc, top1_accuracy
+from edgeq.serialdut.outputs import split_bytes
+
+TRUTH_FILE = "y_labels.csv"
+
+
+@dataclass(frozen=True)
+class DatasetScore:
+    metric: str  # "top1_accuracy" or "roc_auc"
+    value: float
+    files: int
+    inputs: int
+
+
+def is_mlperf_folder(path: Path) -> bool:
+    return path.is_dir() and (path / TRUTH_FILE).is_file()
+
+
+def dataset_inputs(graph: Graph, folder: Path) -> tuple[MlperfDataset, list[np.ndarray], list[int]]:
+    """The dataset, one (N, ...) array per model input over every window, and the file of each window."""
+    data = load_mlperf_dataset(folder)
+    if not _windowed(data):
+        return data, data.arrays(graph.input_tensors), list(range(len(data.samples)))
+    owners, pieces = [], []
+    for k, sample in enumerate(data.samples):
+        for window in sample.windows():
+            owners.append(k)
+            pieces.append(split_bytes(window, graph.input_tensors))
+    if not pieces:
+        from edgeq.errors import DatasetError
+
+        raise DatasetError(f"{folder}: no file is as long as one window; check the window column of {TRUTH_FILE}")
+    return data, [np.stack(arrays) for arrays in zip(*pieces)], owners
+
+
+def score(graph: Graph, data: MlperfDataset, inputs: list[np.ndarray], outputs: list[np.ndarray], owners: list[int]):
+    """Top-1 accuracy of output 0, or ROC AUC of the per-file reconstruction error."""
+    if not _windowed(data):
+        value = top1_accuracy(np.asarray(outputs[0]).reshape(len(owners), -1).astype(np.float64), data.labels)
+        return DatasetScore("top1_accuracy", value, len(data.samples), len(owners))
+    errors = _mse(_real(inputs[0], graph.input_tensors[0]), _real(outputs[0], graph.output_tensors[0]))
+    per_file = [file_score(errors[np.asarray(owners) == k]) for k in range(len(data.samples))]
+    return DatasetScore("roc_auc", roc_auc(np.asarray(per_file), data.labels), len(data.samples), len(owners))
+
+
+def _windowed(data: MlperfDataset) -> bool:
+    return any(s.row.window is not None for s in data.samples)
+
+
+def _real(values: np.ndarray, tensor: Tensor) -> np.ndarray:
+    q = tensor.quantization
+    if q is None or not q.scale or tensor.dtype.startswith("float"):
+        return np.asarray(values, np.float64)
+    return (np.asarray(values, np.float64) - (q.zero_point[0] if q.zero_point else 0)) * q.scale[0]
+
+
+def _mse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
+    if a.shape != b.shape:
+        from edgeq.errors import DatasetError
+
+        raise DatasetError(f"anomaly scoring needs an autoencoder: input {a.shape[1:]} vs output {b.shape[1:]}")
+    return ((a - b) ** 2).mean(axis=1)

@@ -1,0 +1,80 @@
+"""``edgeq run`` on an MLPerf Tiny dataset folder: .bin files + y_labels.csv -> accuracy or AUC."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from edgeq.running import run
+from tests.conftest import FIXTURES
+
+KWS = FIXTURES / "zoo" / "kws_dscnn" / "int8.tflite"
+AD = FIXTURES / "zoo" / "ad_autoencoder" / "int8.tflite"
+
+
+def _write(folder, files: dict[str, bytes], rows: list[str]) -> None:
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    (folder / "y_labels.csv").write_text("\n".join(rows) + "\n")
+
+
+def test_classifier_folder_reports_top1_accuracy(cli, tmp_path):
+    rng = np.random.default_rng(5)
+    x = rng.integers(-128, 128, (12, 49, 10, 1), dtype=np.int8)
+    predicted = run(KWS, "host", [x]).outputs[0].argmax(axis=1)
+    labels = predicted.copy()
+    labels[:4] = (labels[:4] + 1) % 12  # 8 of 12 right
+    files = {f"s{i:02d}.bin": x[i].tobytes() for i in range(12)}
+    _write(tmp_path / "kws01", files, [f"s{i:02d}.bin, 12, {labels[i]}" for i in range(12)])
+    out = cli(
+        "run", str(KWS), "--target", "host", "--input", str(tmp_path / "kws01"), "-o", str(tmp_path / "o.npy"), "--json"
+    )
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["metric"] == "top1_accuracy" and report["value"] == 8 / 12 and report["files"] == 12
+    assert np.load(tmp_path / "o.npy").shape == (12, 12)
+
+
+def test_anomaly_folder_reports_auc_over_files(cli, tmp_path):
+    rng = np.random.default_rng(6)
+    files, rows, windows = {}, [], []
+    for i in range(8):
+        data = rng.integers(-128, 128, 640 * 3, dtype=np.int8)
+        if i % 2:
+            data[::7] = 127  # some structure the autoencoder reconstructs differently
+        files[f"m{i}.bin"] = data.tobytes()
+        rows.append(f"m{i}.bin, 2, {i % 2}, 640, 640")
+        windows.append(data.reshape(3, 640))
+    _write(tmp_path / "ad01", files, rows)
+    out = cli(
+        "run", str(AD), "--target", "host", "--input", str(tmp_path / "ad01"), "-o", str(tmp_path / "o.npy"), "--json"
+    )
+    assert out.exit_code == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["metric"] == "roc_auc" and report["samples"] == 24 and report["files"] == 8
+    # the same score computed independently
+    recon = run(AD, "host", [np.concatenate(windows)]).outputs[0].astype(np.float64)
+    from edgeq.model import read_model
+
+    graph = read_model(AD.read_bytes())
+    qi, qo = graph.input_tensors[0].quantization, graph.output_tensors[0].quantization
+    real_in = (np.concatenate(windows).astype(np.float64) - qi.zero_point[0]) * qi.scale[0]
+    real_out = (recon - qo.zero_point[0]) * qo.scale[0]
+    per_file = ((real_in - real_out) ** 2).mean(axis=1).reshape(8, 3).mean(axis=1)
+    assert report["value"] == roc_auc_score([i % 2 for i in range(8)], per_file)
+
+
+def test_file_of_the_wrong_size_names_file_and_sizes(cli, tmp_path):
+    _write(tmp_path / "bad", {"a.bin": b"\x00" * 10}, ["a.bin, 12, 3"])
+    out = cli("run", str(KWS), "--target", "host", "--input", str(tmp_path / "bad"), "-o", str(tmp_path / "o.npy"))
+    assert out.exit_code != 0 and "a.bin has 10 bytes" in out.stderr
+    assert not (tmp_path / "o.npy").exists()
+
+
+def test_folder_without_labels_is_a_clear_error(cli, tmp_path):
+    (tmp_path / "plain").mkdir()
+    out = cli("run", str(KWS), "--target", "host", "--input", str(tmp_path / "plain"), "-o", str(tmp_path / "o.npy"))
+    assert out.exit_code != 0 and "y_labels.csv" in out.stderr
