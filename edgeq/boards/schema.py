@@ -160,9 +160,14 @@ class QemuSpec:
     cpi_source: str
     icount_shift: int = 0
     binary: str = "qemu-system-arm"
+    estimate_for: str | None = None  # id of the real board (same core) whose clock and power turn counts into estimates
     RULES: ClassVar = {"machine": "text", "cpu": "text", "systick_clock_hz": "count", "cpi_source": "text"}
     RULES.update(
-        instructions_per_systick="number", cpi_assumption="number", icount_shift=tuple(range(11)), binary="text"
+        instructions_per_systick="number",
+        cpi_assumption="number",
+        icount_shift=tuple(range(11)),
+        binary="text",
+        estimate_for="text?",
     )
 
     def __post_init__(self) -> None:

@@ -20,6 +20,8 @@ COMMANDS = {
     "boards": "boards",
     "run": "run",
     "profile": "profile",
+    "build": "build",
+    "flash": "flash",
 }
 
 

@@ -40,8 +40,15 @@ def command(model, fmt, out_dir, name, board, lang, section, force, as_json):
         print_json(report.to_dict())
         return
     click.echo(f"{report.out_dir}: {report.format} for {report.model} (name {report.name})")
-    click.echo(f"  model array {report.flash_bytes:,} bytes (flash)")
-    if report.arena_bytes is not None:
+    if report.format == "engine":
+        click.echo(f"  flash {report.flash_bytes:,} bytes ({report.flash_how})")
+        click.echo(
+            f"  tensor arena {report.arena_bytes:,} bytes (RAM, {report.arena_how}; "
+            f"lower bound {report.arena_lower_bound_bytes:,})"
+        )
+    else:
+        click.echo(f"  model array {report.flash_bytes:,} bytes (flash)")
+    if report.format != "engine" and report.arena_bytes is not None:
         click.echo(
             f"  tensor arena {report.arena_bytes:,} bytes (RAM; {report.arena_measured_bytes:,} measured + margin)"
         )

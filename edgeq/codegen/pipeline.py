@@ -100,13 +100,14 @@ def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bo
     engine = build_engine(graph, ctx)
     flash, how = _engine_flash(engine, board)
     problems = _fit_numbers(board, flash, engine.plan.arena_bytes, force)
-    write_folder(out_dir, engine.files)
+    files = _with_manifest(graph, ctx, engine)
+    write_folder(out_dir, files)
     return GenerationReport(
         format="engine",
         name=ctx.ident,
         model=str(model),
         out_dir=str(out_dir),
-        files=tuple(sorted(engine.files)),
+        files=tuple(sorted(files)),
         flash_bytes=flash,
         arena_bytes=engine.plan.arena_bytes,
         arena_measured_bytes=None,
@@ -117,6 +118,14 @@ def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bo
         arena_lower_bound_bytes=engine.plan.lower_bound_bytes,
         flash_how=how,
     )
+
+
+def _with_manifest(graph, ctx, engine) -> dict[str, str | bytes]:
+    """The engine's files plus edgeq-engine.json, which edgeq build reads (see edgeq.firmware.manifest)."""
+    from edgeq.firmware.manifest import MANIFEST, engine_manifest
+
+    text = engine_manifest(graph, ctx, list(engine.files), engine.plan.arena_bytes, engine.ops)
+    return {**engine.files, MANIFEST: text}
 
 
 def _engine_flash(engine, board: str | None) -> tuple[int, str]:

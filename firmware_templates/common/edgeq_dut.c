@@ -311,6 +311,7 @@ static void cmd_help(edgeq_dut *dut, char **args, size_t argc) {
         "  infer N W     copy the input in, run W warm-up (default 10) and N timed inferences",
         "  results       print the results of the last inference",
     };
+    static const char raw_help[] = "  raw           print the output bytes of the last inference as m-raw-[HEX] lines";
     size_t i;
     (void)args;
     (void)argc;
@@ -324,6 +325,9 @@ static void cmd_help(edgeq_dut *dut, char **args, size_t argc) {
     out_line(dut, " bytes)");
     for (i = 0; i < sizeof tail / sizeof tail[0]; ++i) {
         out_line(dut, tail[i]);
+    }
+    if (dut->model != NULL && dut->model->get_raw != NULL) {
+        out_line(dut, raw_help);
     }
 }
 
@@ -468,6 +472,9 @@ static void run_infer(edgeq_dut *dut, long n, long w) {
     out_str(dut, "m-infer-start-");
     out_int(dut, n);
     out_end(dut);
+#ifdef EDGEQ_PLATFORM_TIMER_SYNC
+    edgeq_platform_timer_sync();
+#endif
     t0 = mark_time(dut);
     rc = run_n(m, n);
     t1 = mark_time(dut);
@@ -529,6 +536,32 @@ static void cmd_results(edgeq_dut *dut, char **args, size_t argc) {
     }
 }
 
+/* The raw output bytes as m-raw-[HEX] lines, EDGEQ_DUT_RAW_LINE_BYTES bytes per line (an edgeq extension). */
+static void cmd_raw(edgeq_dut *dut, char **args, size_t argc) {
+    static const char digits[] = "0123456789abcdef";
+    const edgeq_dut_model *m = dut->model;
+    const uint8_t *data = NULL;
+    size_t n, i;
+    (void)args;
+    (void)argc;
+    if (!dut->has_results) {
+        out_error(dut, "No results: run infer first", "");
+        return;
+    }
+    n = m->get_raw(m->ctx, &data);
+    for (i = 0; data != NULL && i < n; ++i) {
+        if (i % EDGEQ_DUT_RAW_LINE_BYTES == 0u) {
+            out_str(dut, "m-raw-[");
+        }
+        dut->num[0] = digits[data[i] >> 4];
+        dut->num[1] = digits[data[i] & 15u];
+        out_mem(dut, dut->num, 2u);
+        if (i % EDGEQ_DUT_RAW_LINE_BYTES == EDGEQ_DUT_RAW_LINE_BYTES - 1u || i + 1u == n) {
+            out_line(dut, "]");
+        }
+    }
+}
+
 /* ---- dispatch ---- */
 
 typedef void (*edgeq_dut_handler)(edgeq_dut *dut, char **args, size_t argc);
@@ -540,7 +573,7 @@ static const struct edgeq_dut_command {
 } COMMANDS[] = {
     {"name", cmd_name, 1u},           {"profile", cmd_profile, 1u}, {"help", cmd_help, 1u},
     {"timestamp", cmd_timestamp, 1u}, {"db", cmd_db, 3u},           {"infer", cmd_infer, 3u},
-    {"results", cmd_results, 1u},
+    {"results", cmd_results, 1u},     {"raw", cmd_raw, 1u},
 };
 
 /* Split dut->cmd at spaces into dut->tok, in place. */
@@ -568,6 +601,9 @@ static void dispatch(edgeq_dut *dut, char **args, size_t argc) {
     size_t i;
     for (i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; ++i) {
         if (strcmp(args[0], COMMANDS[i].name) == 0) {
+            if (COMMANDS[i].run == cmd_raw && (dut->model == NULL || dut->model->get_raw == NULL)) {
+                break; /* a model without get_raw: `raw` is unknown */
+            }
             if (dut->tok_overflow || argc > COMMANDS[i].max_args) {
                 out_error(dut, "Too many arguments for ", COMMANDS[i].name);
             } else {

@@ -7,12 +7,16 @@
  * engine: it reaches the model through edgeq_dut_model and the board through
  * edgeq_platform.h.
  *
+ * One edgeq extension: `raw%` prints the output tensor bytes of the last
+ * inference as m-raw-[HEX] lines (32 bytes each), for byte-exact checks by the
+ * host, when the model provides get_raw; otherwise `raw` is an unknown command.
+ *
  * Plain C99 (also compiles as C++): no malloc, no printf, no recursion; all
  * state lives in the caller's edgeq_dut (make it static: about 600 bytes).
  *
  * Usage:
  *     static uint8_t db[64];
- *     static edgeq_dut_model model = {"kws01", 490, db, sizeof db, set_input, invoke, get_results, 0, NULL};
+ *     static edgeq_dut_model model = {"kws01", 490, db, sizeof db, set_input, invoke, get_results, 0, NULL, get_raw};
  *     static edgeq_dut dut;
  *     edgeq_platform_init();
  *     edgeq_dut_init(&dut, &model, "edgeq", "edgeq-0.1.0", 0);
@@ -41,6 +45,8 @@ extern "C" {
 #ifndef EDGEQ_DUT_OUT_BUF
 #define EDGEQ_DUT_OUT_BUF 96
 #endif
+/* Bytes per m-raw-[HEX] line of the `raw` command (64 hex digits). */
+#define EDGEQ_DUT_RAW_LINE_BYTES 32
 /* Buffer size edgeq_dut_format_float() needs: sign, 39 digits, ".000", NUL. */
 #define EDGEQ_DUT_FLOAT_CHARS 48
 
@@ -64,8 +70,12 @@ typedef struct edgeq_dut_model {
     size_t (*get_results)(void *ctx, float *out, size_t max_out);
     /* Anomaly detection (ad01): get_results() reports one value, the MSE; only out[0] is printed. */
     int results_are_mse;
-    /* Passed unchanged to the three functions. */
+    /* Passed unchanged to the functions. */
     void *ctx;
+    /* Optional (NULL: the `raw` command is unknown). Point *data at the raw output tensor bytes of the
+     * last inference (all outputs concatenated, in order) and return how many; `raw` prints them as
+     * m-raw-[HEX] lines of at most EDGEQ_DUT_RAW_LINE_BYTES bytes, for byte-exact checks by the host. */
+    size_t (*get_raw)(void *ctx, const uint8_t **data);
 } edgeq_dut_model;
 
 /* Protocol state. Fields are private: set them only through edgeq_dut_init(). */

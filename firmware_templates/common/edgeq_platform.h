@@ -44,6 +44,15 @@ uint64_t edgeq_platform_micros(void);
  * marks a timestamp at each falling edge. A no-op on boards without one. */
 void edgeq_platform_timestamp_pin(int level);
 
+#ifdef EDGEQ_PLATFORM_TIMER_SYNC
+/* Optional, for builds that define EDGEQ_PLATFORM_TIMER_SYNC: wait for the
+ * timer's next tick. The DUT calls it just before the first timestamp of
+ * `infer`, so the timed runs start at a fixed phase of the microsecond clock
+ * and, on a deterministic machine (QEMU -icount), the same runs always give
+ * the same m-lap-us difference. */
+void edgeq_platform_timer_sync(void);
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -129,3 +129,9 @@ def test_engine_json_report(cli, tmp_path):
         assert report["flash_bytes"] > 24_000  # weights (24,380 B of constants) plus code
     header = (tmp_path / "e" / "kws.h").read_text()
     assert f"#define KWS_ARENA_BYTES {report['arena_bytes']}u" in header
+
+
+def test_engine_text_report(cli, tmp_path):
+    result = cli("generate", str(KWS), "--format", "engine", "-o", str(tmp_path / "e"), "--name", "kws")
+    assert result.exit_code == 0, result.stderr
+    assert "tensor arena" in result.stdout and "lower bound" in result.stdout and "flash" in result.stdout

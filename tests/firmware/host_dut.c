@@ -7,7 +7,10 @@
  *   results = [sum / 100, max, min, invocations so far]
  *   --mse: one value, the MSE between a "reconstruction" (int8 x / 3 * 0.75)
  *          and the float input (int8 x * 0.25), like an ad01 autoencoder.
- * Other flags: --energy (energy mode; pin edges go to stderr as "pin-0"/"pin-1"),
+ * raw: 40 bytes, the 16 input bytes, the 16 reconstruction bytes, then the invocation count
+ *      as 8 bytes little-endian (two m-raw lines: 32 + 8 bytes).
+ * Other flags: --no-raw (no get_raw: `raw` is an unknown command),
+ * --energy (energy mode; pin edges go to stderr as "pin-0"/"pin-1"),
  * --fail-invoke (invoke returns -7), --format (read float bit patterns, 8 hex
  * digits a line, from stdin and print each with edgeq_dut_format_float).
  * Exits 0 at end of input.
@@ -25,6 +28,7 @@
 #define INPUT_BYTES 16u
 #define INPUT_CAPACITY 64u
 #define INVOKE_MICROS 100u
+#define RAW_BYTES 40u
 
 /* ---- platform: stdin/stdout ---- */
 
@@ -60,6 +64,7 @@ void edgeq_platform_timestamp_pin(int level) {
 
 typedef struct test_model {
     uint8_t input[INPUT_BYTES];
+    uint8_t raw[RAW_BYTES];
     float outputs[4];
     int8_t reconstruction[INPUT_BYTES];
     unsigned long invocations;
@@ -120,6 +125,20 @@ static size_t model_get_results(void *ctx, float *out, size_t max_out) {
     return n;
 }
 
+static size_t model_get_raw(void *ctx, const uint8_t **data) {
+    test_model *m = (test_model *)ctx;
+    unsigned long count = m->invocations;
+    size_t i;
+    memcpy(m->raw, m->input, INPUT_BYTES);
+    memcpy(m->raw + INPUT_BYTES, m->reconstruction, INPUT_BYTES);
+    for (i = 2u * INPUT_BYTES; i < RAW_BYTES; ++i) {
+        m->raw[i] = (uint8_t)(count & 0xFFu);
+        count >>= 8;
+    }
+    *data = m->raw;
+    return RAW_BYTES;
+}
+
 /* ---- --format: float bit patterns in, formatted floats out ---- */
 
 static int format_floats(void) {
@@ -141,7 +160,7 @@ int main(int argc, char **argv) {
     static uint8_t db[INPUT_CAPACITY];
     static test_model state;
     static edgeq_dut_model model = {"test01", INPUT_BYTES, db, sizeof db, model_set_input,
-                                    model_invoke, model_get_results, 0, &state};
+                                    model_invoke, model_get_results, 0, &state, model_get_raw};
     static edgeq_dut dut;
     int i, energy = 0;
     for (i = 1; i < argc; ++i) {
@@ -149,6 +168,8 @@ int main(int argc, char **argv) {
             state.mse = 1;
             model.results_are_mse = 1;
             model.model_id = "testad01";
+        } else if (strcmp(argv[i], "--no-raw") == 0) {
+            model.get_raw = NULL;
         } else if (strcmp(argv[i], "--energy") == 0) {
             energy = 1;
         } else if (strcmp(argv[i], "--fail-invoke") == 0) {
@@ -156,7 +177,7 @@ int main(int argc, char **argv) {
         } else if (strcmp(argv[i], "--format") == 0) {
             return format_floats();
         } else {
-            fputs("usage: host_dut [--mse] [--energy] [--fail-invoke] [--format]\n", stderr);
+            fputs("usage: host_dut [--mse] [--no-raw] [--energy] [--fail-invoke] [--format]\n", stderr);
             return 2;
         }
     }

@@ -178,6 +178,7 @@ def test_name_profile_help_timestamp(start):
     for word in ("name", "profile", "help", "timestamp", "db load N", "db HEX", "db print", "infer N W", "results"):
         assert word in text
     assert "1 <= N <= 64 (model input: 16 bytes)" in text
+    assert "m-raw-[HEX]" in text
     assert not any(line.startswith("e-") for line in help_lines)
     first = lap(dut.command("timestamp")[0])
     second = dut.command("timestamp")
@@ -227,6 +228,44 @@ def test_anomaly_detection_reports_mse(start):
     lines = dut.command("infer 2 1")
     assert lines[-2] == f"m-results-[{fmt3(mse)}]"
     assert dut.command("results") == [f"m-results-[{fmt3(mse)}]", "m-ready"]
+
+
+def _raw_lines(data: bytes) -> list[str]:
+    return [f"m-raw-[{data[i : i + 32].hex()}]" for i in range(0, len(data), 32)]
+
+
+def test_raw_output_bytes(start):
+    dut = start()
+    assert dut.command("raw") == ["e-[No results: run infer first]", "m-ready"]
+    values = [-128, -100, -7, -1, 0, 1, 2, 5, 7, 100, 127, 50, -50, 33, -34, 10]
+    data = bytes(v & 0xFF for v in values)
+    dut.load(data)
+    assert dut.command("raw") == ["e-[No results: run infer first]", "m-ready"]
+    dut.command("infer 2 1")
+    recon = bytes(math.trunc(v / 3) & 0xFF for v in values)
+    expected = data + recon + (3).to_bytes(8, "little")  # 40 bytes: a full line of 32, then 8
+    lines = dut.command("raw")
+    assert lines == _raw_lines(expected) + ["m-ready"]
+    assert len(lines[0]) == len("m-raw-[]") + 64 and lines[0].islower()
+    assert dut.command("dut raw") == lines  # the energy-mode interface board prefix
+    assert dut.command("raw 1") == ["e-[Too many arguments for raw]", "m-ready"]
+    assert dut.command("Raw") == ["e-[Unknown command: Raw]", "m-ready"]
+
+
+def test_raw_needs_a_completed_inference(start):
+    dut = start("--fail-invoke")
+    dut.load(LOADED)
+    dut.command("infer 1 0")
+    assert dut.command("raw") == ["e-[No results: run infer first]", "m-ready"]
+
+
+def test_raw_is_unknown_without_get_raw(start):
+    dut = start("--no-raw")
+    dut.load(LOADED)
+    assert dut.command("infer 1 0")[-2].startswith("m-results-[")
+    assert dut.command("raw") == ["e-[Unknown command: raw]", "m-ready"]
+    assert dut.command("raw 1") == ["e-[Unknown command: raw]", "m-ready"]
+    assert "m-raw" not in "\n".join(dut.command("help"))
 
 
 BAD_LOADS = [

@@ -1,0 +1,146 @@
+"""``qemu-m4``, ``qemu-m7``, ``qemu-m55``: the compiled engine as firmware on an emulated Cortex-M board.
+
+The model is generated, built with arm-none-eabi-gcc for the board (cached by
+model and sources under ``$EDGEQ_CACHE``), started in QEMU with ``-icount
+shift=0`` and driven over the UART's pty by the same code as a real board.
+Under icount, virtual time advances 2**shift ns per instruction, so the
+board's microsecond laps are instruction counts; the board file's CPI
+assumption and its ``estimate_for`` board turn them into an estimated latency
+and energy on real silicon.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgeq.boards import Board, load_board
+from edgeq.errors import DeviceError, UsageError
+from edgeq.profiling.types import Energy, Memory, Timing
+from edgeq.serialdut.parse import lap_delta_us
+
+log = logging.getLogger(__name__)
+
+BOARDS = {"qemu-m4": "qemu-mps2-an386", "qemu-m7": "qemu-mps2-an500", "qemu-m55": "qemu-mps3-an547"}
+PER_INFERENCE_S = 10.0  # emulated inferences are slow; a silent board still fails, just later
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Instructions per inference turned into time (and energy) on a real board."""
+
+    instructions: int
+    latency_ms: float
+    latency_source: str
+    energy: Energy | None
+
+
+class QemuTarget:
+    """The engine firmware on one emulated board."""
+
+    def __init__(self, name: str, board_id: str) -> None:
+        self.name = name
+        self.board = load_board(board_id)
+
+    def firmware(self, model: bytes):
+        """Build (or reuse) the firmware for ``model``; returns the BuildResult."""
+        from edgeq.codegen import generate
+        from edgeq.firmware.build import build_firmware
+        from edgeq.targets.host_c import _generator_fingerprint, cache_dir
+
+        key = hashlib.sha256(model + _generator_fingerprint() + _firmware_fingerprint()).hexdigest()[:20]
+        folder = cache_dir() / "qemu" / self.board.id / key
+        if not (folder / "engine" / "edgeq-engine.json").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "model.tflite").write_bytes(model)
+            generate(folder / "model.tflite", "engine", folder / "engine", name="net")
+        return build_firmware(folder / "engine", self.board, folder / "firmware")
+
+    def _serial(self, port: str):
+        from edgeq.targets.serial import SerialTarget
+
+        return SerialTarget(port, 115200, per_inference_s=PER_INFERENCE_S)
+
+    def run(self, model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """Every sample through the firmware under QEMU; raw output bytes via the ``raw%`` command."""
+        from edgeq.firmware.qemu import Emulator
+
+        build = self.firmware(model)
+        with Emulator(build.elf, self.board) as emu:
+            return self._serial(emu.port).run(model, inputs)
+
+    def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:
+        """Instructions per inference from one window of ``runs`` inferences, turned into estimates."""
+        from edgeq.firmware.qemu import Emulator
+        from edgeq.model import read_model
+        from edgeq.serialdut.outputs import sample_bytes
+        from edgeq.targets.serial import check_board
+
+        build = self.firmware(model)
+        data = sample_bytes(read_model(model).input_tensors, sample)[0]
+        with Emulator(build.elf, self.board) as emu, self._serial(emu.port).connect() as dut:
+            check_board(dut, read_model(model))
+            dut.load_input(data)
+            result = dut.infer(runs, warmup)
+        if result.t0_us is None or result.t1_us is None:
+            raise DeviceError(f"the firmware on {self.board.id} printed no m-lap-us timestamps")
+        estimate = estimate_time(self.board, lap_delta_us(result.t0_us, result.t1_us) * 1000.0 / runs)
+        return Timing(
+            (estimate.latency_ms,) * runs,
+            latency_kind="estimated",
+            latency_source=estimate.latency_source,
+            instructions=estimate.instructions,
+            memory=Memory(ram_bytes=build.ram_bytes, flash_bytes=build.flash_bytes),
+            energy=estimate.energy,
+            notes=(
+                "deterministic under -icount: every run takes the same instruction count, so the spread is 0",
+                f"firmware: text {build.text:,} B, data {build.data:,} B, bss {build.bss:,} B",
+            ),
+        )
+
+
+def estimate_time(board: Board, virtual_ns: float) -> Estimate:
+    """Virtual nanoseconds per inference -> instructions -> estimated latency and energy on a real board."""
+    spec = board.qemu
+    if spec is None:
+        raise UsageError(f"board {board.id} is not emulated")
+    instructions = round(virtual_ns / 2**spec.icount_shift)
+    real = load_board(spec.estimate_for) if spec.estimate_for else board
+    cycles = instructions * spec.cpi_assumption
+    latency_ms = cycles / real.clock_hz * 1e3
+    source = (
+        f"{instructions:,} instructions (QEMU {spec.machine}, -icount shift={spec.icount_shift}) x CPI "
+        f"{spec.cpi_assumption:g} (assumed; board file) / {real.clock_hz / 1e6:g} MHz of {real.id}"
+    )
+    figure = real.power_mw() if spec.estimate_for else None
+    energy = None
+    if figure is not None:
+        energy = Energy(
+            figure.value_mw * latency_ms,
+            "estimated",
+            f"{real.id} power {figure.value_mw:g} mW ({figure.kind}) x the estimated latency",
+        )
+    return Estimate(instructions, latency_ms, source, energy)
+
+
+def _firmware_fingerprint() -> bytes:
+    from edgeq.resources import data_dir
+
+    digest = hashlib.sha256()
+    firmware_pkg = Path(__file__).resolve().parent.parent / "firmware"
+    for root in (data_dir("firmware_templates") / "cortexm", data_dir("firmware_templates") / "common", firmware_pkg):
+        for path in sorted(root.glob("*")):
+            if path.is_file():
+                digest.update(path.name.encode() + path.read_bytes())
+    return digest.digest()
+
+
+def make_target(name: str, **options: object) -> QemuTarget:
+    """The emulated board behind ``name`` (qemu-m4, qemu-m7, qemu-m55); no options."""
+    if options:
+        raise UsageError(f"target {name} takes no {'/'.join('--' + k for k in options)} option")
+    return QemuTarget(name, BOARDS[name])

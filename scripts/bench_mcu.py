@@ -1,0 +1,120 @@
+"""The compiled engine as firmware on emulated Cortex-M boards; writes docs/benchmarks-mcu.md and .json.
+
+Per zoo int8 model and emulated board (QEMU mps2-an386 Cortex-M4, mps2-an500
+Cortex-M7, mps3-an547 Cortex-M55, all under ``-icount shift=0``): instructions
+per inference (deterministic), MACs per instruction, the firmware's flash
+(text + data) and RAM (data + bss, with stack and arena), and on the M4 the
+instruction targets: the cycle counts of the fastest published MLPerf Tiny
+results on a Cortex-M4 (X-CUBE-AI 8.1 on the 120 MHz NUCLEO-L4R5ZI, latency x
+120 MHz). Outputs are also checked byte for byte against the tflite-micro
+interpreter on a few inputs.
+
+Usage: ``python scripts/bench_mcu.py [--runs 5] [--boards qemu-m4,qemu-m7,qemu-m55]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+ZOO = ROOT / "tests" / "fixtures" / "zoo"
+NAMES = {"ic_resnet8": "ic", "kws_dscnn": "kws", "vww_mobilenet": "vww", "ad_autoencoder": "ad"}
+# X-CUBE-AI 8.1 on NUCLEO-L4R5ZI (MLPerf Tiny v1.1), ms at 120 MHz -> cycles (shared/specs/boards.md)
+PUBLISHED_MS = {"ic": 214.0, "kws": 62.87, "vww": 118.7, "ad": 6.86}
+M4_TARGET = {k: v * 120e3 for k, v in PUBLISHED_MS.items()}
+
+
+def measure(model: Path, target: str, runs: int) -> dict:
+    from edgeq.profiling import profile
+
+    result = profile(model, target, runs=runs, warmup=1)
+    t = result.timing
+    return {
+        "instructions": t.instructions,
+        "flash": t.memory.flash_bytes,
+        "ram": t.memory.ram_bytes,
+        "estimated_ms": result.latency.mean,
+        "estimate": t.latency_source,
+        "energy_uj": None if t.energy is None else t.energy.value,
+    }
+
+
+def bit_exact(model: Path, target: str, samples: int = 3) -> bool:
+    from edgeq.model import read_model
+    from edgeq.profiling.profile import random_sample
+    from edgeq.running import run
+
+    graph = read_model(model.read_bytes())
+    rng = np.random.default_rng(11)
+    batch = [np.concatenate([random_sample(graph)[k] for _ in range(samples)]) for k in range(len(graph.inputs))]
+    batch = [rng.permutation(x.reshape(-1)).reshape(x.shape) for x in batch]  # different samples
+    got = run(model, target, batch).outputs
+    want = run(model, "host-tflm", batch).outputs
+    return all(g.tobytes() == w.tobytes() for g, w in zip(got, want))
+
+
+def table(rows: list[dict]) -> str:
+    head = (
+        "| model | board | instructions | MACs | MACs / instr | flash B | RAM B | est. ms (real board) "
+        "| M4 target instr. | vs target | bytes = TFLM |\n"
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
+    )
+    lines = []
+    for r in rows:
+        target = r.get("m4_target")
+        verdict = (
+            "-"
+            if target is None
+            else f"{r['instructions'] / target:.2f} {'ok' if r['instructions'] <= target else 'MISSED'}"
+        )
+        lines.append(
+            f"| {r['model']} | {r['board']} | {r['instructions']:,} | {r['macs']:,} | {r['macs'] / r['instructions']:.3f} "
+            f"| {r['flash']:,} | {r['ram']:,} | {r['estimated_ms']:.2f} | "
+            f"{'-' if target is None else f'{target:,.0f}'} | {verdict} | {'yes' if r['exact'] else 'NO'} |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from edgeq.model.analysis import inspect_model
+    from edgeq.model.reader import read_bytes
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--boards", default="qemu-m4,qemu-m7,qemu-m55")
+    args = parser.parse_args(argv)
+    rows = []
+    for name, bench in NAMES.items():
+        model = ZOO / name / "int8.tflite"
+        macs = inspect_model(read_bytes(model)).total_macs
+        for target in args.boards.split(","):
+            row = {"model": name, "board": target, "macs": macs, **measure(model, target, args.runs)}
+            row["m4_target"] = M4_TARGET[bench] if target == "qemu-m4" else None
+            row["exact"] = bit_exact(model, target)
+            print(f"{name} {target}: {row['instructions']:,} instructions", file=sys.stderr)
+            rows.append(row)
+    out = ROOT / "docs"
+    (out / "benchmarks-mcu.json").write_text(json.dumps({"date": str(date.today()), "rows": rows}, indent=2) + "\n")
+    (out / "benchmarks-mcu.md").write_text(
+        "# The edgeq engine as firmware on emulated Cortex-M boards\n\n"
+        f"`scripts/bench_mcu.py`, {date.today()}, one run. Instructions per inference are exact and repeatable "
+        "(QEMU `-icount shift=0`: 1 ns of virtual time per instruction; the firmware's SysTick laps over "
+        f"{args.runs} inferences). Estimated ms: instructions x the board file's CPI assumption / the clock of the "
+        "real board the emulated one stands in for (M4: NUCLEO-L4R5ZI 120 MHz, M7: NUCLEO-H7A3ZI-Q 280 MHz; "
+        "M55: the emulated 32 MHz clock). M4 target: cycles of the fastest published MLPerf Tiny result on a "
+        "Cortex-M4 (X-CUBE-AI 8.1, NUCLEO-L4R5ZI, v1.1: ms x 120 MHz). Flash: text + data of the whole firmware "
+        "(engine, kernels, DUT protocol, start-up); RAM: data + bss (arena, stack, protocol buffers). "
+        "bytes = TFLM: outputs on 3 random inputs equal the tflite-micro interpreter's byte for byte.\n\n" + table(rows)
+    )
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""``edgeq run/profile --target qemu-m4|qemu-m7|qemu-m55``: real firmware on real QEMU boards, TFLM as the oracle.
+
+Each model is generated, cross-compiled with arm-none-eabi-gcc (the M4 build
+takes the DSP intrinsics path, the M55 build the Armv8.1-M one), started under
+``qemu-system-arm -icount shift=0`` and driven over the UART's pty.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from edgeq.boards import load_board
+from edgeq.model import read_model
+from edgeq.profiling import profile
+from edgeq.running import run
+from edgeq.targets.qemu import estimate_time
+from tests.conftest import FIXTURES
+
+for tool in ("qemu-system-arm", "arm-none-eabi-gcc"):
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed (scripts/run setup installs it)", allow_module_level=True)
+pytest.importorskip("tflite_micro", reason="tflite-micro is the reference")
+
+ZOO = FIXTURES / "zoo"
+# model -> samples per board (loading a 27 KB VWW input over the pty takes about 2 s)
+MODELS = {
+    FIXTURES / "tflite" / "conv_int8.tflite": 10,
+    FIXTURES / "tflite" / "two_input_int8.tflite": 10,
+    FIXTURES / "ops" / "float_io_conv.tflite": 5,
+    ZOO / "kws_dscnn" / "int8.tflite": 6,
+    ZOO / "ic_resnet8" / "int8.tflite": 4,
+    ZOO / "vww_mobilenet" / "int8.tflite": 2,
+    ZOO / "ad_autoencoder" / "int8.tflite": 6,
+}
+
+
+def _inputs(model, count: int) -> list[np.ndarray]:
+    graph = read_model(model.read_bytes())
+    rng = np.random.default_rng(42)
+    out = []
+    for t in graph.input_tensors:
+        shape = tuple(t.shape[1:]) if t.shape[0] == 1 else tuple(t.shape)
+        if t.dtype == "float32":
+            out.append(rng.normal(0, 2, (count, *shape)).astype(np.float32))
+        else:
+            x = rng.integers(-128, 128, (count, *shape), dtype=np.int8)
+            x[0] = 127  # saturating sample
+            out.append(x)
+    return out
+
+
+@pytest.mark.parametrize("target", ["qemu-m4", "qemu-m55"])
+@pytest.mark.parametrize("model", list(MODELS), ids=lambda p: p.parent.name + "/" + p.stem)
+def test_emulated_board_matches_tflm_byte_for_byte(model, target):
+    x = _inputs(model, MODELS[model])
+    got = run(model, target, x).outputs
+    want = run(model, "host-tflm", x).outputs
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        assert g.tobytes() == w.tobytes(), f"{np.count_nonzero(g != w)} values differ from TFLM on {target}"
+
+
+def test_profile_counts_instructions_deterministically():
+    model = ZOO / "ad_autoencoder" / "int8.tflite"
+    first = profile(model, "qemu-m4", runs=4, warmup=1)
+    second = profile(model, "qemu-m4", runs=4, warmup=0)
+    assert first.timing.instructions == second.timing.instructions > 100_000
+    assert first.timing.latency_kind == "estimated" and "CPI" in first.timing.latency_source
+    assert first.timing.energy is not None and first.timing.energy.kind == "estimated"
+    mem = first.timing.memory
+    assert mem.flash_bytes > model.stat().st_size // 2 and mem.ram_bytes > 0
+
+
+def test_m7_profile_reports_its_stand_in_board():
+    result = profile(FIXTURES / "tflite" / "conv_int8.tflite", "qemu-m7", runs=2, warmup=0)
+    assert "nucleo-h7a3zi-q" in result.timing.latency_source
+
+
+def test_estimate_uses_cpi_and_the_real_board_clock():
+    board = load_board("qemu-mps2-an386")
+    est = estimate_time(board, 12_000_000.0)  # 12 ms of virtual time = 12 M instructions at shift 0
+    assert est.instructions == 12_000_000
+    assert est.latency_ms == pytest.approx(12e6 * board.qemu.cpi_assumption / 120e6 * 1e3)
+    assert est.energy.value == pytest.approx(41.0 * est.latency_ms)
+    m55 = estimate_time(load_board("qemu-mps3-an547"), 1_000_000.0)
+    assert m55.energy is None and "32 MHz" in m55.latency_source
