@@ -130,7 +130,8 @@ def markdown(rows: list[dict], meta: dict) -> str:
         f"`scripts/bench_engine.py`, {meta['date']}, one run on a 2-core x86-64 host. Engine outputs are "
         "bit-identical to TFLM's (tests/codegen/test_engine.py). TFLM arena: the smallest arena with which the "
         "tflite-micro interpreter allocates and invokes (64-bit host structures; a 32-bit target needs a little "
-        "less). Flash: `arm-none-eabi-size` text + data of the engine's objects for Cortex-M4 (-O2): weights, "
+        "less). Engine arena: every tensor and the kernels' scratch regions (int16 input columns of CONV_2D and "
+        "FULLY_CONNECTED, depthwise sums), planned offline as buffers; the lower bound counts the scratch too. Flash: `arm-none-eabi-size` text + data of the engine's objects for Cortex-M4 (-O2): weights, "
         "multipliers, parameters and kernel code, no interpreter. Host time: one invoke, engine C loop vs the "
         "tflite-micro interpreter's invoke, same input.",
         "",

@@ -20,6 +20,7 @@ COMMANDS = {
     "boards": "boards",
     "run": "run",
     "profile": "profile",
+    "skeleton": "skeleton",
     "build": "build",
     "flash": "flash",
 }

@@ -3,12 +3,13 @@
 The folder is self-contained and builds by hand with ``make`` (its Makefile
 uses the same flags as :func:`edgeq.firmware.build.build_firmware`)::
 
-    OUT/main.c             the engine glued to the MLPerf Tiny serial protocol (rendered)
-    OUT/linker.ld          from the board's memory map (rendered)
-    OUT/edgeq_board.h      UART base and clocks from the board file (rendered)
+    OUT/main.c               the entry point (rendered)
+    OUT/edgeq_engine_glue.c  the engine glued to the MLPerf Tiny serial protocol (rendered; see .glue)
+    OUT/linker.ld            from the board's memory map (rendered)
+    OUT/edgeq_board.h        UART base and clocks from the board file (rendered)
     OUT/Makefile
-    OUT/edgeq_*.c/.h       protocol (firmware_templates/common) and Cortex-M sources (firmware_templates/cortexm)
-    OUT/engine/            the engine folder's sources, copied unchanged
+    OUT/edgeq_*.c/.h         protocol (firmware_templates/common) and Cortex-M sources (firmware_templates/cortexm)
+    OUT/engine/              the engine folder's sources, copied unchanged
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from edgeq import __version__
 from edgeq.boards import Board, MemoryRegion
 from edgeq.codegen.render import render, template_bytes, write_folder
 from edgeq.errors import UnsupportedError
+from edgeq.firmware.glue import GLUE_C, check_dtypes, engine_files, protocol_files
 from edgeq.firmware.manifest import EngineManifest, read_manifest
 from edgeq.firmware.toolchain import CFLAGS, LDFLAGS, cpu_flags
 
-COMMON = ("edgeq_dut.c", "edgeq_dut.h", "edgeq_platform.h")
 CORTEXM = ("edgeq_startup.c", "edgeq_cmsdk_uart.c", "edgeq_cmsdk_uart.h", "edgeq_platform_cortexm.c")
 DEFAULT_STACK_BYTES = 8192
 ENGINE_SUBDIR = "engine"
@@ -31,8 +32,6 @@ ENGINE_SUBDIR = "engine"
 CODE_SPACE_END = 0x20000000
 # Peripheral clock of the UART where it differs from the CPU clock (QEMU hw/arm/mps2-tz.c: APB at 25 MHz).
 UART_CLOCK_HZ = {"mps3-an547": 25_000_000}
-# C type of each tensor dtype main.c reads outputs in.
-C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
 
 
 @dataclass(frozen=True)
@@ -107,25 +106,19 @@ def write_project(
     """
     engine = read_manifest(engine_dir)
     check_board(board)
-    bad = [t.dtype for t in engine.outputs + engine.inputs if t.dtype not in C_TYPES]
-    if bad:
-        raise UnsupportedError(f"engine {engine.name} has {bad[0]} tensors; the firmware reads {', '.join(C_TYPES)}")
-    sources = [*(f"{ENGINE_SUBDIR}/{s}" for s in engine.sources), "main.c", "edgeq_dut.c"]
+    check_dtypes(engine)
+    sources = [*(f"{ENGINE_SUBDIR}/{s}" for s in engine.sources), "main.c", GLUE_C, "edgeq_dut.c"]
     sources += [name for name in CORTEXM if name.endswith(".c")]
     cflags = (*cpu_flags(board), "-O2", *CFLAGS, "-DEDGEQ_PLATFORM_TIMER_SYNC", f"-I{ENGINE_SUBDIR}", "-I.")
     ldflags = (*LDFLAGS, "-T", "linker.ld")
     project = Project(out_dir, engine, board, tuple(sources), cflags, ldflags, rodata.name if rodata else None)
-    write_folder(out_dir, {**_copied(engine_dir), **_rendered(project, stack_bytes, rodata)})
+    write_folder(out_dir, {**_copied(engine_dir), **protocol_files(engine), **_rendered(project, stack_bytes, rodata)})
     return project
 
 
 def _copied(engine_dir: Path) -> dict[str, str | bytes]:
-    """The files copied unchanged: the engine's (into engine/), the protocol's and the Cortex-M layer's."""
-    files: dict[str, str | bytes] = {}
-    for path in sorted(engine_dir.iterdir()):
-        if path.is_file() and path.suffix in (".c", ".h", ".json"):
-            files[f"{ENGINE_SUBDIR}/{path.name}"] = path.read_bytes()
-    files.update({name: template_bytes(f"common/{name}") for name in COMMON})
+    """The files copied unchanged: the engine's (into engine/) and the Cortex-M layer's."""
+    files: dict[str, str | bytes] = {f"{ENGINE_SUBDIR}/{name}": data for name, data in engine_files(engine_dir).items()}
     files.update({name: template_bytes(f"cortexm/{name}") for name in CORTEXM})
     return files
 
@@ -137,7 +130,7 @@ def _rendered(project: Project, stack_bytes: int, rodata: MemoryRegion | None) -
     common = {"board": board, "edgeq_version": __version__}
     systick = board.qemu.systick_clock_hz if board.qemu else board.clock_hz
     return {
-        "main.c": render("cortexm/main.c.j2", e=engine, ctypes=C_TYPES, **common),
+        "main.c": render("cortexm/main.c.j2", e=engine, **common),
         "edgeq_board.h": render(
             "cortexm/edgeq_board.h.j2",
             uart_base=board.serial.uart_base,

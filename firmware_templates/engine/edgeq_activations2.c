@@ -24,9 +24,9 @@ void eq_leaky_relu_s8(const eq_unary_params *p, const int8_t *in, int8_t *out)
         const int32_t x = (int32_t)in[i] + p->in_offset;
         int32_t y;
         if (x >= 0) {
-            y = eq_mbqm(x, p->mult, p->shift);
+            y = eq_mbqm_fast(x, p->mult, p->shift);
         } else {
-            y = eq_mbqm(x, alpha_mult, p->alpha_shift);
+            y = eq_mbqm_fast(x, alpha_mult, p->alpha_shift);
             y = alpha_negative ? -y : y;
         }
         y += p->out_offset;

@@ -57,7 +57,7 @@ static void eq_concat_requantize(const int8_t *in, int8_t *out, int32_t n, int32
 {
     int32_t i;
     for (i = 0; i < n; ++i) {
-        int32_t v = eq_mbqm((int32_t)in[i] + in_offset, mult, shift) + out_offset;
+        int32_t v = eq_mbqm_fast((int32_t)in[i] + in_offset, mult, shift) + out_offset;
         v = v < -128 ? -128 : v;
         v = v > 127 ? 127 : v;
         out[i] = (int8_t)v;

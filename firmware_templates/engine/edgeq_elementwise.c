@@ -26,14 +26,14 @@ static int32_t eq_add_one(int32_t a, int32_t b, const eq_binary_params *p)
 {
     /* |x + offset| <= 255, so the shift by 20 (TFLM's int8 left_shift) stays far from overflow. */
     const int32_t scale = (int32_t)1 << p->left_shift;
-    const int32_t x1 = eq_mbqm((a + p->in1_offset) * scale, p->in1_mult, p->in1_shift);
-    const int32_t x2 = eq_mbqm((b + p->in2_offset) * scale, p->in2_mult, p->in2_shift);
-    return eq_mbqm(x1 + x2, p->out_mult, p->out_shift) + p->out_offset;
+    const int32_t x1 = eq_mbqm_fast((a + p->in1_offset) * scale, p->in1_mult, p->in1_shift);
+    const int32_t x2 = eq_mbqm_fast((b + p->in2_offset) * scale, p->in2_mult, p->in2_shift);
+    return eq_mbqm_fast(x1 + x2, p->out_mult, p->out_shift) + p->out_offset;
 }
 
 static int32_t eq_mul_one(int32_t a, int32_t b, const eq_binary_params *p)
 {
-    return eq_mbqm((a + p->in1_offset) * (b + p->in2_offset), p->out_mult, p->out_shift) + p->out_offset;
+    return eq_mbqm_fast((a + p->in1_offset) * (b + p->in2_offset), p->out_mult, p->out_shift) + p->out_offset;
 }
 
 /* Applies fn to every output element: flat when both inputs have the output's shape,
@@ -81,7 +81,7 @@ void eq_relu_s8(const eq_unary_params *p, const int8_t *in, int8_t *out)
 {
     int32_t i;
     for (i = 0; i < p->size; ++i) {
-        const int32_t v = p->out_offset + eq_mbqm((int32_t)in[i] + p->in_offset, p->mult, p->shift);
+        const int32_t v = p->out_offset + eq_mbqm_fast((int32_t)in[i] + p->in_offset, p->mult, p->shift);
         out[i] = eq_clamp8(v, p->act_min, p->act_max);
     }
 }
@@ -90,7 +90,7 @@ void eq_requantize_s8(const eq_unary_params *p, const int8_t *in, int8_t *out)
 {
     int32_t i;
     for (i = 0; i < p->size; ++i) {
-        const int32_t v = eq_mbqm((int32_t)in[i] + p->in_offset, p->mult, p->shift) + p->out_offset;
+        const int32_t v = eq_mbqm_fast((int32_t)in[i] + p->in_offset, p->mult, p->shift) + p->out_offset;
         out[i] = eq_clamp8(v, p->act_min, p->act_max);
     }
 }

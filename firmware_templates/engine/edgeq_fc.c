@@ -6,57 +6,69 @@
  * acc = bias + sum (w + weight_offset) * (x + in_offset), then
  * MultiplyByQuantizedMultiplier, + out_offset, clamp. Like TFLM's per-channel
  * kernel, the per-channel path ignores weight_offset (per-channel weights are
- * symmetric by the quantization spec).
+ * symmetric by the quantization spec). Symmetric weights run through the
+ * matrix kernel of edgeq_matmul.c, each input row one int16 column.
  */
 #include "edgeq_kernels.h"
 
-/* acc + bias without signed overflow (TFLM's int32 addition wraps on its targets). */
-static int32_t eq_fc_add_bias(int32_t acc, const int32_t *bias, int32_t o)
+int32_t eq_fc_scratch_bytes(const eq_fc_params *p)
 {
-    uint32_t sum;
-    if (bias == NULL) {
-        return acc;
+    const int32_t padded = (p->in_depth + EQ_COL_ALIGN_MAX - 1) / EQ_COL_ALIGN_MAX * EQ_COL_ALIGN_MAX;
+    if (!p->per_channel && p->weight_offset != 0) {
+        return 0; /* eq_fc_offset_weights needs none */
     }
-    sum = (uint32_t)acc + (uint32_t)bias[o];
-    return sum <= (uint32_t)INT32_MAX ? (int32_t)sum : -(int32_t)(~sum) - 1;
+    return padded * (int32_t)sizeof(int16_t); /* one column */
 }
 
-void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
-                           const int32_t *mult, const int32_t *shift, int8_t *out)
+/* Per-tensor weights with a zero point: sum (w + weight_offset) * (x + in_offset), output by output. */
+static void eq_fc_offset_weights(const eq_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
+                                 const int32_t *mult, const int32_t *shift, int8_t *out)
 {
-    const int32_t w_offset = p->per_channel ? 0 : p->weight_offset;
     int32_t b, o, i;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *x = in + b * p->in_depth;
         for (o = 0; o < p->out_depth; ++o) {
             const int8_t *row = w + o * p->in_depth;
-            const int32_t c = p->per_channel ? o : 0;
             int32_t acc = 0;
-            int32_t y;
-            if (w_offset == 0 && p->in_offset == 0) {
-                /* the generator folded the input offset into the bias: a plain dot product */
-                for (i = 0; i < p->in_depth; ++i) {
-                    acc += (int32_t)row[i] * (int32_t)x[i];
-                }
-            } else if (w_offset == 0) {
-                /* sum w * (x + off) = sum w * x + off * sum w: same int32 result, vectorizable */
-                int32_t dot = 0;
-                int32_t wsum = 0;
-                for (i = 0; i < p->in_depth; ++i) {
-                    dot += (int32_t)row[i] * (int32_t)x[i];
-                    wsum += (int32_t)row[i];
-                }
-                acc = dot + wsum * p->in_offset;
-            } else {
-                for (i = 0; i < p->in_depth; ++i) {
-                    acc += ((int32_t)row[i] + w_offset) * ((int32_t)x[i] + p->in_offset);
-                }
+            for (i = 0; i < p->in_depth; ++i) {
+                acc += ((int32_t)row[i] + p->weight_offset) * ((int32_t)x[i] + p->in_offset);
             }
-            acc = eq_fc_add_bias(acc, bias, o);
-            y = eq_mbqm(acc, mult[c], shift[c]) + p->out_offset;
-            y = y < p->act_min ? p->act_min : y;
-            y = y > p->act_max ? p->act_max : y;
-            *out++ = (int8_t)y;
+            if (bias != NULL) {
+                acc = eq_add_wrap(acc, bias[o]);
+            }
+            *out++ = eq_requant_s8(acc, mult[0], shift[0], p->out_offset, p->act_min, p->act_max);
         }
+    }
+}
+
+void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
+                           const int32_t *mult, const int32_t *shift, void *scratch, int8_t *out)
+{
+    eq_matmul m;
+    eq_cols col;
+    int32_t b;
+    if (!p->per_channel && p->weight_offset != 0) {
+        eq_fc_offset_weights(p, in, w, bias, mult, shift, out);
+        return;
+    }
+    m.w = w;
+    m.rows = p->out_depth;
+    m.len = p->in_depth;
+    m.bias = bias;
+    m.mult = mult;
+    m.shift = shift;
+    m.per_channel = p->per_channel;
+    m.out_offset = p->out_offset;
+    m.act_min = p->act_min;
+    m.act_max = p->act_max;
+    eq_matmul_set_add(&m, NULL, 0);
+    col.base = (int16_t *)scratch;
+    col.cols = 1;
+    col.n = eq_col_len(p->in_depth);
+    for (b = 0; b < p->batches; ++b) {
+        /* one input row as a column: x + in_offset, zero padded */
+        eq_col_put_s8(&col, 0, 0, in + b * p->in_depth, p->in_depth, p->in_offset);
+        eq_col_zero(&col, 0, p->in_depth, col.n - p->in_depth);
+        eq_matmul_s8(&m, &col, 1, out + b * p->out_depth, p->out_depth);
     }
 }

@@ -38,6 +38,164 @@ int32_t eq_fp_shl_sat(int32_t x, int e);                          /* x * 2^e, e 
 int32_t eq_fp_exp_on_negative_values(int32_t a, int integer_bits); /* exp(a), a <= 0; Q0.31 result */
 int32_t eq_fp_reciprocal_q2(int32_t a);                           /* 1 / (1 + a), a in [0, 1): Q2.29 */
 
+/* ---- SIMD paths ----
+ * Cores with the 32-bit SIMD instructions (Cortex-M4/M7/M33/M55: ACLE's __ARM_FEATURE_SIMD32 and
+ * __ARM_FEATURE_DSP) run the dot products with SXTB16/SMLAD; every other target runs portable C
+ * that compilers vectorize (SSE2 on x86-64). Both add the same int32 products, so both give the
+ * same bytes. Define EDGEQ_NO_SIMD to force the portable C. */
+#if defined(__ARM_FEATURE_SIMD32) && defined(__ARM_FEATURE_DSP) && !defined(EDGEQ_NO_SIMD)
+#define EQ_USE_SIMD32 1
+#else
+#define EQ_USE_SIMD32 0
+#endif
+
+/* Inner loops kept out of line where the compiler allows it: inlined into their callers they compete
+   with them for the registers of small cores and spill. */
+#if defined(__GNUC__)
+#define EQ_NOINLINE __attribute__((noinline))
+#else
+#define EQ_NOINLINE
+#endif
+
+/* The int32 whose two's complement bits are u (a plain cast is implementation-defined above INT32_MAX;
+   compilers emit no instruction for this). */
+static inline int32_t eq_from_bits(uint32_t u)
+{
+    return u <= (uint32_t)INT32_MAX ? (int32_t)u : -(int32_t)(~u) - 1;
+}
+
+#if EQ_USE_SIMD32
+#include <arm_acle.h>
+
+/* SXTB16 / SXTAB16 of v rotated right by 8 (its bytes 1 and 3 into the 16-bit lanes), one instruction
+   each where the compiler takes inline assembly (GCC and Clang do not fold the rotation themselves). */
+static inline int32_t eq_sxtb16_odd(int32_t v)
+{
+#if defined(__GNUC__)
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+#else
+    return __sxtb16(eq_from_bits(((uint32_t)v >> 8) | ((uint32_t)v << 24)));
+#endif
+}
+
+static inline int32_t eq_sxtab16_odd(int32_t a, int32_t v)
+{
+#if defined(__GNUC__)
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(v));
+    return r;
+#else
+    return __sxtab16(a, eq_from_bits(((uint32_t)v >> 8) | ((uint32_t)v << 24)));
+#endif
+}
+#endif
+
+/* a + b wrapping modulo 2^32 like TFLM's int32 addition on its targets, without signed overflow. */
+static inline int32_t eq_add_wrap(int32_t a, int32_t b)
+{
+    return eq_from_bits((uint32_t)a + (uint32_t)b);
+}
+
+/* floor(v / 2^k), k in 0..62, for negative v too (C leaves v >> k implementation-defined there). */
+static inline int64_t eq_floor_pot64(int64_t v, int k)
+{
+    return v < 0 ? ~(~v >> k) : v >> k;
+}
+
+/* floor(x / 2^k), k in 0..31, likewise (compilers emit one arithmetic shift). */
+static inline int32_t eq_floor_pot(int32_t x, int k)
+{
+    return x < 0 ? ~(~x >> k) : x >> k;
+}
+
+/* floor(v / 2^31) of a 64-bit v whose quotient fits int32: the low word of the logical shift. */
+static inline int32_t eq_floor_2_31(int64_t v)
+{
+    return eq_from_bits((uint32_t)((uint64_t)v >> 31));
+}
+
+/* floor(v / 2^32): the high word of v. */
+static inline int32_t eq_high_word(int64_t v)
+{
+    return eq_from_bits((uint32_t)((uint64_t)v >> 32));
+}
+
+/* MultiplyByQuantizedMultiplier of the hot loops, prepared once per channel (eq_rq_make) and applied
+ * to every output of that channel (eq_rq_apply), for what QuantizeMultiplier produces: mult in
+ * [0, 2^31), shift in [-31, 31]. The same bits as eq_mbqm, without its branches and division:
+ *   SRDHM(x, M) = s = floor((x*M + 2^30) / 2^31)  (gemmlowp's nudge-and-truncate rule, for every
+ *                 product but INT32_MIN * INT32_MIN, which mult >= 0 excludes);
+ *   shift >= 0: x = acc * 2^shift (wrapping in int32 like TFLM's), result s;
+ *   shift = -e < 0: x = acc, RDBPOT(s, e) = floor((s + 2^(e-1) - [s < 0]) / 2^e), and since
+ *     floor((floor(a / 2^31) + c) / 2^e) = floor((a + c * 2^31) / 2^(31+e)) for integer c,
+ *     result = floor((x*M + 2^30 + 2^(30+e) - [s < 0] * 2^31) / 2^32 / 2^(e-1)):
+ *     the high word of one 64-bit sum, shifted right by e - 1.
+ * [x < 0] stands for [s < 0]: they differ only when -2^30 <= x*M < 0, where s = 0 and both give 0.
+ * tests/codegen/kernel_driver.c checks eq_requant against eq_mbqm. */
+typedef struct {
+    int32_t mult, shift;
+    int64_t round; /* shift < 0: 2^30 + 2^(30+e) */
+} eq_rq;
+
+static inline eq_rq eq_rq_make(int32_t mult, int32_t shift)
+{
+    eq_rq q;
+    q.mult = mult;
+    q.shift = shift;
+    /* 2^30 + 2^(30+e) as its two 32-bit words: e = 1 sets bit 31 of the low word, e >= 2 bit e - 2 of the high */
+    q.round = 0;
+    if (shift < 0) {
+        const uint32_t high = shift <= -2 ? (uint32_t)1 << (-shift - 2) : 0u;
+        const uint32_t low = shift == -1 ? 0xC0000000u : 0x40000000u;
+        q.round = (int64_t)(((uint64_t)high << 32) | low);
+    }
+    return q;
+}
+
+static inline int32_t eq_rq_apply(const eq_rq *q, int32_t acc)
+{
+    if (q->shift < 0) {
+        const int64_t v = (int64_t)acc * q->mult + q->round - (acc < 0 ? ((int64_t)1 << 31) : 0);
+        return eq_floor_pot(eq_high_word(v), (int)(-q->shift - 1));
+    }
+    return eq_floor_2_31((int64_t)eq_from_bits((uint32_t)acc << q->shift) * q->mult + ((int64_t)1 << 30));
+}
+
+/* eq_mbqm for any arguments: inline (eq_requant) for every multiplier and shift QuantizeMultiplier
+   gives, the out-of-line definition otherwise. */
+static inline int32_t eq_mbqm_fast(int32_t x, int32_t mult, int32_t shift)
+{
+    if (mult >= 0 && shift >= -31 && shift <= 31) {
+        const eq_rq q = eq_rq_make(mult, shift);
+        return eq_rq_apply(&q, x);
+    }
+    return eq_mbqm(x, mult, shift);
+}
+
+/* eq_rq_apply + out_offset, clamped to [act_min, act_max]: one int8 output of CONV / FC. */
+static inline int8_t eq_rq_s8(const eq_rq *q, int32_t acc, int32_t out_offset, int32_t act_min, int32_t act_max)
+{
+    int32_t y = eq_rq_apply(q, acc) + out_offset;
+    y = y < act_min ? act_min : y;
+    y = y > act_max ? act_max : y;
+    return (int8_t)y;
+}
+
+static inline int32_t eq_requant(int32_t acc, int32_t mult, int32_t shift)
+{
+    const eq_rq q = eq_rq_make(mult, shift);
+    return eq_rq_apply(&q, acc);
+}
+
+static inline int8_t eq_requant_s8(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset, int32_t act_min,
+                                   int32_t act_max)
+{
+    const eq_rq q = eq_rq_make(mult, shift);
+    return eq_rq_s8(&q, acc, out_offset, act_min, act_max);
+}
+
 /* ---- convolution family (edgeq_conv.c) ---- */
 typedef struct {
     int32_t in_h, in_w, in_c;
@@ -51,17 +209,6 @@ typedef struct {
     int32_t depth_multiplier; /* depthwise only */
 } eq_conv_params;
 
-/* bias may be NULL; mult/shift have out_c entries (per-tensor: the same value repeated). */
-void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift, int8_t *out);
-void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
-                            const int32_t *mult, const int32_t *shift, int8_t *out);
-/* 1x1 CONV_2D without padding: weights transposed to [in_c][out_c], and bias[oc] holding
-   bias + in_offset * sum(w[oc]) (the generator prepares both); in_offset is not read. */
-void eq_conv1x1_s8(const eq_conv_params *p, const int8_t *in, const int8_t *wt, const int32_t *bias,
-                   const int32_t *mult, const int32_t *shift, int8_t *out);
-
-
 typedef struct {
     int32_t batches, in_depth, out_depth;
     int32_t in_offset;     /* -input zero point */
@@ -71,8 +218,30 @@ typedef struct {
     int32_t per_channel;   /* 0: mult[0]/shift[0] for every output */
 } eq_fc_params;
 
+/* Scratch. CONV_2D and FULLY_CONNECTED build int16 columns of the input (edgeq_matmul.c), and
+ * DEPTHWISE_CONV_2D keeps int32 sums, in a scratch region of the arena that the generator plans like
+ * a tensor alive during that one op: it reserves eq_*_scratch_bytes() bytes, 16-byte aligned (the
+ * most any build uses). Weight arrays of these kernels must stay readable EQ_WEIGHT_TAIL bytes past
+ * their end (the generator pads them with zeros).
+ * Requantization: mult[c] in [0, 2^31) and shift[c] in [-31, 31], as QuantizeMultiplier gives. */
+#define EQ_COL_ALIGN_MAX 16
+#if EQ_USE_SIMD32
+#define EQ_COL_ALIGN 4 /* columns hold a multiple of EQ_COL_ALIGN taps, zero padded */
+#else
+#define EQ_COL_ALIGN 16
+#endif
+#define EQ_WEIGHT_TAIL 16
+int32_t eq_conv2d_scratch_bytes(const eq_conv_params *p);
+int32_t eq_depthwise_scratch_bytes(const eq_conv_params *p);
+int32_t eq_fc_scratch_bytes(const eq_fc_params *p);
+
+/* bias may be NULL; mult/shift have out_c entries (per-tensor: the same value repeated). */
+void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
+                  const int32_t *mult, const int32_t *shift, void *scratch, int8_t *out);
+void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
+                            const int32_t *mult, const int32_t *shift, void *scratch, int8_t *out);
 void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
-                           const int32_t *mult, const int32_t *shift, int8_t *out);
+                           const int32_t *mult, const int32_t *shift, void *scratch, int8_t *out);
 
 /* ---- pooling (edgeq_pool.c) ---- */
 typedef struct {
@@ -108,9 +277,44 @@ int8_t eq_add_value_s8(const eq_binary_params *p, int32_t a, int32_t b);
    first), so the residual buffer becomes the output and the conv output never exists. The
    bytes are those of the two separate ops. conv_is_in1: the conv output is ADD's input 1. */
 void eq_conv2d_add_s8(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1, const int8_t *in,
-                      const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                      const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, void *scratch,
                       int8_t *residual_inout); /* edgeq_conv.c */
 void eq_mul_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+/* ---- the matrix kernel under CONV_2D and FULLY_CONNECTED (edgeq_matmul.c) ---- */
+typedef struct {
+    const int8_t *w;             /* rows x len weights, one row per output channel */
+    int32_t rows, len;
+    const int32_t *bias;         /* may be NULL */
+    const int32_t *mult, *shift;
+    int32_t per_channel;         /* 0: mult[0] and shift[0] for every row */
+    int32_t out_offset, act_min, act_max;
+    const eq_binary_params *add; /* not NULL: CONV_2D+ADD, each output added to the residual it overwrites */
+    int32_t conv_is_in1;
+    /* set by eq_matmul_set_add: the ADD's three requantizations, prepared once (add_inline: all
+       three in eq_rq's range, else each output goes through eq_add_value_s8) */
+    eq_rq add_q1, add_q2, add_qo;
+    int32_t add_inline;
+} eq_matmul;
+
+/* m->add = add (NULL for none) and m->conv_is_in1, with the ADD's requantizations prepared. */
+void eq_matmul_set_add(eq_matmul *m, const eq_binary_params *add, int32_t conv_is_in1);
+
+/* A block of 1 or EQ_MM_COLS int16 columns in scratch memory, n taps each (a multiple of
+   EQ_COL_ALIGN); where a tap of a column lives is the build's own business (eq_col_put_s8). */
+#define EQ_MM_COLS 4
+typedef struct {
+    int16_t *base;
+    int32_t cols, n;
+} eq_cols;
+
+int32_t eq_col_len(int32_t taps); /* taps rounded up to a multiple of EQ_COL_ALIGN */
+/* Taps k .. k+len-1 of column j = x[0 .. len-1] + offset, or 0. */
+void eq_col_put_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int32_t len, int32_t offset);
+void eq_col_zero(const eq_cols *b, int32_t j, int32_t k, int32_t len);
+/* Every row against every column of b: row r of column j goes to out[j * out_stride + r], for the
+   first `used` columns. */
+void eq_matmul_s8(const eq_matmul *m, const eq_cols *b, int32_t used, int8_t *out, int32_t out_stride);
 
 /* ---- activations (edgeq_activations.c) ---- */
 typedef struct {

@@ -23,7 +23,7 @@ void eq_mean_hw_s8(const eq_mean_params *p, const int8_t *in, int8_t *out)
         for (i = 0; i < count; ++i) {
             sum += in[(size_t)i * (size_t)p->channels + (size_t)c];
         }
-        y = eq_mbqm(sum - p->in_zero_point * count, p->mult, p->shift) + p->out_zero_point;
+        y = eq_mbqm_fast(sum - p->in_zero_point * count, p->mult, p->shift) + p->out_zero_point;
         out[c] = (int8_t)(y < INT8_MIN ? INT8_MIN : (y > INT8_MAX ? INT8_MAX : y));
     }
 }

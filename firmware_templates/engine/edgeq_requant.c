@@ -15,22 +15,14 @@ static int32_t eq_asr(int32_t x, int exponent)
     return x < 0 ? ~(~x >> exponent) : x >> exponent;
 }
 
-/* The int32 whose two's complement bits are u (a plain cast is implementation-defined above INT32_MAX). */
-static int32_t eq_from_bits(uint32_t u)
-{
-    return u <= (uint32_t)INT32_MAX ? (int32_t)u : -(int32_t)(~u) - 1;
-}
-
 int32_t eq_srdhm(int32_t a, int32_t b)
 {
-    int64_t ab;
-    int64_t nudge;
     if (a == INT32_MIN && b == INT32_MIN) {
         return INT32_MAX; /* the one product whose doubled high half does not fit */
     }
-    ab = (int64_t)a * (int64_t)b;
-    nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31)); /* C division truncates toward zero */
+    /* (ab + nudge) / 2^31 truncated toward zero, nudge = 2^30 or 1 - 2^30 by the sign of ab, is
+       floor((ab + 2^30) / 2^31) for every ab: no division needed */
+    return (int32_t)eq_floor_pot64((int64_t)a * (int64_t)b + ((int64_t)1 << 30), 31);
 }
 
 int32_t eq_rdbpot(int32_t x, int exponent)

@@ -52,7 +52,7 @@ void eq_logistic_s8(const eq_sigmoid_params *p, const int8_t *in, int8_t *out)
         } else if (x >= p->input_range_radius) {
             out[i] = INT8_MAX;
         } else {
-            const int32_t q4 = eq_mbqm(x, p->input_multiplier, p->input_left_shift);
+            const int32_t q4 = eq_mbqm_fast(x, p->input_multiplier, p->input_left_shift);
             out[i] = sg_clamp_s8(eq_rdbpot(sg_logistic_q4(q4), 31 - 8) + INT8_MIN);
         }
     }
@@ -68,7 +68,7 @@ void eq_tanh_s8(const eq_sigmoid_params *p, const int8_t *in, int8_t *out)
         } else if (x >= p->input_range_radius) {
             out[i] = INT8_MAX;
         } else {
-            const int32_t q4 = eq_mbqm(x, p->input_multiplier, p->input_left_shift);
+            const int32_t q4 = eq_mbqm_fast(x, p->input_multiplier, p->input_left_shift);
             out[i] = sg_clamp_s8(eq_rdbpot(sg_tanh_q4(q4), 31 - 7));
         }
     }

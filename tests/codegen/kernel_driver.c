@@ -7,9 +7,12 @@
  * UndefinedBehaviorSanitizer, and, where arm-none-eabi-gcc and qemu-arm exist,
  * for ARM with and without the SIMD32 path: every build must print the same hashes.
  * Every random draw is its own statement, so the sequence does not depend on the
- * compiler's evaluation order.
+ * compiler's evaluation order. Kernel scratch regions are allocated with exactly
+ * the size the kernel reports, so AddressSanitizer catches a kernel that writes
+ * past it (the driver is test code: it may call malloc, the engine never does).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "edgeq_kernels.h"
@@ -60,6 +63,7 @@ static void conv(int round, int depthwise)
 {
     eq_conv_params p;
     int32_t w_size;
+    void *scratch;
     p.in_h = rnd(1, 9);
     p.in_w = rnd(1, 11);
     p.in_c = rnd(1, 9);
@@ -83,17 +87,71 @@ static void conv(int round, int depthwise)
     fill(in1, p.in_h * p.in_w * p.in_c, round);
     fill(weights, w_size, round + 1);
     fill_requant(p.out_c);
+    scratch = malloc((size_t)(depthwise ? eq_depthwise_scratch_bytes(&p) : eq_conv2d_scratch_bytes(&p)) + 1u);
     if (depthwise) {
-        eq_depthwise_conv2d_s8(&p, in1, weights, round % 2 ? bias : NULL, mult, shift, out);
+        eq_depthwise_conv2d_s8(&p, in1, weights, round % 2 ? bias : NULL, mult, shift, scratch, out);
     } else {
-        eq_conv2d_s8(&p, in1, weights, round % 2 ? bias : NULL, mult, shift, out);
+        eq_conv2d_s8(&p, in1, weights, round % 2 ? bias : NULL, mult, shift, scratch, out);
     }
+    free(scratch);
     mix(out, (size_t)(p.out_h * p.out_w * p.out_c));
+}
+
+/* CONV_2D + ADD in place over a residual: random conv (as in conv()) and ADD parameters. */
+static void conv_add(int round)
+{
+    eq_conv_params p;
+    eq_binary_params b;
+    void *scratch;
+    int32_t n;
+    memset(&b, 0, sizeof b);
+    p.in_h = rnd(1, 6);
+    p.in_w = rnd(1, 7);
+    p.in_c = rnd(1, 9);
+    p.k_h = rnd(1, 3);
+    p.k_w = rnd(1, 3);
+    p.stride_h = rnd(1, 2);
+    p.stride_w = rnd(1, 2);
+    p.dil_h = 1;
+    p.dil_w = 1;
+    p.out_h = rnd(1, 6);
+    p.out_w = rnd(1, 7);
+    p.pad_top = rnd(0, 1);
+    p.pad_left = rnd(0, 1);
+    p.depth_multiplier = 1;
+    p.out_c = rnd(1, 9);
+    p.in_offset = rnd(-127, 128);
+    p.out_offset = rnd(-128, 127);
+    p.act_min = rnd(-128, 0);
+    p.act_max = rnd(1, 127);
+    n = p.out_h * p.out_w * p.out_c;
+    b.size = n;
+    b.left_shift = 20;
+    b.in1_offset = rnd(-127, 128);
+    b.in2_offset = rnd(-127, 128);
+    b.out_offset = rnd(-128, 127);
+    b.in1_mult = rnd(1 << 30, INT32_MAX);
+    b.in1_shift = rnd(-3, 0);
+    b.in2_mult = rnd(1 << 30, INT32_MAX);
+    b.in2_shift = rnd(-3, 0);
+    b.out_mult = rnd(1 << 30, INT32_MAX);
+    b.out_shift = rnd(-20, 0);
+    b.act_min = rnd(-128, 0);
+    b.act_max = rnd(0, 127);
+    fill(in1, p.in_h * p.in_w * p.in_c, round);
+    fill(weights, p.k_h * p.k_w * p.out_c * p.in_c, round + 1);
+    fill(out, n, round + 2); /* the residual, overwritten with the sum */
+    fill_requant(p.out_c);
+    scratch = malloc((size_t)eq_conv2d_scratch_bytes(&p) + 1u);
+    eq_conv2d_add_s8(&p, &b, round % 2, in1, weights, round % 3 ? bias : NULL, mult, shift, scratch, out);
+    free(scratch);
+    mix(out, (size_t)n);
 }
 
 static void fully_connected(int round)
 {
     eq_fc_params p;
+    void *scratch;
     p.batches = rnd(1, 4);
     p.in_depth = rnd(1, 40);
     p.out_depth = rnd(1, 30);
@@ -106,7 +164,9 @@ static void fully_connected(int round)
     fill(in1, p.batches * p.in_depth, round);
     fill(weights, p.out_depth * p.in_depth, round + 1);
     fill_requant(p.out_depth);
-    eq_fully_connected_s8(&p, in1, weights, round % 3 ? bias : NULL, mult, shift, out);
+    scratch = malloc((size_t)eq_fc_scratch_bytes(&p) + 1u);
+    eq_fully_connected_s8(&p, in1, weights, round % 3 ? bias : NULL, mult, shift, scratch, out);
+    free(scratch);
     mix(out, (size_t)(p.batches * p.out_depth));
 }
 
@@ -202,6 +262,30 @@ static void unary(int round)
     }
 }
 
+/* The kernels' inline requantization against eq_mbqm, the definition, over the whole int32 range
+   and every multiplier QuantizeMultiplier can give (mult in [0, 2^31), shift in [-31, 31]); a
+   mismatch makes the run fail. */
+static int requant_agrees(void)
+{
+    static const int32_t edges[] = {INT32_MIN, INT32_MIN + 1, -1073741825, -1073741824, -65536, -3, -2, -1, 0, 1,
+                                    2,         3,             65535,       1073741823,  1073741824, INT32_MAX - 1,
+                                    INT32_MAX};
+    const int32_t n_edges = (int32_t)(sizeof edges / sizeof edges[0]);
+    int32_t i;
+    for (i = 0; i < 400000; ++i) {
+        const int32_t pick = rnd(0, 3);
+        const int32_t x = pick == 0 ? edges[rnd(0, n_edges - 1)] : eq_floor_pot(rnd(INT32_MIN, INT32_MAX), (int)rnd(0, 31));
+        const int32_t m = rnd(0, 7) == 0 ? (rnd(0, 1) ? INT32_MAX : rnd(0, 3)) : rnd(1 << 30, INT32_MAX);
+        const int32_t s = rnd(-31, 31);
+        if (eq_requant(x, m, s) != eq_mbqm(x, m, s)) {
+            printf("eq_requant(%ld, %ld, %ld) = %ld, eq_mbqm gives %ld\n", (long)x, (long)m, (long)s,
+                   (long)eq_requant(x, m, s), (long)eq_mbqm(x, m, s));
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static void pad(int round)
 {
     eq_pad_params p;
@@ -291,9 +375,13 @@ static void float_edges(void)
 int main(void)
 {
     int round;
+    if (!requant_agrees()) {
+        return 1;
+    }
     for (round = 0; round < 200; ++round) {
         conv(round, 0);
         conv(round, 1);
+        conv_add(round);
     }
     printf("conv %08lx\n", (unsigned long)fnv);
     for (round = 0; round < 200; ++round) {

@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 
 from edgeq.codegen.engine import quantmath as qm
+from edgeq.codegen.engine import scratch
+from edgeq.codegen.engine.scratch import WEIGHT_TAIL
 from edgeq.model import read_model
 from tests.conftest import repack
 
@@ -28,7 +30,15 @@ tf = pytest.importorskip("tensorflow")
 runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
 
 ENGINE = Path(__file__).resolve().parents[2] / "firmware_templates" / "engine"
-SOURCES = ["edgeq_requant.c", "edgeq_conv.c", "edgeq_fc.c", "edgeq_pool.c", "edgeq_elementwise.c", "edgeq_data.c"]
+SOURCES = [
+    "edgeq_requant.c",
+    "edgeq_matmul.c",
+    "edgeq_conv.c",
+    "edgeq_fc.c",
+    "edgeq_pool.c",
+    "edgeq_elementwise.c",
+    "edgeq_data.c",
+]
 FLOAT_SOURCES = ["edgeq_quant.c"]
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
 SAMPLES = 20
@@ -140,6 +150,18 @@ def _ptr(a: np.ndarray, kind=I8P):
 
 def _i32(values) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(values, dtype=np.int32))
+
+
+def _padded_weights(w: np.ndarray) -> np.ndarray:
+    """Weights as the generator emits them: int8, then WEIGHT_TAIL zero bytes the kernels may read."""
+    return np.concatenate([np.ascontiguousarray(w, np.int8).reshape(-1), np.zeros(WEIGHT_TAIL, np.int8)])
+
+
+def _scratch(lib, name: str, params, expected: int) -> np.ndarray:
+    """The scratch region of a kernel: the C size function must agree with the generator's planning."""
+    size = getattr(lib, name)(ctypes.byref(params))
+    assert size == expected, f"{name}: {size} bytes in C, {expected} planned by edgeq.codegen.engine.scratch"
+    return np.zeros(max(size, 1), np.int8)
 
 
 # ---- models: one op, full int8, converted once per module ----
@@ -383,15 +405,17 @@ def _conv_call(lib, graph, op, depthwise: bool):
         _pad(o["padding"], in_w, k_w, o["stride_w"], o["dilation_w"], out_w), -in_zp, out_zp, lo, hi,
         o.get("depth_multiplier", 1) if depthwise else 1,
     )  # fmt: skip
-    wd = np.ascontiguousarray(w.numpy())
+    wd = _padded_weights(w.numpy())
     bd = None if b is None else _i32(b)
     md, sd = _i32(mult), _i32(shift)
     fn = lib.eq_depthwise_conv2d_s8 if depthwise else lib.eq_conv2d_s8
+    planned = scratch.depthwise_scratch(graph, op) if depthwise else scratch.conv_scratch(graph, op)
+    sc = _scratch(lib, "eq_depthwise_scratch_bytes" if depthwise else "eq_conv2d_scratch_bytes", p, planned)
 
     def kernel(inputs):
         out = np.zeros(y.shape, np.int8)
         bias = None if bd is None else _ptr(bd, I32P)
-        fn(ctypes.byref(p), _ptr(inputs[0]), _ptr(wd), bias, _ptr(md, I32P), _ptr(sd, I32P), _ptr(out))
+        fn(ctypes.byref(p), _ptr(inputs[0]), _ptr(wd), bias, _ptr(md, I32P), _ptr(sd, I32P), _ptr(sc), _ptr(out))
         return out
 
     return kernel
@@ -430,14 +454,15 @@ def test_fully_connected_matches_tflm(lib, models, name):
     w_zp = int(w.quantization.zero_point[0])
     per_channel = int(w.quantization.per_channel)
     p = FcParams(x.size // in_depth, in_depth, out_depth, -in_zp, -w_zp, out_zp, lo, hi, per_channel)
-    wd, md, sd = np.ascontiguousarray(w.numpy()), _i32(mult), _i32(shift)
+    wd, md, sd = _padded_weights(w.numpy()), _i32(mult), _i32(shift)
     bd = _i32(graph.tensors[op.inputs[2]].numpy()) if has_bias else None
+    sc = _scratch(lib, "eq_fc_scratch_bytes", p, scratch.fc_scratch(graph, op))
 
     def kernel(inputs):
         out = np.zeros(y.shape, np.int8)
         bias = None if bd is None else _ptr(bd, I32P)
         lib.eq_fully_connected_s8(
-            ctypes.byref(p), _ptr(inputs[0]), _ptr(wd), bias, _ptr(md, I32P), _ptr(sd, I32P), _ptr(out)
+            ctypes.byref(p), _ptr(inputs[0]), _ptr(wd), bias, _ptr(md, I32P), _ptr(sd, I32P), _ptr(sc), _ptr(out)
         )
         return out
 
@@ -471,12 +496,19 @@ def test_per_tensor_fc_multiplies_the_scales_in_double_like_tflm(lib, models):
     mult, shift = (_i32(v) for v in qm.conv_multipliers(s_in, [s_w], s_out, 1))
     assert float32_rule == (1395018852, -6) and (mult[0], shift[0]) == (1395018932, -6)
     p = FcParams(1, 1, 1, 0, 0, 0, -128, 127, 0)
-    wd, bd = np.array([127], np.int8), _i32([0])
+    wd, bd, sc = _padded_weights(np.array([127], np.int8)), _i32([0]), np.zeros(32, np.int8)
     run = _tflm(model)
     for x in range(-128, 128):
         xd, out = np.array([[x]], np.int8), np.zeros((1, 1), np.int8)
         lib.eq_fully_connected_s8(
-            ctypes.byref(p), _ptr(xd), _ptr(wd), _ptr(bd, I32P), _ptr(mult, I32P), _ptr(shift, I32P), _ptr(out)
+            ctypes.byref(p),
+            _ptr(xd),
+            _ptr(wd),
+            _ptr(bd, I32P),
+            _ptr(mult, I32P),
+            _ptr(shift, I32P),
+            _ptr(sc),
+            _ptr(out),
         )
         assert out[0, 0] == run([xd])[0, 0], x
 

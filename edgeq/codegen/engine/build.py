@@ -10,6 +10,7 @@ from edgeq.codegen.engine import lower_core as core
 from edgeq.codegen.engine.analyze import ALIAS_OPS, analyze, data_inputs
 from edgeq.codegen.engine.emitter import Emitter
 from edgeq.codegen.engine.planner import ArenaPlan, group_aliases, lifetimes, plan
+from edgeq.codegen.engine.scratch import scratch_sizes
 from edgeq.codegen.render import render, template_bytes
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator
@@ -24,8 +25,12 @@ LOWERINGS: dict[str, Lowering] = {
     **{name: core.lower_alias for name in ALIAS_OPS},
 }
 KERNEL_SOURCES = ("edgeq_kernels.h", "edgeq_requant.c")
-# kernel file -> the files it calls into (conv's in-place ADD epilogue uses the ADD arithmetic)
-KERNEL_DEPENDENCIES = {"edgeq_conv.c": ("edgeq_elementwise.c",)}
+# kernel file -> the files it calls into (the matrix kernel of conv and FC; its in-place ADD epilogue
+# uses the ADD arithmetic)
+KERNEL_DEPENDENCIES = {
+    "edgeq_conv.c": ("edgeq_matmul.c", "edgeq_elementwise.c"),
+    "edgeq_fc.c": ("edgeq_matmul.c", "edgeq_elementwise.c"),
+}
 
 
 @dataclass(frozen=True)
@@ -51,10 +56,13 @@ def check_supported(ops: tuple[Operator, ...]) -> None:
 
 
 def plan_arena(graph: Graph, ops: tuple[Operator, ...], aliases: tuple[tuple[int, int], ...]) -> ArenaPlan:
+    """Offsets of every non-constant tensor and of every kernel scratch region (see engine.scratch)."""
     uses = [(data_inputs(op), list(op.outputs)) for op in ops]
     spans = lifetimes(len(ops), uses, list(graph.inputs), list(graph.outputs))
     spans = {t: s for t, s in spans.items() if not graph.tensors[t].is_constant}
     sizes = {t: graph.tensors[t].nbytes for t in spans}
+    for key, (position, size) in scratch_sizes(graph, ops).items():
+        spans[key], sizes[key] = (position, position), size
     return plan(group_aliases(spans, sizes, list(aliases)))
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgeq.codegen.cgen import c_comment
+from edgeq.codegen.engine.scratch import scratch_key
 from edgeq.model import Graph, Tensor
 from edgeq.model.graph import NUMPY_DTYPES
 
@@ -32,15 +33,24 @@ class Emitter:
         qual = "const " if const else ""
         return f"(({qual}{ctype} *)({self.arena} + {self.offsets[t]}))"
 
-    def const_tensor(self, tensor: Tensor) -> str:
-        """A ``static const`` array holding a constant tensor (emitted once), 16-byte aligned."""
+    def scratch(self, op_index: int) -> str:
+        """C expression of op ``op_index``'s scratch region in the arena (engine.scratch), or NULL."""
+        offset = self.offsets.get(scratch_key(op_index))
+        return "NULL" if offset is None else f"({self.arena} + {offset})"
+
+    def const_tensor(self, tensor: Tensor, tail: int = 0) -> str:
+        """A ``static const`` array holding a constant tensor (emitted once), 16-byte aligned.
+
+        ``tail``: zero bytes after the data, for kernels that read a little past the end.
+        """
         if tensor.index in self._consts:
             return self._consts[tensor.index]
         name = f"c{tensor.index}" if tensor.index >= 0 else f"cf{-tensor.index}"
-        data = tensor.data or b""
+        data = (tensor.data or b"") + bytes(tail)
         ctype = CTYPES[tensor.dtype]
         values = np.frombuffer(data, dtype=NUMPY_DTYPES[tensor.dtype])
-        self.decls.append(f"/* {c_comment(tensor.name)[:100]} {list(tensor.shape)} */")
+        padded = f" + {tail} zero bytes read past the end" if tail else ""
+        self.decls.append(f"/* {c_comment(tensor.name)[:100]} {list(tensor.shape)}{padded} */")
         self.decls.append(
             f"static const {ctype} {name}[{max(len(values), 1)}] EQ_ALIGN16 = {{\n{_literals(values, ctype)}\n}};"
         )

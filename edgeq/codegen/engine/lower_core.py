@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.emitter import Emitter
+from edgeq.codegen.engine.scratch import WEIGHT_TAIL
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator, Tensor
 
@@ -78,14 +79,8 @@ def _check_weights(op: Operator, w: Tensor, b: Tensor | None) -> None:
         raise unsupported(op, f"{b.dtype} bias")
 
 
-def conv_parts(
-    em: Emitter, graph: Graph, op: Operator, depthwise: bool, one_by_one: bool = False
-) -> tuple[str, str, str]:
-    """Emit the parameters and constants of a conv; returns (params name, input pointer, weight arguments).
-
-    ``one_by_one``: weights transposed to [in_c][out_c] and the input offset folded into the bias,
-    for ``eq_conv1x1_s8``.
-    """
+def conv_parts(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> tuple[str, str, str]:
+    """Emit the parameters and constants of a conv; returns (params name, input pointer, weight arguments)."""
     x, w, y, b = _io(graph, op)
     expect_dtype(op, [x, y])
     _check_weights(op, w, b)
@@ -126,33 +121,13 @@ def conv_parts(
         raise unsupported(op, f"depth multiplier {fields['depth_multiplier']} with {in_c} -> {out_c} channels")
     if not depthwise and w.shape[3] != in_c:
         raise unsupported(op, f"grouped convolution ({in_c} input channels, filters of {w.shape[3]})")
-    if one_by_one:
-        w, b = _transposed(w, op), _folded_bias(em, op, w, b, in_zp)
     p = em.struct("eq_conv_params", f"op{op.index}_p", fields)
     args = _weights_args(em, op, w, b, mult, shift)
     return p, em.ptr(x.index, True), args
 
 
-def is_one_by_one(graph: Graph, op: Operator) -> bool:
-    """A batch-1 1x1 CONV_2D with symmetric constant int8 weights: eq_conv1x1_s8 runs it."""
-    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
-    q = w.quantization
-    symmetric = q is not None and not any(q.zero_point)
-    return w.is_constant and w.dtype == "int8" and w.shape[1:3] == (1, 1) and x.shape[0] == 1 and symmetric
-
-
-def _transposed(w: Tensor, op: Operator) -> Tensor:
-    import dataclasses
-
-    out_c, in_c = w.shape[0], w.shape[3]
-    data = w.numpy().reshape(out_c, in_c).T.copy().tobytes()
-    return dataclasses.replace(
-        w, index=-2000 - op.index, name=f"op{op.index} weights [in][out]", shape=(in_c, out_c), data=data
-    )
-
-
 def _weights_args(em: Emitter, op: Operator, w: Tensor, b: Tensor | None, mult: list[int], shift: list[int]) -> str:
-    wn = em.const_tensor(w)
+    wn = em.const_tensor(w, tail=WEIGHT_TAIL)  # the kernels read whole column widths of the last row
     bn = em.const_tensor(b) if b is not None else "NULL"
     mn = em.int_array(f"op{op.index}_mult", mult)
     sn = em.int_array(f"op{op.index}_shift", shift)
@@ -160,10 +135,10 @@ def _weights_args(em: Emitter, op: Operator, w: Tensor, b: Tensor | None, mult: 
 
 
 def _conv_like(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> None:
-    one_by_one = not depthwise and is_one_by_one(graph, op)
-    p, x, args = conv_parts(em, graph, op, depthwise, one_by_one)
-    kernel = "eq_depthwise_conv2d_s8" if depthwise else ("eq_conv1x1_s8" if one_by_one else "eq_conv2d_s8")
-    em.call(op.index, f"{kernel}(&{p}, {x}, {args}, {em.ptr(op.outputs[0])});", op.builtin, "edgeq_conv.c")
+    p, x, args = conv_parts(em, graph, op, depthwise)
+    kernel = "eq_depthwise_conv2d_s8" if depthwise else "eq_conv2d_s8"
+    out = em.ptr(op.outputs[0])
+    em.call(op.index, f"{kernel}(&{p}, {x}, {args}, {em.scratch(op.index)}, {out});", op.builtin, "edgeq_conv.c")
 
 
 def lower_conv2d(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -187,11 +162,6 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
     per_channel = len(w_s) > 1
     mult, shift = qm.conv_multipliers(in_s, w_s, out_s, out_depth)
     lo, hi = act_range(op, y)
-    if w_zp[0] == 0 and in_zp != 0:
-        # sum w * (x - in_zp) + bias == sum w * x + (bias - in_zp * sum w): fold the offset into the bias
-        # (exact int32 arithmetic) so the kernel runs a plain dot product.
-        b = _folded_bias(em, op, w, b, in_zp)
-        in_zp = 0
     fields = dict(
         batches=x.size // in_depth,
         in_depth=in_depth,
@@ -207,31 +177,9 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
     args = _weights_args(em, op, w, b, mult, shift)
     em.call(
         op.index,
-        f"eq_fully_connected_s8(&{p}, {em.ptr(x.index, True)}, {args}, {em.ptr(y.index)});",
+        f"eq_fully_connected_s8(&{p}, {em.ptr(x.index, True)}, {args}, {em.scratch(op.index)}, {em.ptr(y.index)});",
         op.builtin,
         "edgeq_fc.c",
-    )
-
-
-def _folded_bias(em: Emitter, op: Operator, w: Tensor, b: Tensor | None, in_zp: int) -> Tensor:
-    import dataclasses
-
-    import numpy as np
-
-    weights = w.numpy().astype(np.int64)
-    bias = b.numpy().astype(np.int64) if b is not None else np.zeros(weights.shape[0], np.int64)
-    folded = bias - in_zp * weights.reshape(weights.shape[0], -1).sum(axis=1)
-    if np.abs(folded).max(initial=0) >= 2**31:
-        raise unsupported(op, "bias out of int32 range after folding the input offset")
-    data = folded.astype("<i4").tobytes()
-    return dataclasses.replace(
-        b if b is not None else w,
-        index=-1000 - op.index,
-        name=f"op{op.index} bias with folded input offset",
-        shape=(weights.shape[0],),
-        dtype="int32",
-        data=data,
-        quantization=None,
     )
 
 

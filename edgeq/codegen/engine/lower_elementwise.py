@@ -134,7 +134,8 @@ def lower_conv_add(em: Emitter, graph: Graph, fused) -> None:
     first, second = (c, x) if fused.conv_is_in1 else (x, c)
     pa = em.struct("eq_binary_params", f"op{add.index}_p", _binary_fields(add, first, second, y))
     pc, xin, args = conv_parts(em, graph, conv, depthwise=False)
-    call = f"eq_conv2d_add_s8(&{pc}, &{pa}, {int(fused.conv_is_in1)}, {xin}, {args}, {em.ptr(x.index)});"
+    scratch = em.scratch(fused.index)
+    call = f"eq_conv2d_add_s8(&{pc}, &{pa}, {int(fused.conv_is_in1)}, {xin}, {args}, {scratch}, {em.ptr(x.index)});"
     em.call(add.index, call, f"CONV_2D (op {conv.index}) + ADD in place", "edgeq_conv.c")
     em.kernels.add("edgeq_elementwise.c")
 

@@ -1,0 +1,51 @@
+"""The files every engine firmware shares: the DUT protocol and the engine glue, whatever the board or SDK.
+
+``edgeq build`` (bare-metal Cortex-M, :mod:`.project`) and ``edgeq skeleton``
+(Arduino, ESP-IDF, Zephyr, :mod:`.skeletons`) put the same C beside the
+engine: ``edgeq_dut.c/.h`` (the MLPerf Tiny protocol), ``edgeq_platform.h``
+(the board interface each firmware implements) and ``edgeq_engine_glue.c/.h``
+(the engine as an ``edgeq_dut_model``, rendered from
+``firmware_templates/common/edgeq_engine_glue.c.j2``). Only the entry point
+and the platform file differ between firmwares.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgeq import __version__
+from edgeq.codegen.render import render, template_bytes
+from edgeq.errors import UnsupportedError
+from edgeq.firmware.manifest import EngineManifest
+
+# Copied unchanged from firmware_templates/common/.
+COMMON = ("edgeq_dut.c", "edgeq_dut.h", "edgeq_platform.h", "edgeq_engine_glue.h")
+# Rendered for each engine.
+GLUE_C = "edgeq_engine_glue.c"
+# C type of each tensor dtype the glue reads outputs (and, for MSE, the input) in.
+C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
+# What the engine folder contributes: its C sources and headers, and the manifest as a record.
+ENGINE_SUFFIXES = (".c", ".h", ".json")
+
+
+def check_dtypes(engine: EngineManifest) -> None:
+    """UnsupportedError when an input or output has a dtype the glue cannot read."""
+    bad = [t.dtype for t in engine.outputs + engine.inputs if t.dtype not in C_TYPES]
+    if bad:
+        raise UnsupportedError(f"engine {engine.name} has {bad[0]} tensors; the firmware reads {', '.join(C_TYPES)}")
+
+
+def protocol_files(engine: EngineManifest) -> dict[str, str | bytes]:
+    """The protocol sources (copied) and the engine glue (rendered), by file name."""
+    files: dict[str, str | bytes] = {name: template_bytes(f"common/{name}") for name in COMMON}
+    files[GLUE_C] = render(f"common/{GLUE_C}.j2", e=engine, ctypes=C_TYPES, edgeq_version=__version__)
+    return files
+
+
+def engine_files(engine_dir: Path) -> dict[str, bytes]:
+    """The engine folder's files (sources, headers, manifest), by file name."""
+    return {
+        path.name: path.read_bytes()
+        for path in sorted(engine_dir.iterdir())
+        if path.is_file() and path.suffix in ENGINE_SUFFIXES
+    }
