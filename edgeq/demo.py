@@ -36,12 +36,16 @@ class DemoResult:
     test_samples: int
     seconds: float
     tflm: dict[str, Any] | None = None
+    profiles: tuple[Any, ...] = ()  # ProfileResult per target
+    skipped_targets: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "rows": [asdict(r) for r in self.rows],
             "test_samples": self.test_samples,
             "tflm": self.tflm,
+            "profiles": [p.to_dict() for p in self.profiles],
+            "skipped_targets": list(self.skipped_targets),
             "seconds": self.seconds,
         }
 
@@ -114,7 +118,40 @@ def run_demo(out_dir: str | Path = "edgeq-demo", seed: int = 0) -> DemoResult:
     convert(keras_path, x_train, int8_path, mode="int8", samples=200, seed=seed)
     rows = tuple(_measure(name, path, x_test, y_test) for name, path in (("float32", float_path), ("int8", int8_path)))
     tflm = _generate_tflm(int8_path, out / "digits_tflm")
-    return DemoResult(rows, len(x_test), round(time.monotonic() - started, 1), tflm)
+    profiles, skipped = _profile(int8_path, x_test[:1])
+    return DemoResult(rows, len(x_test), round(time.monotonic() - started, 1), tflm, profiles, skipped)
+
+
+# target -> (runs, tools it needs on PATH)
+DEMO_TARGETS = {
+    "host": (200, ()),
+    "host-c": (200, ("gcc",)),
+    "host-tflm": (100, ()),
+    "qemu-m4": (5, ("qemu-system-arm", "arm-none-eabi-gcc")),
+}
+
+
+def _profile(model: Path, sample: np.ndarray) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """The int8 model profiled on every demo target whose tools are installed."""
+    import shutil
+
+    from edgeq.profiling import profile
+
+    results, skipped = [], []
+    for target, (runs, tools) in DEMO_TARGETS.items():
+        missing = [t for t in tools if shutil.which(t) is None]
+        if missing or (target == "host-tflm" and not _has_tflm()):
+            skipped.append(f"{target} (needs {', '.join(missing) or 'tflite-micro'})")
+            continue
+        logger.info("profiling on %s (%d runs) ...", target, runs)
+        results.append(profile(model, target, runs=runs, warmup=min(runs, 10), inputs=[sample]))
+    return tuple(results), tuple(skipped)
+
+
+def _has_tflm() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("tflite_micro") is not None
 
 
 DEMO_BOARD = "nano33-ble-sense"

@@ -24,6 +24,13 @@ def test_demo_end_to_end(cli, tmp_path):
     engine = report["tflm"]["engine"]
     assert 0 < engine["arena_bytes"] < report["tflm"]["arena_bytes"]
     assert (tmp_path / "demo" / "digits_engine" / "digits.c").is_file()
+    profiled = {p["target"]: p for p in report["profiles"]}
+    assert {"host", "host-c"} <= set(profiled)
+    assert all(p["latency_ms"]["p99"] >= p["latency_ms"]["p50"] > 0 for p in profiled.values())
+    if "qemu-m4" in profiled:  # installed by the set-up; skipped (and said so) elsewhere
+        assert profiled["qemu-m4"]["instructions"] > 0 and profiled["qemu-m4"]["energy_uj"]["kind"] == "estimated"
+    else:
+        assert any(s.startswith("qemu-m4") for s in report["skipped_targets"])
     graph = read_model(tmp_path / "demo" / "digits_int8.tflite")
     assert {t.dtype for t in graph.tensors} <= {"int8", "int32"}
 
@@ -34,3 +41,4 @@ def test_demo_text_table(cli, tmp_path):
     assert "float32" in result.stdout and "int8" in result.stdout and "x the float size" in result.stdout
     assert "TFLM project for nano33-ble-sense" in result.stdout
     assert "edgeq compiled engine" in result.stdout
+    assert "the int8 model on every target" in result.stdout and "p99" in result.stdout

@@ -57,3 +57,10 @@ def command(out_dir, seed, as_json):
             f"edgeq compiled engine in {e['out_dir']}: arena {e['arena_bytes']:,} bytes of RAM "
             f"({e['arena_bytes'] / t['arena_bytes']:.2f}x TFLM's), {e['flash_bytes']:,} bytes of flash ({e['flash_how']})"
         )
+    if result.profiles:
+        from edgeq.cli.profile import render_text
+
+        click.echo("\nthe int8 model on every target (edgeq profile):")
+        click.echo(render_text(list(result.profiles)))
+    for skipped in result.skipped_targets:
+        click.echo(f"skipped {skipped}")
