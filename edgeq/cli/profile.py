@@ -18,7 +18,7 @@ from edgeq.targets import TARGETS
     multiple=True,
     default=("host",),
     show_default=True,
-    help=f"Where to run; repeat to compare. Known: {', '.join(TARGETS)}.",
+    help=f"Where to run; repeat to compare: {', '.join(TARGETS)}, or ssh://user@host[:port].",
 )
 @click.option("--runs", default=100, show_default=True, help="Timed runs per target.")
 @click.option("--warmup", default=10, show_default=True, help="Untimed runs first.")

@@ -14,7 +14,9 @@ from edgeq.targets import TARGETS
 
 @click.command("run")
 @click.argument("model", type=click.Path())
-@click.option("--target", required=True, type=click.Choice(list(TARGETS)), help="Where to run.")
+@click.option(
+    "--target", required=True, help=f"Where to run: {', '.join(TARGETS)}, or ssh://user@host[:port] (a Linux board)."
+)
 @click.option(
     "--input",
     "input_path",

@@ -23,7 +23,10 @@ TARGETS = {
     "qemu-m7": "qemu",
     "qemu-m55": "qemu",
     "serial": "serial",
+    "coral": "coral",
 }
+# name prefix -> module, for targets whose name carries an address
+PREFIXED = {"ssh://": "ssh"}
 
 
 class Target(Protocol):
@@ -42,9 +45,10 @@ def get_target(name: str, **options: object) -> Target:
     ``options`` (e.g. ``port``, ``baud`` for ``serial``) go to the module's
     ``make_target(name, **options)`` when it has one; None values are dropped.
     """
-    module_name = TARGETS.get(name)
+    module_name = TARGETS.get(name) or next((m for p, m in PREFIXED.items() if name.startswith(p)), None)
     if module_name is None:
-        raise UsageError(f"unknown target {name!r}; targets: {', '.join(TARGETS)}")
+        known = ", ".join([*TARGETS, "ssh://user@host[:port]"])
+        raise UsageError(f"unknown target {name!r}; targets: {known}")
     module = importlib.import_module(f"edgeq.targets.{module_name}")
     options = {k: v for k, v in options.items() if v is not None}
     if hasattr(module, "make_target"):
