@@ -21,6 +21,7 @@ COMMANDS = {
     "run": "run",
     "profile": "profile",
     "skeleton": "skeleton",
+    "edgetpu-check": "edgetpu_check",
     "build": "build",
     "flash": "flash",
 }

@@ -98,7 +98,7 @@ class SerialTarget:
         """Open the port, wait until the board is ready, and close the port afterwards."""
         port = self.port or os.environ.get(ENV_PORT)
         if not port:
-            raise UsageError(f"the serial target needs a port: set {ENV_PORT}=/dev/ttyACM0 or pass SerialTarget(port)")
+            raise UsageError(f"the serial target needs a port: --port /dev/ttyACM0 (or set {ENV_PORT})")
         with DutClient.open(port, self.baud or _env_baud(), **self._options) as dut:
             dut.wait_ready()
             yield dut
