@@ -77,3 +77,18 @@ def test_missing_input_file(cli, tmp_path):
         "run", str(KWS), "--target", "host", "--input", str(tmp_path / "no.npy"), "-o", str(tmp_path / "o.npy")
     )
     assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+def test_unknown_target_lists_the_known_ones(cli, tmp_path, kws_inputs):
+    path, _ = kws_inputs
+    result = cli("run", str(KWS), "--target", "qemu-m99", "--input", str(path), "-o", str(tmp_path / "o.npy"))
+    assert result.exit_code == 2
+    assert "unknown target 'qemu-m99'" in result.stderr and "qemu-m4" in result.stderr and "ssh://" in result.stderr
+    assert not (tmp_path / "o.npy").exists()
+
+
+def test_serial_target_without_a_port_says_how_to_give_one(cli, tmp_path, kws_inputs, monkeypatch):
+    monkeypatch.delenv("EDGEQ_SERIAL_PORT", raising=False)
+    path, _ = kws_inputs
+    result = cli("run", str(KWS), "--target", "serial", "--input", str(path), "-o", str(tmp_path / "o.npy"))
+    assert result.exit_code != 0 and "EDGEQ_SERIAL_PORT" in result.stderr and "\n" not in result.stderr.strip()
