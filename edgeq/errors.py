@@ -64,3 +64,7 @@ class DependencyError(EdgeqError):
 
 class DeviceError(EdgeqError):
     """A device that cannot be opened, stops answering or reports an error (serial boards, emulators)."""
+
+
+class MeasurementError(EdgeqError):
+    """A measurement that cannot give a number: no samples in the window, no timestamp edges, a bad trace."""

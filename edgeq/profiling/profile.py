@@ -30,6 +30,7 @@ def profile(
     threads: int = 1,
     deadline_ms: float | None = None,
     board: str | None = None,
+    energy_monitor: object | None = None,
     **options: object,
 ) -> ProfileResult:
     """Profile ``model`` on ``target``; ``inputs`` (one (N, ...) array per input) gives the sample to time.
@@ -38,7 +39,10 @@ def profile(
     does not depend on the values. ``board`` names the board a serial target
     is attached to: its power figure turns the measured latency into an
     estimated energy. Emulated boards estimate energy with their own files.
-    ``options`` reach the target (``port`` and ``baud`` for ``serial``).
+    ``energy_monitor`` (a spec such as ``lpm01a:/dev/ttyACM1`` or ``pi5-pmic``,
+    or a :class:`edgeq.energy.PowerMonitor`) measures energy during a second, warmed-up pass of
+    ``runs`` inferences. ``options`` reach the target (``port`` and ``baud``
+    for ``serial``).
     """
     from edgeq.running import prepare_inputs
     from edgeq.targets import get_target
@@ -52,11 +56,36 @@ def profile(
     runner = get_target(target, **options)
     if not hasattr(runner, "profile"):
         raise UsageError(f"target {target} cannot profile yet; it can only run models (edgeq run)")
-    timing = runner.profile(data, sample, runs, warmup, threads=threads)
+    monitor = _open_monitor(energy_monitor)
+    try:
+        timing = runner.profile(data, sample, runs, warmup, threads=threads)
+        if monitor is not None:
+            timing = replace(timing, energy=_measured(monitor, runner, data, sample, runs, threads))
+    finally:
+        if monitor is not None:
+            monitor.close()
     stats = LatencyStats.from_samples(np.asarray(timing.ms))
     if timing.energy is None and board is not None and target in BOARD_TARGETS:
         timing = replace(timing, energy=estimate_energy(board, stats.mean))
     return ProfileResult(target, str(model), runs, warmup, stats, timing, deadline_ms)
+
+
+def _open_monitor(spec: object | None):
+    """The power monitor named by ``spec`` (or ``spec`` itself), opened; a bad spec fails before any run."""
+    if spec is None:
+        return None
+    from edgeq.energy import create_monitor, parse_monitor_spec
+
+    monitor = create_monitor(parse_monitor_spec(spec)) if isinstance(spec, str) else spec
+    monitor.open()
+    return monitor
+
+
+def _measured(monitor, runner, data: bytes, sample: list[np.ndarray], runs: int, threads: int) -> Energy:
+    """Energy per inference over a second pass of ``runs`` inferences (already warmed up)."""
+    from edgeq.energy import measure_energy
+
+    return measure_energy(monitor, lambda: runner.profile(data, sample, runs, 0, threads=threads), runs)
 
 
 def random_sample(graph: Graph) -> list[np.ndarray]:
