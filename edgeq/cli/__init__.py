@@ -22,6 +22,7 @@ COMMANDS = {
     "profile": "profile",
     "skeleton": "skeleton",
     "edgetpu-check": "edgetpu_check",
+    "analyze": "analyze",
     "build": "build",
     "flash": "flash",
 }
