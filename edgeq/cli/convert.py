@@ -7,6 +7,7 @@ import click
 from edgeq.cli.common import edgeq_errors, format_table, image_norm_options, json_option, print_json
 from edgeq.data import DEFAULT_SAMPLES
 from edgeq.qtypes import IOType, QuantMode
+from edgeq.quant.calibration import CalibrationMethod
 
 
 @click.command("convert")
@@ -58,6 +59,30 @@ from edgeq.qtypes import IOType, QuantMode
     show_default=True,
     help="Samples for the float-vs-quantized check (0: skip).",
 )
+@click.option(
+    "--calibration",
+    type=click.Choice([m.value for m in CalibrationMethod]),
+    default="minmax",
+    show_default=True,
+    help="How activation ranges are chosen (int8): minmax as TFLite, percentile, mse or entropy (KL).",
+)
+@click.option(
+    "--percentile",
+    type=float,
+    default=None,
+    help="Percentile of --calibration percentile [default: 99.99].",
+)
+@click.option(
+    "--symmetric-activations",
+    is_flag=True,
+    help="Symmetric activation ranges [-t, t] with zero point 0.",
+)
+@click.option(
+    "--accuracy-budget",
+    type=float,
+    help="Mixed precision: keep the fewest layers float so accuracy drops at most PTS points (needs --eval-data).",
+)
+@click.option("--eval-data", help="Labelled data for --accuracy-budget: .npz with x and y, or class folders.")
 @json_option
 @edgeq_errors
 def command(
@@ -72,6 +97,11 @@ def command(
     scale,
     offset,
     check_samples,
+    calibration,
+    percentile,
+    symmetric_activations,
+    accuracy_budget,
+    eval_data,
     as_json,
 ):  # noqa: PLR0913
     """Convert MODEL (SavedModel folder, .keras or .h5) to a quantized .tflite.
@@ -90,12 +120,48 @@ def command(
         scale=scale,
         offset=offset,
         check_samples=check_samples,
+        calibration=calibration,
+        percentile=percentile,
+        symmetric_activations=symmetric_activations,
     )
+    if accuracy_budget is not None or eval_data is not None:
+        _mixed(model, data, output, opts, accuracy_budget, eval_data, as_json)
+        return
     report = convert(model, data, output, opts)
     if as_json:
         print_json(report.to_dict())
     else:
         click.echo(render_report(report))
+
+
+def _mixed(model, data, output, opts, budget, eval_data, as_json) -> None:
+    """``--accuracy-budget``: mixed precision (edgeq.quant.mixed) instead of a plain conversion."""
+    from edgeq.errors import UsageError
+    from edgeq.quant.mixed import mixed_precision, render_mixed
+    from edgeq.quant.recalibrate import recalibrate
+
+    if budget is None or eval_data is None or data is None:
+        raise UsageError("--accuracy-budget needs -d DATA (calibration) and --eval-data EVAL (labelled)")
+    if opts.mode.value != "int8":
+        raise UsageError(f"--accuracy-budget works with --mode int8, not {opts.mode.value}")
+    rule = opts.range_rule
+    rewrite = None if rule.is_default else (lambda calibrated, arrays: recalibrate(calibrated, arrays, rule)[0])
+    result = mixed_precision(
+        model,
+        data,
+        eval_data,
+        budget,
+        output=output,
+        samples=opts.samples,
+        seed=opts.seed,
+        scale=opts.scale,
+        offset=opts.offset,
+        rewrite=rewrite,
+    )
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        click.echo(render_mixed(result))
 
 
 def render_report(report) -> str:
@@ -109,6 +175,7 @@ def render_report(report) -> str:
             lines.append(f"  {kind} {t.name} {list(t.shape)} {t.dtype}{q}")
     if report.samples_used is not None:
         lines.append(f"  calibrated on {report.samples_used} samples of {report.data} (seed {report.seed})")
+    lines += _calibration_lines(report.calibration)
     lines.append(_fidelity_line(report.fidelity))
     if report.float_ops:
         lines.append(
@@ -134,3 +201,25 @@ def _fidelity_line(fidelity) -> str | None:
     parts.append(f"output SNR {snr:.1f} dB," if snr is not None else "outputs identical,")
     parts.append(f"RMSE {fidelity['rmse']:.4g}")
     return "  " + " ".join(parts)
+
+
+def _calibration_lines(calibration, shown: int = 5) -> list[str]:
+    """How the activation ranges were chosen and which were clipped the most."""
+    if not calibration:
+        return []
+    method = calibration["method"] + (f" {calibration['percentile']:g}" if calibration["percentile"] else "")
+    method += ", symmetric" if calibration["symmetric"] else ""
+    tensors = calibration["tensors"]
+    if not tensors:
+        return [f"  calibration: {method} (TFLite's own ranges)"]
+    head = (
+        f"  calibration: {method}: {calibration['clipped_tensors']} of {len(tensors)} activation ranges clipped, "
+        f"median width {100 * calibration['median_ratio']:.0f} % of min/max"
+    )
+    worst = sorted((t for t in tensors if t["clipped_fraction"] > 0), key=lambda t: t["ratio"])[:shown]
+    rows = [
+        f"    {t['name']}: [{t['min']:.4g}, {t['max']:.4g}] -> [{t['lo']:.4g}, {t['hi']:.4g}] "
+        f"({100 * t['ratio']:.1f} % of the width, {100 * t['clipped_fraction']:.3g} % of values clipped)"
+        for t in worst
+    ]
+    return [head, *rows]

@@ -4,11 +4,16 @@ The quantized conversion records the float flatbuffer the converter builds on
 its way (the input of its quantization step), so the report gets a float
 reference size and the fidelity check a float model without a second
 conversion. Modes without a calibration step convert the float model once more.
+
+Calibration methods other than TFLite's min/max hook the same step
+(:func:`install_recalibration`): calibrate only, let edgeq rewrite the recorded
+ranges, then quantize with the converter's MLIR quantizer and its own settings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -17,7 +22,7 @@ from edgeq.convert.loader import LoadedModel
 from edgeq.convert.options import ConvertOptions
 from edgeq.convert.tfenv import quiet
 from edgeq.data import Dataset
-from edgeq.errors import ConversionError
+from edgeq.errors import ConversionError, EdgeqError
 from edgeq.log import logger, progress
 from edgeq.qtypes import IOType, QuantMode
 
@@ -72,10 +77,18 @@ def _representative(data: Dataset | None, model: LoadedModel) -> Any:
     return generate
 
 
-def run(converter: Any, record_float: bool) -> tuple[bytes, bytes | None]:
-    """Convert; return (model bytes, float flatbuffer seen before quantization or None)."""
+def run(
+    converter: Any, record_float: bool, rewrite: Callable[[bytes], bytes] | None = None
+) -> tuple[bytes, bytes | None]:
+    """Convert; return (model bytes, float flatbuffer seen before quantization or None).
+
+    ``rewrite``, when given, receives the calibrated float flatbuffer and
+    returns it with new activation ranges (see :func:`install_recalibration`).
+    """
     captured: dict[str, bytes] = {}
-    if record_float and hasattr(converter, "_quantize"):
+    if rewrite is not None:
+        install_recalibration(converter, rewrite, captured)
+    elif record_float and hasattr(converter, "_quantize"):
         original = converter._quantize
 
         def recording(model: Any, *args: Any, **kwargs: Any) -> Any:
@@ -86,9 +99,63 @@ def run(converter: Any, record_float: bool) -> tuple[bytes, bytes | None]:
     try:
         with quiet():
             result = converter.convert()
+    except EdgeqError:
+        raise
     except Exception as exc:  # noqa: BLE001 - the converter raises many types
         raise ConversionError(f"the TFLite converter failed: {_summary(exc)}") from exc
     return bytes(result), captured.get("float")
+
+
+_INTERNALS_HINT = "this TensorFlow release changed converter internals edgeq relies on; use --calibration minmax"
+
+
+def install_recalibration(converter: Any, rewrite: Callable[[bytes], bytes], captured: dict[str, bytes]) -> None:
+    """Make the converter calibrate, pass the calibrated model through ``rewrite``, then quantize.
+
+    Relies on three TFLiteConverter internals (TF 2.x, checked with 2.21):
+    ``_quantize(model, input_type, output_type, activations_type, ...)``, the
+    ``_experimental_calibrate_only`` flag that makes it return the calibrated
+    float flatbuffer, and ``lite._mlir_quantize``, the call ``_quantize`` makes
+    for int8 activations, repeated here with the same arguments.
+    """
+    from tensorflow.lite.python import lite
+
+    original = getattr(converter, "_quantize", None)
+    mlir_quantize = getattr(lite, "_mlir_quantize", None)
+    if original is None or mlir_quantize is None or not hasattr(converter, "_experimental_calibrate_only"):
+        raise ConversionError(_INTERNALS_HINT)
+    signature = inspect.signature(original)
+
+    def quantize(model: Any, *args: Any, **kwargs: Any) -> Any:
+        captured["float"] = bytes(model)
+        settings = _quantize_kwargs(converter, signature, (model, *args), kwargs)
+        converter._experimental_calibrate_only = True
+        try:
+            calibrated = original(model, *args, **kwargs)
+        finally:
+            converter._experimental_calibrate_only = False
+        return mlir_quantize(rewrite(bytes(calibrated)), **settings)
+
+    converter._quantize = quantize
+
+
+def _quantize_kwargs(converter: Any, signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The arguments ``TFLiteConverterBase._quantize`` passes to ``_mlir_quantize`` for int8 activations."""
+    try:
+        call = signature.bind(*args, **kwargs).arguments
+        if str(getattr(call["activations_type"], "name", call["activations_type"])) != "int8":
+            raise ConversionError("calibration methods other than minmax need int8 activations (--mode int8)")
+        dense = converter._experimental_disable_per_channel_quantization_for_dense_layers
+        return {
+            "disable_per_channel": converter._experimental_disable_per_channel,
+            "input_data_type": call["input_type"],
+            "output_data_type": call["output_type"],
+            "enable_variable_quantization": call["enable_variable_quantization"],
+            "disable_per_channel_for_dense_layers": dense,
+            "debug_options_str": call["debug_options"].SerializeToString(),
+        }
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ConversionError(f"{_INTERNALS_HINT} ({exc})") from exc
 
 
 def convert_float(tf: Any, model: LoadedModel) -> bytes:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from edgeq.data import DEFAULT_SAMPLES
 from edgeq.errors import UsageError
 from edgeq.qtypes import IOType, QuantMode, parse_enum
+from edgeq.quant.calibration import CalibrationMethod, RangeRule
 
 # I/O types each mode can produce, the first being the default.
 MODE_IO = {
@@ -32,6 +33,10 @@ class ConvertOptions:
         scale, offset: image-folder normalisation, pixel * scale + offset.
         check_samples: calibration samples used to compare the result against
             the float model (0 disables the check).
+        calibration: how activation ranges are chosen (minmax, percentile,
+            mse, entropy); anything but plain minmax needs mode int8.
+        percentile: the percentile of ``calibration="percentile"`` (None: 99.99).
+        symmetric_activations: activation ranges ``[-t, t]`` with zero point 0.
     """
 
     mode: QuantMode = QuantMode.INT8
@@ -42,6 +47,9 @@ class ConvertOptions:
     scale: float = 1.0 / 255.0
     offset: float = 0.0
     check_samples: int = 32
+    calibration: CalibrationMethod = CalibrationMethod.MINMAX
+    percentile: float | None = None
+    symmetric_activations: bool = False
 
     def __post_init__(self) -> None:
         mode = parse_enum(QuantMode, self.mode, "--mode")
@@ -57,3 +65,13 @@ class ConvertOptions:
             raise UsageError("--scale and --offset must be finite numbers")
         if self.check_samples < 0:
             raise UsageError("check_samples must be >= 0")
+        rule = self.range_rule
+        object.__setattr__(self, "calibration", rule.method)
+        if not rule.is_default and mode is not QuantMode.INT8:
+            flags = f"--calibration {rule.method.value}" + (" --symmetric-activations" if rule.symmetric else "")
+            raise UsageError(f"{flags} needs --mode int8 (--mode {mode.value} keeps TFLite's min/max ranges)")
+
+    @property
+    def range_rule(self) -> RangeRule:
+        """The calibration method and its settings (validated)."""
+        return RangeRule(self.calibration, self.percentile, self.symmetric_activations)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from edgeq.data import Dataset, load_dataset
 from edgeq.errors import ConversionError, EdgeqError
 from edgeq.log import logger
 from edgeq.model import Graph, read_model
+from edgeq.qtypes import QuantMode
+from edgeq.quant.recalibrate import CalibrationSummary, recalibrate
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class PipelineResult:
     float_bytes: bytes | None
     graph: Graph
     fidelity: dict[str, Any] | None
+    calibration: CalibrationSummary | None = None
 
     def report(self, output: str | Path, seconds: float) -> ConversionReport:
         g, d, o = self.graph, self.dataset, self.options
@@ -51,6 +55,7 @@ class PipelineResult:
             data=d.description if d else None,
             seconds=round(seconds, 3),
             fidelity=self.fidelity,
+            calibration=self.calibration.to_dict() if self.calibration else None,
         )
 
 
@@ -62,13 +67,38 @@ def run_pipeline(model: Any, data: Any, opts: ConvertOptions) -> PipelineResult:
     dataset = _dataset(data, loaded, opts)
     converter = conv.new_converter(tf, loaded)
     conv.configure(tf, converter, opts, dataset, loaded)
-    logger.info("converting to %s ...", opts.mode.value)
-    model_bytes, float_bytes = conv.run(converter, record_float=opts.mode.needs_data)
+    calibrated_by = f" (calibration: {opts.range_rule.describe()})" if opts.mode is QuantMode.INT8 else ""
+    logger.info("converting to %s%s ...", opts.mode.value, calibrated_by)
+    calibration: dict[str, CalibrationSummary] = {}
+    rewrite = _recalibration(dataset, opts, calibration)
+    model_bytes, float_bytes = conv.run(converter, record_float=opts.mode.needs_data, rewrite=rewrite)
     if float_bytes is None:
         float_bytes = _float_reference(tf, loaded)
     graph = _validate(model_bytes)
     fidelity = _fidelity(float_bytes, model_bytes, dataset, opts)
-    return PipelineResult(opts, loaded, dataset, model_bytes, float_bytes, graph, fidelity)
+    summary = calibration.get("summary") or _default_calibration(dataset, opts)
+    return PipelineResult(opts, loaded, dataset, model_bytes, float_bytes, graph, fidelity, summary)
+
+
+def _recalibration(
+    dataset: Dataset | None, opts: ConvertOptions, into: dict[str, CalibrationSummary]
+) -> Callable[[bytes], bytes] | None:
+    """The hook that rewrites the calibrated ranges, or None for TFLite's own min/max."""
+    rule = opts.range_rule
+    if rule.is_default or dataset is None:
+        return None
+
+    def rewrite(calibrated: bytes) -> bytes:
+        new_bytes, into["summary"] = recalibrate(calibrated, dataset.arrays, rule)
+        return new_bytes
+
+    return rewrite
+
+
+def _default_calibration(dataset: Dataset | None, opts: ConvertOptions) -> CalibrationSummary | None:
+    if opts.mode is not QuantMode.INT8 or dataset is None:
+        return None
+    return CalibrationSummary("minmax", None, False, dataset.count)
 
 
 def _dataset(data: Any, loaded: LoadedModel, opts: ConvertOptions) -> Dataset | None:

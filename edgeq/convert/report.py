@@ -59,6 +59,7 @@ class ConversionReport:
     data: str | None
     seconds: float
     fidelity: dict[str, Any] | None = None
+    calibration: dict[str, Any] | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
