@@ -21,3 +21,16 @@ def test_replaces_existing_file_whole(tmp_path):
     atomic_write(target, b"new content")
     assert target.read_bytes() == b"new content"
     assert [p.name for p in target.parent.iterdir()] == ["m.tflite"]
+
+
+def test_outputs_get_the_mode_a_plain_open_gives(tmp_path):
+    import os
+
+    from edgeq.convert.writer import atomic_write
+
+    mask = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "m.tflite", b"x")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "m.tflite").stat().st_mode & 0o777 == 0o644

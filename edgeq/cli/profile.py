@@ -28,18 +28,59 @@ from edgeq.targets import TARGETS
 )
 @click.option("--board", help="The board a serial target is (power figure for an estimated energy).")
 @click.option("--deadline-ms", type=float, help="Exit 1 when a target's p99 latency is above this.")
+@click.option(
+    "--energy-monitor",
+    help="Measure energy with a power monitor: pi5-pmic, ina226:/dev/i2c-1@0x40,shunt=0.1, ina219:..., "
+    "lpm01a:/dev/ttyACM1, ppk2:/dev/ttyACM2, joulescope.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(),
+    help="Also write a comparison report: REPORT.html (self-contained, with plots and per-op times) or REPORT.md.",
+)
 @port_options
 @json_option
 @edgeq_errors
-def command(model, targets, runs, warmup, threads, input_path, board, deadline_ms, port, baud, as_json):
+def command(
+    model,
+    targets,
+    runs,
+    warmup,
+    threads,
+    input_path,
+    board,
+    deadline_ms,
+    energy_monitor,
+    report_path,
+    port,
+    baud,
+    as_json,
+):
     """Time MODEL on each --target: mean, p50, p90, p99, max, std; memory; energy (measured or estimated)."""
     from edgeq.cli.run import _load
     from edgeq.profiling import profile
+    from edgeq.profiling.report import report_format
 
+    report_kind = report_format(report_path) if report_path else None  # a bad extension fails before any run
+    if energy_monitor:
+        from edgeq.energy import parse_monitor_spec
+
+        parse_monitor_spec(energy_monitor)  # a bad value fails before any run
     inputs = _load(Path(input_path)) if input_path else None
+    options = {"port": port, "baud": baud}
     results = [
         profile(
-            model, t, runs=runs, warmup=warmup, inputs=inputs, threads=threads, deadline_ms=deadline_ms, board=board
+            model,
+            t,
+            runs=runs,
+            warmup=warmup,
+            inputs=inputs,
+            threads=threads,
+            deadline_ms=deadline_ms,
+            board=board,
+            energy_monitor=energy_monitor,
+            **options,
         )
         for t in targets
     ]
@@ -47,6 +88,8 @@ def command(model, targets, runs, warmup, threads, input_path, board, deadline_m
         print_json(results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results])
     else:
         click.echo(render_text(results))
+    if report_kind is not None:
+        _write_report(results, Path(report_path), report_kind, inputs)
     missed = [r for r in results if r.deadline_missed_by_ms is not None]
     for r in missed:
         click.echo(
@@ -56,6 +99,20 @@ def command(model, targets, runs, warmup, threads, input_path, board, deadline_m
         )
     if missed:
         raise SystemExit(1)
+
+
+def _write_report(results, path: Path, kind: str, inputs) -> None:
+    """The report file; the HTML one also times every op on the targets that can (same runs and sample)."""
+    from edgeq.profiling.op_timing import OP_TIMING_TARGETS, op_breakdown
+    from edgeq.profiling.report import write_report
+
+    ops = {}
+    if kind == "html":
+        for r in results:
+            if r.target in OP_TIMING_TARGETS and r.target not in ops:
+                ops[r.target] = op_breakdown(r.model, r.target, runs=r.runs, warmup=r.warmup, inputs=inputs)
+    write_report(results, path, ops)
+    click.echo(f"report: {path}", err=True)
 
 
 def render_text(results) -> str:
