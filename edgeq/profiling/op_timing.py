@@ -12,17 +12,13 @@ that times each call with ``clock_gettime``.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from edgeq.errors import DependencyError, EdgeqError, UsageError
+from edgeq.errors import EdgeqError, UsageError
 
 # Targets with a per-op breakdown, and why the others have none.
 OP_TIMING_TARGETS = ("host-c",)
@@ -31,7 +27,6 @@ NO_BREAKDOWN = {
     "host-tflm": "the tflite-micro Python interpreter times whole invokes only",
 }
 ENGINE_IDENT = "net"
-DRIVER = "net_op_timing.c"
 _CALL = re.compile(r"EQ_OP_BEGIN\((\d+)\);\n\s*/\* op (\d+): (.*?) \*/")
 _HOOK = re.compile(r"^\s+EQ_OP_BEGIN\(\d+\);$", re.M)
 
@@ -144,42 +139,10 @@ def call_times(text: str, runs: int, count: int) -> np.ndarray:
 
 
 def build_op_timing_engine(model: bytes) -> Path:
-    """Compile the engine with ``-DEDGEQ_PROFILE_OPS`` and the op timing driver; returns the executable (cached)."""
-    from edgeq.targets import host_c
+    """The engine built with ``-DEDGEQ_PROFILE_OPS`` and the op timing driver; returns the executable (cached)."""
+    from edgeq.targets.host_c import build_host_engine
 
-    key = hashlib.sha256(model + host_c._generator_fingerprint()).hexdigest()[:20]
-    folder = host_c.cache_dir() / "host-c-ops" / key
-    exe = folder / "op_timing"
-    if exe.exists():
-        return exe
-    files = host_c._write_sources(model, folder)
-    (folder / DRIVER).write_text(_driver_source(model, files[f"{ENGINE_IDENT}.c"]))
-    others = set(host_c.DRIVERS.values())
-    sources = [str(folder / n) for n in files if n.endswith(".c") and n not in others] + [str(folder / DRIVER)]
-    _compile([*host_c.CFLAGS, "-DEDGEQ_PROFILE_OPS"], sources, exe)
-    return exe
-
-
-def _driver_source(model: bytes, c_source: str | bytes) -> str:
-    from edgeq.codegen.context import model_context
-    from edgeq.codegen.render import render
-    from edgeq.model import read_model
-
-    text = c_source.decode() if isinstance(c_source, bytes) else c_source
-    ctx = model_context(read_model(model), "model.tflite", ENGINE_IDENT)
-    return render("engine/host_op_timing.c.j2", m=ctx, n_calls=len(engine_calls(text)))
-
-
-def _compile(flags: list[str], sources: list[str], exe: Path) -> None:
-    compiler = shutil.which(os.environ.get("CC", "gcc"))
-    if compiler is None:
-        raise DependencyError("no C compiler found (set CC or apt-get install gcc)")
-    partial = exe.with_name(f".{exe.name}.partial")
-    done = subprocess.run([compiler, *flags, "-o", str(partial), *sources], capture_output=True, text=True)
-    if done.returncode != 0:
-        first = done.stderr.strip().splitlines()[0] if done.stderr.strip() else f"exit {done.returncode}"
-        raise EdgeqError(f"compiling the engine's op timing driver failed: {first}")
-    partial.replace(exe)
+    return build_host_engine(model, ("-DEDGEQ_PROFILE_OPS",), driver="ops")
 
 
 __all__ = ["NO_BREAKDOWN", "OP_TIMING_TARGETS", "OpTime", "engine_op_times", "op_breakdown"]

@@ -25,13 +25,14 @@ def cache_dir() -> Path:
     return Path(os.environ.get("EDGEQ_CACHE", Path.home() / ".cache" / "edgeq"))
 
 
-DRIVERS = {"engine": "net_host.c", "timing": "net_timing.c"}
+DRIVERS = {"engine": "net_host.c", "timing": "net_timing.c", "ops": "net_op_timing.c"}
 
 
 def build_host_engine(model: bytes, extra_flags: tuple[str, ...] = (), driver: str = "engine") -> Path:
     """Generate and compile the engine for ``model`` with a driver; returns the executable.
 
-    ``engine`` streams raw samples stdin -> stdout; ``timing`` times repeated invokes of one sample.
+    ``engine`` streams raw samples stdin -> stdout; ``timing`` times repeated invokes of one sample;
+    ``ops`` times every kernel call (build it with ``-DEDGEQ_PROFILE_OPS``).
     """
     key = hashlib.sha256(model + _generator_fingerprint() + " ".join(extra_flags).encode()).hexdigest()[:20]
     folder = cache_dir() / "host-c" / key
@@ -67,6 +68,10 @@ def _write_sources(model: bytes, folder: Path) -> dict[str, str]:
     files = dict(build_engine(graph, ctx).files)
     files[DRIVERS["engine"]] = render("engine/host_driver.c.j2", m=ctx)
     files[DRIVERS["timing"]] = render("engine/host_timing.c.j2", m=ctx)
+    from edgeq.profiling.op_timing import engine_calls
+
+    calls = len(engine_calls(files["net.c"]))
+    files[DRIVERS["ops"]] = render("engine/host_op_timing.c.j2", m=ctx, n_calls=calls)
     if not _sources_unchanged(folder):
         write_folder(folder, files)
     return files
