@@ -23,6 +23,7 @@ COMMANDS = {
     "skeleton": "skeleton",
     "edgetpu-check": "edgetpu_check",
     "analyze": "analyze",
+    "qat": "qat",
     "build": "build",
     "flash": "flash",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from edgeq.cli.common import edgeq_errors, format_table, image_norm_options, json_option, print_json
+from edgeq.cli.qat import compression_options
 from edgeq.data import DEFAULT_SAMPLES
 from edgeq.qtypes import IOType, QuantMode
 from edgeq.quant.calibration import CalibrationMethod
@@ -82,7 +83,11 @@ from edgeq.quant.calibration import CalibrationMethod
     type=float,
     help="Mixed precision: keep the fewest layers float so accuracy drops at most PTS points (needs --eval-data).",
 )
-@click.option("--eval-data", help="Labelled data for --accuracy-budget: .npz with x and y, or class folders.")
+@click.option(
+    "--eval-data",
+    help="Labelled data for --accuracy-budget, --cluster or --prune: .npz with x and y, or class folders.",
+)
+@compression_options
 @json_option
 @edgeq_errors
 def command(
@@ -102,6 +107,12 @@ def command(
     symmetric_activations,
     accuracy_budget,
     eval_data,
+    cluster,
+    cluster_init,
+    prune,
+    prune_schedule,
+    train_data,
+    fine_tune_epochs,
     as_json,
 ):  # noqa: PLR0913
     """Convert MODEL (SavedModel folder, .keras or .h5) to a quantized .tflite.
@@ -124,6 +135,24 @@ def command(
         percentile=percentile,
         symmetric_activations=symmetric_activations,
     )
+    if cluster is not None or prune is not None:
+        from edgeq.cli.qat import convert_compressed_command
+
+        convert_compressed_command(
+            model,
+            data,
+            output,
+            opts,
+            as_json=as_json,
+            eval_data=eval_data,
+            cluster=cluster,
+            cluster_init=cluster_init,
+            prune=prune,
+            prune_schedule=prune_schedule,
+            train_data=train_data,
+            fine_tune_epochs=fine_tune_epochs,
+        )
+        return
     if accuracy_budget is not None or eval_data is not None:
         _mixed(model, data, output, opts, accuracy_budget, eval_data, as_json)
         return
