@@ -5,114 +5,178 @@
  * TFLM's reference kernels do: taps outside the image are skipped, every
  * output channel gets acc = bias + sum w * (x + in_offset), then
  * MultiplyByQuantizedMultiplier with its own multiplier and shift, + out_offset,
- * and the clamp to [act_min, act_max].
+ * and the clamp to [act_min, act_max] (the op's eq_channel table and rq form).
  *
- * CONV_2D copies the receptive fields of two output pixels into int16 columns
- * (x + in_offset, 0 outside the image: a skipped tap and a zero tap add the same
- * nothing) and runs the matrix kernel of edgeq_matmul.c over them; 1x1 filters
- * are the one-tap case. DEPTHWISE_CONV_2D with depth multiplier 1 accumulates
- * channels side by side: in int32 sums in the scratch region (a loop compilers
- * vectorize), or, with the SIMD32 instructions, four channels at a time in
- * registers with SXTAB16/SXTB16 and SMLABB/SMLATT. Both give the same int32 sums.
+ * CONV_2D copies the receptive fields of up to eight output pixels into int16
+ * columns (x + in_offset, 0 outside the image: a skipped tap and a zero tap add
+ * the same nothing) and runs the matrix kernel of edgeq_matmul.c over them; 1x1
+ * filters are the one-tap case. Each filter row of a column starts a group of
+ * four taps (the weights are laid out that way, zero padded): a row inside the
+ * image is one run of whole words, the padding taps read whatever input follows
+ * (times a zero weight) when it exists. DEPTHWISE_CONV_2D with depth multiplier
+ * 1 takes four channels at a time, sums in registers: with the SIMD32
+ * instructions one word of inputs per tap is split into 16-bit lanes with
+ * SXTAB16 and multiplied lane by lane against int16 weights with SMLABB/SMLABT/
+ * SMLATB/SMLATT; the portable loop computes the same int32 sums.
  */
 #include "edgeq_kernels.h"
 
 #include <string.h>
 
+int32_t eq_conv_row_taps(const eq_conv_params *p)
+{
+    return (p->k_w * p->in_c + EQ_ROW_ALIGN - 1) / EQ_ROW_ALIGN * EQ_ROW_ALIGN;
+}
+
 int32_t eq_conv2d_scratch_bytes(const eq_conv_params *p)
 {
-    const int32_t taps = p->k_h * p->k_w * p->in_c;
+    const int32_t taps = p->k_h * eq_conv_row_taps(p);
     const int32_t padded = (taps + EQ_COL_ALIGN_MAX - 1) / EQ_COL_ALIGN_MAX * EQ_COL_ALIGN_MAX;
     return EQ_MM_COLS * padded * (int32_t)sizeof(int16_t); /* a block of columns */
 }
 
 int32_t eq_depthwise_scratch_bytes(const eq_conv_params *p)
 {
-    return p->depth_multiplier == 1 ? p->out_c * (int32_t)sizeof(int32_t) : 0;
+    (void)p;
+    return 0; /* sums in registers */
 }
 
-/* Column j of b: the receptive field of output pixel `pixel`, tap order (ky, kx, channel). */
-static void eq_im2col(const eq_conv_params *p, const int8_t *in, int32_t pixel, const eq_cols *b, int32_t j)
+/* Column j of b: the receptive field of the output pixel whose window starts at input (y0, x0), tap order
+   (ky, kx, channel), each filter row padded to eq_conv_row_taps taps. */
+static void eq_im2col(const eq_conv_params *p, const int8_t *in, int32_t y0, int32_t x0, const eq_cols *b, int32_t j)
 {
-    const int32_t y0 = pixel / p->out_w * p->stride_h - p->pad_top;
-    const int32_t x0 = pixel % p->out_w * p->stride_w - p->pad_left;
-    const int32_t row = p->k_w * p->in_c;
+    const int32_t run = p->k_w * p->in_c, row = eq_conv_row_taps(p), in_row = p->in_w * p->in_c;
+    const int8_t *const end = in + p->in_h * in_row;
     const int row_whole = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
+    const int32_t row_step = p->dil_h * in_row;
     int32_t ky, kx, k = 0;
+    if (row_whole && y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h &&
+        end - (in + y0 * in_row + x0 * p->in_c + (p->k_h - 1) * row_step) >= row) {
+        /* the whole window lies inside the image, and so do the bytes after its last row up to the padded
+           length: each filter row one run of whole groups (the padding taps meet zero weights) */
+        const int8_t *src = in + y0 * in_row + x0 * p->in_c;
+#if EQ_USE_SIMD32
+        const int32_t offsets = eq_offsets(p->in_offset), step = 2 * b->cols;
+        eq_word_t *dst = eq_col_group(b, j, 0);
+        for (ky = p->k_h; ky > 0; --ky, k += row, src += row_step) {
+            dst = eq_col_run(dst, step, src, row, offsets);
+        }
+#else
+        for (ky = p->k_h; ky > 0; --ky, k += row, src += row_step) {
+            eq_col_put_s8(b, j, k, src, row, p->in_offset);
+        }
+#endif
+        if (k < b->n) {
+            eq_col_zero(b, j, k, b->n - k);
+        }
+        return;
+    }
     for (ky = 0; ky < p->k_h; ++ky, k += row) {
         const int32_t iy = y0 + ky * p->dil_h;
+        const int8_t *const src = in + iy * in_row + x0 * p->in_c;
         if (iy < 0 || iy >= p->in_h) {
             eq_col_zero(b, j, k, row);
+        } else if (row_whole && end - src >= row) {
+            /* the whole filter row lies inside the image, and so do the bytes after it up to the padded
+               length: one run of whole groups (the padding taps meet zero weights) */
+            eq_col_put_groups_s8(b, j, k, src, row, p->in_offset);
         } else if (row_whole) {
-            /* the whole filter row lies inside the image: one contiguous run */
-            eq_col_put_s8(b, j, k, in + (iy * p->in_w + x0) * p->in_c, row, p->in_offset);
+            eq_col_put_s8(b, j, k, src, run, p->in_offset);
+            if (row > run) {
+                eq_col_zero(b, j, k + run, row - run);
+            }
         } else {
             for (kx = 0; kx < p->k_w; ++kx) {
                 const int32_t ix = x0 + kx * p->dil_w;
                 if (ix < 0 || ix >= p->in_w) {
                     eq_col_zero(b, j, k + kx * p->in_c, p->in_c);
                 } else {
-                    eq_col_put_s8(b, j, k + kx * p->in_c, in + (iy * p->in_w + ix) * p->in_c, p->in_c, p->in_offset);
+                    eq_col_put_s8(b, j, k + kx * p->in_c, in + iy * in_row + ix * p->in_c, p->in_c, p->in_offset);
                 }
+            }
+            if (row > run) {
+                eq_col_zero(b, j, k + run, row - run);
             }
         }
     }
-    eq_col_zero(b, j, k, b->n - k);
+    if (k < b->n) {
+        eq_col_zero(b, j, k, b->n - k);
+    }
+}
+
+/* Columns per block for `left` pixels still to compute: 8, then 4, then single columns. */
+static int32_t eq_block_cols(int32_t left)
+{
+#if EQ_USE_SIMD32
+    return left >= 5 ? 8 : (left >= 3 ? 4 : 1);
+#else
+    return left >= 5 ? 8 : (left >= 2 ? 4 : 1);
+#endif
 }
 
 static void eq_conv2d_core(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1,
-                           const int8_t *in, const int8_t *w, const int32_t *bias, const int32_t *mult,
-                           const int32_t *shift, int16_t *scratch, int8_t *out)
+                           const int8_t *in, const int8_t *w, const eq_channel *ch, int16_t *scratch, int8_t *out)
 {
-    const int32_t taps = p->k_h * p->k_w * p->in_c;
+    const int32_t taps = p->k_h * eq_conv_row_taps(p);
     const int32_t pixels = p->out_h * p->out_w;
+    /* 1x1 filters without padding whose columns are whole groups: one run of input per column */
+    const int simple = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 && p->in_c % EQ_COL_ALIGN == 0;
     eq_matmul m;
     eq_cols b;
-    int32_t px, j;
+    int32_t px, j, used, oy = 0, ox = 0, y0 = 0, x0 = 0;
     m.w = w;
     m.rows = p->out_c;
     m.len = taps;
-    m.bias = bias;
-    m.mult = mult;
-    m.shift = shift;
-    m.per_channel = 1;
+    m.ch = ch;
+    m.rq = p->rq;
     m.out_offset = p->out_offset;
     m.act_min = p->act_min;
     m.act_max = p->act_max;
     eq_matmul_set_add(&m, add, conv_is_in1);
     b.base = scratch;
-    b.cols = EQ_MM_COLS;
     b.n = eq_col_len(taps);
-    for (px = 0; px < pixels; px += EQ_MM_COLS) {
-        const int32_t used = pixels - px < EQ_MM_COLS ? pixels - px : EQ_MM_COLS;
+    for (px = 0; px < pixels; px += used) {
+        b.cols = eq_block_cols(pixels - px);
+        used = pixels - px < b.cols ? pixels - px : b.cols;
         /* a last, partial block repeats its last pixel in the unused columns (computed, not stored) */
-        for (j = 0; j < EQ_MM_COLS; ++j) {
-            eq_im2col(p, in, px + (j < used ? j : used - 1), &b, j);
+        for (j = 0; j < b.cols; ++j) {
+            if (j < used) {
+                y0 = oy * p->stride_h - p->pad_top;
+                x0 = ox * p->stride_w - p->pad_left;
+                if (++ox == p->out_w) {
+                    ox = 0;
+                    ++oy;
+                }
+            }
+            if (simple) {
+                eq_col_put_groups_s8(&b, j, 0, in + (y0 * p->in_w + x0) * p->in_c, p->in_c, p->in_offset);
+            } else {
+                eq_im2col(p, in, y0, x0, &b, j);
+            }
         }
         eq_matmul_s8(&m, &b, used, out + px * p->out_c, p->out_c);
     }
 }
 
-void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift, void *scratch, int8_t *out)
+void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const eq_channel *ch, void *scratch,
+                  int8_t *out)
 {
-    eq_conv2d_core(p, NULL, 0, in, w, bias, mult, shift, (int16_t *)scratch, out);
+    eq_conv2d_core(p, NULL, 0, in, w, ch, (int16_t *)scratch, out);
 }
 
 void eq_conv2d_add_s8(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1, const int8_t *in,
-                      const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, void *scratch,
-                      int8_t *residual_inout)
+                      const int8_t *w, const eq_channel *ch, void *scratch, int8_t *residual_inout)
 {
-    eq_conv2d_core(p, add, conv_is_in1, in, w, bias, mult, shift, (int16_t *)scratch, residual_inout);
+    eq_conv2d_core(p, add, conv_is_in1, in, w, ch, (int16_t *)scratch, residual_inout);
 }
 
 /* ---- DEPTHWISE_CONV_2D ---- */
 
 /* The taps of one output pixel that fall inside the image: rows ky_lo .. ky_hi - 1 and columns
-   kx_lo .. kx_hi - 1 of the filter; x and w point at the input pixel and the weights of the first. */
+   kx_lo .. kx_hi - 1 of the filter; x points at the input pixel of the first, tap is its index. */
 typedef struct {
-    const int8_t *x, *w;
-    int32_t rows, cols;
+    const int8_t *x;
+    int32_t tap, rows, cols;
 } eq_taps;
 
 static int32_t eq_first_tap(int32_t origin, int32_t dil)
@@ -129,7 +193,7 @@ static int32_t eq_end_tap(int32_t origin, int32_t dil, int32_t k, int32_t size)
     return end;
 }
 
-static eq_taps eq_taps_at(const eq_conv_params *p, const int8_t *in, const int8_t *w, int32_t oy, int32_t ox)
+static eq_taps eq_taps_at(const eq_conv_params *p, const int8_t *in, int32_t oy, int32_t ox)
 {
     const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
     const int32_t ky = eq_first_tap(y0, p->dil_h), kx = eq_first_tap(x0, p->dil_w);
@@ -137,139 +201,170 @@ static eq_taps eq_taps_at(const eq_conv_params *p, const int8_t *in, const int8_
     t.rows = eq_end_tap(y0, p->dil_h, p->k_h, p->in_h) - ky;
     t.cols = eq_end_tap(x0, p->dil_w, p->k_w, p->in_w) - kx;
     t.x = in + ((y0 + ky * p->dil_h) * p->in_w + x0 + kx * p->dil_w) * p->in_c;
-    t.w = w + (ky * p->k_w + kx) * p->out_c;
+    t.tap = ky * p->k_w + kx;
     return t;
 }
 
-static inline void eq_dw_store(const eq_conv_params *p, int32_t c, int32_t acc, const int32_t *bias,
-                               const int32_t *mult, const int32_t *shift, int8_t *out)
+/* Where the layout keeps the weights of channel quad q, tap 0 (4 int16 per tap). */
+static const int16_t *eq_dw_quad(const eq_conv_params *p, const int16_t *w, int32_t q)
 {
-    if (bias != NULL) {
-        acc = eq_add_wrap(acc, bias[c]);
+    return w + q * p->k_h * p->k_w * 4;
+}
+
+/* Lanes 0 .. lanes-1 of quad q (output channels 4q ..) of one output pixel, any depth multiplier:
+   portable sums, lane beside lane. */
+static void eq_dw_lanes(const eq_conv_params *p, const eq_taps *t, const int16_t *w, const eq_channel *ch,
+                        int32_t q, int32_t lanes, int8_t *out)
+{
+    const int32_t x_step = p->dil_w * p->in_c, x_row = p->dil_h * p->in_w * p->in_c;
+    const int16_t *wq = eq_dw_quad(p, w, q) + t->tap * 4;
+    int32_t acc[4] = {0, 0, 0, 0}, ic[4];
+    int32_t l, ky, kx;
+    for (l = 0; l < 4; ++l) {
+        ic[l] = (4 * q + (l < lanes ? l : 0)) / p->depth_multiplier;
     }
-    out[c] = eq_requant_s8(acc, mult[c], shift[c], p->out_offset, p->act_min, p->act_max);
+    for (ky = 0; ky < t->rows; ++ky) {
+        for (kx = 0; kx < t->cols; ++kx) {
+            const int8_t *xs = t->x + ky * x_row + kx * x_step;
+            const int16_t *ws = wq + (ky * p->k_w + kx) * 4;
+            for (l = 0; l < 4; ++l) {
+                acc[l] += (int32_t)ws[l] * ((int32_t)xs[ic[l]] + p->in_offset);
+            }
+        }
+    }
+    for (l = 0; l < lanes; ++l) {
+        const eq_channel *c = &ch[4 * q + l];
+        out[4 * q + l] = eq_channel_out(c, p->rq, eq_add_wrap(acc[l], c->bias), p->out_offset, p->act_min, p->act_max);
+    }
 }
 
 #if EQ_USE_SIMD32
-/* The four sums of channels c .. c+3. */
-typedef struct {
-    int32_t s0, s1, s2, s3;
-} eq_dw_sums;
+#if defined(__GNUC__)
+typedef int32_t eq_dw_word_t __attribute__((may_alias));
+#else
+typedef int32_t eq_dw_word_t;
+#endif
 
-/* Channels c .. c+3 of one output pixel, sums in registers: per tap one word of inputs and one of
-   weights, split into 16-bit lanes (x + offset with SXTAB16, w with SXTB16) and multiplied lane by
-   lane with SMLABB / SMLATT. x_step / x_row: bytes to the next tap / filter row in the input. */
-static EQ_NOINLINE eq_dw_sums eq_dw_block4(const int8_t *x, const int8_t *w, int32_t rows, int32_t cols,
-                                           int32_t x_step, int32_t x_row, int32_t w_step, int32_t w_row,
-                                           int32_t offsets)
+/* The 32-bit word at p, any alignment. */
+static inline int32_t eq_dw_load(const void *p)
 {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    eq_dw_sums s;
-    for (; rows > 0; --rows, x += x_row, w += w_row) {
-        const int8_t *xs = x, *ws = w;
-        int32_t kx;
-        for (kx = cols; kx > 0; --kx, xs += x_step, ws += w_step) {
-            int32_t xw, ww, xe, xo, we, wo;
-            memcpy(&xw, xs, sizeof xw);
-            memcpy(&ww, ws, sizeof ww);
-            xe = __sxtab16(offsets, xw);
-            xo = eq_sxtab16_odd(offsets, xw);
-            we = __sxtb16(ww);
-            wo = eq_sxtb16_odd(ww);
-            a0 = __smlabb(xe, we, a0);
-            a2 = __smlatt(xe, we, a2);
-            a1 = __smlabb(xo, wo, a1);
-            a3 = __smlatt(xo, wo, a3);
-        }
-    }
-    s.s0 = a0;
-    s.s1 = a1;
-    s.s2 = a2;
-    s.s3 = a3;
-    return s;
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
 
-/* Channels 0 .. 4 * (channels / 4) - 1 of one output pixel. */
-static int32_t eq_dw_simd(const eq_conv_params *p, const eq_taps *t, const int32_t *bias, const int32_t *mult,
-                          const int32_t *shift, int8_t *out)
+/* The four outputs of one quad from their sums (bias included). */
+static inline void eq_dw_out4(const eq_conv_params *p, const eq_channel *ch, int32_t a0, int32_t a1, int32_t a2,
+                              int32_t a3, int8_t *out)
 {
+    const int32_t rq = p->rq;
+    if (rq == (EQ_RQ_FAST | EQ_RQ_FULL_RANGE | EQ_RQ_NO_SIGN_FIX)) {
+        out[0] = (int8_t)eq_sat_s8(eq_rq_fast(&ch[0], a0, 0));
+        out[1] = (int8_t)eq_sat_s8(eq_rq_fast(&ch[1], a1, 0));
+        out[2] = (int8_t)eq_sat_s8(eq_rq_fast(&ch[2], a2, 0));
+        out[3] = (int8_t)eq_sat_s8(eq_rq_fast(&ch[3], a3, 0));
+        return;
+    }
+    out[0] = eq_channel_out(&ch[0], rq, a0, p->out_offset, p->act_min, p->act_max);
+    out[1] = eq_channel_out(&ch[1], rq, a1, p->out_offset, p->act_min, p->act_max);
+    out[2] = eq_channel_out(&ch[2], rq, a2, p->out_offset, p->act_min, p->act_max);
+    out[3] = eq_channel_out(&ch[3], rq, a3, p->out_offset, p->act_min, p->act_max);
+}
+
+/* Hides the value of pointer v from the optimizer (no instruction). */
+#if defined(__GNUC__)
+#define EQ_OPAQUE(v) __asm__("" : "+r"(v))
+#else
+#define EQ_OPAQUE(v) ((void)0)
+#endif
+
+/* One tap of a quad: a word of inputs at xs, (w0, w1) and (w2, w3) at ws; (x0, x2) and (x1, x3) +
+   offset with SXTAB16, each lane times its int16 weight. */
+#define EQ_DW_TAP(xs, ws)                                                                                        \
+    do {                                                                                                         \
+        const int32_t xw_ = eq_dw_load(xs), w01_ = (ws)[0], w23_ = (ws)[1];                                      \
+        const int32_t xe_ = __sxtab16(offsets, xw_), xo_ = eq_sxtab16_odd(offsets, xw_);                         \
+        a0 = __smlabb(xe_, w01_, a0);                                                                            \
+        a1 = __smlabt(xo_, w01_, a1);                                                                            \
+        a2 = __smlatb(xe_, w23_, a2);                                                                            \
+        a3 = __smlatt(xo_, w23_, a3);                                                                            \
+    } while (0)
+
+/* Every whole quad of channels (4 * quads of them) of one output pixel whose 3x3 window lies inside the
+   image: straight-line code, the weights of a quad at constant offsets. */
+static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel3x3(const eq_conv_params *p, const int8_t *x, const eq_dw_word_t *ws,
+                                                  const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out)
+{
+    const int32_t x_step = p->dil_w * p->in_c, x_step2 = 2 * x_step, row_step = p->dil_h * p->in_w * p->in_c;
+    for (; quads > 0; --quads, x += 4, ws += 18, ch += 4, out += 4) {
+        const int8_t *y = x;
+        int32_t a0 = ch[0].bias, a1 = ch[1].bias, a2 = ch[2].bias, a3 = ch[3].bias;
+        EQ_OPAQUE(y); /* the rows are reached from y by adds: no pointer per row kept across quads */
+        EQ_DW_TAP(y, ws);
+        EQ_DW_TAP(y + x_step, ws + 2);
+        EQ_DW_TAP(y + x_step2, ws + 4);
+        y += row_step;
+        EQ_DW_TAP(y, ws + 6);
+        EQ_DW_TAP(y + x_step, ws + 8);
+        EQ_DW_TAP(y + x_step2, ws + 10);
+        y += row_step;
+        EQ_DW_TAP(y, ws + 12);
+        EQ_DW_TAP(y + x_step, ws + 14);
+        EQ_DW_TAP(y + x_step2, ws + 16);
+        eq_dw_out4(p, ch, a0, a1, a2, a3, out);
+    }
+}
+
+/* Every whole quad of channels of one output pixel, any window: tap after tap. */
+static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel(const eq_conv_params *p, const eq_taps *t, const int16_t *w,
+                                                 const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out)
+{
+    const int32_t x_step = p->dil_w * p->in_c, rows = t->rows, cols = t->cols;
+    const int32_t x_row = p->dil_h * p->in_w * p->in_c - cols * x_step; /* from past a row's taps to the next */
+    const int32_t w_skip = (p->k_w - cols) * 2, quad_words = p->k_h * p->k_w * 2;
+    const eq_dw_word_t *wq = (const eq_dw_word_t *)(const void *)(w + t->tap * 4);
+    const int8_t *xq = t->x;
+    if (rows == 3 && cols == 3 && p->k_h == 3 && p->k_w == 3) {
+        eq_dw_pixel3x3(p, xq, wq, ch, offsets, quads, out);
+        return;
+    }
+    for (; quads > 0; --quads, xq += 4, wq += quad_words, ch += 4, out += 4) {
+        const int8_t *x = xq;
+        const eq_dw_word_t *ws = wq;
+        int32_t a0 = ch[0].bias, a1 = ch[1].bias, a2 = ch[2].bias, a3 = ch[3].bias;
+        int32_t ky, kx;
+        for (ky = rows; ky > 0; --ky, x += x_row, ws += w_skip) {
+            for (kx = cols; kx > 0; --kx, x += x_step, ws += 2) {
+                EQ_DW_TAP(x, ws);
+            }
+        }
+        eq_dw_out4(p, ch, a0, a1, a2, a3, out);
+    }
+}
+#endif
+
+void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int16_t *w, const eq_channel *ch,
+                            void *scratch, int8_t *out)
+{
+    const int32_t quads = (p->out_c + 3) / 4;
+    int32_t oy, ox, q;
+    int32_t whole = 0; /* quads of the SIMD path */
+#if EQ_USE_SIMD32
     const uint32_t half = (uint32_t)p->in_offset & 0xFFFFu;
     const int32_t offsets = eq_from_bits((half << 16) | half);
-    const int32_t x_step = p->dil_w * p->in_c, x_row = p->dil_h * p->in_w * p->in_c, w_row = p->k_w * p->out_c;
-    int32_t c;
-    for (c = 0; c + 4 <= p->in_c; c += 4) {
-        const eq_dw_sums s =
-            eq_dw_block4(t->x + c, t->w + c, t->rows, t->cols, x_step, x_row, p->out_c, w_row, offsets);
-        eq_dw_store(p, c, s.s0, bias, mult, shift, out);
-        eq_dw_store(p, c + 1, s.s1, bias, mult, shift, out);
-        eq_dw_store(p, c + 2, s.s2, bias, mult, shift, out);
-        eq_dw_store(p, c + 3, s.s3, bias, mult, shift, out);
-    }
-    return c;
-}
+    whole = p->depth_multiplier == 1 ? p->out_c / 4 : 0;
 #endif
-
-/* One output pixel, depth multiplier 1, channels from c on: sums[c] side by side, tap after tap
-   (a loop compilers vectorize), then the outputs. */
-static void eq_dw_channels(const eq_conv_params *p, const eq_taps *t, int32_t c, int32_t *sums,
-                           const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *out)
-{
-    const int32_t channels = p->in_c;
-    const int32_t x_step = p->dil_w * p->in_c, x_row = p->dil_h * p->in_w * p->in_c, w_row = p->k_w * p->out_c;
-    const int8_t *x = t->x, *w = t->w;
-    int32_t ky, kx, j;
-    for (j = c; j < channels; ++j) {
-        sums[j] = 0;
-    }
-    for (ky = 0; ky < t->rows; ++ky, x += x_row, w += w_row) {
-        const int8_t *xs = x, *ws = w;
-        for (kx = 0; kx < t->cols; ++kx, xs += x_step, ws += p->out_c) {
-            for (j = c; j < channels; ++j) {
-                sums[j] += (int32_t)ws[j] * (int32_t)(int16_t)(xs[j] + p->in_offset);
-            }
-        }
-    }
-    for (j = c; j < channels; ++j) {
-        eq_dw_store(p, j, sums[j], bias, mult, shift, out);
-    }
-}
-
-/* Any depth multiplier: output channel oc = ic * depth_multiplier + m. */
-static void eq_dw_general(const eq_conv_params *p, const eq_taps *t, const int32_t *bias, const int32_t *mult,
-                          const int32_t *shift, int8_t *out)
-{
-    const int32_t x_step = p->dil_w * p->in_c, x_row = p->dil_h * p->in_w * p->in_c, w_row = p->k_w * p->out_c;
-    int32_t oc, ky, kx;
-    for (oc = 0; oc < p->out_c; ++oc) {
-        const int32_t ic = oc / p->depth_multiplier;
-        int32_t acc = 0;
-        for (ky = 0; ky < t->rows; ++ky) {
-            for (kx = 0; kx < t->cols; ++kx) {
-                acc += (int32_t)t->w[ky * w_row + kx * p->out_c + oc] *
-                       ((int32_t)t->x[ky * x_row + kx * x_step + ic] + p->in_offset);
-            }
-        }
-        eq_dw_store(p, oc, acc, bias, mult, shift, out);
-    }
-}
-
-void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
-                            const int32_t *mult, const int32_t *shift, void *scratch, int8_t *out)
-{
-    int32_t oy, ox;
+    (void)scratch;
     for (oy = 0; oy < p->out_h; ++oy) {
         for (ox = 0; ox < p->out_w; ++ox, out += p->out_c) {
-            const eq_taps t = eq_taps_at(p, in, w, oy, ox);
-            int32_t c = 0;
-            if (p->depth_multiplier != 1) {
-                eq_dw_general(p, &t, bias, mult, shift, out);
-                continue;
-            }
+            const eq_taps t = eq_taps_at(p, in, oy, ox);
 #if EQ_USE_SIMD32
-            c = eq_dw_simd(p, &t, bias, mult, shift, out);
+            if (whole > 0) {
+                eq_dw_pixel(p, &t, w, ch, offsets, whole, out);
+            }
 #endif
-            if (c < p->in_c) {
-                eq_dw_channels(p, &t, c, (int32_t *)scratch, bias, mult, shift, out);
+            for (q = whole; q < quads; ++q) {
+                eq_dw_lanes(p, &t, w, ch, q, p->out_c - 4 * q < 4 ? p->out_c - 4 * q : 4, out);
             }
         }
     }

@@ -21,8 +21,8 @@ int32_t eq_fc_scratch_bytes(const eq_fc_params *p)
 }
 
 /* Per-tensor weights with a zero point: sum (w + weight_offset) * (x + in_offset), output by output. */
-static void eq_fc_offset_weights(const eq_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
-                                 const int32_t *mult, const int32_t *shift, int8_t *out)
+static void eq_fc_offset_weights(const eq_fc_params *p, const int8_t *in, const int8_t *w, const eq_channel *ch,
+                                 int8_t *out)
 {
     int32_t b, o, i;
     for (b = 0; b < p->batches; ++b) {
@@ -33,31 +33,27 @@ static void eq_fc_offset_weights(const eq_fc_params *p, const int8_t *in, const 
             for (i = 0; i < p->in_depth; ++i) {
                 acc += ((int32_t)row[i] + p->weight_offset) * ((int32_t)x[i] + p->in_offset);
             }
-            if (bias != NULL) {
-                acc = eq_add_wrap(acc, bias[o]);
-            }
-            *out++ = eq_requant_s8(acc, mult[0], shift[0], p->out_offset, p->act_min, p->act_max);
+            *out++ = eq_channel_out(&ch[o], p->rq, eq_add_wrap(acc, ch[o].bias), p->out_offset, p->act_min,
+                                    p->act_max);
         }
     }
 }
 
-void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
-                           const int32_t *mult, const int32_t *shift, void *scratch, int8_t *out)
+void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t *w, const eq_channel *ch,
+                           void *scratch, int8_t *out)
 {
     eq_matmul m;
     eq_cols col;
     int32_t b;
     if (!p->per_channel && p->weight_offset != 0) {
-        eq_fc_offset_weights(p, in, w, bias, mult, shift, out);
+        eq_fc_offset_weights(p, in, w, ch, out);
         return;
     }
     m.w = w;
     m.rows = p->out_depth;
     m.len = p->in_depth;
-    m.bias = bias;
-    m.mult = mult;
-    m.shift = shift;
-    m.per_channel = p->per_channel;
+    m.ch = ch;
+    m.rq = p->rq;
     m.out_offset = p->out_offset;
     m.act_min = p->act_min;
     m.act_max = p->act_max;

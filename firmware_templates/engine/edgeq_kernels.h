@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,6 +67,15 @@ static inline int32_t eq_from_bits(uint32_t u)
 
 #if EQ_USE_SIMD32
 #include <arm_acle.h>
+
+/* The hot loops of the SIMD32 kernels: GCC's first scheduling pass hoists their loads ahead of the uses
+   and runs out of the core's registers (sums and pointers then spill to the stack inside the loop);
+   without it each loop keeps them in registers (checked on the generated code). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define EQ_LOOP_ATTR __attribute__((optimize("no-schedule-insns")))
+#else
+#define EQ_LOOP_ATTR
+#endif
 
 /* SXTB16 / SXTAB16 of v rotated right by 8 (its bytes 1 and 3 into the 16-bit lanes), one instruction
    each where the compiler takes inline assembly (GCC and Clang do not fold the rotation themselves). */
@@ -196,6 +206,94 @@ static inline int8_t eq_requant_s8(int32_t acc, int32_t mult, int32_t shift, int
     return eq_rq_s8(&q, acc, out_offset, act_min, act_max);
 }
 
+/* ---- per-channel requantization of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED ----
+ * One entry per output channel, computed at generation time (edgeq/codegen/engine/requant_table.py):
+ * the channel's bias (0 without one), TFLite's multiplier M, a shift and the rounding constant of the
+ * fast form below. `rq` of the op's parameters says which form its outputs take:
+ *   EQ_RQ_EXACT: shift is TFLite's (> 0: left); eq_rq_apply (any M and shift), + out_offset, clamped.
+ *   EQ_RQ_FAST: shift holds e = -(TFLite's shift), a right shift: the generator has proved
+ *     1 <= e <= 21 and |acc| < 2^29 for every input (|bias| + sum |w| * max |x + in_offset|), so
+ *     with s = SMMULR(2 acc, M) = floor((acc M + 2^30) / 2^31), which is SRDHM(acc, M) exactly,
+ *       t = floor((s + round - [acc < 0]) / 2^e),  round = 2^(e-1) + K 2^e,
+ *     is RDBPOT(s, e) + K (the [s < 0] of RDBPOT may be read as [acc < 0]: they differ only when
+ *     s = 0, where both give 0), with K = out_offset for EQ_RQ_FULL_RANGE (act_min = -128,
+ *     act_max = 127: t saturated to int8 is the output) and K = out_offset - act_min otherwise
+ *     (t saturated to [0, 255], then at most act_max - act_min, + act_min). No sum overflows:
+ *     |s| <= |acc| < 2^29 and |round| < 2^(e+8) <= 2^29.
+ *   EQ_RQ_NO_SIGN_FIX (with FAST): act_min >= out_offset, so every acc < 0 (whose output before the
+ *     clamp is <= out_offset with or without the [acc < 0] term) clamps to act_min: the term is dropped. */
+typedef struct {
+    int32_t bias, mult, shift, round;
+} eq_channel;
+
+#define EQ_RQ_EXACT 0
+#define EQ_RQ_FAST 1
+#define EQ_RQ_FULL_RANGE 2
+#define EQ_RQ_NO_SIGN_FIX 4
+
+/* c + floor((a * b + 2^31) / 2^32), wrapping (SMMLAR). */
+static inline int32_t eq_smmlar(int32_t a, int32_t b, int32_t c)
+{
+#if EQ_USE_SIMD32 && defined(__GNUC__)
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+    return r;
+#else
+    return eq_add_wrap(c, eq_high_word((int64_t)a * (int64_t)b + ((int64_t)1 << 31)));
+#endif
+}
+
+/* t of EQ_RQ_FAST (above) for acc = the channel's sum, bias included. */
+static inline int32_t eq_rq_fast(const eq_channel *ch, int32_t acc, int sign_fix)
+{
+    int32_t v = eq_smmlar(eq_from_bits((uint32_t)acc << 1), ch->mult, ch->round);
+    if (sign_fix) {
+        v += eq_floor_pot(acc, 31); /* -1 for acc < 0 */
+    }
+    return eq_floor_pot(v, (int)ch->shift);
+}
+
+/* t saturated to int8 (SSAT #8). */
+static inline int32_t eq_sat_s8(int32_t t)
+{
+#if EQ_USE_SIMD32 && defined(__ARM_FEATURE_SAT)
+    return __ssat(t, 8);
+#else
+    return t < -128 ? -128 : (t > 127 ? 127 : t);
+#endif
+}
+
+/* t saturated to [0, 255] (USAT #8). */
+static inline int32_t eq_sat_u8(int32_t t)
+{
+#if EQ_USE_SIMD32 && defined(__ARM_FEATURE_SAT)
+    return (int32_t)__usat(t, 8);
+#else
+    return t < 0 ? 0 : (t > 255 ? 255 : t);
+#endif
+}
+
+/* The clamp after eq_rq_fast: t -> the int8 output (span = act_max - act_min). */
+static inline int8_t eq_rq_fast_out(int32_t t, int full_range, int32_t act_min, int32_t span)
+{
+    if (full_range) {
+        return (int8_t)eq_sat_s8(t);
+    }
+    t = eq_sat_u8(t);
+    t = t > span ? span : t;
+    return (int8_t)(t + act_min);
+}
+
+/* One output of any rq form from acc, the sum with the bias added: requantized, + out_offset, clamped. */
+static inline int8_t eq_channel_out(const eq_channel *ch, int32_t rq, int32_t acc, int32_t out_offset,
+                                    int32_t act_min, int32_t act_max)
+{
+    if (rq & EQ_RQ_FAST) {
+        return eq_rq_fast_out(eq_rq_fast(ch, acc, 1), rq & EQ_RQ_FULL_RANGE, act_min, act_max - act_min);
+    }
+    return eq_requant_s8(acc, ch->mult, ch->shift, out_offset, act_min, act_max);
+}
+
 /* ---- convolution family (edgeq_conv.c) ---- */
 typedef struct {
     int32_t in_h, in_w, in_c;
@@ -207,6 +305,7 @@ typedef struct {
     int32_t out_offset;  /* output zero point */
     int32_t act_min, act_max;
     int32_t depth_multiplier; /* depthwise only */
+    int32_t rq;               /* EQ_RQ_* form of the outputs */
 } eq_conv_params;
 
 typedef struct {
@@ -215,7 +314,8 @@ typedef struct {
     int32_t weight_offset; /* -weight zero point (0 for int8 symmetric weights) */
     int32_t out_offset;
     int32_t act_min, act_max;
-    int32_t per_channel;   /* 0: mult[0]/shift[0] for every output */
+    int32_t per_channel;   /* 0: per-tensor weights (weight_offset may be non-zero) */
+    int32_t rq;            /* EQ_RQ_* form of the outputs */
 } eq_fc_params;
 
 /* Scratch. CONV_2D and FULLY_CONNECTED build int16 columns of the input (edgeq_matmul.c), and
@@ -223,25 +323,32 @@ typedef struct {
  * a tensor alive during that one op: it reserves eq_*_scratch_bytes() bytes, 16-byte aligned (the
  * most any build uses). Weight arrays of these kernels must stay readable EQ_WEIGHT_TAIL bytes past
  * their end (the generator pads them with zeros).
- * Requantization: mult[c] in [0, 2^31) and shift[c] in [-31, 31], as QuantizeMultiplier gives. */
+ * Weight layouts (edgeq/codegen/engine/layouts.py writes them):
+ *   CONV_2D: int8 [out_c][k_h][eq_conv_row_taps(p)]: each filter row (k_w * in_c taps, order (kx, ic))
+ *     zero padded to a multiple of EQ_ROW_ALIGN, so that it starts a group of four column taps;
+ *   DEPTHWISE_CONV_2D: int16 [ceil(out_c / 4)][k_h * k_w][4]: four output channels, tap after tap,
+ *     zero padded past out_c;
+ *   FULLY_CONNECTED: int8 [out][in], as in the model.
+ * `ch`: one eq_channel per output channel (per-tensor quantization: the same values repeated). */
 #define EQ_COL_ALIGN_MAX 16
 #if EQ_USE_SIMD32
 #define EQ_COL_ALIGN 4 /* columns hold a multiple of EQ_COL_ALIGN taps, zero padded */
 #else
 #define EQ_COL_ALIGN 16
 #endif
+#define EQ_ROW_ALIGN 4
 #define EQ_WEIGHT_TAIL 16
+int32_t eq_conv_row_taps(const eq_conv_params *p); /* k_w * in_c rounded up to a multiple of EQ_ROW_ALIGN */
 int32_t eq_conv2d_scratch_bytes(const eq_conv_params *p);
 int32_t eq_depthwise_scratch_bytes(const eq_conv_params *p);
 int32_t eq_fc_scratch_bytes(const eq_fc_params *p);
 
-/* bias may be NULL; mult/shift have out_c entries (per-tensor: the same value repeated). */
-void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift, void *scratch, int8_t *out);
-void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
-                            const int32_t *mult, const int32_t *shift, void *scratch, int8_t *out);
-void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
-                           const int32_t *mult, const int32_t *shift, void *scratch, int8_t *out);
+void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const eq_channel *ch, void *scratch,
+                  int8_t *out);
+void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int16_t *w, const eq_channel *ch,
+                            void *scratch, int8_t *out);
+void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t *w, const eq_channel *ch,
+                           void *scratch, int8_t *out);
 
 /* ---- pooling (edgeq_pool.c) ---- */
 typedef struct {
@@ -277,17 +384,15 @@ int8_t eq_add_value_s8(const eq_binary_params *p, int32_t a, int32_t b);
    first), so the residual buffer becomes the output and the conv output never exists. The
    bytes are those of the two separate ops. conv_is_in1: the conv output is ADD's input 1. */
 void eq_conv2d_add_s8(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1, const int8_t *in,
-                      const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, void *scratch,
-                      int8_t *residual_inout); /* edgeq_conv.c */
+                      const int8_t *w, const eq_channel *ch, void *scratch, int8_t *residual_inout); /* edgeq_conv.c */
 void eq_mul_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 
 /* ---- the matrix kernel under CONV_2D and FULLY_CONNECTED (edgeq_matmul.c) ---- */
 typedef struct {
     const int8_t *w;             /* rows x len weights, one row per output channel */
     int32_t rows, len;
-    const int32_t *bias;         /* may be NULL */
-    const int32_t *mult, *shift;
-    int32_t per_channel;         /* 0: mult[0] and shift[0] for every row */
+    const eq_channel *ch;        /* one per row */
+    int32_t rq;                  /* EQ_RQ_* */
     int32_t out_offset, act_min, act_max;
     const eq_binary_params *add; /* not NULL: CONV_2D+ADD, each output added to the residual it overwrites */
     int32_t conv_is_in1;
@@ -300,9 +405,9 @@ typedef struct {
 /* m->add = add (NULL for none) and m->conv_is_in1, with the ADD's requantizations prepared. */
 void eq_matmul_set_add(eq_matmul *m, const eq_binary_params *add, int32_t conv_is_in1);
 
-/* A block of 1 or EQ_MM_COLS int16 columns in scratch memory, n taps each (a multiple of
+/* A block of 1, 4 or EQ_MM_COLS int16 columns in scratch memory, n taps each (a multiple of
    EQ_COL_ALIGN); where a tap of a column lives is the build's own business (eq_col_put_s8). */
-#define EQ_MM_COLS 4
+#define EQ_MM_COLS 8
 typedef struct {
     int16_t *base;
     int32_t cols, n;
@@ -312,6 +417,68 @@ int32_t eq_col_len(int32_t taps); /* taps rounded up to a multiple of EQ_COL_ALI
 /* Taps k .. k+len-1 of column j = x[0 .. len-1] + offset, or 0. */
 void eq_col_put_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int32_t len, int32_t offset);
 void eq_col_zero(const eq_cols *b, int32_t j, int32_t k, int32_t len);
+
+#if EQ_USE_SIMD32
+/* Aligned 32-bit words of the column scratch: read and written only through this type (and memcpy),
+   so the compiler may pair them into LDRD / STRD. */
+#if defined(__GNUC__)
+typedef int32_t eq_word_t __attribute__((may_alias));
+#else
+typedef int32_t eq_word_t;
+#endif
+
+/* The 32-bit word at p, any alignment (an int16x2 or int8x4 in ACLE's terms, which are int32_t). */
+static inline int32_t eq_word(const void *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+#endif
+
+#if EQ_USE_SIMD32
+/* Whole groups of the SIMD32 layout: group g of column j holds its taps (t0, t2, t1, t3) as two words
+   at base + (g * cols + j) * 4, the next group of the same column 2 * cols words further. */
+static inline eq_word_t *eq_col_group(const eq_cols *b, int32_t j, int32_t k)
+{
+    return (eq_word_t *)(void *)(b->base + k * b->cols + j * 4);
+}
+
+/* x + offset for len (a multiple of 4) taps from the group at dst on (offsets: the offset in both
+   16-bit halves); returns where the next group of the column goes. One word of inputs gives (x0, x2)
+   + offset and (x1, x3) + offset with SXTAB16: offset, -zero_point, is in [-127, 128], so it fits
+   each half, and so does x + offset. */
+static inline eq_word_t *eq_col_run(eq_word_t *dst, int32_t step, const int8_t *x, int32_t len, int32_t offsets)
+{
+    const int8_t *const end = x + len;
+    for (; x != end; x += 4, dst += step) {
+        const int32_t word = eq_word(x);
+        const int32_t even = __sxtab16(offsets, word), odd = eq_sxtab16_odd(offsets, word);
+        dst[0] = even; /* one STRD */
+        dst[1] = odd;
+    }
+    return dst;
+}
+
+/* The offset in both halves of a word. */
+static inline int32_t eq_offsets(int32_t offset)
+{
+    const uint32_t half = (uint32_t)offset & 0xFFFFu;
+    return eq_from_bits((half << 16) | half);
+}
+#endif
+
+/* eq_col_put_s8 where k and len are multiples of EQ_COL_ALIGN, inline in SIMD32 builds. */
+static inline void eq_col_put_groups_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int32_t len,
+                                        int32_t offset)
+{
+#if EQ_USE_SIMD32
+    (void)eq_col_run(eq_col_group(b, j, k), 2 * b->cols, x, len, eq_offsets(offset));
+#else
+    eq_col_put_s8(b, j, k, x, len, offset);
+#endif
+}
+
 /* Every row against every column of b: row r of column j goes to out[j * out_stride + r], for the
    first `used` columns. */
 void eq_matmul_s8(const eq_matmul *m, const eq_cols *b, int32_t used, int8_t *out, int32_t out_stride);

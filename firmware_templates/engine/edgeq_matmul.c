@@ -7,19 +7,23 @@
  * outside the image and for the padding up to a multiple of EQ_COL_ALIGN: such
  * taps add nothing, exactly as TFLM skips them. Each output is
  *     requantize(bias[row] + sum over taps of w[row][tap] * column[tap])
- * with the int32 sums TFLM forms (integer addition is exact, so the order of the
- * terms does not matter). Up to four columns (output pixels) go through every
- * weight row together, so each weight is loaded once per four pixels.
+ * with the int32 sums TFLM forms (integer addition is exact and wraps modulo
+ * 2^32 on every target TFLM runs on, so neither the order of the terms nor
+ * starting from the bias changes a bit). A block of 8 (or 4) columns (output
+ * pixels) goes through every weight row, so each weight is loaded once per block;
+ * single columns (FULLY_CONNECTED, a last pixel) take two rows at a time.
  *
  * Portable build: columns one after the other, plain loops over int16 columns and
  * int8 weights that compilers turn into multiply-add vector code (PMADDWD with
  * SSE2). SIMD32 build (Cortex-M4 and up): a block of columns is stored in groups
  * of four taps, column after column within a group, each group in the order
  * (t0, t2, t1, t3): SXTB16 splits a word of four weights into (w0, w2) and
- * (w1, w3), so one SMLAD adds two products and one pointer walks all columns.
- * Weight rows are read EQ_COL_ALIGN-rounded: up to 15 bytes past a row, against
- * zero column taps; the generator pads every weight array so the last row may be
- * read that far too (EQ_WEIGHT_TAIL).
+ * (w1, w3), so one SMLAD adds two products, one LDRD reads a column's group and
+ * one pointer walks all columns. The sums stay in registers and go straight into
+ * the op's requantization (EQ_RQ_FAST: SMMLAR, shift, SSAT). Weight rows are read
+ * EQ_COL_ALIGN-rounded: up to 15 bytes past a row, against zero column taps; the
+ * generator pads every weight array so the last row may be read that far too
+ * (EQ_WEIGHT_TAIL).
  */
 #include "edgeq_kernels.h"
 
@@ -31,14 +35,6 @@ int32_t eq_col_len(int32_t taps)
 }
 
 #if EQ_USE_SIMD32
-/* The 32-bit word at p (an int16x2 or int8x4 in ACLE's terms, which are int32_t). */
-static inline int32_t eq_word(const void *p)
-{
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 /* Where tap k of column j lives: group k / 4 holds four taps of every column, in (t0, t2, t1, t3). */
 static inline int32_t eq_col_at(const eq_cols *b, int32_t j, int32_t k)
 {
@@ -60,16 +56,19 @@ void eq_col_put_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int3
        fits each 16-bit half, and so does x + offset */
     const uint32_t half = (uint32_t)offset & 0xFFFFu;
     const int32_t offsets = eq_from_bits((half << 16) | half);
-    int16_t *dst;
+    const int32_t step = 2 * b->cols;
+    eq_word_t *dst;
+    if (((k | len) & 3) == 0) {
+        eq_col_put_groups_s8(b, j, k, x, len, offset);
+        return;
+    }
     for (; i < len && ((k + i) & 3) != 0; ++i) {
         b->base[eq_col_at(b, j, k + i)] = (int16_t)(x[i] + offset);
     }
-    for (dst = b->base + eq_col_at(b, j, k + i); i + 4 <= len; i += 4, dst += 4 * b->cols) {
+    for (dst = (eq_word_t *)(void *)(b->base + eq_col_at(b, j, k + i)); i + 4 <= len; i += 4, dst += step) {
         const int32_t word = eq_word(x + i);
-        const int32_t even = __sxtab16(offsets, word);
-        const int32_t odd = eq_sxtab16_odd(offsets, word);
-        memcpy(dst, &even, sizeof even);
-        memcpy(dst + 2, &odd, sizeof odd);
+        dst[0] = __sxtab16(offsets, word);
+        dst[1] = eq_sxtab16_odd(offsets, word);
     }
 #endif
     for (; i < len; ++i) {
@@ -79,34 +78,24 @@ void eq_col_put_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int3
 
 void eq_col_zero(const eq_cols *b, int32_t j, int32_t k, int32_t len)
 {
-    int32_t i;
-    for (i = 0; i < len; ++i) {
+    int32_t i = 0;
+#if EQ_USE_SIMD32
+    if (((k | len) & 3) == 0) {
+        const int32_t step = 2 * b->cols;
+        eq_word_t *dst = (eq_word_t *)(void *)(b->base + k * b->cols + j * 4);
+        for (; i < len; i += 4, dst += step) {
+            dst[0] = 0;
+            dst[1] = 0;
+        }
+        return;
+    }
+#endif
+    for (; i < len; ++i) {
         b->base[eq_col_at(b, j, k + i)] = 0;
     }
 }
 
 /* ---- requantization and stores ---- */
-
-/* The requantization and bias of one row (output channel). */
-typedef struct {
-    eq_rq q;
-    int32_t bias;
-} eq_row;
-
-static inline eq_row eq_row_make(const eq_matmul *m, int32_t row)
-{
-    const int32_t c = m->per_channel ? row : 0;
-    eq_row r;
-    r.q = eq_rq_make(m->mult[c], m->shift[c]);
-    r.bias = m->bias != NULL ? m->bias[row] : 0;
-    return r;
-}
-
-/* One output of row r: + bias (wrapping like TFLM's int32 addition), requantized and clamped. */
-static inline int8_t eq_row_out(const eq_matmul *m, const eq_row *r, int32_t acc)
-{
-    return eq_rq_s8(&r->q, eq_add_wrap(acc, r->bias), m->out_offset, m->act_min, m->act_max);
-}
 
 static int eq_rq_fits(int32_t mult, int32_t shift)
 {
@@ -151,60 +140,276 @@ static void eq_store(const eq_matmul *m, int8_t v, int8_t *dst)
     }
 }
 
-/* ---- dot products ---- */
-
-/* The sums of one row against four columns, or of two rows (a, b) against one column. */
-typedef struct {
-    int32_t s0, s1, s2, s3;
-} eq_sums;
+/* The output of channel ch for acc (bias included), any rq form, stored (or added to the residual). */
+static EQ_NOINLINE void eq_out_any(const eq_matmul *m, const eq_channel *ch, int32_t acc, int8_t *dst)
+{
+    eq_store(m, eq_channel_out(ch, m->rq, acc, m->out_offset, m->act_min, m->act_max), dst);
+}
 
 #if EQ_USE_SIMD32
-/* One row against four interleaved columns; n taps, a multiple of 4. */
-static EQ_NOINLINE eq_sums eq_dot_1x4(const int16_t *x, const int8_t *w, int32_t n)
+/* ---- SIMD32: dot products with the requantization in the same loop nest (EQ_LOOP_ATTR) ---- */
+#define EQ_MM_ATTR EQ_LOOP_ATTR
+#if defined(__GNUC__)
+#define EQ_MM_INLINE static inline __attribute__((always_inline)) EQ_MM_ATTR
+#define EQ_MM_FN static __attribute__((noinline)) EQ_MM_ATTR
+#else
+#define EQ_MM_INLINE static inline
+#define EQ_MM_FN static
+#endif
+
+/* Epilogues the loops are compiled for: fast forms (EQ_RQ_FAST) without the ADD, else eq_out_any. */
+enum { EQ_EPI_ANY, EQ_EPI_FULL_NOFIX, EQ_EPI_FULL, EQ_EPI_CLAMP };
+
+static int eq_epilogue(const eq_matmul *m)
 {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    int32_t groups;
-    eq_sums s;
-    for (groups = n / 4; groups > 0; --groups, w += 4, x += 16) {
-        const int32_t ww = eq_word(w);
-        const int32_t even = __sxtb16(ww), odd = eq_sxtb16_odd(ww);
-        a0 = __smlad(even, eq_word(x), __smlad(odd, eq_word(x + 2), a0));
-        a1 = __smlad(even, eq_word(x + 4), __smlad(odd, eq_word(x + 6), a1));
-        a2 = __smlad(even, eq_word(x + 8), __smlad(odd, eq_word(x + 10), a2));
-        a3 = __smlad(even, eq_word(x + 12), __smlad(odd, eq_word(x + 14), a3));
+    if (m->add != NULL || !(m->rq & EQ_RQ_FAST)) {
+        return EQ_EPI_ANY;
     }
-    s.s0 = a0;
-    s.s1 = a1;
-    s.s2 = a2;
-    s.s3 = a3;
-    return s;
+    if (m->rq & EQ_RQ_FULL_RANGE) {
+        return (m->rq & EQ_RQ_NO_SIGN_FIX) ? EQ_EPI_FULL_NOFIX : EQ_EPI_FULL;
+    }
+    return EQ_EPI_CLAMP;
 }
 
-/* Two rows against one column (s0, s1). */
-static EQ_NOINLINE eq_sums eq_dot_2x1(const int16_t *x, const int8_t *w0, const int8_t *w1, int32_t n)
+/* One channel's requantization constants, loaded once per row (int8 stores may alias anything, so
+   the compiler would reload them after every output otherwise). */
+typedef struct {
+    int32_t mult, round, e, act_min, span;
+} eq_rowq;
+
+EQ_MM_INLINE eq_rowq eq_rowq_load(const eq_matmul *m, const eq_channel *ch)
 {
-    int32_t a0 = 0, a1 = 0;
-    int32_t groups;
-    eq_sums s;
-    for (groups = n / 4; groups > 0; --groups, w0 += 4, w1 += 4, x += 4) {
-        const int32_t wa = eq_word(w0), wb = eq_word(w1);
-        const int32_t x_even = eq_word(x), x_odd = eq_word(x + 2);
-        a0 = __smlad(__sxtb16(wa), x_even, __smlad(eq_sxtb16_odd(wa), x_odd, a0));
-        a1 = __smlad(__sxtb16(wb), x_even, __smlad(eq_sxtb16_odd(wb), x_odd, a1));
+    eq_rowq q;
+    q.mult = ch->mult;
+    q.round = ch->round;
+    q.e = ch->shift; /* e */
+    q.act_min = m->act_min;
+    q.span = m->act_max - m->act_min;
+    return q;
+}
+
+/* The output of acc in a fast epilogue (not EQ_EPI_ANY). */
+EQ_MM_INLINE int8_t eq_fast(const eq_rowq *q, int32_t acc, const int epi)
+{
+    int32_t v = eq_smmlar(eq_from_bits((uint32_t)acc << 1), q->mult, q->round);
+    if (epi != EQ_EPI_FULL_NOFIX) {
+        v += eq_floor_pot(acc, 31);
     }
-    s.s0 = a0;
-    s.s1 = a1;
-    s.s2 = 0;
-    s.s3 = 0;
-    return s;
+    v = eq_floor_pot(v, (int)q->e);
+    return eq_rq_fast_out(v, epi != EQ_EPI_CLAMP, q->act_min, q->span);
+}
+
+EQ_MM_INLINE void eq_put(const eq_matmul *m, const eq_channel *ch, const eq_rowq *q, int32_t acc, int8_t *dst,
+                         const int epi)
+{
+    if (epi == EQ_EPI_ANY) {
+        eq_out_any(m, ch, acc, dst);
+    } else {
+        *dst = eq_fast(q, acc, epi);
+    }
+}
+
+/* Two products of one SMLAD pair: acc + w(even) * x[0] + w(odd) * x[1]. */
+#define EQ_MAC2(acc, even, odd, xp) __smlad((even), (xp)[0], __smlad((odd), (xp)[1], (acc)))
+
+/* One group of four taps of a row (its weights in the word ww) against the 8 columns at xp. */
+#define EQ_GROUP8(ww, xp)                                                                                        \
+    do {                                                                                                         \
+        const int32_t word_ = (ww), even_ = __sxtb16(word_), odd_ = eq_sxtb16_odd(word_);                        \
+        a0 = EQ_MAC2(a0, even_, odd_, (xp));                                                                     \
+        a1 = EQ_MAC2(a1, even_, odd_, (xp) + 2);                                                                 \
+        a2 = EQ_MAC2(a2, even_, odd_, (xp) + 4);                                                                 \
+        a3 = EQ_MAC2(a3, even_, odd_, (xp) + 6);                                                                 \
+        a4 = EQ_MAC2(a4, even_, odd_, (xp) + 8);                                                                 \
+        a5 = EQ_MAC2(a5, even_, odd_, (xp) + 10);                                                                \
+        a6 = EQ_MAC2(a6, even_, odd_, (xp) + 12);                                                                \
+        a7 = EQ_MAC2(a7, even_, odd_, (xp) + 14);                                                                \
+    } while (0)
+
+/* Every row against the 8 columns at x (groups of 4 taps); column j of row r to out[j * stride + r],
+   the first `used`. */
+EQ_MM_INLINE void eq_rows8(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
+                           int32_t stride, const int epi)
+{
+    const eq_channel *ch = m->ch;
+    const int8_t *w = m->w;
+    const int32_t rows = m->rows, len = m->len;
+    int32_t r;
+    for (r = 0; r < rows; ++r, ++ch, w += len) {
+        const int8_t *wp = w + 4, *const end = w + 4 * groups;
+        const eq_word_t *xp = x + 16;
+        int32_t a0, a1, a2, a3, a4, a5, a6, a7;
+        eq_rowq q;
+        int8_t *dst = out + r;
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = ch->bias;
+        EQ_GROUP8(eq_word(w), x); /* the first group, from the bias */
+        for (; wp != end; wp += 4, xp += 16) {
+            EQ_GROUP8(eq_word(wp), xp);
+        }
+        q = eq_rowq_load(m, ch);
+        if (used == 8) {
+            eq_put(m, ch, &q, a0, dst, epi);
+            eq_put(m, ch, &q, a1, dst + stride, epi);
+            eq_put(m, ch, &q, a2, dst + 2 * stride, epi);
+            eq_put(m, ch, &q, a3, dst + 3 * stride, epi);
+            eq_put(m, ch, &q, a4, dst + 4 * stride, epi);
+            eq_put(m, ch, &q, a5, dst + 5 * stride, epi);
+            eq_put(m, ch, &q, a6, dst + 6 * stride, epi);
+            eq_put(m, ch, &q, a7, dst + 7 * stride, epi);
+        } else {
+            const int32_t acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+            int32_t j;
+            for (j = 0; j < used; ++j) {
+                eq_put(m, ch, &q, acc[j], dst + j * stride, epi);
+            }
+        }
+    }
+}
+
+/* The same for 4 columns. */
+EQ_MM_INLINE void eq_rows4(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
+                           int32_t stride, const int epi)
+{
+    const eq_channel *ch = m->ch;
+    const int8_t *w = m->w;
+    const int32_t rows = m->rows, len = m->len;
+    int32_t r;
+    for (r = 0; r < rows; ++r, ++ch, w += len) {
+        const int8_t *wp = w, *const end = w + 4 * groups;
+        const eq_word_t *xp = x;
+        int32_t a0, a1, a2, a3;
+        eq_rowq q;
+        int8_t *dst = out + r;
+        a0 = a1 = a2 = a3 = ch->bias;
+        do {
+            const int32_t ww = eq_word(wp), even = __sxtb16(ww), odd = eq_sxtb16_odd(ww);
+            a0 = EQ_MAC2(a0, even, odd, xp);
+            a1 = EQ_MAC2(a1, even, odd, xp + 2);
+            a2 = EQ_MAC2(a2, even, odd, xp + 4);
+            a3 = EQ_MAC2(a3, even, odd, xp + 6);
+            wp += 4;
+            xp += 8;
+        } while (wp != end);
+        q = eq_rowq_load(m, ch);
+        eq_put(m, ch, &q, a0, dst, epi);
+        if (used > 1) {
+            eq_put(m, ch, &q, a1, dst + stride, epi);
+        }
+        if (used > 2) {
+            eq_put(m, ch, &q, a2, dst + 2 * stride, epi);
+        }
+        if (used > 3) {
+            eq_put(m, ch, &q, a3, dst + 3 * stride, epi);
+        }
+    }
+}
+
+/* One column: rows in pairs (an odd last row computed twice, stored once). */
+EQ_MM_INLINE void eq_rows1(const eq_matmul *m, const eq_word_t *x, int32_t groups, int8_t *out, const int epi)
+{
+    const eq_channel *ch = m->ch;
+    const int32_t rows = m->rows, len = m->len;
+    int32_t r;
+    for (r = 0; r < rows; r += 2, ch += 2) {
+        const int two = r + 1 < rows;
+        const int8_t *wa = m->w + r * len, *wb = two ? wa + len : wa, *const end = wa + 4 * groups;
+        const eq_word_t *xp = x;
+        int32_t a = ch[0].bias, b = ch[two].bias;
+        eq_rowq q;
+        do {
+            const int32_t u = eq_word(wa), v = eq_word(wb);
+            a = EQ_MAC2(a, __sxtb16(u), eq_sxtb16_odd(u), xp);
+            b = EQ_MAC2(b, __sxtb16(v), eq_sxtb16_odd(v), xp);
+            wa += 4;
+            wb += 4;
+            xp += 2;
+        } while (wa != end);
+        q = eq_rowq_load(m, ch);
+        eq_put(m, ch, &q, a, out + r, epi);
+        if (two) {
+            q = eq_rowq_load(m, ch + 1);
+            eq_put(m, ch + 1, &q, b, out + r + 1, epi);
+        }
+    }
+}
+
+EQ_MM_FN void eq_mm8(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
+                     int32_t stride)
+{
+    switch (eq_epilogue(m)) {
+    case EQ_EPI_FULL_NOFIX:
+        eq_rows8(m, x, groups, used, out, stride, EQ_EPI_FULL_NOFIX);
+        break;
+    case EQ_EPI_FULL:
+        eq_rows8(m, x, groups, used, out, stride, EQ_EPI_FULL);
+        break;
+    case EQ_EPI_CLAMP:
+        eq_rows8(m, x, groups, used, out, stride, EQ_EPI_CLAMP);
+        break;
+    default:
+        eq_rows8(m, x, groups, used, out, stride, EQ_EPI_ANY);
+        break;
+    }
+}
+
+EQ_MM_FN void eq_mm4(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
+                     int32_t stride)
+{
+    switch (eq_epilogue(m)) {
+    case EQ_EPI_FULL_NOFIX:
+        eq_rows4(m, x, groups, used, out, stride, EQ_EPI_FULL_NOFIX);
+        break;
+    case EQ_EPI_FULL:
+        eq_rows4(m, x, groups, used, out, stride, EQ_EPI_FULL);
+        break;
+    case EQ_EPI_CLAMP:
+        eq_rows4(m, x, groups, used, out, stride, EQ_EPI_CLAMP);
+        break;
+    default:
+        eq_rows4(m, x, groups, used, out, stride, EQ_EPI_ANY);
+        break;
+    }
+}
+
+EQ_MM_FN void eq_mm1(const eq_matmul *m, const eq_word_t *x, int32_t groups, int8_t *out)
+{
+    switch (eq_epilogue(m)) {
+    case EQ_EPI_FULL_NOFIX:
+        eq_rows1(m, x, groups, out, EQ_EPI_FULL_NOFIX);
+        break;
+    case EQ_EPI_FULL:
+        eq_rows1(m, x, groups, out, EQ_EPI_FULL);
+        break;
+    case EQ_EPI_CLAMP:
+        eq_rows1(m, x, groups, out, EQ_EPI_CLAMP);
+        break;
+    default:
+        eq_rows1(m, x, groups, out, EQ_EPI_ANY);
+        break;
+    }
+}
+
+void eq_matmul_s8(const eq_matmul *m, const eq_cols *b, int32_t used, int8_t *out, int32_t out_stride)
+{
+    const eq_word_t *x = (const eq_word_t *)(const void *)b->base;
+    const int32_t groups = b->n / 4;
+    if (b->cols == 8) {
+        eq_mm8(m, x, groups, used, out, out_stride);
+    } else if (b->cols == 4) {
+        eq_mm4(m, x, groups, used, out, out_stride);
+    } else {
+        eq_mm1(m, x, groups, out);
+    }
 }
 #else
-static eq_sums eq_dot_1x4(const int16_t *c0, const int8_t *w, int32_t n)
+/* ---- portable: dot products the compiler vectorizes, then eq_out_any ---- */
+
+/* One row against four consecutive columns of n taps (a0..a3). */
+static void eq_dot_1x4(const int16_t *c0, const int8_t *w, int32_t n, int32_t *sums)
 {
     const int16_t *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     int32_t i;
-    eq_sums s;
     for (i = 0; i < n; ++i) {
         const int16_t v = w[i];
         a0 += (int32_t)v * c0[i];
@@ -212,82 +417,50 @@ static eq_sums eq_dot_1x4(const int16_t *c0, const int8_t *w, int32_t n)
         a2 += (int32_t)v * c2[i];
         a3 += (int32_t)v * c3[i];
     }
-    s.s0 = a0;
-    s.s1 = a1;
-    s.s2 = a2;
-    s.s3 = a3;
-    return s;
+    sums[0] = a0;
+    sums[1] = a1;
+    sums[2] = a2;
+    sums[3] = a3;
 }
 
-static eq_sums eq_dot_2x1(const int16_t *x, const int8_t *w0, const int8_t *w1, int32_t n)
+/* Two rows against one column. */
+static void eq_dot_2x1(const int16_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t *sums)
 {
     int32_t a0 = 0, a1 = 0;
     int32_t i;
-    eq_sums s;
     for (i = 0; i < n; ++i) {
         const int16_t u = w0[i], v = w1[i];
         a0 += (int32_t)u * x[i];
         a1 += (int32_t)v * x[i];
     }
-    s.s0 = a0;
-    s.s1 = a1;
-    s.s2 = 0;
-    s.s3 = 0;
-    return s;
-}
-#endif
-
-/* Four columns: every row once, its outputs for the first `used` columns stored. */
-static void eq_matmul_4(const eq_matmul *m, const eq_cols *b, int32_t used, int8_t *out, int32_t out_stride)
-{
-    int32_t r;
-    for (r = 0; r < m->rows; ++r) {
-        const eq_sums s = eq_dot_1x4(b->base, m->w + r * m->len, b->n);
-        const eq_row row = eq_row_make(m, r);
-        const int8_t v0 = eq_row_out(m, &row, s.s0), v1 = eq_row_out(m, &row, s.s1);
-        const int8_t v2 = eq_row_out(m, &row, s.s2), v3 = eq_row_out(m, &row, s.s3);
-        if (m->add == NULL && used == EQ_MM_COLS) {
-            out[r] = v0;
-            out[out_stride + r] = v1;
-            out[2 * out_stride + r] = v2;
-            out[3 * out_stride + r] = v3;
-            continue;
-        }
-        eq_store(m, v0, out + r);
-        if (used > 1) {
-            eq_store(m, v1, out + out_stride + r);
-        }
-        if (used > 2) {
-            eq_store(m, v2, out + 2 * out_stride + r);
-        }
-        if (used > 3) {
-            eq_store(m, v3, out + 3 * out_stride + r);
-        }
-    }
-}
-
-/* One column: rows in pairs (an odd last row computed twice, stored once). */
-static void eq_matmul_1(const eq_matmul *m, const eq_cols *b, int8_t *out)
-{
-    int32_t r;
-    for (r = 0; r < m->rows; r += 2) {
-        const int two = r + 1 < m->rows;
-        const int8_t *w0 = m->w + r * m->len;
-        const eq_sums s = eq_dot_2x1(b->base, w0, two ? w0 + m->len : w0, b->n);
-        const eq_row ra = eq_row_make(m, r);
-        eq_store(m, eq_row_out(m, &ra, s.s0), out + r);
-        if (two) {
-            const eq_row rb = eq_row_make(m, r + 1);
-            eq_store(m, eq_row_out(m, &rb, s.s1), out + r + 1);
-        }
-    }
+    sums[0] = a0;
+    sums[1] = a1;
 }
 
 void eq_matmul_s8(const eq_matmul *m, const eq_cols *b, int32_t used, int8_t *out, int32_t out_stride)
 {
+    int32_t sums[EQ_MM_COLS];
+    int32_t r, j;
     if (b->cols == 1) {
-        eq_matmul_1(m, b, out);
-    } else {
-        eq_matmul_4(m, b, used, out, out_stride);
+        for (r = 0; r < m->rows; r += 2) {
+            const int two = r + 1 < m->rows;
+            const int8_t *w0 = m->w + r * m->len;
+            eq_dot_2x1(b->base, w0, two ? w0 + m->len : w0, b->n, sums);
+            eq_out_any(m, &m->ch[r], eq_add_wrap(sums[0], m->ch[r].bias), out + r);
+            if (two) {
+                eq_out_any(m, &m->ch[r + 1], eq_add_wrap(sums[1], m->ch[r + 1].bias), out + r + 1);
+            }
+        }
+        return;
+    }
+    for (r = 0; r < m->rows; ++r) {
+        const int8_t *w = m->w + r * m->len;
+        for (j = 0; j < used; j += 4) {
+            eq_dot_1x4(b->base + j * b->n, w, b->n, sums + j);
+        }
+        for (j = 0; j < used; ++j) {
+            eq_out_any(m, &m->ch[r], eq_add_wrap(sums[j], m->ch[r].bias), out + j * out_stride + r);
+        }
     }
 }
+#endif

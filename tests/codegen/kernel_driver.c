@@ -20,9 +20,12 @@
 static uint32_t rng_state = 12345u;
 static uint32_t fnv = 2166136261u;
 
-static int8_t in1[2048], in2[2048], weights[4096], out[8192];
-static int32_t bias[64], mult[64], shift[64];
+static int8_t in1[2048], in2[2048], weights[4096], laid[8192], out[8192], out_exact[8192];
+static int16_t laid16[4096];
+static int32_t bias[64], mult[64], shift[64], abs_sums[64];
+static eq_channel table[64];
 static float fin[512], fout[512];
+static int mismatches;
 
 /* Uniform in [lo, hi]. */
 static int32_t rnd(int32_t lo, int32_t hi)
@@ -49,13 +52,91 @@ static void fill(int8_t *a, int32_t n, int round)
     }
 }
 
-static void fill_requant(int32_t n)
+/* Every other round only right shifts of at most 21, which the fast requantization takes. */
+static void fill_requant(int32_t n, int round)
 {
     int32_t i;
     for (i = 0; i < n; ++i) {
         mult[i] = rnd(1 << 30, INT32_MAX);
-        shift[i] = rnd(-31, 8);
+        shift[i] = round % 2 ? rnd(-21, -1) : rnd(-31, 8);
         bias[i] = rnd(-100000, 100000);
+    }
+}
+
+/* The eq_channel table of n channels and its rq form, as edgeq/codegen/engine/requant_table.py computes
+   them (abs_sums: sum |w| of each channel); exact: the exact form whatever the parameters. */
+static int32_t make_table(int32_t n, int with_bias, int32_t in_offset, int32_t out_offset, int32_t act_min,
+                          int32_t act_max, int exact)
+{
+    const int64_t top = in_offset > 0 ? 127 + in_offset : 128 - in_offset; /* max |x + in_offset| */
+    int32_t i, rq = EQ_RQ_FAST;
+    for (i = 0; i < n; ++i) {
+        const int64_t b = with_bias ? (bias[i] < 0 ? -(int64_t)bias[i] : bias[i]) : 0;
+        if (exact || shift[i] > -1 || shift[i] < -21 || b + abs_sums[i] * top >= ((int64_t)1 << 29)) {
+            rq = EQ_RQ_EXACT;
+        }
+    }
+    if (rq == EQ_RQ_FAST) {
+        const int32_t base = act_min == -128 && act_max == 127 ? out_offset : out_offset - act_min;
+        rq |= act_min == -128 && act_max == 127 ? EQ_RQ_FULL_RANGE : 0;
+        rq |= act_min >= out_offset ? EQ_RQ_NO_SIGN_FIX : 0;
+        for (i = 0; i < n; ++i) {
+            table[i].bias = with_bias ? bias[i] : 0;
+            table[i].mult = mult[i];
+            table[i].shift = -shift[i];
+            table[i].round = (1 << (-shift[i] - 1)) + base * (1 << -shift[i]);
+        }
+        return rq;
+    }
+    for (i = 0; i < n; ++i) {
+        table[i].bias = with_bias ? bias[i] : 0;
+        table[i].mult = mult[i];
+        table[i].shift = shift[i];
+        table[i].round = 0;
+    }
+    return rq;
+}
+
+/* The outputs of the fast form must equal the exact form's (which edgeq checks against TFLM). */
+static void compare_exact(const char *what, size_t n)
+{
+    if (memcmp(out, out_exact, n) != 0) {
+        printf("%s: the fast requantization differs from the exact one\n", what);
+        ++mismatches;
+    }
+}
+
+/* CONV_2D weights [out_c][k_h][k_w][in_c] into the kernels' layout (rows padded to EQ_ROW_ALIGN). */
+static void lay_conv(const eq_conv_params *p)
+{
+    const int32_t run = p->k_w * p->in_c, row = eq_conv_row_taps(p);
+    int32_t r, i;
+    memset(laid, 0, sizeof laid);
+    for (r = 0; r < p->out_c * p->k_h; ++r) {
+        for (i = 0; i < run; ++i) {
+            laid[r * row + i] = weights[r * run + i];
+        }
+    }
+    for (r = 0; r < p->out_c; ++r) {
+        abs_sums[r] = 0;
+        for (i = 0; i < p->k_h * run; ++i) {
+            abs_sums[r] += abs(weights[r * p->k_h * run + i]);
+        }
+    }
+}
+
+/* DEPTHWISE_CONV_2D weights [k_h][k_w][out_c] into the int16 [quads][taps][4] layout. */
+static void lay_depthwise(const eq_conv_params *p)
+{
+    const int32_t taps = p->k_h * p->k_w;
+    int32_t c, t;
+    memset(laid16, 0, sizeof laid16);
+    for (c = 0; c < p->out_c; ++c) {
+        abs_sums[c] = 0;
+        for (t = 0; t < taps; ++t) {
+            laid16[(c / 4 * taps + t) * 4 + c % 4] = weights[t * p->out_c + c];
+            abs_sums[c] += abs(weights[t * p->out_c + c]);
+        }
     }
 }
 
@@ -63,6 +144,7 @@ static void conv(int round, int depthwise)
 {
     eq_conv_params p;
     int32_t w_size;
+    int exact;
     void *scratch;
     p.in_h = rnd(1, 9);
     p.in_w = rnd(1, 11);
@@ -86,14 +168,26 @@ static void conv(int round, int depthwise)
     w_size = p.k_h * p.k_w * p.out_c * (depthwise ? 1 : p.in_c);
     fill(in1, p.in_h * p.in_w * p.in_c, round);
     fill(weights, w_size, round + 1);
-    fill_requant(p.out_c);
-    scratch = malloc((size_t)(depthwise ? eq_depthwise_scratch_bytes(&p) : eq_conv2d_scratch_bytes(&p)) + 1u);
+    fill_requant(p.out_c, round);
     if (depthwise) {
-        eq_depthwise_conv2d_s8(&p, in1, weights, round % 2 ? bias : NULL, mult, shift, scratch, out);
+        lay_depthwise(&p);
     } else {
-        eq_conv2d_s8(&p, in1, weights, round % 2 ? bias : NULL, mult, shift, scratch, out);
+        lay_conv(&p);
+    }
+    scratch = malloc((size_t)(depthwise ? eq_depthwise_scratch_bytes(&p) : eq_conv2d_scratch_bytes(&p)) + 1u);
+    for (exact = 1; exact >= 0; --exact) {
+        p.rq = make_table(p.out_c, round % 4 < 2, p.in_offset, p.out_offset, p.act_min, p.act_max, exact);
+        if (depthwise) {
+            eq_depthwise_conv2d_s8(&p, in1, laid16, table, scratch, out);
+        } else {
+            eq_conv2d_s8(&p, in1, laid, table, scratch, out);
+        }
+        if (exact) {
+            memcpy(out_exact, out, sizeof out);
+        }
     }
     free(scratch);
+    compare_exact(depthwise ? "depthwise" : "conv", (size_t)(p.out_h * p.out_w * p.out_c));
     mix(out, (size_t)(p.out_h * p.out_w * p.out_c));
 }
 
@@ -104,6 +198,7 @@ static void conv_add(int round)
     eq_binary_params b;
     void *scratch;
     int32_t n;
+    int exact;
     memset(&b, 0, sizeof b);
     p.in_h = rnd(1, 6);
     p.in_w = rnd(1, 7);
@@ -140,11 +235,20 @@ static void conv_add(int round)
     b.act_max = rnd(0, 127);
     fill(in1, p.in_h * p.in_w * p.in_c, round);
     fill(weights, p.k_h * p.k_w * p.out_c * p.in_c, round + 1);
-    fill(out, n, round + 2); /* the residual, overwritten with the sum */
-    fill_requant(p.out_c);
+    fill_requant(p.out_c, round);
+    lay_conv(&p);
+    fill(in2, n, round + 2); /* the residual, copied to out and overwritten there with the sum */
     scratch = malloc((size_t)eq_conv2d_scratch_bytes(&p) + 1u);
-    eq_conv2d_add_s8(&p, &b, round % 2, in1, weights, round % 3 ? bias : NULL, mult, shift, scratch, out);
+    for (exact = 1; exact >= 0; --exact) {
+        memcpy(out, in2, (size_t)n);
+        p.rq = make_table(p.out_c, round % 3 != 0, p.in_offset, p.out_offset, p.act_min, p.act_max, exact);
+        eq_conv2d_add_s8(&p, &b, round % 2, in1, laid, table, scratch, out);
+        if (exact) {
+            memcpy(out_exact, out, sizeof out);
+        }
+    }
     free(scratch);
+    compare_exact("conv+add", (size_t)n);
     mix(out, (size_t)n);
 }
 
@@ -152,6 +256,8 @@ static void fully_connected(int round)
 {
     eq_fc_params p;
     void *scratch;
+    int32_t o, i;
+    int exact;
     p.batches = rnd(1, 4);
     p.in_depth = rnd(1, 40);
     p.out_depth = rnd(1, 30);
@@ -163,10 +269,23 @@ static void fully_connected(int round)
     p.per_channel = round % 2;
     fill(in1, p.batches * p.in_depth, round);
     fill(weights, p.out_depth * p.in_depth, round + 1);
-    fill_requant(p.out_depth);
+    fill_requant(p.out_depth, round);
+    for (o = 0; o < p.out_depth; ++o) {
+        abs_sums[o] = 0;
+        for (i = 0; i < p.in_depth; ++i) {
+            abs_sums[o] += abs(weights[o * p.in_depth + i] + (p.per_channel ? 0 : p.weight_offset));
+        }
+    }
     scratch = malloc((size_t)eq_fc_scratch_bytes(&p) + 1u);
-    eq_fully_connected_s8(&p, in1, weights, round % 3 ? bias : NULL, mult, shift, scratch, out);
+    for (exact = 1; exact >= 0; --exact) {
+        p.rq = make_table(p.out_depth, round % 3 != 0, p.in_offset, p.out_offset, p.act_min, p.act_max, exact);
+        eq_fully_connected_s8(&p, in1, weights, table, scratch, out);
+        if (exact) {
+            memcpy(out_exact, out, sizeof out);
+        }
+    }
     free(scratch);
+    compare_exact("fully_connected", (size_t)(p.batches * p.out_depth));
     mix(out, (size_t)(p.batches * p.out_depth));
 }
 
@@ -401,5 +520,5 @@ int main(void)
         float_edges();
     }
     printf("data+float %08lx\n", (unsigned long)fnv);
-    return 0;
+    return mismatches == 0 ? 0 : 1;
 }

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edgeq.codegen.engine import layouts, scratch
 from edgeq.codegen.engine import quantmath as qm
-from edgeq.codegen.engine import scratch
+from edgeq.codegen.engine.requant_table import RQ_EXACT, RQ_FAST, acc_bounds, channel_table
 from edgeq.codegen.engine.scratch import WEIGHT_TAIL
 from edgeq.model import read_model
 from tests.conftest import repack
@@ -62,11 +63,11 @@ ConvParams = _struct(
     "ConvParams",
     _ints(
         "in_h in_w in_c out_h out_w out_c k_h k_w stride_h stride_w dil_h dil_w pad_top pad_left "
-        "in_offset out_offset act_min act_max depth_multiplier"
+        "in_offset out_offset act_min act_max depth_multiplier rq"
     ),
 )
 FcParams = _struct(
-    "FcParams", _ints("batches in_depth out_depth in_offset weight_offset out_offset act_min act_max per_channel")
+    "FcParams", _ints("batches in_depth out_depth in_offset weight_offset out_offset act_min act_max per_channel rq")
 )
 PoolParams = _struct(
     "PoolParams",
@@ -153,8 +154,16 @@ def _i32(values) -> np.ndarray:
 
 
 def _padded_weights(w: np.ndarray) -> np.ndarray:
-    """Weights as the generator emits them: int8, then WEIGHT_TAIL zero bytes the kernels may read."""
-    return np.concatenate([np.ascontiguousarray(w, np.int8).reshape(-1), np.zeros(WEIGHT_TAIL, np.int8)])
+    """Weights as the generator emits them, then WEIGHT_TAIL zero bytes the kernels may read."""
+    w = np.ascontiguousarray(w).reshape(-1)
+    return np.concatenate([w, np.zeros(WEIGHT_TAIL // w.itemsize, w.dtype)])
+
+
+def _table(mult, shift, bias, abs_sums, in_zp: int, out_zp: int, lo: int, hi: int, exact: bool = False):
+    """The op's rq form and its eq_channel rows as the generator computes them (exact: force RQ_EXACT)."""
+    bounds = acc_bounds(abs_sums, bias, in_zp) + (1 << 40 if exact else 0)
+    table = channel_table(list(mult), list(shift), bias, bounds, out_zp, lo, hi)
+    return table.rq, np.ascontiguousarray(np.array(table.rows, np.int32).reshape(-1))
 
 
 def _scratch(lib, name: str, params, expected: int) -> np.ndarray:
@@ -388,7 +397,7 @@ def _pad(padding: str, in_size: int, k: int, stride: int, dil: int, out_size: in
     return before
 
 
-def _conv_call(lib, graph, op, depthwise: bool):
+def _conv_call(lib, graph, op, depthwise: bool, exact: bool = False):
     x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
     b = graph.tensors[op.inputs[2]].numpy() if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
@@ -399,48 +408,52 @@ def _conv_call(lib, graph, op, depthwise: bool):
     o = op.options
     mult, shift = qm.conv_multipliers(in_s, w.quantization.scale, out_s, out_c)
     lo, hi = qm.activation_range(_fused(op), out_s, out_zp)
+    weights = np.abs(w.numpy().astype(np.int64))
+    abs_sums = weights.reshape(-1, out_c).sum(0) if depthwise else weights.reshape(out_c, -1).sum(1)
+    rq, td = _table(mult, shift, b, abs_sums, in_zp, out_zp, lo, hi, exact)
     p = ConvParams(
         in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, o["stride_h"], o["stride_w"], o["dilation_h"],
         o["dilation_w"], _pad(o["padding"], in_h, k_h, o["stride_h"], o["dilation_h"], out_h),
         _pad(o["padding"], in_w, k_w, o["stride_w"], o["dilation_w"], out_w), -in_zp, out_zp, lo, hi,
-        o.get("depth_multiplier", 1) if depthwise else 1,
+        o.get("depth_multiplier", 1) if depthwise else 1, rq,
     )  # fmt: skip
-    wd = _padded_weights(w.numpy())
-    bd = None if b is None else _i32(b)
-    md, sd = _i32(mult), _i32(shift)
+    layout = layouts.depthwise_weights if depthwise else layouts.conv_weights
+    wd = _padded_weights(layout(w.numpy()))
     fn = lib.eq_depthwise_conv2d_s8 if depthwise else lib.eq_conv2d_s8
     planned = scratch.depthwise_scratch(graph, op) if depthwise else scratch.conv_scratch(graph, op)
     sc = _scratch(lib, "eq_depthwise_scratch_bytes" if depthwise else "eq_conv2d_scratch_bytes", p, planned)
 
     def kernel(inputs):
         out = np.zeros(y.shape, np.int8)
-        bias = None if bd is None else _ptr(bd, I32P)
-        fn(ctypes.byref(p), _ptr(inputs[0]), _ptr(wd), bias, _ptr(md, I32P), _ptr(sd, I32P), _ptr(sc), _ptr(out))
+        fn(ctypes.byref(p), _ptr(inputs[0]), _ptr(wd), _ptr(td, I32P), _ptr(sc), _ptr(out))
         return out
 
     return kernel
 
 
+@pytest.mark.parametrize("exact", [False, True], ids=["fast", "exact"])
 @pytest.mark.parametrize("name", CONV_CASES)
-def test_conv2d_matches_tflm(lib, models, name):
+def test_conv2d_matches_tflm(lib, models, name, exact):
     graph = read_model(models[f"conv_{name}"])
     op = _only_op(graph, "CONV_2D")
     assert graph.tensors[op.inputs[1]].quantization.per_channel == CONV_CASES[name][5]
     assert _fused(op) == CONV_CASES[name][4].upper()
     assert (len(op.inputs) > 2 and op.inputs[2] >= 0) == CONV_CASES[name][6]
-    _check(models[f"conv_{name}"], _conv_call(lib, graph, op, depthwise=False))
+    _check(models[f"conv_{name}"], _conv_call(lib, graph, op, depthwise=False, exact=exact))
 
 
+@pytest.mark.parametrize("exact", [False, True], ids=["fast", "exact"])
 @pytest.mark.parametrize("name", DEPTHWISE_CASES)
-def test_depthwise_conv2d_matches_tflm(lib, models, name):
+def test_depthwise_conv2d_matches_tflm(lib, models, name, exact):
     graph = read_model(models[f"dw_{name}"])
     op = _only_op(graph, "DEPTHWISE_CONV_2D")
     assert _fused(op) == DEPTHWISE_CASES[name][5].upper()
-    _check(models[f"dw_{name}"], _conv_call(lib, graph, op, depthwise=True))
+    _check(models[f"dw_{name}"], _conv_call(lib, graph, op, depthwise=True, exact=exact))
 
 
+@pytest.mark.parametrize("exact", [False, True], ids=["fast", "exact"])
 @pytest.mark.parametrize("name", FC_CASES)
-def test_fully_connected_matches_tflm(lib, models, name):
+def test_fully_connected_matches_tflm(lib, models, name, exact):
     graph = read_model(models[f"fc_{name}"])
     op = _only_op(graph, "FULLY_CONNECTED")
     x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
@@ -453,17 +466,16 @@ def test_fully_connected_matches_tflm(lib, models, name):
     lo, hi = qm.activation_range(_fused(op), out_s, out_zp)
     w_zp = int(w.quantization.zero_point[0])
     per_channel = int(w.quantization.per_channel)
-    p = FcParams(x.size // in_depth, in_depth, out_depth, -in_zp, -w_zp, out_zp, lo, hi, per_channel)
-    wd, md, sd = _padded_weights(w.numpy()), _i32(mult), _i32(shift)
-    bd = _i32(graph.tensors[op.inputs[2]].numpy()) if has_bias else None
+    bias = graph.tensors[op.inputs[2]].numpy() if has_bias else None
+    abs_sums = np.abs(w.numpy().astype(np.int64) - (0 if per_channel else w_zp)).sum(1)
+    rq, td = _table(mult, shift, bias, abs_sums, in_zp, out_zp, lo, hi, exact)
+    p = FcParams(x.size // in_depth, in_depth, out_depth, -in_zp, -w_zp, out_zp, lo, hi, per_channel, rq)
+    wd = _padded_weights(w.numpy())
     sc = _scratch(lib, "eq_fc_scratch_bytes", p, scratch.fc_scratch(graph, op))
 
     def kernel(inputs):
         out = np.zeros(y.shape, np.int8)
-        bias = None if bd is None else _ptr(bd, I32P)
-        lib.eq_fully_connected_s8(
-            ctypes.byref(p), _ptr(inputs[0]), _ptr(wd), bias, _ptr(md, I32P), _ptr(sd, I32P), _ptr(sc), _ptr(out)
-        )
+        lib.eq_fully_connected_s8(ctypes.byref(p), _ptr(inputs[0]), _ptr(wd), _ptr(td, I32P), _ptr(sc), _ptr(out))
         return out
 
     _check(models[f"fc_{name}"], kernel)
@@ -495,22 +507,16 @@ def test_per_tensor_fc_multiplies_the_scales_in_double_like_tflm(lib, models):
     float32_rule = qm.quantize_multiplier(float(np.float32(s_in) * np.float32(s_w)) / float(np.float32(s_out)))
     mult, shift = (_i32(v) for v in qm.conv_multipliers(s_in, [s_w], s_out, 1))
     assert float32_rule == (1395018852, -6) and (mult[0], shift[0]) == (1395018932, -6)
-    p = FcParams(1, 1, 1, 0, 0, 0, -128, 127, 0)
-    wd, bd, sc = _padded_weights(np.array([127], np.int8)), _i32([0]), np.zeros(32, np.int8)
+    wd, sc = _padded_weights(np.array([127], np.int8)), np.zeros(32, np.int8)
     run = _tflm(model)
-    for x in range(-128, 128):
-        xd, out = np.array([[x]], np.int8), np.zeros((1, 1), np.int8)
-        lib.eq_fully_connected_s8(
-            ctypes.byref(p),
-            _ptr(xd),
-            _ptr(wd),
-            _ptr(bd, I32P),
-            _ptr(mult, I32P),
-            _ptr(shift, I32P),
-            _ptr(sc),
-            _ptr(out),
-        )
-        assert out[0, 0] == run([xd])[0, 0], x
+    for rq_form in (RQ_FAST, RQ_EXACT):
+        rq, td = _table(mult, shift, np.zeros(1, np.int32), [127], 0, 0, -128, 127, exact=rq_form == RQ_EXACT)
+        assert rq & RQ_FAST == rq_form
+        p = FcParams(1, 1, 1, 0, 0, 0, -128, 127, 0, rq)
+        for x in range(-128, 128):
+            xd, out = np.array([[x]], np.int8), np.zeros((1, 1), np.int8)
+            lib.eq_fully_connected_s8(ctypes.byref(p), _ptr(xd), _ptr(wd), _ptr(td, I32P), _ptr(sc), _ptr(out))
+            assert out[0, 0] == run([xd])[0, 0], (rq, x)
 
 
 @pytest.mark.parametrize("name", POOL_CASES)

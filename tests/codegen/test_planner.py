@@ -49,7 +49,7 @@ def test_random_graphs_never_overlap_and_respect_the_bound():
 def test_residual_adds_run_in_place(tmp_path):
     """ResNet-8: every CONV_2D+ADD pair fuses, so no block keeps three 16 KB tensors alive.
 
-    The peak is two 16 KB tensors plus the scratch of the 3x3x16 conv between them: four int16
+    The peak is two 16 KB tensors plus the scratch of the 3x3x16 conv between them: eight int16
     columns of 144 taps.
     """
     from edgeq.codegen import generate
@@ -57,12 +57,12 @@ def test_residual_adds_run_in_place(tmp_path):
 
     report = generate(FIXTURES / "zoo" / "ic_resnet8" / "int8.tflite", "engine", tmp_path, name="net")
     assert "CONV_2D+ADD" in report.ops and "ADD" not in report.ops
-    assert report.arena_bytes == report.arena_lower_bound_bytes == 2 * 32 * 32 * 16 + 4 * 2 * 144
+    assert report.arena_bytes == report.arena_lower_bound_bytes == 2 * 32 * 32 * 16 + 8 * 2 * 144
     assert "eq_conv2d_add_s8" in (tmp_path / "net.c").read_text()
 
 
 def test_kernel_scratch_regions_are_planned_buffers():
-    """Each conv / depthwise / FC scratch region is a buffer alive during its op, placed and counted."""
+    """Each conv / FC scratch region is a buffer alive during its op, placed and counted (depthwise needs none)."""
     from edgeq.codegen.engine.analyze import analyze
     from edgeq.codegen.engine.build import plan_arena
     from edgeq.codegen.engine.scratch import scratch_sizes
@@ -74,7 +74,7 @@ def test_kernel_scratch_regions_are_planned_buffers():
     result = plan_arena(graph, analysis.ops, analysis.aliases)
     sizes = scratch_sizes(graph, analysis.ops)
     kinds = {analysis.ops[position].builtin for position, _ in sizes.values()}
-    assert kinds == {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+    assert kinds == {"CONV_2D", "FULLY_CONNECTED"}
     for key, (position, size) in sizes.items():
         buffer = next(b for b in result.buffers if key in b.tensors)
         assert (buffer.first, buffer.last) == (position, position) and buffer.size >= size

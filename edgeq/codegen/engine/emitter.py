@@ -26,6 +26,7 @@ class Emitter:
     flash_bytes: int = 0
     kernels: set[str] = field(default_factory=set)
     _consts: dict[int, str] = field(default_factory=dict)
+    _arrays: set[str] = field(default_factory=set)
 
     def ptr(self, t: int, const: bool = False) -> str:
         """C expression of tensor ``t``'s buffer in the arena, typed by its dtype."""
@@ -56,6 +57,27 @@ class Emitter:
         )
         self.flash_bytes += len(data)
         self._consts[tensor.index] = name
+        return name
+
+    def const_array(self, name: str, values: np.ndarray, comment: str, tail: int = 0) -> str:
+        """A ``static const`` array of ``values`` (int8 or int16), 16-byte aligned, ``tail`` zero bytes after."""
+        if name in self._arrays:
+            return name
+        self._arrays.add(name)
+        values = np.concatenate([values.reshape(-1), np.zeros(-(-tail // values.itemsize), values.dtype)])
+        ctype = CTYPES[str(values.dtype)]
+        self.decls.append(f"/* {c_comment(comment)[:120]} */")
+        self.decls.append(
+            f"static const {ctype} {name}[{max(len(values), 1)}] EQ_ALIGN16 = {{\n{_literals(values, ctype)}\n}};"
+        )
+        self.flash_bytes += values.nbytes
+        return name
+
+    def channel_table(self, name: str, rows: tuple[tuple[int, int, int, int], ...]) -> str:
+        """A ``static const eq_channel`` array: (bias, mult, shift, round) per output channel."""
+        body = ",\n".join("    {" + ", ".join(str(int(v)) for v in row) + "}" for row in rows)
+        self.decls.append(f"static const eq_channel {name}[{len(rows)}] = {{\n{body}\n}};")
+        self.flash_bytes += 16 * len(rows)
         return name
 
     def int_array(self, name: str, values: list[int]) -> str:

@@ -7,8 +7,12 @@ the option), computes the requantization at generation time and emits one call.
 
 from __future__ import annotations
 
+import numpy as np
+
+from edgeq.codegen.engine import layouts
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.emitter import Emitter
+from edgeq.codegen.engine.requant_table import ChannelTable, acc_bounds, channel_table
 from edgeq.codegen.engine.scratch import WEIGHT_TAIL
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator, Tensor
@@ -96,6 +100,10 @@ def conv_parts(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> tupl
     dh, dw = op.options.get("dilation_h", 1), op.options.get("dilation_w", 1)
     mult, shift = qm.conv_multipliers(in_s, w_s, out_s, out_c)
     lo, hi = act_range(op, y)
+    weights = w.numpy().astype(np.int64)
+    abs_sums = np.abs(weights).reshape(-1, out_c).sum(0) if depthwise else np.abs(weights).reshape(out_c, -1).sum(1)
+    bias = b.numpy() if b is not None else None
+    table = channel_table(mult, shift, bias, acc_bounds(abs_sums, bias, in_zp), out_zp, lo, hi)
     fields = dict(
         in_h=in_h,
         in_w=in_w,
@@ -116,22 +124,24 @@ def conv_parts(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> tupl
         act_min=lo,
         act_max=hi,
         depth_multiplier=op.options.get("depth_multiplier", 1) if depthwise else 1,
+        rq=table.rq,
     )
     if depthwise and out_c != in_c * fields["depth_multiplier"]:
         raise unsupported(op, f"depth multiplier {fields['depth_multiplier']} with {in_c} -> {out_c} channels")
     if not depthwise and w.shape[3] != in_c:
         raise unsupported(op, f"grouped convolution ({in_c} input channels, filters of {w.shape[3]})")
     p = em.struct("eq_conv_params", f"op{op.index}_p", fields)
-    args = _weights_args(em, op, w, b, mult, shift)
-    return p, em.ptr(x.index, True), args
+    if depthwise:
+        data, layout = layouts.depthwise_weights(w.numpy()), "int16 [quads][taps][4]"
+    else:
+        data, layout = layouts.conv_weights(w.numpy()), "[out_c][k_h][row taps]"
+    # the kernels read whole column widths of the last row
+    wn = em.const_array(f"c{w.index}_{'dw' if depthwise else 'conv'}", data, f"{w.name} {layout}", WEIGHT_TAIL)
+    return p, em.ptr(x.index, True), f"{wn}, {_channels(em, op, table)}"
 
 
-def _weights_args(em: Emitter, op: Operator, w: Tensor, b: Tensor | None, mult: list[int], shift: list[int]) -> str:
-    wn = em.const_tensor(w, tail=WEIGHT_TAIL)  # the kernels read whole column widths of the last row
-    bn = em.const_tensor(b) if b is not None else "NULL"
-    mn = em.int_array(f"op{op.index}_mult", mult)
-    sn = em.int_array(f"op{op.index}_shift", shift)
-    return f"{wn}, {bn}, {mn}, {sn}"
+def _channels(em: Emitter, op: Operator, table: ChannelTable) -> str:
+    return em.channel_table(f"op{op.index}_ch", table.rows)
 
 
 def _conv_like(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> None:
@@ -162,6 +172,10 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
     per_channel = len(w_s) > 1
     mult, shift = qm.conv_multipliers(in_s, w_s, out_s, out_depth)
     lo, hi = act_range(op, y)
+    w_offset = 0 if per_channel else -w_zp[0]  # the per-channel kernel ignores a weight zero point, as TFLM's
+    abs_sums = np.abs(w.numpy().astype(np.int64) + w_offset).sum(1)
+    bias = b.numpy() if b is not None else None
+    table = channel_table(mult, shift, bias, acc_bounds(abs_sums, bias, in_zp), out_zp, lo, hi)
     fields = dict(
         batches=x.size // in_depth,
         in_depth=in_depth,
@@ -172,9 +186,10 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
         act_min=lo,
         act_max=hi,
         per_channel=int(per_channel),
+        rq=table.rq,
     )
     p = em.struct("eq_fc_params", f"op{op.index}_p", fields)
-    args = _weights_args(em, op, w, b, mult, shift)
+    args = f"{em.const_tensor(w, tail=WEIGHT_TAIL)}, {_channels(em, op, table)}"
     em.call(
         op.index,
         f"eq_fully_connected_s8(&{p}, {em.ptr(x.index, True)}, {args}, {em.scratch(op.index)}, {em.ptr(y.index)});",

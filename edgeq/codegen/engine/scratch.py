@@ -1,8 +1,9 @@
 """Scratch regions of the kernels, planned in the arena like tensors.
 
 CONV_2D (and its fused CONV_2D+ADD) and FULLY_CONNECTED build int16 columns of
-their input in a scratch region (four output pixels at a time for CONV_2D); DEPTHWISE_CONV_2D with depth multiplier 1 keeps
-int32 sums there. The planner treats each region as a buffer alive during its
+their input in a scratch region (up to eight output pixels at a time for
+CONV_2D, each filter row padded as engine.layouts lays out the weights);
+DEPTHWISE_CONV_2D keeps its sums in registers and needs none. The planner treats each region as a buffer alive during its
 one op, so it shares memory with tensors that are dead at that point, and the
 lower bound counts it like any live buffer: arena_bytes is exactly what the
 generated engine reserves, scratch included. The sizes mirror the
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from edgeq.codegen.engine.layouts import row_taps
 from edgeq.model import Graph, Operator
 
 COL_ALIGN_MAX = 16  # EQ_COL_ALIGN_MAX
-MM_COLS = 4  # EQ_MM_COLS: columns of a CONV_2D block
+MM_COLS = 8  # EQ_MM_COLS: columns of a CONV_2D block
 WEIGHT_TAIL = 16  # EQ_WEIGHT_TAIL: bytes readable past the end of conv / FC weight arrays
 
 
@@ -27,16 +29,14 @@ def _padded(taps: int) -> int:
 
 
 def conv_scratch(graph: Graph, op: Operator) -> int:
-    """A block of int16 columns of k_h * k_w * in_c taps (eq_conv2d_scratch_bytes)."""
+    """A block of int16 columns of k_h filter rows of row_taps(k_w, in_c) taps (eq_conv2d_scratch_bytes)."""
     w = graph.tensors[op.inputs[1]]
-    return MM_COLS * 2 * _padded(w.shape[1] * w.shape[2] * w.shape[3])
+    return MM_COLS * 2 * _padded(w.shape[1] * row_taps(w.shape[2], w.shape[3]))
 
 
 def depthwise_scratch(graph: Graph, op: Operator) -> int:
-    """int32 sums of every output channel with depth multiplier 1, else none (eq_depthwise_scratch_bytes)."""
-    if op.options.get("depth_multiplier", 1) != 1:
-        return 0
-    return 4 * graph.tensors[op.outputs[0]].shape[-1]
+    """None: the sums stay in registers (eq_depthwise_scratch_bytes)."""
+    return 0
 
 
 def fc_scratch(graph: Graph, op: Operator) -> int:
