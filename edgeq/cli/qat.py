@@ -38,7 +38,8 @@ def command(model, data, output, epochs, eval_data, lr, batch_size, loss, sample
 
     Needs tensorflow-model-optimization. Per-epoch progress goes to stderr.
     """
-    from edgeq.quant.qat import TrainOptions, qat
+    from edgeq.quant.qat import qat
+    from edgeq.quant.training import TrainOptions
 
     opts = TrainOptions(epochs=epochs, lr=lr, batch_size=batch_size, loss=loss, seed=seed, scale=scale, offset=offset)
     report = qat(model, data, output, eval_data=eval_data, options=opts, samples=samples)
@@ -97,7 +98,7 @@ def convert_compressed_command(
     """
     from edgeq.errors import UsageError
     from edgeq.quant.compress import CompressOptions, convert_compressed
-    from edgeq.quant.qat import TrainOptions
+    from edgeq.quant.training import TrainOptions
 
     if compress["fine_tune_epochs"] < 1:
         raise UsageError(f"--fine-tune-epochs {compress['fine_tune_epochs']} must be at least 1")

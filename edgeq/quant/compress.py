@@ -4,17 +4,14 @@ Clustering shares K values per layer kernel and pruning zeroes the smallest
 weights; neither shrinks the plain .tflite (int8 weights stay one byte each),
 but both make it compress far better, so reports give the gzip size next to
 the plain size (:func:`gzip_size`). Both work on tf-keras models
-(:func:`edgeq.quant.qat.to_tf_keras`), fine-tune when labelled training data is
-given, strip the tfmot wrappers and return plain tf-keras models.
-This module also holds the conversion, accuracy and report-writing helpers
-that :func:`edgeq.quant.qat.qat` shares.
+(:func:`edgeq.quant.tfkeras.to_tf_keras`), fine-tune when labelled training data is
+given, strip the tfmot wrappers and return plain tf-keras models. The shared
+conversion, accuracy and report-writing helpers live in :mod:`edgeq.quant.compress_report`.
 """
 
 from __future__ import annotations
 
 import gzip
-import json
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,8 +23,10 @@ from edgeq.convert.options import ConvertOptions
 from edgeq.convert.report import ConversionReport
 from edgeq.errors import UsageError
 from edgeq.log import logger, quiet
-from edgeq.quant.qat import TrainData, TrainOptions, fine_tune, import_tfmot, labelled_arrays, to_tf_keras
-from edgeq.quant.qat import training_data as load_training
+from edgeq.quant.compress_report import accuracies, convert_bytes, write_report
+from edgeq.quant.tfkeras import import_tfmot, to_tf_keras
+from edgeq.quant.training import TrainData, TrainOptions, fine_tune
+from edgeq.quant.training import training_data as load_training
 
 CENTROID_INITS = {"kmeans++": "KMEANS_PLUS_PLUS", "linear": "LINEAR", "density": "DENSITY_BASED", "random": "RANDOM"}
 SCHEDULES = ("polynomial", "constant")
@@ -188,79 +187,6 @@ def _prune_once(wrapped: Any, target: float) -> None:
             pruned = values.reshape(-1).copy()
             pruned[order] = 0.0
             weight.assign(pruned.reshape(values.shape))
-
-
-def convert_bytes(model: Any, data: Any, opts: ConvertOptions) -> tuple[ConversionReport, bytes]:
-    """:func:`edgeq.convert.convert` into a temporary folder; return its report and the model bytes.
-
-    ``data`` is any representative data source, or {input name: (N, ...) array}.
-    """
-    from edgeq.convert import convert
-
-    if isinstance(data, dict):
-        arrays = list(data.values())
-        data = arrays[0] if len(arrays) == 1 else (lambda: list(zip(*arrays)))
-    with tempfile.TemporaryDirectory(prefix="edgeq-") as tmp:
-        out = Path(tmp) / "model.tflite"
-        report = convert(model, data, out, opts)
-        return report, out.read_bytes()
-
-
-def float_tflite_size(model: Any) -> int | None:
-    """Bytes of the plain float32 .tflite of a Keras model (None if it does not convert)."""
-    from edgeq.convert.tfenv import import_tf
-
-    tf = import_tf()
-    try:
-        with quiet():
-            return len(tf.lite.TFLiteConverter.from_keras_model(model).convert())
-    except Exception as exc:  # noqa: BLE001 - only a size for the report
-        logger.debug("no float reference size: %s", exc)
-        return None
-
-
-def write_report(output: Path, model_bytes: bytes, report: dict[str, Any]) -> None:
-    """Write OUT.tflite and OUT.json together (staged, then renamed)."""
-    from edgeq.convert.writer import atomic_write_many, report_path
-
-    text = json.dumps(report, indent=2, default=str) + "\n"
-    atomic_write_many([(output, model_bytes), (report_path(output), text.encode())])
-
-
-def keras_accuracy(model: Any, inputs: dict[str, np.ndarray], labels: np.ndarray) -> float:
-    """Top-1 accuracy of a Keras model."""
-    arrays = list(inputs.values())
-    with quiet():
-        out = model.predict(arrays if len(arrays) > 1 else arrays[0], batch_size=256, verbose=0)
-    out = np.asarray(out[0] if isinstance(out, list) else out)
-    return float(np.mean(out.reshape(len(labels), -1).argmax(1) == labels))
-
-
-def tflite_accuracy(model_bytes: bytes, inputs: dict[str, np.ndarray], labels: np.ndarray) -> float:
-    """Top-1 accuracy of a .tflite run with LiteRT, one sample at a time."""
-    from edgeq.convert.fidelity import ordered_inputs
-    from edgeq.runtime import Runner
-
-    with quiet():
-        runner = Runner(model_bytes)
-    names = list(inputs)
-    order = ordered_inputs(runner, names)
-    hits = 0
-    for i, label in enumerate(labels):
-        out = runner.run_float([inputs[names[j]][i : i + 1] for j in order])[0]
-        hits += int(np.argmax(out.reshape(-1)) == label)
-    return hits / len(labels)
-
-
-def accuracies(float_model: Any, candidates: dict[str, bytes], eval_data: Any, opts: TrainOptions) -> dict[str, Any]:
-    """{"float": Keras accuracy, name: .tflite accuracy for each candidate, "samples", "data"} on labelled data."""
-    inputs, labels = labelled_arrays(eval_data, float_model, opts, "evaluation data")
-    result: dict[str, Any] = {"data": str(eval_data), "samples": int(len(labels))}
-    result["float"] = round(keras_accuracy(float_model, inputs, labels), 5)
-    for name, model_bytes in candidates.items():
-        result[name] = round(tflite_accuracy(model_bytes, inputs, labels), 5)
-        logger.info("accuracy %s: %.2f %% (float %.2f %%)", name, 100 * result[name], 100 * result["float"])
-    return result
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,8 @@ def test_qat_report_on_stdout_and_beside_the_model(qat_run):
 
 
 def test_two_input_model_without_eval_data(tmp_path):
-    from edgeq.quant.qat import TrainOptions, qat
+    from edgeq.quant.qat import qat
+    from edgeq.quant.training import TrainOptions
 
     train = labelled(tmp_path / "train.npz", 32, 3, {"image": (8, 8, 1), "meta": (4,)})
     out = tmp_path / "two.tflite"
@@ -104,7 +105,7 @@ def test_two_input_model_without_eval_data(tmp_path):
 def test_keras3_model_is_rebuilt_in_tf_keras_with_the_same_outputs():
     import keras
 
-    from edgeq.quant.qat import to_tf_keras
+    from edgeq.quant.tfkeras import to_tf_keras
 
     original = keras.models.load_model(MODELS / "tiny_cnn.keras", compile=False)
     rebuilt = to_tf_keras(original)
@@ -117,7 +118,7 @@ def test_keras3_model_is_rebuilt_in_tf_keras_with_the_same_outputs():
 def test_keras3_only_layer_is_named():
     import keras
 
-    from edgeq.quant.qat import to_tf_keras
+    from edgeq.quant.tfkeras import to_tf_keras
 
     inputs = keras.Input((8,))
     hidden = keras.layers.RMSNormalization(name="rms")(keras.layers.Dense(8)(inputs))
@@ -154,7 +155,8 @@ def test_unlabelled_training_data_is_refused(cli, tmp_path):
 
 
 def test_library_errors():
-    from edgeq.quant.qat import TrainOptions, to_tf_keras
+    from edgeq.quant.tfkeras import to_tf_keras
+    from edgeq.quant.training import TrainOptions
 
     with pytest.raises(UsageError):
         TrainOptions(epochs=0)
@@ -163,7 +165,8 @@ def test_library_errors():
 
 
 def test_labels_out_of_range(tmp_path):
-    from edgeq.quant.qat import TrainOptions, to_tf_keras, training_data
+    from edgeq.quant.tfkeras import to_tf_keras
+    from edgeq.quant.training import TrainOptions, training_data
 
     path = tmp_path / "bad.npz"
     np.savez(path, x=np.zeros((4, 12, 12, 3), np.float32), y=np.array([0, 1, 2, 9]))
