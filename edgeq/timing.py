@@ -39,8 +39,8 @@ class LatencyStats:
         return asdict(self)
 
 
-def measure(call: Callable[[], object], runs: int = 100, warmup: int = 10) -> LatencyStats:
-    """Time ``call`` ``runs`` times after ``warmup`` untimed calls."""
+def time_calls(call: Callable[[], object], runs: int = 100, warmup: int = 10) -> np.ndarray:
+    """Milliseconds of each of ``runs`` timed calls of ``call``, after ``warmup`` untimed ones."""
     for _ in range(warmup):
         call()
     ms = np.empty(runs)
@@ -48,4 +48,9 @@ def measure(call: Callable[[], object], runs: int = 100, warmup: int = 10) -> La
         start = time.perf_counter_ns()
         call()
         ms[i] = (time.perf_counter_ns() - start) / 1e6
-    return LatencyStats.from_samples(ms)
+    return ms
+
+
+def measure(call: Callable[[], object], runs: int = 100, warmup: int = 10) -> LatencyStats:
+    """Time ``call`` ``runs`` times after ``warmup`` untimed calls."""
+    return LatencyStats.from_samples(time_calls(call, runs, warmup))

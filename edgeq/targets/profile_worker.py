@@ -9,7 +9,6 @@ the parent's memory out of the peak-RSS figure.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -39,13 +38,9 @@ def main(argv: list[str]) -> int:
     with np.load(folder / "in.npz") as data:
         inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
     invoke = (_litert if runtime == "litert" else _tflm)(model, inputs, arg)
-    for _ in range(warmup):
-        invoke()
-    ms = np.empty(runs)
-    for i in range(runs):
-        start = time.perf_counter_ns()
-        invoke()
-        ms[i] = (time.perf_counter_ns() - start) / 1e6
+    from edgeq.timing import time_calls
+
+    ms = time_calls(invoke, runs, warmup)
     from edgeq.targets.child import peak_rss_bytes
 
     np.savez(folder / "ms.npz", ms=ms, rss=peak_rss_bytes() or 0)
