@@ -131,8 +131,10 @@ def markdown(rows: list[dict], meta: dict) -> str:
         "bit-identical to TFLM's (tests/codegen/test_engine.py). TFLM arena: the smallest arena with which the "
         "tflite-micro interpreter allocates and invokes (64-bit host structures; a 32-bit target needs a little "
         "less). Engine arena: every tensor and the kernels' scratch regions (int16 input columns of CONV_2D and "
-        "FULLY_CONNECTED, depthwise sums), planned offline as buffers; the lower bound counts the scratch too. Flash: `arm-none-eabi-size` text + data of the engine's objects for Cortex-M4 (-O2): weights, "
-        "multipliers, parameters and kernel code, no interpreter. Host time: one invoke, engine C loop vs the "
+        "FULLY_CONNECTED), planned offline as buffers; the lower bound counts the scratch too. Flash: "
+        "`arm-none-eabi-size` text + data of the engine's objects for Cortex-M4 (-O2): weights (in the kernels' "
+        "layouts), per-channel requantization tables, parameters and kernel code, no interpreter. Host time: one "
+        "invoke, engine C loop vs the "
         "tflite-micro interpreter's invoke, same input.",
         "",
         "| model | engine arena | lower bound | TFLM arena | arena vs TFLM (<= 0.70) | vs bound (<= 1.05) | engine flash (M4) | .tflite | flash / .tflite | engine us | TFLM us | speed-up (>= 3) |",

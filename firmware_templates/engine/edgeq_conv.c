@@ -21,18 +21,22 @@
  */
 #include "edgeq_kernels.h"
 
-#include <string.h>
-
 int32_t eq_conv_row_taps(const eq_conv_params *p)
 {
     return (p->k_w * p->in_c + EQ_ROW_ALIGN - 1) / EQ_ROW_ALIGN * EQ_ROW_ALIGN;
+}
+
+/* Columns per block: EQ_MM_COLS, or 4 where the generator keeps the scratch small. */
+static int32_t eq_conv_cols(const eq_conv_params *p)
+{
+    return p->cols == 4 ? 4 : EQ_MM_COLS;
 }
 
 int32_t eq_conv2d_scratch_bytes(const eq_conv_params *p)
 {
     const int32_t taps = p->k_h * eq_conv_row_taps(p);
     const int32_t padded = (taps + EQ_COL_ALIGN_MAX - 1) / EQ_COL_ALIGN_MAX * EQ_COL_ALIGN_MAX;
-    return EQ_MM_COLS * padded * (int32_t)sizeof(int16_t); /* a block of columns */
+    return eq_conv_cols(p) * padded * (int32_t)sizeof(int16_t); /* a block of columns */
 }
 
 int32_t eq_depthwise_scratch_bytes(const eq_conv_params *p)
@@ -73,15 +77,14 @@ static void eq_im2col(const eq_conv_params *p, const int8_t *in, int32_t y0, int
     }
     for (ky = 0; ky < p->k_h; ++ky, k += row) {
         const int32_t iy = y0 + ky * p->dil_h;
-        const int8_t *const src = in + iy * in_row + x0 * p->in_c;
         if (iy < 0 || iy >= p->in_h) {
             eq_col_zero(b, j, k, row);
-        } else if (row_whole && end - src >= row) {
+        } else if (row_whole && end - (in + iy * in_row + x0 * p->in_c) >= row) {
             /* the whole filter row lies inside the image, and so do the bytes after it up to the padded
                length: one run of whole groups (the padding taps meet zero weights) */
-            eq_col_put_groups_s8(b, j, k, src, row, p->in_offset);
+            eq_col_put_groups_s8(b, j, k, in + iy * in_row + x0 * p->in_c, row, p->in_offset);
         } else if (row_whole) {
-            eq_col_put_s8(b, j, k, src, run, p->in_offset);
+            eq_col_put_s8(b, j, k, in + iy * in_row + x0 * p->in_c, run, p->in_offset);
             if (row > run) {
                 eq_col_zero(b, j, k + run, row - run);
             }
@@ -104,19 +107,23 @@ static void eq_im2col(const eq_conv_params *p, const int8_t *in, int32_t y0, int
     }
 }
 
-/* Columns per block for `left` pixels still to compute: 8, then 4, then single columns. */
-static int32_t eq_block_cols(int32_t left)
+/* Columns of the next block for `left` pixels still to compute (at most `cols`): 8, then 4, then single
+   columns (SIMD32: a single column costs about half of a 4-column block). */
+static int32_t eq_block_cols(int32_t left, int32_t cols)
 {
 #if EQ_USE_SIMD32
-    return left >= 5 ? 8 : (left >= 3 ? 4 : 1);
+    const int32_t four = 3;
 #else
-    return left >= 5 ? 8 : (left >= 2 ? 4 : 1);
+    const int32_t four = 2;
 #endif
+    return left >= 5 && cols == 8 ? 8 : (left >= four ? 4 : 1);
 }
 
-static void eq_conv2d_core(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1,
+static void eq_conv2d_core(const eq_conv_params *params, const eq_binary_params *add, int32_t conv_is_in1,
                            const int8_t *in, const int8_t *w, const eq_channel *ch, int16_t *scratch, int8_t *out)
 {
+    /* a private copy: the column stores (which may alias anything) do not make the compiler reload it */
+    const eq_conv_params copy = *params, *const p = &copy;
     const int32_t taps = p->k_h * eq_conv_row_taps(p);
     const int32_t pixels = p->out_h * p->out_w;
     /* 1x1 filters without padding whose columns are whole groups: one run of input per column */
@@ -136,7 +143,7 @@ static void eq_conv2d_core(const eq_conv_params *p, const eq_binary_params *add,
     b.base = scratch;
     b.n = eq_col_len(taps);
     for (px = 0; px < pixels; px += used) {
-        b.cols = eq_block_cols(pixels - px);
+        b.cols = eq_block_cols(pixels - px, eq_conv_cols(p));
         used = pixels - px < b.cols ? pixels - px : b.cols;
         /* a last, partial block repeats its last pixel in the unused columns (computed, not stored) */
         for (j = 0; j < b.cols; ++j) {
@@ -221,7 +228,8 @@ static void eq_dw_lanes(const eq_conv_params *p, const eq_taps *t, const int16_t
     int32_t acc[4] = {0, 0, 0, 0}, ic[4];
     int32_t l, ky, kx;
     for (l = 0; l < 4; ++l) {
-        ic[l] = (4 * q + (l < lanes ? l : 0)) / p->depth_multiplier;
+        const int32_t oc = 4 * q + (l < lanes ? l : 0);
+        ic[l] = p->depth_multiplier == 1 ? oc : oc / p->depth_multiplier;
     }
     for (ky = 0; ky < t->rows; ++ky) {
         for (kx = 0; kx < t->cols; ++kx) {
@@ -239,36 +247,30 @@ static void eq_dw_lanes(const eq_conv_params *p, const eq_taps *t, const int16_t
 }
 
 #if EQ_USE_SIMD32
-#if defined(__GNUC__)
-typedef int32_t eq_dw_word_t __attribute__((may_alias));
-#else
-typedef int32_t eq_dw_word_t;
-#endif
 
-/* The 32-bit word at p, any alignment. */
-static inline int32_t eq_dw_load(const void *p)
+/* The four outputs of one quad from their sums (bias included), any rq form. */
+static EQ_NOINLINE void eq_dw_out4_any(const eq_conv_params *p, const eq_channel *ch, int32_t a0, int32_t a1,
+                                       int32_t a2, int32_t a3, int8_t *out)
 {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
+    const int32_t acc[4] = {a0, a1, a2, a3};
+    int32_t l;
+    for (l = 0; l < 4; ++l) {
+        out[l] = eq_channel_out(&ch[l], p->rq, acc[l], p->out_offset, p->act_min, p->act_max);
+    }
 }
 
-/* The four outputs of one quad from their sums (bias included). */
+/* The same, inline for the fast form of RELU-like layers with out_offset -128 (one SSAT, no sign term). */
 static inline void eq_dw_out4(const eq_conv_params *p, const eq_channel *ch, int32_t a0, int32_t a1, int32_t a2,
                               int32_t a3, int8_t *out)
 {
-    const int32_t rq = p->rq;
-    if (rq == (EQ_RQ_FAST | EQ_RQ_FULL_RANGE | EQ_RQ_NO_SIGN_FIX)) {
+    if (p->rq == (EQ_RQ_FAST | EQ_RQ_FULL_RANGE | EQ_RQ_NO_SIGN_FIX)) {
         out[0] = (int8_t)eq_sat_s8(eq_rq_fast(&ch[0], a0, 0));
         out[1] = (int8_t)eq_sat_s8(eq_rq_fast(&ch[1], a1, 0));
         out[2] = (int8_t)eq_sat_s8(eq_rq_fast(&ch[2], a2, 0));
         out[3] = (int8_t)eq_sat_s8(eq_rq_fast(&ch[3], a3, 0));
-        return;
+    } else {
+        eq_dw_out4_any(p, ch, a0, a1, a2, a3, out);
     }
-    out[0] = eq_channel_out(&ch[0], rq, a0, p->out_offset, p->act_min, p->act_max);
-    out[1] = eq_channel_out(&ch[1], rq, a1, p->out_offset, p->act_min, p->act_max);
-    out[2] = eq_channel_out(&ch[2], rq, a2, p->out_offset, p->act_min, p->act_max);
-    out[3] = eq_channel_out(&ch[3], rq, a3, p->out_offset, p->act_min, p->act_max);
 }
 
 /* Hides the value of pointer v from the optimizer (no instruction). */
@@ -282,7 +284,7 @@ static inline void eq_dw_out4(const eq_conv_params *p, const eq_channel *ch, int
    offset with SXTAB16, each lane times its int16 weight. */
 #define EQ_DW_TAP(xs, ws)                                                                                        \
     do {                                                                                                         \
-        const int32_t xw_ = eq_dw_load(xs), w01_ = (ws)[0], w23_ = (ws)[1];                                      \
+        const int32_t xw_ = eq_word(xs), w01_ = (ws)[0], w23_ = (ws)[1];                                      \
         const int32_t xe_ = __sxtab16(offsets, xw_), xo_ = eq_sxtab16_odd(offsets, xw_);                         \
         a0 = __smlabb(xe_, w01_, a0);                                                                            \
         a1 = __smlabt(xo_, w01_, a1);                                                                            \
@@ -292,7 +294,7 @@ static inline void eq_dw_out4(const eq_conv_params *p, const eq_channel *ch, int
 
 /* Every whole quad of channels (4 * quads of them) of one output pixel whose 3x3 window lies inside the
    image: straight-line code, the weights of a quad at constant offsets. */
-static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel3x3(const eq_conv_params *p, const int8_t *x, const eq_dw_word_t *ws,
+static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel3x3(const eq_conv_params *p, const int8_t *x, const eq_word_t *ws,
                                                   const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out)
 {
     const int32_t x_step = p->dil_w * p->in_c, x_step2 = 2 * x_step, row_step = p->dil_h * p->in_w * p->in_c;
@@ -322,7 +324,7 @@ static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel(const eq_conv_params *p, const 
     const int32_t x_step = p->dil_w * p->in_c, rows = t->rows, cols = t->cols;
     const int32_t x_row = p->dil_h * p->in_w * p->in_c - cols * x_step; /* from past a row's taps to the next */
     const int32_t w_skip = (p->k_w - cols) * 2, quad_words = p->k_h * p->k_w * 2;
-    const eq_dw_word_t *wq = (const eq_dw_word_t *)(const void *)(w + t->tap * 4);
+    const eq_word_t *wq = (const eq_word_t *)(const void *)(w + t->tap * 4);
     const int8_t *xq = t->x;
     if (rows == 3 && cols == 3 && p->k_h == 3 && p->k_w == 3) {
         eq_dw_pixel3x3(p, xq, wq, ch, offsets, quads, out);
@@ -330,7 +332,7 @@ static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel(const eq_conv_params *p, const 
     }
     for (; quads > 0; --quads, xq += 4, wq += quad_words, ch += 4, out += 4) {
         const int8_t *x = xq;
-        const eq_dw_word_t *ws = wq;
+        const eq_word_t *ws = wq;
         int32_t a0 = ch[0].bias, a1 = ch[1].bias, a2 = ch[2].bias, a3 = ch[3].bias;
         int32_t ky, kx;
         for (ky = rows; ky > 0; --ky, x += x_row, ws += w_skip) {
@@ -350,8 +352,7 @@ void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int
     int32_t oy, ox, q;
     int32_t whole = 0; /* quads of the SIMD path */
 #if EQ_USE_SIMD32
-    const uint32_t half = (uint32_t)p->in_offset & 0xFFFFu;
-    const int32_t offsets = eq_from_bits((half << 16) | half);
+    const int32_t offsets = eq_offsets(p->in_offset);
     whole = p->depth_multiplier == 1 ? p->out_c / 4 : 0;
 #endif
     (void)scratch;

@@ -306,6 +306,7 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t depth_multiplier; /* depthwise only */
     int32_t rq;               /* EQ_RQ_* form of the outputs */
+    int32_t cols;             /* CONV_2D: columns per block, EQ_MM_COLS or 4 (the scratch holds that many) */
 } eq_conv_params;
 
 typedef struct {
@@ -423,8 +424,14 @@ void eq_col_zero(const eq_cols *b, int32_t j, int32_t k, int32_t len);
    so the compiler may pair them into LDRD / STRD. */
 #if defined(__GNUC__)
 typedef int32_t eq_word_t __attribute__((may_alias));
+typedef struct {
+    int32_t even, odd;
+} __attribute__((may_alias)) eq_pair_t;
 #else
 typedef int32_t eq_word_t;
+typedef struct {
+    int32_t even, odd;
+} eq_pair_t;
 #endif
 
 /* The 32-bit word at p, any alignment (an int16x2 or int8x4 in ACLE's terms, which are int32_t). */
@@ -453,9 +460,10 @@ static inline eq_word_t *eq_col_run(eq_word_t *dst, int32_t step, const int8_t *
     const int8_t *const end = x + len;
     for (; x != end; x += 4, dst += step) {
         const int32_t word = eq_word(x);
-        const int32_t even = __sxtab16(offsets, word), odd = eq_sxtab16_odd(offsets, word);
-        dst[0] = even; /* one STRD */
-        dst[1] = odd;
+        eq_pair_t pair;
+        pair.even = __sxtab16(offsets, word);
+        pair.odd = eq_sxtab16_odd(offsets, word);
+        *(eq_pair_t *)(void *)dst = pair; /* one STRD */
     }
     return dst;
 }

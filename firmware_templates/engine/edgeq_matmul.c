@@ -27,8 +27,6 @@
  */
 #include "edgeq_kernels.h"
 
-#include <string.h>
-
 int32_t eq_col_len(int32_t taps)
 {
     return (taps + (EQ_COL_ALIGN - 1)) / EQ_COL_ALIGN * EQ_COL_ALIGN;
@@ -51,24 +49,15 @@ void eq_col_put_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int3
 {
     int32_t i = 0;
 #if EQ_USE_SIMD32
-    /* taps up to the next group boundary one by one, then whole groups: one word of four inputs
-       gives (x0, x2) + offset and (x1, x3) + offset; offset is -zero_point, in [-127, 128], so it
-       fits each 16-bit half, and so does x + offset */
-    const uint32_t half = (uint32_t)offset & 0xFFFFu;
-    const int32_t offsets = eq_from_bits((half << 16) | half);
-    const int32_t step = 2 * b->cols;
-    eq_word_t *dst;
-    if (((k | len) & 3) == 0) {
-        eq_col_put_groups_s8(b, j, k, x, len, offset);
-        return;
-    }
+    /* taps up to the next group boundary one by one, then whole groups (eq_col_run), then the rest */
+    int32_t whole;
     for (; i < len && ((k + i) & 3) != 0; ++i) {
         b->base[eq_col_at(b, j, k + i)] = (int16_t)(x[i] + offset);
     }
-    for (dst = (eq_word_t *)(void *)(b->base + eq_col_at(b, j, k + i)); i + 4 <= len; i += 4, dst += step) {
-        const int32_t word = eq_word(x + i);
-        dst[0] = __sxtab16(offsets, word);
-        dst[1] = eq_sxtab16_odd(offsets, word);
+    whole = (len - i) & ~3;
+    if (whole > 0) {
+        (void)eq_col_run(eq_col_group(b, j, k + i), 2 * b->cols, x + i, whole, eq_offsets(offset));
+        i += whole;
     }
 #endif
     for (; i < len; ++i) {
@@ -80,9 +69,9 @@ void eq_col_zero(const eq_cols *b, int32_t j, int32_t k, int32_t len)
 {
     int32_t i = 0;
 #if EQ_USE_SIMD32
-    if (((k | len) & 3) == 0) {
+    if (((k | len) & 3) == 0) { /* whole groups */
         const int32_t step = 2 * b->cols;
-        eq_word_t *dst = (eq_word_t *)(void *)(b->base + k * b->cols + j * 4);
+        eq_word_t *dst = eq_col_group(b, j, k);
         for (; i < len; i += 4, dst += step) {
             dst[0] = 0;
             dst[1] = 0;
@@ -157,24 +146,25 @@ static EQ_NOINLINE void eq_out_any(const eq_matmul *m, const eq_channel *ch, int
 #define EQ_MM_FN static
 #endif
 
-/* Epilogues the loops are compiled for: fast forms (EQ_RQ_FAST) without the ADD, else eq_out_any. */
-enum { EQ_EPI_ANY, EQ_EPI_FULL_NOFIX, EQ_EPI_FULL, EQ_EPI_CLAMP };
+/* Epilogues the loops are compiled for: the fast form (EQ_RQ_FAST) without the ADD, as RELU-like
+   layers with out_offset -128 take it (one SSAT, no sign term), or with both (any clamp), else
+   eq_out_any. */
+enum { EQ_EPI_ANY, EQ_EPI_FULL_NOFIX, EQ_EPI_CLAMP };
 
 static int eq_epilogue(const eq_matmul *m)
 {
+    const int32_t full_nofix = EQ_RQ_FAST | EQ_RQ_FULL_RANGE | EQ_RQ_NO_SIGN_FIX;
     if (m->add != NULL || !(m->rq & EQ_RQ_FAST)) {
         return EQ_EPI_ANY;
     }
-    if (m->rq & EQ_RQ_FULL_RANGE) {
-        return (m->rq & EQ_RQ_NO_SIGN_FIX) ? EQ_EPI_FULL_NOFIX : EQ_EPI_FULL;
-    }
-    return EQ_EPI_CLAMP;
+    return (m->rq & full_nofix) == full_nofix ? EQ_EPI_FULL_NOFIX : EQ_EPI_CLAMP;
 }
 
 /* One channel's requantization constants, loaded once per row (int8 stores may alias anything, so
    the compiler would reload them after every output otherwise). */
 typedef struct {
     int32_t mult, round, e, act_min, span;
+    int32_t full; /* EQ_RQ_FULL_RANGE (the clamp of EQ_EPI_CLAMP) */
 } eq_rowq;
 
 EQ_MM_INLINE eq_rowq eq_rowq_load(const eq_matmul *m, const eq_channel *ch)
@@ -185,6 +175,7 @@ EQ_MM_INLINE eq_rowq eq_rowq_load(const eq_matmul *m, const eq_channel *ch)
     q.e = ch->shift; /* e */
     q.act_min = m->act_min;
     q.span = m->act_max - m->act_min;
+    q.full = m->rq & EQ_RQ_FULL_RANGE;
     return q;
 }
 
@@ -196,7 +187,7 @@ EQ_MM_INLINE int8_t eq_fast(const eq_rowq *q, int32_t acc, const int epi)
         v += eq_floor_pot(acc, 31);
     }
     v = eq_floor_pot(v, (int)q->e);
-    return eq_rq_fast_out(v, epi != EQ_EPI_CLAMP, q->act_min, q->span);
+    return epi == EQ_EPI_FULL_NOFIX ? (int8_t)eq_sat_s8(v) : eq_rq_fast_out(v, q->full, q->act_min, q->span);
 }
 
 EQ_MM_INLINE void eq_put(const eq_matmul *m, const eq_channel *ch, const eq_rowq *q, int32_t acc, int8_t *dst,
@@ -340,9 +331,6 @@ EQ_MM_FN void eq_mm8(const eq_matmul *m, const eq_word_t *x, int32_t groups, int
     case EQ_EPI_FULL_NOFIX:
         eq_rows8(m, x, groups, used, out, stride, EQ_EPI_FULL_NOFIX);
         break;
-    case EQ_EPI_FULL:
-        eq_rows8(m, x, groups, used, out, stride, EQ_EPI_FULL);
-        break;
     case EQ_EPI_CLAMP:
         eq_rows8(m, x, groups, used, out, stride, EQ_EPI_CLAMP);
         break;
@@ -359,9 +347,6 @@ EQ_MM_FN void eq_mm4(const eq_matmul *m, const eq_word_t *x, int32_t groups, int
     case EQ_EPI_FULL_NOFIX:
         eq_rows4(m, x, groups, used, out, stride, EQ_EPI_FULL_NOFIX);
         break;
-    case EQ_EPI_FULL:
-        eq_rows4(m, x, groups, used, out, stride, EQ_EPI_FULL);
-        break;
     case EQ_EPI_CLAMP:
         eq_rows4(m, x, groups, used, out, stride, EQ_EPI_CLAMP);
         break;
@@ -376,9 +361,6 @@ EQ_MM_FN void eq_mm1(const eq_matmul *m, const eq_word_t *x, int32_t groups, int
     switch (eq_epilogue(m)) {
     case EQ_EPI_FULL_NOFIX:
         eq_rows1(m, x, groups, out, EQ_EPI_FULL_NOFIX);
-        break;
-    case EQ_EPI_FULL:
-        eq_rows1(m, x, groups, out, EQ_EPI_FULL);
         break;
     case EQ_EPI_CLAMP:
         eq_rows1(m, x, groups, out, EQ_EPI_CLAMP);

@@ -160,6 +160,7 @@ static void conv(int round, int depthwise)
     p.pad_top = rnd(0, 3);
     p.pad_left = rnd(0, 3);
     p.depth_multiplier = depthwise ? rnd(1, 3) : 1;
+    p.cols = round % 3 ? 8 : 4;
     p.out_c = depthwise ? p.in_c * p.depth_multiplier : rnd(1, 7);
     p.in_offset = rnd(-127, 128);
     p.out_offset = rnd(-128, 127);
@@ -214,6 +215,7 @@ static void conv_add(int round)
     p.pad_top = rnd(0, 1);
     p.pad_left = rnd(0, 1);
     p.depth_multiplier = 1;
+    p.cols = round % 3 ? 8 : 4;
     p.out_c = rnd(1, 9);
     p.in_offset = rnd(-127, 128);
     p.out_offset = rnd(-128, 127);

@@ -63,7 +63,7 @@ ConvParams = _struct(
     "ConvParams",
     _ints(
         "in_h in_w in_c out_h out_w out_c k_h k_w stride_h stride_w dil_h dil_w pad_top pad_left "
-        "in_offset out_offset act_min act_max depth_multiplier rq"
+        "in_offset out_offset act_min act_max depth_multiplier rq cols"
     ),
 )
 FcParams = _struct(
@@ -397,7 +397,7 @@ def _pad(padding: str, in_size: int, k: int, stride: int, dil: int, out_size: in
     return before
 
 
-def _conv_call(lib, graph, op, depthwise: bool, exact: bool = False):
+def _conv_call(lib, graph, op, depthwise: bool, exact: bool = False, cols: int = scratch.MM_COLS):
     x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
     b = graph.tensors[op.inputs[2]].numpy() if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
@@ -415,12 +415,12 @@ def _conv_call(lib, graph, op, depthwise: bool, exact: bool = False):
         in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, o["stride_h"], o["stride_w"], o["dilation_h"],
         o["dilation_w"], _pad(o["padding"], in_h, k_h, o["stride_h"], o["dilation_h"], out_h),
         _pad(o["padding"], in_w, k_w, o["stride_w"], o["dilation_w"], out_w), -in_zp, out_zp, lo, hi,
-        o.get("depth_multiplier", 1) if depthwise else 1, rq,
+        o.get("depth_multiplier", 1) if depthwise else 1, rq, cols,
     )  # fmt: skip
     layout = layouts.depthwise_weights if depthwise else layouts.conv_weights
     wd = _padded_weights(layout(w.numpy()))
     fn = lib.eq_depthwise_conv2d_s8 if depthwise else lib.eq_conv2d_s8
-    planned = scratch.depthwise_scratch(graph, op) if depthwise else scratch.conv_scratch(graph, op)
+    planned = scratch.depthwise_scratch(graph, op) if depthwise else scratch.conv_scratch(graph, op, cols)
     sc = _scratch(lib, "eq_depthwise_scratch_bytes" if depthwise else "eq_conv2d_scratch_bytes", p, planned)
 
     def kernel(inputs):
@@ -439,7 +439,8 @@ def test_conv2d_matches_tflm(lib, models, name, exact):
     assert graph.tensors[op.inputs[1]].quantization.per_channel == CONV_CASES[name][5]
     assert _fused(op) == CONV_CASES[name][4].upper()
     assert (len(op.inputs) > 2 and op.inputs[2] >= 0) == CONV_CASES[name][6]
-    _check(models[f"conv_{name}"], _conv_call(lib, graph, op, depthwise=False, exact=exact))
+    cols = scratch.NARROW_COLS if exact else scratch.MM_COLS  # both block widths, each with one rq form
+    _check(models[f"conv_{name}"], _conv_call(lib, graph, op, depthwise=False, exact=exact, cols=cols))
 
 
 @pytest.mark.parametrize("exact", [False, True], ids=["fast", "exact"])

@@ -118,10 +118,10 @@ def test_does_not_fit_names_the_numbers(engine, tmp_path):
 def test_read_only_data_moves_to_sram_when_itcm_is_full(engine, tmp_path):
     """an547 boots from a 512 KB ITCM; read-only data that does not fit goes to the 2 MB SRAM at 0x01000000."""
     needs("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi")
-    board = _fake_board(tmp_path, "qemu-mps3-an547", "small-itcm", code_size=16384)
+    board = _fake_board(tmp_path, "qemu-mps3-an547", "small-itcm", code_size=24576)  # the code fits, not its data
     result = build_firmware(engine(CONV), board, tmp_path / "fw")
     assert result.fits and result.rodata_region == "SRAM"
-    assert result.flash_limit == 16384 + 2 * 1024 * 1024
+    assert result.flash_limit == 24576 + 2 * 1024 * 1024
     assert "RODATA (r) : ORIGIN = 0x01000000, LENGTH = 2097152" in (tmp_path / "fw" / "linker.ld").read_text()
     tiny = _fake_board(tmp_path, "qemu-mps2-an386", "tiny-code", code_size=4096)  # no spare region on mps2
     with pytest.raises(UsageError, match=r"flash [\d,]+ B needed .* exceeds the 4,096 B of the code region"):

@@ -10,7 +10,7 @@ from edgeq.codegen.engine import lower_core as core
 from edgeq.codegen.engine.analyze import ALIAS_OPS, analyze, data_inputs
 from edgeq.codegen.engine.emitter import Emitter
 from edgeq.codegen.engine.planner import ArenaPlan, group_aliases, lifetimes, plan
-from edgeq.codegen.engine.scratch import scratch_sizes
+from edgeq.codegen.engine.scratch import BLOCK_OPS, MM_COLS, NARROW_COLS, scratch_sizes
 from edgeq.codegen.render import render, template_bytes
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator
@@ -25,6 +25,7 @@ LOWERINGS: dict[str, Lowering] = {
     **{name: core.lower_alias for name in ALIAS_OPS},
 }
 KERNEL_SOURCES = ("edgeq_kernels.h", "edgeq_requant.c")
+ARENA_SLACK = 1 / 128  # arena growth that eight-column CONV_2D blocks may cost (they need twice the scratch)
 # kernel file -> the files it calls into (the matrix kernel of conv and FC; its in-place ADD epilogue
 # uses the ADD arithmetic)
 KERNEL_DEPENDENCIES = {
@@ -55,15 +56,40 @@ def check_supported(ops: tuple[Operator, ...]) -> None:
         raise UnsupportedError(f"the edgeq engine has no kernel for {', '.join(missing)}; use --format tflm")
 
 
-def plan_arena(graph: Graph, ops: tuple[Operator, ...], aliases: tuple[tuple[int, int], ...]) -> ArenaPlan:
+def plan_arena(
+    graph: Graph,
+    ops: tuple[Operator, ...],
+    aliases: tuple[tuple[int, int], ...],
+    block_cols: dict[int, int] | None = None,
+) -> ArenaPlan:
     """Offsets of every non-constant tensor and of every kernel scratch region (see engine.scratch)."""
     uses = [(data_inputs(op), list(op.outputs)) for op in ops]
     spans = lifetimes(len(ops), uses, list(graph.inputs), list(graph.outputs))
     spans = {t: s for t, s in spans.items() if not graph.tensors[t].is_constant}
     sizes = {t: graph.tensors[t].nbytes for t in spans}
-    for key, (position, size) in scratch_sizes(graph, ops).items():
+    for key, (position, size) in scratch_sizes(graph, ops, block_cols).items():
         spans[key], sizes[key] = (position, position), size
     return plan(group_aliases(spans, sizes, list(aliases)))
+
+
+def choose_block_cols(graph: Graph, ops: tuple[Operator, ...], aliases: tuple[tuple[int, int], ...]) -> dict[int, int]:
+    """Columns per block of each CONV_2D: eight (faster), but four where eight would grow the arena.
+
+    Eight columns everywhere when that costs at most ARENA_SLACK of the smallest arena (four columns
+    everywhere); else four, widened op by op while the arena stays within that budget.
+    """
+    blocks = [op.index for op in ops if op.builtin in BLOCK_OPS]
+    narrow = {index: NARROW_COLS for index in blocks}
+    budget = plan_arena(graph, ops, aliases, narrow).arena_bytes
+    budget += int(budget * ARENA_SLACK)
+    if plan_arena(graph, ops, aliases).arena_bytes <= budget:
+        return {}
+    cols = dict(narrow)
+    for index in blocks:
+        wide = {**cols, index: MM_COLS}
+        if plan_arena(graph, ops, aliases, wide).arena_bytes <= budget:
+            cols = wide
+    return cols
 
 
 def build_engine(graph: Graph, ctx: ModelContext) -> Engine:
@@ -71,8 +97,9 @@ def build_engine(graph: Graph, ctx: ModelContext) -> Engine:
     _load_extra_lowerings()
     analysis = analyze(graph)
     check_supported(analysis.ops)
-    arena = plan_arena(graph, analysis.ops, analysis.aliases)
-    em = Emitter(graph, f"{ctx.ident}_arena", arena.offsets)
+    block_cols = choose_block_cols(graph, analysis.ops, analysis.aliases)
+    arena = plan_arena(graph, analysis.ops, analysis.aliases, block_cols)
+    em = Emitter(graph, f"{ctx.ident}_arena", arena.offsets, block_cols=block_cols)
     for op in analysis.ops:
         LOWERINGS[op.builtin](em, graph, op)
     needed = {*KERNEL_SOURCES, *em.kernels}

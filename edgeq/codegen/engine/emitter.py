@@ -21,6 +21,7 @@ class Emitter:
     graph: Graph
     arena: str
     offsets: dict[int, int]
+    block_cols: dict[int, int] = field(default_factory=dict)  # op index -> CONV_2D block columns (else 8)
     decls: list[str] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     flash_bytes: int = 0

@@ -13,7 +13,7 @@ from edgeq.codegen.engine import layouts
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.emitter import Emitter
 from edgeq.codegen.engine.requant_table import ChannelTable, acc_bounds, channel_table
-from edgeq.codegen.engine.scratch import WEIGHT_TAIL
+from edgeq.codegen.engine.scratch import MM_COLS, WEIGHT_TAIL
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator, Tensor
 
@@ -83,8 +83,11 @@ def _check_weights(op: Operator, w: Tensor, b: Tensor | None) -> None:
         raise unsupported(op, f"{b.dtype} bias")
 
 
-def conv_parts(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> tuple[str, str, str]:
-    """Emit the parameters and constants of a conv; returns (params name, input pointer, weight arguments)."""
+def conv_parts(em: Emitter, graph: Graph, op: Operator, depthwise: bool, cols: int = MM_COLS) -> tuple[str, str, str]:
+    """Emit the parameters and constants of a conv; returns (params name, input pointer, weight arguments).
+
+    ``cols``: columns per block of a CONV_2D (its scratch region was planned for that many).
+    """
     x, w, y, b = _io(graph, op)
     expect_dtype(op, [x, y])
     _check_weights(op, w, b)
@@ -125,6 +128,7 @@ def conv_parts(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> tupl
         act_max=hi,
         depth_multiplier=op.options.get("depth_multiplier", 1) if depthwise else 1,
         rq=table.rq,
+        cols=cols,
     )
     if depthwise and out_c != in_c * fields["depth_multiplier"]:
         raise unsupported(op, f"depth multiplier {fields['depth_multiplier']} with {in_c} -> {out_c} channels")
@@ -136,7 +140,7 @@ def conv_parts(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> tupl
     else:
         data, layout = layouts.conv_weights(w.numpy()), "[out_c][k_h][row taps]"
     # the kernels read whole column widths of the last row
-    wn = em.const_array(f"c{w.index}_{'dw' if depthwise else 'conv'}", data, f"{w.name} {layout}", WEIGHT_TAIL)
+    wn = em.const_array(f"c{w.index}_{'dw' if depthwise else 'conv'}", data, f"{layout}: {w.name}", WEIGHT_TAIL)
     return p, em.ptr(x.index, True), f"{wn}, {_channels(em, op, table)}"
 
 
@@ -145,7 +149,7 @@ def _channels(em: Emitter, op: Operator, table: ChannelTable) -> str:
 
 
 def _conv_like(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> None:
-    p, x, args = conv_parts(em, graph, op, depthwise)
+    p, x, args = conv_parts(em, graph, op, depthwise, em.block_cols.get(op.index, MM_COLS))
     kernel = "eq_depthwise_conv2d_s8" if depthwise else "eq_conv2d_s8"
     out = em.ptr(op.outputs[0])
     em.call(op.index, f"{kernel}(&{p}, {x}, {args}, {em.scratch(op.index)}, {out});", op.builtin, "edgeq_conv.c")

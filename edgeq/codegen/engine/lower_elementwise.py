@@ -128,12 +128,13 @@ register(
 def lower_conv_add(em: Emitter, graph: Graph, fused) -> None:
     """CONV_2D + ADD in place over the residual (see edgeq.codegen.engine.fuse)."""
     from edgeq.codegen.engine.lower_core import conv_parts
+    from edgeq.codegen.engine.scratch import MM_COLS
 
     conv, add = fused.conv, fused.add
     c, x, y = (graph.tensors[t] for t in (conv.outputs[0], fused.residual, add.outputs[0]))
     first, second = (c, x) if fused.conv_is_in1 else (x, c)
     pa = em.struct("eq_binary_params", f"op{add.index}_p", _binary_fields(add, first, second, y))
-    pc, xin, args = conv_parts(em, graph, conv, depthwise=False)
+    pc, xin, args = conv_parts(em, graph, conv, depthwise=False, cols=em.block_cols.get(fused.index, MM_COLS))
     scratch = em.scratch(fused.index)
     call = f"eq_conv2d_add_s8(&{pc}, &{pa}, {int(fused.conv_is_in1)}, {xin}, {args}, {scratch}, {em.ptr(x.index)});"
     em.call(add.index, call, f"CONV_2D (op {conv.index}) + ADD in place", "edgeq_conv.c")

@@ -21,6 +21,7 @@ from edgeq.model import Graph, Operator
 
 COL_ALIGN_MAX = 16  # EQ_COL_ALIGN_MAX
 MM_COLS = 8  # EQ_MM_COLS: columns of a CONV_2D block
+NARROW_COLS = 4  # eq_conv_params.cols when eight columns of scratch would grow the arena
 WEIGHT_TAIL = 16  # EQ_WEIGHT_TAIL: bytes readable past the end of conv / FC weight arrays
 
 
@@ -28,10 +29,10 @@ def _padded(taps: int) -> int:
     return -(-taps // COL_ALIGN_MAX) * COL_ALIGN_MAX
 
 
-def conv_scratch(graph: Graph, op: Operator) -> int:
-    """A block of int16 columns of k_h filter rows of row_taps(k_w, in_c) taps (eq_conv2d_scratch_bytes)."""
+def conv_scratch(graph: Graph, op: Operator, cols: int = MM_COLS) -> int:
+    """A block of ``cols`` int16 columns of k_h filter rows of row_taps(k_w, in_c) taps (eq_conv2d_scratch_bytes)."""
     w = graph.tensors[op.inputs[1]]
-    return MM_COLS * 2 * _padded(w.shape[1] * row_taps(w.shape[2], w.shape[3]))
+    return cols * 2 * _padded(w.shape[1] * row_taps(w.shape[2], w.shape[3]))
 
 
 def depthwise_scratch(graph: Graph, op: Operator) -> int:
@@ -47,11 +48,12 @@ def fc_scratch(graph: Graph, op: Operator) -> int:
     return 2 * _padded(graph.tensors[op.inputs[1]].shape[-1])
 
 
-def fused_conv_scratch(graph: Graph, op) -> int:
-    return conv_scratch(graph, op.conv)
+def fused_conv_scratch(graph: Graph, op, cols: int = MM_COLS) -> int:
+    return conv_scratch(graph, op.conv, cols)
 
 
-SCRATCH: dict[str, Callable[[Graph, Operator], int]] = {
+BLOCK_OPS = ("CONV_2D", "CONV_2D+ADD")  # ops whose scratch is a block of columns
+SCRATCH: dict[str, Callable[..., int]] = {
     "CONV_2D": conv_scratch,
     "CONV_2D+ADD": fused_conv_scratch,
     "DEPTHWISE_CONV_2D": depthwise_scratch,
@@ -64,11 +66,17 @@ def scratch_key(op_index: int) -> int:
     return -1 - op_index
 
 
-def scratch_sizes(graph: Graph, ops: tuple) -> dict[int, tuple[int, int]]:
-    """scratch key -> (position of the op in ``ops``, bytes), for ops that need scratch."""
+def scratch_sizes(graph: Graph, ops: tuple, block_cols: dict[int, int] | None = None) -> dict[int, tuple[int, int]]:
+    """scratch key -> (position of the op in ``ops``, bytes), for ops that need scratch.
+
+    ``block_cols``: op index -> columns per block of a CONV_2D (MM_COLS when absent).
+    """
     sizes = {}
     for position, op in enumerate(ops):
-        size = SCRATCH[op.builtin](graph, op) if op.builtin in SCRATCH else 0
+        if op.builtin in BLOCK_OPS:
+            size = SCRATCH[op.builtin](graph, op, (block_cols or {}).get(op.index, MM_COLS))
+        else:
+            size = SCRATCH[op.builtin](graph, op) if op.builtin in SCRATCH else 0
         if size > 0:
             sizes[scratch_key(op.index)] = (position, size)
     return sizes
