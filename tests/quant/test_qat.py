@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from edgeq.errors import DatasetError, ModelLoadError, UsageError
 from ..conftest import MODELS
 
 pytestmark = pytest.mark.slow
-pytest.importorskip("tensorflow_model_optimization")
+# find_spec, not importorskip: importing tfmot at collection would set TF_USE_LEGACY_KERAS=1 for every later test
+if importlib.util.find_spec("tensorflow_model_optimization") is None:
+    pytest.skip("tensorflow-model-optimization is not installed", allow_module_level=True)
 
 
 @pytest.fixture(autouse=True)
