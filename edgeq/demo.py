@@ -8,7 +8,7 @@ file size, test accuracy and LiteRT latency per inference.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class DemoResult:
     tflm: dict[str, Any] | None = None
     profiles: tuple[Any, ...] = ()  # ProfileResult per target
     skipped_targets: tuple[str, ...] = ()
+    report: str | None = None  # the HTML profile report
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +47,7 @@ class DemoResult:
             "tflm": self.tflm,
             "profiles": [p.to_dict() for p in self.profiles],
             "skipped_targets": list(self.skipped_targets),
+            "report": self.report,
             "seconds": self.seconds,
         }
 
@@ -119,7 +121,9 @@ def run_demo(out_dir: str | Path = "edgeq-demo", seed: int = 0) -> DemoResult:
     rows = tuple(_measure(name, path, x_test, y_test) for name, path in (("float32", float_path), ("int8", int8_path)))
     tflm = _generate_tflm(int8_path, out / "digits_tflm")
     profiles, skipped = _profile(int8_path, x_test[:1])
-    return DemoResult(rows, len(x_test), round(time.monotonic() - started, 1), tflm, profiles, skipped)
+    report = _report(profiles, out / "profile.html", x_test[:1])
+    result = DemoResult(rows, len(x_test), round(time.monotonic() - started, 1), tflm, profiles, skipped)
+    return replace(result, report=report)
 
 
 # target -> (runs, tools it needs on PATH)
@@ -146,6 +150,16 @@ def _profile(model: Path, sample: np.ndarray) -> tuple[tuple[Any, ...], tuple[st
         logger.info("profiling on %s (%d runs) ...", target, runs)
         results.append(profile(model, target, runs=runs, warmup=min(runs, 10), inputs=[sample]))
     return tuple(results), tuple(skipped)
+
+
+def _report(profiles: tuple[Any, ...], path: Path, sample: np.ndarray) -> str | None:
+    """The self-contained HTML comparison of every profiled target (with the engine's per-op times)."""
+    if not profiles:
+        return None
+    from edgeq.profiling.report import write_profile_report
+
+    write_profile_report(list(profiles), path, [sample])
+    return str(path)
 
 
 def _has_tflm() -> bool:

@@ -35,6 +35,15 @@ def interpreter_class() -> tuple[type, str]:
     raise DependencyError("no TFLite runtime found; pip install ai-edge-litert")
 
 
+def _without_default_delegates(cls: type) -> Any:
+    """The op resolver type that leaves XNNPACK (the default delegate) out."""
+    module = importlib.import_module(cls.__module__)
+    resolver = getattr(module, "OpResolverType", None)
+    if resolver is None:
+        raise DependencyError(f"this {cls.__module__} cannot turn XNNPACK off; pip install ai-edge-litert")
+    return resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+
+
 def signature_name(tensor_name: str) -> str:
     """The signature's input name of a converted model's tensor: "serving_default_img:0" -> "img"."""
     return tensor_name.split(":")[0].removeprefix("serving_default_")
@@ -59,13 +68,14 @@ class IOInfo:
 class Runner:
     """A LiteRT interpreter over validated model bytes, one batch-1 sample at a time."""
 
-    def __init__(self, model: bytes | str | Path, threads: int | None = None) -> None:
+    def __init__(self, model: bytes | str | Path, threads: int | None = None, xnnpack: bool = True) -> None:
         from edgeq.model import read_model
 
         data = model if isinstance(model, bytes) else Path(model).read_bytes()
         read_model(data)  # raises ModelFormatError before the runtime sees bad bytes
         cls, self.package = interpreter_class()
-        self.interpreter = cls(model_content=data, num_threads=threads)
+        extra = {} if xnnpack else {"experimental_op_resolver_type": _without_default_delegates(cls)}
+        self.interpreter = cls(model_content=data, num_threads=threads, **extra)
         self.interpreter.allocate_tensors()
         self.inputs = [_io(d) for d in self.interpreter.get_input_details()]
         self.outputs = [_io(d) for d in self.interpreter.get_output_details()]

@@ -31,6 +31,8 @@ def test_demo_end_to_end(cli, tmp_path):
         assert profiled["qemu-m4"]["instructions"] > 0 and profiled["qemu-m4"]["energy_uj"]["kind"] == "estimated"
     else:
         assert any(s.startswith("qemu-m4") for s in report["skipped_targets"])
+    html = (tmp_path / "demo" / "profile.html").read_text()
+    assert report["report"].endswith("profile.html") and html.count("latency-plot") >= 2
     graph = read_model(tmp_path / "demo" / "digits_int8.tflite")
     assert {t.dtype for t in graph.tensors} <= {"int8", "int32"}
 

@@ -64,3 +64,5 @@ def command(out_dir, seed, as_json):
         click.echo(render_text(list(result.profiles)))
     for skipped in result.skipped_targets:
         click.echo(f"skipped {skipped}")
+    if result.report:
+        click.echo(f"HTML report: {result.report}")

@@ -23,6 +23,7 @@ from edgeq.targets import TARGETS
 @click.option("--runs", default=100, show_default=True, help="Timed runs per target.")
 @click.option("--warmup", default=10, show_default=True, help="Untimed runs first.")
 @click.option("--threads", default=1, show_default=True, help="Threads for LiteRT (host).")
+@click.option("--xnnpack/--no-xnnpack", default=True, show_default=True, help="LiteRT (host) with or without XNNPACK.")
 @click.option(
     "--input", "input_path", type=click.Path(), help="IN.npy/.npz: time its first sample (default: seeded random)."
 )
@@ -48,6 +49,7 @@ def command(
     runs,
     warmup,
     threads,
+    xnnpack,
     input_path,
     board,
     deadline_ms,
@@ -59,6 +61,7 @@ def command(
 ):
     """Time MODEL on each --target: mean, p50, p90, p99, max, std; memory; energy (measured or estimated)."""
     from edgeq.cli.run import _load
+    from edgeq.log import progress
     from edgeq.profiling import profile
     from edgeq.profiling.report import report_format
 
@@ -81,8 +84,9 @@ def command(
             board=board,
             energy_monitor=energy_monitor,
             **options,
+            **({} if xnnpack or t != "host" else {"xnnpack": False}),
         )
-        for t in targets
+        for t in progress(targets, len(targets), "profiling targets")
     ]
     if as_json:
         print_json(results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results])
@@ -102,16 +106,10 @@ def command(
 
 
 def _write_report(results, path: Path, kind: str, inputs) -> None:
-    """The report file; the HTML one also times every op on the targets that can (same runs and sample)."""
-    from edgeq.profiling.op_timing import OP_TIMING_TARGETS, op_breakdown
-    from edgeq.profiling.report import write_report
+    """The report file (``kind`` was checked before the runs)."""
+    from edgeq.profiling.report import write_profile_report
 
-    ops = {}
-    if kind == "html":
-        for r in results:
-            if r.target in OP_TIMING_TARGETS and r.target not in ops:
-                ops[r.target] = op_breakdown(r.model, r.target, runs=r.runs, warmup=r.warmup, inputs=inputs)
-    write_report(results, path, ops)
+    write_profile_report(results, path, inputs)
     click.echo(f"report: {path}", err=True)
 
 

@@ -210,3 +210,15 @@ def _environment() -> Any:
 
 
 __all__ = ["render_html", "render_markdown", "report_format", "table_rows", "write_report"]
+
+
+def write_profile_report(results: list[ProfileResult], path: Path, inputs: list | None = None) -> None:
+    """:func:`write_report`; an HTML report also times every op on the targets that can (same runs and sample)."""
+    from edgeq.profiling.op_timing import OP_TIMING_TARGETS, op_breakdown
+
+    ops = {}
+    if report_format(path) == "html":
+        for r in results:
+            if r.target in OP_TIMING_TARGETS and r.target not in ops:
+                ops[r.target] = op_breakdown(r.model, r.target, runs=r.runs, warmup=r.warmup, inputs=inputs)
+    write_report(results, path, ops)

@@ -11,11 +11,16 @@ from edgeq.targets.child import time_in_child
 
 
 class HostTarget:
+    """LiteRT on this machine; ``xnnpack=False`` times the builtin kernels without the XNNPACK delegate."""
+
     name = "host"
+
+    def __init__(self, xnnpack: bool = True) -> None:
+        self.xnnpack = xnnpack
 
     def run(self, model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
         with quiet():
-            runner = Runner(model, threads=1)
+            runner = Runner(model, threads=1, xnnpack=self.xnnpack)
         outputs: list[list[np.ndarray]] = [[] for _ in runner.outputs]
         for i in range(len(inputs[0])):
             for k, value in enumerate(runner.run([x[i : i + 1] for x in inputs])):
@@ -26,13 +31,20 @@ class HostTarget:
         """Time ``runs`` LiteRT invokes in a child process (its peak RSS is the memory figure)."""
         from edgeq.runtime import interpreter_class
 
-        ms, rss = time_in_child("litert", model, sample, runs, warmup, threads, "the LiteRT runner")
+        runtime = "litert" if self.xnnpack else "litert-no-xnnpack"
+        ms, rss = time_in_child(runtime, model, sample, runs, warmup, threads, "the LiteRT runner")
         package = interpreter_class()[1]
+        kernels = "XNNPACK" if self.xnnpack else "builtin kernels, XNNPACK off"
         return Timing(
             tuple(ms.tolist()),
-            latency_source=f"wall clock around each invoke ({package}, {threads} thread(s))",
+            latency_source=f"wall clock around each invoke ({package}, {kernels}, {threads} thread(s))",
             memory=Memory(peak_rss_bytes=rss),
         )
 
 
 TARGET = HostTarget()
+
+
+def make_target(name: str, xnnpack: bool = True) -> HostTarget:
+    """``host`` with or without the XNNPACK delegate."""
+    return HostTarget(xnnpack)

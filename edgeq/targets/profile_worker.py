@@ -1,6 +1,6 @@
 """Child process that times invokes: ``python -m edgeq.targets.profile_worker RUNTIME FOLDER RUNS WARMUP ARG``.
 
-RUNTIME is ``litert`` (ARG = threads) or ``tflm`` (ARG = arena bytes). Reads
+RUNTIME is ``litert`` or ``litert-no-xnnpack`` (ARG = threads) or ``tflm`` (ARG = arena bytes). Reads
 FOLDER/model.tflite and FOLDER/in.npz (one batch-1 sample per input), writes
 FOLDER/ms.npz: ``ms``, the milliseconds of each timed invoke, and ``rss``, peak RSS. Running in a child keeps
 the parent's memory out of the peak-RSS figure.
@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 
 
-def _litert(model: bytes, inputs: list[np.ndarray], threads: int):
+def _litert(model: bytes, inputs: list[np.ndarray], threads: int, xnnpack: bool = True):
     from edgeq.runtime import Runner
 
-    runner = Runner(model, threads=threads)
+    runner = Runner(model, threads=threads, xnnpack=xnnpack)
     for info, value in zip(runner.inputs, inputs):
         runner.interpreter.set_tensor(info.index, value.reshape(info.shape))
     return runner.interpreter.invoke
@@ -37,7 +37,10 @@ def main(argv: list[str]) -> int:
     model = (folder / "model.tflite").read_bytes()
     with np.load(folder / "in.npz") as data:
         inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
-    invoke = (_litert if runtime == "litert" else _tflm)(model, inputs, arg)
+    if runtime == "tflm":
+        invoke = _tflm(model, inputs, arg)
+    else:
+        invoke = _litert(model, inputs, arg, xnnpack=runtime != "litert-no-xnnpack")
     from edgeq.timing import time_calls
 
     ms = time_calls(invoke, runs, warmup)

@@ -105,3 +105,11 @@ def test_timing_driver_output_is_checked():
     assert ns.tolist() == [100.0, 200.0] and rss == 8192
     with pytest.raises(EdgeqError, match="unexpected output"):
         _timing_output("100\n", 2)
+
+
+def test_host_without_xnnpack_says_so(cli):
+    out = cli("profile", str(CONV), "--target", "host", "--no-xnnpack", "--runs", "5", "--json")
+    assert out.exit_code == 0, out.stderr
+    assert "XNNPACK off" in json.loads(out.stdout)["latency_source"]
+    on = cli("profile", str(CONV), "--target", "host", "--runs", "5", "--json")
+    assert "XNNPACK off" not in json.loads(on.stdout)["latency_source"]
