@@ -24,7 +24,7 @@ from edgeq.convert.report import ConversionReport
 from edgeq.errors import UsageError
 from edgeq.log import logger, quiet
 from edgeq.quant.compress_report import accuracies, convert_bytes, write_report
-from edgeq.quant.tfkeras import import_tfmot, to_tf_keras
+from edgeq.quant.tfkeras import import_tfmot, tf_keras_module, to_tf_keras
 from edgeq.quant.training import TrainData, TrainOptions, fine_tune
 from edgeq.quant.training import training_data as load_training
 
@@ -61,18 +61,11 @@ def _train(train_data: Any, model: Any, opts: TrainOptions) -> TrainData | None:
     return load_training(train_data, model, opts)
 
 
-def tf_keras() -> Any:
-    """The ``tf_keras`` module (tfmot's Keras)."""
-    import tf_keras as module
-
-    return module
-
-
 def _fresh(model: Any) -> Any:
     """A tf-keras copy of ``model`` (tfmot wrappers modify the layers they wrap)."""
     base = to_tf_keras(model)
     with quiet():
-        copy = tf_keras().models.clone_model(base)
+        copy = tf_keras_module().models.clone_model(base)
         copy.set_weights(base.get_weights())
     return copy
 
@@ -111,7 +104,7 @@ def cluster_model(
     init_value = getattr(clustering.CentroidInitialization, CENTROID_INITS[init])
     params = {"number_of_clusters": k, "cluster_centroids_init": init_value, "preserve_sparsity": preserve_sparsity}
     with quiet():
-        wrapped = tf_keras().models.clone_model(base, clone_function=lambda layer: _cluster_layer(layer, params))
+        wrapped = tf_keras_module().models.clone_model(base, clone_function=lambda layer: _cluster_layer(layer, params))
     data = _train(train_data, base, opts)
     if data is not None:
         fine_tune(wrapped, data, opts, f"clustering (k={k})")
