@@ -60,7 +60,7 @@ def command(
     as_json,
 ):
     """Time MODEL on each --target: mean, p50, p90, p99, max, std; memory; energy (measured or estimated)."""
-    from edgeq.cli.run import _load
+    from edgeq.cli.run import load_arrays
     from edgeq.log import progress
     from edgeq.profiling import profile
     from edgeq.profiling.report import report_format
@@ -70,7 +70,7 @@ def command(
         from edgeq.energy import parse_monitor_spec
 
         parse_monitor_spec(energy_monitor)  # a bad value fails before any run
-    inputs = _load(Path(input_path)) if input_path else None
+    inputs = load_arrays(Path(input_path)) if input_path else None
     options = {"port": port, "baud": baud}
     results = [
         profile(

@@ -42,7 +42,7 @@ def command(model, target, input_path, output, port, baud, as_json):
     if is_mlperf_folder(Path(input_path)):
         result, scored = run_dataset(model, target, Path(input_path), **options)
     else:
-        result = run(model, target, _load(Path(input_path)), **options)
+        result = run(model, target, load_arrays(Path(input_path)), **options)
     atomic_write(Path(output), _encode(result.outputs, Path(output)))
     summary = {
         "target": target,
@@ -61,7 +61,8 @@ def command(model, target, input_path, output, port, baud, as_json):
         click.echo(f"{scored.metric.replace('_', ' ')}: {scored.value:.4f} over {scored.files} files")
 
 
-def _load(path: Path) -> list[np.ndarray]:
+def load_arrays(path: Path) -> list[np.ndarray]:
+    """The arrays of an .npy (one) or .npz (one per input) file; DatasetError for anything else."""
     try:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as data:

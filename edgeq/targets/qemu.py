@@ -81,9 +81,10 @@ class QemuTarget:
         from edgeq.targets.serial import check_board
 
         build = self.firmware(model)
-        data = sample_bytes(read_model(model).input_tensors, sample)[0]
+        graph = read_model(model)
+        data = sample_bytes(graph.input_tensors, sample)[0]
         with Emulator(build.elf, self.board) as emu, self._serial(emu.port).connect() as dut:
-            check_board(dut, read_model(model))
+            check_board(dut, graph)
             dut.load_input(data)
             result = dut.infer(runs, warmup)
         if result.t0_us is None or result.t1_us is None:

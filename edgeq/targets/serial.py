@@ -132,10 +132,11 @@ class SerialTarget:
         One window per run keeps the spread, so p99 and max are the board's real tail.
         ``threads`` is ignored (one core).
         """
-        data = _as_samples(sample, model)[0]
+        graph = read_model(model)
+        data = sample_bytes(graph.input_tensors, sample)[0]
         ms = []
         with self.connect() as dut:
-            check_board(dut, read_model(model))
+            check_board(dut, graph)
             dut.load_input(data)
             if warmup > 0:
                 dut.infer(1, warmup)
