@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -28,22 +31,58 @@ def run_main(group: click.Group, argv: list[str] | None) -> int:
 
     User errors (:class:`EdgeqError`) print ``error: message`` on stderr, one
     line, no traceback. Click usage errors keep click's own message. Other
-    exceptions are bugs and propagate with their traceback.
+    exceptions are bugs and propagate with their traceback. SIGTERM and SIGHUP
+    unwind like Ctrl-C, so every child process and temporary file is cleaned
+    up; the command's temporary files live in one folder per process
+    (:mod:`edgeq.tempdirs`).
     """
-    try:
-        rv = group.main(args=argv, prog_name="edgeq", standalone_mode=False)
-    except EdgeqError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
+    from edgeq.tempdirs import process_tempdir
+
+    with signals_as_exceptions(), process_tempdir():
+        try:
+            rv = group.main(args=argv, prog_name="edgeq", standalone_mode=False)
+        except EdgeqError as exc:
+            click.echo(f"error: {exc}", err=True)
+            return exc.exit_code
+        except click.exceptions.Abort:
+            click.echo("aborted", err=True)
+            return 130
+        except Terminated as exc:
+            click.echo(f"stopped by {exc.name}", err=True)
+            return 128 + exc.signum
+        except click.ClickException as exc:
+            exc.show()
+            return exc.exit_code
+        except click.exceptions.Exit as exc:
+            return exc.exit_code
     return rv if isinstance(rv, int) else 0
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised in the main thread so that cleanup runs as it does for Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def signals_as_exceptions() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` while the block runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.signal(sig, _raise_terminated) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def edgeq_errors(func: Callable[..., Any]) -> Callable[..., Any]:

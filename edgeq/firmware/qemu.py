@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from edgeq import procs
 from edgeq.boards import Board, load_board
 from edgeq.errors import DependencyError, DeviceError, UnsupportedError, UsageError
 from edgeq.firmware.project import qemu_base
@@ -100,13 +101,13 @@ class Emulator:
             raise DependencyError(
                 f"{self.command[0]} is not installed; install it with: apt-get install qemu-system-arm"
             )
-        return subprocess.Popen(
+        return procs.popen(
             [binary, *self.command[1:]],
             stdin=subprocess.PIPE,  # the monitor
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: Ctrl-C reaches us, and stop() ends the group
-        )
+        )  # procs.popen: QEMU is killed with edgeq, even by SIGKILL
 
     def _read(self, stream: IO[bytes]) -> None:
         for raw in iter(stream.readline, b""):

@@ -7,13 +7,13 @@ memory at fork time.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from edgeq import procs
 from edgeq.errors import EdgeqError
 
 
@@ -33,12 +33,14 @@ def peak_rss_bytes(status: str | None = None) -> int | None:
 def run_child(cmd: list[str], stdin: bytes = b"", timeout: float = 3600.0, what: str = "the runner"):
     """Run ``cmd``; a non-zero exit or a timeout is an EdgeqError naming ``what``."""
     try:
-        done = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
+        done = procs.run(cmd, input=stdin, capture_output=True, timeout=timeout)
+    except procs.TimeoutExpired:
         raise EdgeqError(f"{what} did not finish within {timeout:g} s; try fewer --runs") from None
     if done.returncode != 0:
+        how = procs.signal_name(done.returncode)
+        status = f"crashed ({how})" if how else f"failed (exit {done.returncode})"
         tail = "; ".join(done.stderr.decode(errors="replace").strip().splitlines()[-2:])
-        raise EdgeqError(f"{what} failed (exit {done.returncode}){': ' + tail if tail else ''}")
+        raise EdgeqError(f"{what} {status}{': ' + tail if tail else ''}")
     return done
 
 

@@ -1,7 +1,8 @@
 """``host-c``: the edgeq compiled engine, built with the host C compiler and run as a process.
 
 Builds are cached by the model's SHA-256 and edgeq's version under
-``$EDGEQ_CACHE`` (default ``~/.cache/edgeq``), so repeated runs do not recompile.
+``$EDGEQ_CACHE`` (default ``~/.cache/edgeq``), so repeated runs do not recompile;
+the cache is safe under parallel use (:mod:`edgeq.cache`).
 """
 
 from __future__ import annotations
@@ -9,20 +10,16 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 
-from edgeq import __version__
+from edgeq import __version__, procs
+from edgeq.cache import cache_dir, cached_file, cached_folder
 from edgeq.errors import DependencyError, EdgeqError
 from edgeq.profiling.types import Memory, Timing
 
 CFLAGS = ("-std=c99", "-O3", "-flto", "-Wall", "-Wextra", "-Werror")
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("EDGEQ_CACHE", Path.home() / ".cache" / "edgeq"))
 
 
 DRIVERS = {"engine": "net_host.c", "timing": "net_timing.c", "ops": "net_op_timing.c"}
@@ -32,53 +29,44 @@ def build_host_engine(model: bytes, extra_flags: tuple[str, ...] = (), driver: s
     """Generate and compile the engine for ``model`` with a driver; returns the executable.
 
     ``engine`` streams raw samples stdin -> stdout; ``timing`` times repeated invokes of one sample;
-    ``ops`` times every kernel call (build it with ``-DEDGEQ_PROFILE_OPS``).
+    ``ops`` times every kernel call (build it with ``-DEDGEQ_PROFILE_OPS``). Sources and programs are
+    cached (:mod:`edgeq.cache`): built once, whatever number of edgeq processes ask at the same time.
     """
     key = hashlib.sha256(model + _generator_fingerprint() + " ".join(extra_flags).encode()).hexdigest()[:20]
-    folder = cache_dir() / "host-c" / key
-    exe = folder / driver
-    if exe.exists() and _sources_unchanged(folder):
-        return exe
-    files = _write_sources(model, folder)
-    others = set(DRIVERS.values()) - {DRIVERS[driver]}
-    sources = [str(folder / n) for n in files if n.endswith(".c") and n not in others]
+    folder = cached_folder(cache_dir() / "host-c" / key, lambda stage: _write_sources(model, stage))
     compiler = shutil.which(os.environ.get("CC", "gcc"))
     if compiler is None:
         raise DependencyError("no C compiler found (set CC or apt-get install gcc)")
-    partial = folder / f".{driver}.partial"
-    done = subprocess.run(
-        [compiler, *CFLAGS, *extra_flags, "-o", str(partial), *sources], capture_output=True, text=True
-    )
+    others = set(DRIVERS.values()) - {DRIVERS[driver]}
+    sources = [str(p) for p in sorted(folder.glob("*.c")) if p.name not in others]
+    return cached_file(folder / driver, lambda out: _compile(compiler, [*CFLAGS, *extra_flags], sources, out))
+
+
+def _compile(compiler: str, flags: list[str], sources: list[str], out: Path) -> None:
+    done = procs.run([compiler, *flags, "-o", str(out), *sources], capture_output=True, text=True)
     if done.returncode != 0:
-        raise EdgeqError(
-            f"compiling the engine failed: {done.stderr.strip().splitlines()[0] if done.stderr else done.returncode}"
-        )
-    partial.replace(exe)
-    return exe
+        first = next((line for line in done.stderr.splitlines() if "error" in line), None)
+        raise EdgeqError(f"compiling the engine failed: {first or done.stderr.strip()[:200] or done.returncode}")
 
 
 def _write_sources(model: bytes, folder: Path) -> dict[str, str]:
     from edgeq.codegen.context import model_context
     from edgeq.codegen.engine.build import build_engine
-    from edgeq.codegen.render import render, write_folder
+    from edgeq.codegen.render import render
     from edgeq.model import read_model
+    from edgeq.profiling.op_timing import engine_calls
 
     graph = read_model(model)
     ctx = model_context(graph, "model.tflite", "net")
     files = dict(build_engine(graph, ctx).files)
     files[DRIVERS["engine"]] = render("engine/host_driver.c.j2", m=ctx)
     files[DRIVERS["timing"]] = render("engine/host_timing.c.j2", m=ctx)
-    from edgeq.profiling.op_timing import engine_calls
-
     calls = len(engine_calls(files["net.c"]))
     files[DRIVERS["ops"]] = render("engine/host_op_timing.c.j2", m=ctx, n_calls=calls)
-    if not _sources_unchanged(folder):
-        write_folder(folder, files)
+    for name, content in files.items():
+        path = folder / name
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
     return files
-
-
-def _sources_unchanged(folder: Path) -> bool:
-    return all((folder / name).exists() for name in ("net.c", *DRIVERS.values()))
 
 
 def _generator_fingerprint() -> bytes:
@@ -104,7 +92,7 @@ class HostCTarget:
         exe = build_host_engine(model)
         count = len(inputs[0])
         stream = b"".join(b"".join(np.ascontiguousarray(x[n]).tobytes() for x in inputs) for n in range(count))
-        done = subprocess.run([str(exe)], input=stream, capture_output=True, timeout=3600)
+        done = procs.run([str(exe)], input=stream, capture_output=True, timeout=3600)
         if done.returncode != 0:
             raise EdgeqError(f"the compiled engine exited with {done.returncode}")
         return _split_outputs(done.stdout, graph, count)

@@ -6,13 +6,13 @@ inputs), with the arena edgeq measures for the model plus room to spare.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from edgeq import procs
 from edgeq.errors import EdgeqError
 from edgeq.profiling.types import Memory, Timing
 
@@ -28,7 +28,7 @@ class HostTflmTarget:
             (folder / "model.tflite").write_bytes(model)
             np.savez(folder / "in.npz", *inputs)
             arena = _arena(model)
-            done = subprocess.run(
+            done = procs.run(
                 [sys.executable, "-m", "edgeq.targets.tflm_worker", str(folder), str(arena)],
                 capture_output=True,
                 text=True,

@@ -12,6 +12,7 @@ and energy on real silicon.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from edgeq.serialdut.parse import lap_delta_us
 log = logging.getLogger(__name__)
 
 BOARDS = {"qemu-m4": "qemu-mps2-an386", "qemu-m7": "qemu-mps2-an500", "qemu-m55": "qemu-mps3-an547"}
+BUILD_RECORD = "build.json"
 PER_INFERENCE_S = 10.0  # emulated inferences are slow; a silent board still fails, just later
 
 
@@ -47,18 +49,26 @@ class QemuTarget:
         self.board = load_board(board_id)
 
     def firmware(self, model: bytes):
-        """Build (or reuse) the firmware for ``model``; returns the BuildResult."""
-        from edgeq.codegen import generate
-        from edgeq.firmware.build import build_firmware
-        from edgeq.targets.host_c import _generator_fingerprint, cache_dir
+        """Build (or reuse) the firmware for ``model``; returns the BuildResult.
+
+        The build is a cache entry (:mod:`edgeq.cache`): made once, whatever number of edgeq processes ask at once.
+        """
+        from edgeq.cache import cache_dir, cached_folder
+        from edgeq.targets.host_c import _generator_fingerprint
 
         key = hashlib.sha256(model + _generator_fingerprint() + _firmware_fingerprint()).hexdigest()[:20]
-        folder = cache_dir() / "qemu" / self.board.id / key
-        if not (folder / "engine" / "edgeq-engine.json").exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "model.tflite").write_bytes(model)
-            generate(folder / "model.tflite", "engine", folder / "engine", name="net")
-        return build_firmware(folder / "engine", self.board, folder / "firmware")
+        folder = cached_folder(cache_dir() / "qemu" / self.board.id / key, lambda stage: self._build(model, stage))
+        return _load_build(folder)
+
+    def _build(self, model: bytes, folder: Path) -> None:
+        from edgeq.codegen import generate
+        from edgeq.firmware.build import build_firmware
+
+        (folder / "model.tflite").write_bytes(model)
+        generate(folder / "model.tflite", "engine", folder / "engine", name="net")
+        result = build_firmware(folder / "engine", self.board, folder / "firmware")
+        record = dict(result.to_dict(), elf=str(result.elf.resolve().relative_to(folder.resolve())))
+        (folder / BUILD_RECORD).write_text(json.dumps(record))
 
     def _serial(self, port: str):
         from edgeq.targets.serial import SerialTarget
@@ -126,6 +136,15 @@ def estimate_time(board: Board, virtual_ns: float) -> Estimate:
             f"{real.id} power {figure.value_mw:g} mW ({figure.kind}) x the estimated latency",
         )
     return Estimate(instructions, latency_ms, source, energy)
+
+
+def _load_build(folder: Path):
+    """The BuildResult a cache entry recorded, its image path made absolute again."""
+    from edgeq.firmware.build import BuildResult
+
+    record = json.loads((folder / BUILD_RECORD).read_text())
+    fields = {k: record[k] for k in BuildResult.__dataclass_fields__}
+    return BuildResult(**dict(fields, elf=folder / fields["elf"]))
 
 
 def _firmware_fingerprint() -> bytes:
