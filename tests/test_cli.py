@@ -98,7 +98,7 @@ BAD_CONVERT = [
         "--io int8 is not available with --mode dynamic",
         2,
     ),
-    ("zero-samples", None, "good", ["--samples", "0"], "--samples 0 must be at least 1", 2),
+    ("zero-samples", None, "good", ["--samples", "0"], "'--samples': 0 must be at least 1", 2),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from edgeq.cli.common import edgeq_errors, image_norm_options, json_option, print_json
+from edgeq.cli.common import Number, OutputPath, edgeq_errors, image_norm_options, json_option, print_json
 from edgeq.data import DEFAULT_SAMPLES
 
 
@@ -21,10 +21,18 @@ from edgeq.data import DEFAULT_SAMPLES
     type=click.Path(exists=True, dir_okay=False),
     help="Analyse this int8 .tflite of MODEL instead of converting MODEL (no local errors then).",
 )
-@click.option("--samples", type=int, default=DEFAULT_SAMPLES, show_default=True, help="Samples drawn from the data.")
+@click.option(
+    "--samples",
+    type=Number(int, low=1),
+    default=DEFAULT_SAMPLES,
+    show_default=True,
+    help="Samples drawn from the data.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample draw.")
-@click.option("--top", type=int, default=20, show_default=True, help="Rows shown on the terminal (0: all).")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a bar chart PNG (needs matplotlib).")
+@click.option(
+    "--top", type=Number(int, low=0), default=20, show_default=True, help="Rows shown on the terminal (0: all)."
+)
+@click.option("--plot", "plot_path", type=OutputPath("file"), help="Write a bar chart PNG (needs matplotlib).")
 @image_norm_options
 @json_option
 @edgeq_errors

@@ -50,12 +50,63 @@ def run_main(group: click.Group, argv: list[str] | None) -> int:
         except Terminated as exc:
             click.echo(f"stopped by {exc.name}", err=True)
             return 128 + exc.signum
+        except click.UsageError as exc:
+            click.echo(f"error: {one_line_usage(exc)}", err=True)
+            return exc.exit_code
         except click.ClickException as exc:
             exc.show()
             return exc.exit_code
         except click.exceptions.Exit as exc:
             return exc.exit_code
     return rv if isinstance(rv, int) else 0
+
+
+def one_line_usage(exc: click.UsageError) -> str:
+    """Click's usage error as one line, pointing at the command's --help."""
+    message = " ".join(exc.format_message().split())
+    where = exc.ctx.command_path if exc.ctx is not None else "edgeq"
+    return f"{message.rstrip('.')}; see '{where} --help'"
+
+
+class OutputPath(click.ParamType):
+    """An output file or folder, checked writable when the command line is parsed (before any work)."""
+
+    name = "path"
+
+    def __init__(self, kind: str = "file") -> None:
+        self.kind = kind
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from edgeq.outputs import OutputError, check_output
+
+        try:
+            check_output(value, self.kind)
+        except OutputError as exc:
+            self.fail(str(exc), param, ctx)
+        return str(value)
+
+
+class Number(click.ParamType):
+    """A finite number within bounds (NaN and infinities are refused): ``Number(float, low=0, low_open=True)``."""
+
+    def __init__(self, kind: type = float, low: float | None = None, low_open: bool = False, high: float | None = None):
+        self.kind, self.low, self.low_open, self.high = kind, low, low_open, high
+        self.name = "integer" if kind is int else "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import math
+
+        try:
+            number = self.kind(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not {'an integer' if self.kind is int else 'a number'}", param, ctx)
+        if isinstance(number, float) and not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.low is not None and (number <= self.low if self.low_open else number < self.low):
+            self.fail(f"{value} must be {'above' if self.low_open else 'at least'} {self.low:g}", param, ctx)
+        if self.high is not None and number > self.high:
+            self.fail(f"{value} must be at most {self.high:g}", param, ctx)
+        return number
 
 
 class Terminated(BaseException):
@@ -129,14 +180,20 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def image_norm_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--scale`` and ``--offset``: how image folders are normalised (pixel * scale + offset)."""
     func = click.option(
-        "--offset", type=float, default=0.0, show_default=True, help="Image folders: pixel * scale + offset."
+        "--offset", type=Number(float), default=0.0, show_default=True, help="Image folders: pixel * scale + offset."
     )(func)
     return click.option(
-        "--scale", type=float, default=1.0 / 255.0, show_default="1/255", help="Image folders: pixel * scale + offset."
+        "--scale",
+        type=Number(float),
+        default=1.0 / 255.0,
+        show_default="1/255",
+        help="Image folders: pixel * scale + offset.",
     )(func)
 
 
 def port_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--port`` and ``--baud`` for the serial target."""
-    func = click.option("--baud", type=int, help="Baud rate of the serial target (default 115200).")(func)
+    func = click.option("--baud", type=Number(int, low=1), help="Baud rate of the serial target (default 115200).")(
+        func
+    )
     return click.option("--port", help="Serial port of the serial target, e.g. /dev/ttyACM0.")(func)

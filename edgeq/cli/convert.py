@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from edgeq.cli.common import edgeq_errors, format_table, image_norm_options, json_option, print_json
+from edgeq.cli.common import Number, OutputPath, edgeq_errors, format_table, image_norm_options, json_option, print_json
 from edgeq.cli.qat import compression_options
 from edgeq.data import DEFAULT_SAMPLES
 from edgeq.qtypes import IOType, QuantMode
@@ -22,7 +22,7 @@ from edgeq.quant.calibration import CalibrationMethod
     "-o",
     "--output",
     required=True,
-    type=click.Path(),
+    type=OutputPath("file"),
     help="The .tflite file to write (report: same name, .json).",
 )
 @click.option(
@@ -41,7 +41,7 @@ from edgeq.quant.calibration import CalibrationMethod
 )
 @click.option(
     "--samples",
-    type=int,
+    type=Number(int, low=1),
     default=DEFAULT_SAMPLES,
     show_default=True,
     help="Calibration samples drawn from the data.",
@@ -55,7 +55,7 @@ from edgeq.quant.calibration import CalibrationMethod
 @image_norm_options
 @click.option(
     "--check-samples",
-    type=int,
+    type=Number(int, low=0),
     default=32,
     show_default=True,
     help="Samples for the float-vs-quantized check (0: skip).",
@@ -69,7 +69,7 @@ from edgeq.quant.calibration import CalibrationMethod
 )
 @click.option(
     "--percentile",
-    type=float,
+    type=Number(float),
     default=None,
     help="Percentile of --calibration percentile [default: 99.99].",
 )
@@ -80,7 +80,7 @@ from edgeq.quant.calibration import CalibrationMethod
 )
 @click.option(
     "--accuracy-budget",
-    type=float,
+    type=Number(float, low=0),
     help="Mixed precision: keep the fewest layers float so accuracy drops at most PTS points (needs --eval-data).",
 )
 @click.option(

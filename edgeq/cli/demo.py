@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from edgeq.cli.common import edgeq_errors, format_table, json_option, print_json
+from edgeq.cli.common import OutputPath, edgeq_errors, format_table, json_option, print_json
 
 
 @click.command("demo")
@@ -14,7 +14,7 @@ from edgeq.cli.common import edgeq_errors, format_table, json_option, print_json
     "out_dir",
     default="edgeq-demo",
     show_default=True,
-    type=click.Path(),
+    type=OutputPath("folder"),
     help="Folder for the demo's model files.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from edgeq.cli.common import edgeq_errors, image_norm_options, json_option, print_json
+from edgeq.cli.common import Number, edgeq_errors, image_norm_options, json_option, print_json
 
 
 @click.command("evaluate")
@@ -16,7 +16,7 @@ from edgeq.cli.common import edgeq_errors, image_norm_options, json_option, prin
     required=True,
     help="Labelled .npz (x, y), folder of class folders, or unlabelled .npy.",
 )
-@click.option("--limit", type=int, default=None, help="Evaluate on the first N samples only.")
+@click.option("--limit", type=Number(int, low=1), default=None, help="Evaluate on the first N samples only.")
 @image_norm_options
 @json_option
 @edgeq_errors

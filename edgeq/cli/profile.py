@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from edgeq.cli.common import edgeq_errors, format_table, json_option, port_options, print_json
+from edgeq.cli.common import Number, OutputPath, edgeq_errors, format_table, json_option, port_options, print_json
 from edgeq.targets import TARGETS
 
 
@@ -20,15 +20,17 @@ from edgeq.targets import TARGETS
     show_default=True,
     help=f"Where to run; repeat to compare: {', '.join(TARGETS)}, or ssh://user@host[:port].",
 )
-@click.option("--runs", default=100, show_default=True, help="Timed runs per target.")
-@click.option("--warmup", default=10, show_default=True, help="Untimed runs first.")
-@click.option("--threads", default=1, show_default=True, help="Threads for LiteRT (host).")
+@click.option("--runs", type=Number(int, low=1), default=100, show_default=True, help="Timed runs per target.")
+@click.option("--warmup", type=Number(int, low=0), default=10, show_default=True, help="Untimed runs first.")
+@click.option("--threads", type=Number(int, low=1), default=1, show_default=True, help="Threads for LiteRT (host).")
 @click.option("--xnnpack/--no-xnnpack", default=True, show_default=True, help="LiteRT (host) with or without XNNPACK.")
 @click.option(
     "--input", "input_path", type=click.Path(), help="IN.npy/.npz: time its first sample (default: seeded random)."
 )
 @click.option("--board", help="The board a serial target is (power figure for an estimated energy).")
-@click.option("--deadline-ms", type=float, help="Exit 1 when a target's p99 latency is above this.")
+@click.option(
+    "--deadline-ms", type=Number(float, low=0, low_open=True), help="Exit 1 when a target's p99 latency is above this."
+)
 @click.option(
     "--energy-monitor",
     help="Measure energy with a power monitor: pi5-pmic, ina226:/dev/i2c-1@0x40,shunt=0.1, ina219:..., "
@@ -37,7 +39,7 @@ from edgeq.targets import TARGETS
 @click.option(
     "--report",
     "report_path",
-    type=click.Path(),
+    type=OutputPath("file"),
     help="Also write a comparison report: REPORT.html (self-contained, with plots and per-op times) or REPORT.md.",
 )
 @port_options

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from edgeq.cli.common import edgeq_errors, image_norm_options, json_option, print_json
+from edgeq.cli.common import Number, OutputPath, edgeq_errors, image_norm_options, json_option, print_json
 from edgeq.data import DEFAULT_SAMPLES
 
 
@@ -19,16 +19,20 @@ from edgeq.data import DEFAULT_SAMPLES
 @click.argument("model", type=click.Path())
 @click.option("-d", "--data", required=True, help="Labelled training data: .npz with x and y, or class folders.")
 @click.option(
-    "-o", "--output", required=True, type=click.Path(), help="The .tflite to write (report: same name, .json)."
+    "-o", "--output", required=True, type=OutputPath("file"), help="The .tflite to write (report: same name, .json)."
 )
-@click.option("--epochs", type=int, default=3, show_default=True, help="Fine-tuning epochs.")
+@click.option("--epochs", type=Number(int, low=1), default=3, show_default=True, help="Fine-tuning epochs.")
 @click.option("--eval-data", help="Labelled data to report float, PTQ int8 and QAT int8 accuracy on.")
-@click.option("--lr", type=float, default=1e-4, show_default=True, help="Adam learning rate.")
-@click.option("--batch-size", type=int, default=32, show_default=True, help="Training batch size.")
+@click.option(
+    "--lr", type=Number(float, low=0, low_open=True), default=1e-4, show_default=True, help="Adam learning rate."
+)
+@click.option("--batch-size", type=Number(int, low=1), default=32, show_default=True, help="Training batch size.")
 @click.option(
     "--loss", default="auto", show_default=True, help="Keras loss name; auto: sparse categorical crossentropy."
 )
-@click.option("--samples", type=int, default=DEFAULT_SAMPLES, show_default=True, help="Representative samples.")
+@click.option(
+    "--samples", type=Number(int, low=1), default=DEFAULT_SAMPLES, show_default=True, help="Representative samples."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of training and the sample draw.")
 @image_norm_options
 @json_option
@@ -70,19 +74,29 @@ def render(report: Any) -> str:
 def compression_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--cluster``, ``--cluster-init``, ``--prune``, ``--prune-schedule``, ``--train-data``, ``--fine-tune-epochs``."""
     options = [
-        click.option("--fine-tune-epochs", type=int, default=2, show_default=True, help="Epochs with --train-data."),
+        click.option(
+            "--fine-tune-epochs",
+            type=Number(int, low=0),
+            default=2,
+            show_default=True,
+            help="Epochs with --train-data.",
+        ),
         click.option("--train-data", help="Labelled data (.npz x/y, class folders) to fine-tune --cluster/--prune."),
         click.option(
             "--prune-schedule", type=click.Choice(["polynomial", "constant"]), default="polynomial", show_default=True
         ),
-        click.option("--prune", type=float, default=None, help="Zero this fraction of each kernel's weights (0-1)."),
+        click.option(
+            "--prune", type=Number(float), default=None, help="Zero this fraction of each kernel's weights (0-1)."
+        ),
         click.option(
             "--cluster-init",
             type=click.Choice(["kmeans++", "linear", "density", "random"]),
             default="kmeans++",
             show_default=True,
         ),
-        click.option("--cluster", type=int, default=None, help="Share K values per layer kernel (weight clustering)."),
+        click.option(
+            "--cluster", type=Number(int), default=None, help="Share K values per layer kernel (weight clustering)."
+        ),
     ]
     for option in options:
         func = option(func)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from edgeq.cli.common import edgeq_errors, json_option, port_options, print_json
+from edgeq.cli.common import OutputPath, edgeq_errors, json_option, port_options, print_json
 from edgeq.errors import DatasetError
 from edgeq.targets import TARGETS
 
@@ -26,7 +26,7 @@ from edgeq.targets import TARGETS
     "(.bin files + y_labels.csv: top-1 accuracy or AUC is reported).",
 )
 @click.option(
-    "-o", "--output", required=True, type=click.Path(), help="OUT.npy (raw outputs), or .npz for several outputs."
+    "-o", "--output", required=True, type=OutputPath("file"), help="OUT.npy (raw outputs), or .npz for several outputs."
 )
 @port_options
 @json_option

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from edgeq.cli.common import edgeq_errors, json_option, print_json
+from edgeq.cli.common import OutputPath, edgeq_errors, json_option, print_json
 from edgeq.firmware.skeletons import KINDS
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 @click.argument("engine_dir", metavar="ENGINE_DIR", type=click.Path())
 @click.option("--kind", required=True, type=click.Choice(KINDS), help="The SDK the project is for.")
 @click.option(
-    "-o", "--out", "out_dir", required=True, type=click.Path(), help="The project folder (Arduino: the sketch)."
+    "-o", "--out", "out_dir", required=True, type=OutputPath("folder"), help="The project folder (Arduino: the sketch)."
 )
 @json_option
 @edgeq_errors

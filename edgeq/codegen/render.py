@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeq.errors import UsageError
+from edgeq.outputs import writing
 from edgeq.resources import data_dir
 
 
@@ -47,6 +48,11 @@ def write_folder(out_dir: Path, files: Mapping[str, str | bytes]) -> list[Path]:
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir} is a file; -o takes a folder")
+    with writing(out_dir):
+        return _write_staged(out_dir, files)
+
+
+def _write_staged(out_dir: Path, files: Mapping[str, str | bytes]) -> list[Path]:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:

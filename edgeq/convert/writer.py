@@ -9,6 +9,7 @@ from pathlib import Path
 
 from edgeq.convert.report import ConversionReport
 from edgeq.errors import UsageError
+from edgeq.outputs import writing
 
 
 def report_path(output: Path) -> Path:
@@ -30,14 +31,16 @@ def atomic_write(path: Path, data: bytes) -> None:
 def atomic_write_many(files: list[tuple[Path, bytes]]) -> None:
     """Stage every file as a temporary beside its target, then rename them all.
 
-    A failure while staging (disk full, permissions) leaves no file behind.
+    A failure while staging (disk full, permissions) leaves no file behind and is one OutputError line.
     """
     staged: list[tuple[str, Path]] = []
     try:
         for path, data in files:
-            staged.append((_stage(Path(path), data), Path(path)))
+            with writing(path):
+                staged.append((_stage(Path(path), data), Path(path)))
         for tmp, path in staged:
-            os.replace(tmp, path)
+            with writing(path):
+                os.replace(tmp, path)
     except BaseException:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
