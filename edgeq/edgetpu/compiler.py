@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgeq import procs
 from edgeq.errors import ConversionError, DependencyError
 
 COMPILER = "edgetpu_compiler"
@@ -112,7 +113,7 @@ def compile_model(model: bytes, compiler: str = COMPILER, timeout: float = TIMEO
 
 def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        return procs.run(cmd, capture_output=True, text=True, timeout=timeout)
     except FileNotFoundError:
         raise DependencyError(
             f"{cmd[0]} not found; install edgetpu-compiler from Coral's apt repository (x86-64 Linux)"

@@ -21,6 +21,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from edgeq import procs
 from edgeq.energy.polling import PolledMonitor, Reading
 from edgeq.errors import DeviceError
 
@@ -88,7 +89,7 @@ def run_vcgencmd(argv: Sequence[str] = VCGENCMD, timeout_s: float = 5.0) -> str:
         DeviceError: vcgencmd is missing, fails or hangs.
     """
     try:
-        done = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout_s, check=False)
+        done = procs.run(list(argv), capture_output=True, text=True, timeout=timeout_s, check=False)
     except FileNotFoundError as exc:
         raise DeviceError(
             f"{argv[0]} not found: pi5-pmic needs a Raspberry Pi 5 running Raspberry Pi OS (package raspi-utils)"

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
+from edgeq import procs
 from edgeq.errors import DependencyError, DeviceError, EdgeqError, UsageError
 from edgeq.remote.diagnose import connection_failure, ssh_failure, tail
 from edgeq.remote.endpoint import Endpoint, SshOptions
@@ -35,7 +36,7 @@ FIXED_OPTIONS = (
     ("ForwardX11", "no"),
     ("ClearAllForwardings", "yes"),
     ("ControlMaster", "auto"),
-    ("ControlPersist", "60"),
+    ("ControlPersist", "10"),  # a master left by a killed edgeq exits within 10 s
 )
 _REMOTE_DIR = re.compile(r"/[A-Za-z0-9._/-]+")
 
@@ -71,7 +72,7 @@ class SshSession:
         if (self._control_dir / "cm").exists():
             cmd = ["ssh", *self.client_args(), "-O", "exit", self.endpoint.host]
             with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+                procs.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
         shutil.rmtree(self._control_dir, ignore_errors=True)
         self._control_dir = None
 
@@ -152,7 +153,7 @@ class SshSession:
     def _call(self, cmd: list[str], timeout: float, what: str) -> subprocess.CompletedProcess[str]:
         logger.debug("running %s", shlex.join(cmd))
         try:
-            return subprocess.run(
+            return procs.run(
                 cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=timeout
             )
         except FileNotFoundError:
