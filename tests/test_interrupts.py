@@ -232,3 +232,75 @@ def test_sweep_removes_only_folders_of_dead_processes(tmp_path):
         folder.mkdir()
     assert sorted(sweep_stale(tmp_path)) == sorted([stale, reused])
     assert mine.exists() and other.exists()
+
+
+KERAS = FIXTURES / "models" / "tiny_cnn.keras"
+
+
+def _wait_for_temporary_files(proc: subprocess.Popen, tmp: Path, timeout: float = 120.0) -> None:
+    """Until the process's temporary folder holds something (TensorFlow's SavedModel, a probe's model)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.is_file() for p in tmp.rglob("*")):
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"edgeq ended (rc {proc.returncode}) before writing temporary files: {proc.stderr.read()}")
+        time.sleep(0.02)
+    proc.kill()
+    pytest.fail("edgeq wrote no temporary files")
+
+
+@pytest.fixture
+def calibration(tmp_path):
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).random((40, 12, 12, 3), dtype=np.float32))
+    return "x.npy"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_convert_interrupted_leaves_no_output_and_no_temporary_files(sig, env, tmp_path, calibration):
+    tmp = Path(env["TMPDIR"])
+    proc = _start(["convert", str(KERAS), "-d", calibration, "-o", "out/m.tflite"], env, tmp_path)
+    _wait_for_temporary_files(proc, tmp)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in (128 + sig, -sig), err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+    if sig == signal.SIGKILL:  # nothing could clean up: the next command does
+        assert list(tmp.iterdir())
+        done = subprocess.run([*EDGEQ, "boards"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    assert list(tmp.iterdir()) == []
+
+
+def test_generate_tflm_interrupted_stops_its_probe_and_leaves_no_temporary_files(env, tmp_path):
+    pytest.importorskip("tflite_micro")
+    tmp = Path(env["TMPDIR"])
+    proc = _start(["generate", str(KWS), "--format", "tflm", "-o", "out"], env, tmp_path)
+    probes = _wait_for_child(proc, "edgeq.codegen.tflm_probe")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert _gone(probes) == []
+    assert list(tmp.iterdir()) == []
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_flash_on_an_emulated_board_ends_with_edgeq(sig, env, tmp_path):
+    _need("qemu-system-arm")
+    _need("arm-none-eabi-gcc")
+    done = subprocess.run(
+        [*EDGEQ, "generate", str(CONV), "--format", "engine", "-o", "eng"], env=env, cwd=tmp_path, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+    proc = _start(["flash", "eng", "--board", "qemu-mps2-an386", "--port", "tty"], env, tmp_path)
+    qemu = _wait_for_child(proc, "qemu-system-arm")
+    proc.send_signal(sig)
+    proc.communicate(timeout=60)
+    assert _gone(qemu) == []
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 128 + sig
+        assert not (tmp_path / "tty").is_symlink()  # the pty link goes with it
