@@ -4,6 +4,9 @@ Classifiers report top-1 accuracy; anomaly detection (rows with window and
 stride) reports ROC AUC over files, each file scored by the mean over its
 windows of the MSE between the dequantized reconstruction and the dequantized
 input, as the MLPerf Tiny runner does.
+
+Files (and windows) are read by the rule of :func:`edgeq.data.binfiles.decode_bin`,
+the one ``edgeq convert`` reads .bin calibration files with.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeq.data.binfiles import BinFormat, decode_bin
+from edgeq.errors import DatasetError
 from edgeq.model import Graph, Tensor
-from edgeq.serialdut.dataset import MlperfDataset, load_mlperf_dataset
+from edgeq.serialdut.dataset import MlperfDataset, bin_layout, load_mlperf_dataset, stack_samples
 from edgeq.serialdut.metrics import file_score, roc_auc, top1_accuracy
-from edgeq.serialdut.outputs import split_bytes
 
 TRUTH_FILE = "y_labels.csv"
 
@@ -33,21 +37,24 @@ def is_mlperf_folder(path: Path) -> bool:
     return path.is_dir() and (path / TRUTH_FILE).is_file()
 
 
-def dataset_inputs(graph: Graph, folder: Path) -> tuple[MlperfDataset, list[np.ndarray], list[int]]:
-    """The dataset, one (N, ...) array per model input over every window, and the file of each window."""
+def dataset_inputs(
+    graph: Graph, folder: Path, fmt: BinFormat | None = None
+) -> tuple[MlperfDataset, list[np.ndarray], list[int]]:
+    """The dataset, one (N, ...) array per model input over every window, and the file of each window.
+
+    ``fmt``: the quantization of one-byte-per-element files (``--bin-dtype`` ...), or None.
+    """
     data = load_mlperf_dataset(folder)
     if not _windowed(data):
-        return data, data.arrays(graph.input_tensors), list(range(len(data.samples)))
-    owners, pieces = [], []
+        return data, data.arrays(graph.input_tensors, fmt), list(range(len(data.samples)))
+    owners, pieces, layout = [], [], bin_layout(graph.input_tensors)
     for k, sample in enumerate(data.samples):
-        for window in sample.windows():
+        for n, window in enumerate(sample.windows()):
             owners.append(k)
-            pieces.append(split_bytes(window, graph.input_tensors))
+            pieces.append(decode_bin(window, layout, f"window {n} of {sample.row.file}", fmt))
     if not pieces:
-        from edgeq.errors import DatasetError
-
         raise DatasetError(f"{folder}: no file is as long as one window; check the window column of {TRUTH_FILE}")
-    return data, [np.stack(arrays) for arrays in zip(*pieces)], owners
+    return data, stack_samples(pieces, str(folder)), owners
 
 
 def score(graph: Graph, data: MlperfDataset, inputs: list[np.ndarray], outputs: list[np.ndarray], owners: list[int]):
@@ -65,8 +72,9 @@ def _windowed(data: MlperfDataset) -> bool:
 
 
 def _real(values: np.ndarray, tensor: Tensor) -> np.ndarray:
+    """Real values of raw tensor values; float arrays (real already) pass unchanged."""
     q = tensor.quantization
-    if q is None or not q.scale or tensor.dtype.startswith("float"):
+    if q is None or not q.scale or tensor.dtype.startswith("float") or values.dtype.kind == "f":
         return np.asarray(values, np.float64)
     return (np.asarray(values, np.float64) - (q.zero_point[0] if q.zero_point else 0)) * q.scale[0]
 
@@ -74,7 +82,5 @@ def _real(values: np.ndarray, tensor: Tensor) -> np.ndarray:
 def _mse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
     if a.shape != b.shape:
-        from edgeq.errors import DatasetError
-
         raise DatasetError(f"anomaly scoring needs an autoencoder: input {a.shape[1:]} vs output {b.shape[1:]}")
     return ((a - b) ** 2).mean(axis=1)

@@ -24,7 +24,20 @@ def prepare_inputs(graph: Graph, arrays: list[np.ndarray]) -> list[np.ndarray]:
     """Check shapes and dtypes; float data for an integer input is quantized with its parameters."""
     if len(arrays) != len(graph.inputs):
         raise DatasetError(f"the model has {len(graph.inputs)} inputs, got {len(arrays)} arrays")
+    check_sample_counts(arrays, "the input")
     return [_prepare(t, a) for t, a in zip(graph.input_tensors, arrays)]
+
+
+def check_sample_counts(arrays: list[np.ndarray], what: str) -> None:
+    """DatasetError unless every array has the same number N >= 1 of samples (axis 0)."""
+    shapes = [tuple(np.shape(a)) for a in arrays]
+    if any(not s for s in shapes):
+        raise DatasetError(f"{what} holds a scalar; give an array of shape (N, *input_shape)")
+    counts = [s[0] for s in shapes]
+    if len(set(counts)) > 1:
+        raise DatasetError(f"{what} holds arrays of different sample counts {counts}; give every input the same N")
+    if counts and counts[0] == 0:
+        raise DatasetError(f"{what} holds no samples (shape {shapes[0]}); give at least one sample")
 
 
 def _prepare(tensor, array: np.ndarray) -> np.ndarray:
@@ -57,11 +70,15 @@ def run(model: str | Path, target: str, inputs: list[np.ndarray], **options: obj
     return RunResult(target, len(prepared[0]), outputs)
 
 
-def run_dataset(model: str | Path, target: str, folder: Path, **options: object):
-    """Run an MLPerf Tiny dataset folder (.bin files + y_labels.csv); returns (RunResult, DatasetScore)."""
+def run_dataset(model: str | Path, target: str, folder: Path, bin_format=None, **options: object):
+    """Run an MLPerf Tiny dataset folder (.bin files + y_labels.csv); returns (RunResult, DatasetScore).
+
+    ``bin_format``: a :class:`edgeq.data.binfiles.BinFormat` for one-byte-per-element
+    files holding another model's quantized input, or None (see that module's rule).
+    """
     from edgeq.mlperf_eval import dataset_inputs, score
 
     graph = read_model(read_bytes(model), name=str(model))
-    data, inputs, owners = dataset_inputs(graph, folder)
+    data, inputs, owners = dataset_inputs(graph, folder, bin_format)
     result = run(model, target, inputs, **options)
     return result, score(graph, data, inputs, result.outputs, owners)

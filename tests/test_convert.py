@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from edgeq.convert import ConvertOptions, convert
-from edgeq.errors import ConversionError, UsageError
+from edgeq.errors import ConversionError, ModelLoadError, UsageError
 from edgeq.model import read_model
 from edgeq.runtime import Runner
 
@@ -34,7 +34,9 @@ def test_int8_is_fully_integer_and_reported(tmp_path, tiny_data):
         report.output_bytes / report.float_tflite_bytes
     )
     assert set(report.ops_by_type) >= {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX"}
-    assert report.fidelity["samples"] == 32 and report.fidelity["snr_db"] > 20
+    # 60 samples, 50 drawn for calibration: the check runs on the other 10
+    assert report.fidelity["samples"] == 10 and report.fidelity["held_out"] is True
+    assert report.fidelity["snr_db"] > 20
     on_disk = json.loads(out.with_suffix(".json").read_text())
     assert on_disk["output_bytes"] == report.output_bytes and on_disk["mode"] == "int8"
 
@@ -164,3 +166,77 @@ def test_runs_in_litert_close_to_float(tmp_path, tiny_data):
     x = np.load(tiny_data)[:1]
     y = runner.run_float([x])[0]
     assert y.shape == (1, 4) and abs(float(y.sum()) - 1.0) < 0.05  # softmax survives quantization
+
+
+def test_check_runs_on_held_out_samples_named_in_the_report(tmp_path, rng, cli):
+    data = tmp_path / "x.npy"
+    np.save(data, rng.random((40, 12, 12, 3), dtype=np.float32))
+    out = tmp_path / "m.tflite"
+    result = cli("convert", str(MODELS / "tiny_cnn.keras"), "-d", str(data), "-o", str(out), "--samples", "25")
+    assert result.exit_code == 0, result.stderr
+    fidelity = json.loads(out.with_suffix(".json").read_text())["fidelity"]
+    assert fidelity["held_out"] is True and fidelity["samples"] == 15
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert not set(fidelity["sample_indices"]) & set(_calibration_indices(data, 25))
+    assert "vs float on 15 held-out samples (not used for calibration)" in result.stdout
+    assert report["notes"] == []
+
+
+def _calibration_indices(data, samples):
+    from edgeq.data import load_dataset
+    from edgeq.qtypes import TensorSpec
+
+    return load_dataset(data, [TensorSpec("x", (None, 12, 12, 3))], samples=samples).indices
+
+
+def test_check_on_calibration_samples_is_a_warning(tmp_path, tiny_data, cli):
+    out = tmp_path / "m.tflite"
+    result = cli("convert", str(MODELS / "tiny_cnn.keras"), "-d", str(tiny_data), "-o", str(out), "--samples", "60")
+    assert result.exit_code == 0, result.stderr
+    assert "warning: the float-vs-quantized check runs on calibration samples" in result.stderr
+    assert "vs float on 32 calibration samples (no held-out data)" in result.stdout
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert report["fidelity"]["held_out"] is False and report["fidelity"]["sample_indices"] == list(range(32))
+    assert any("calibration samples" in note for note in report["notes"])
+
+
+def test_text_file_named_keras_is_not_a_keras_file(tmp_path, tiny_data):
+    model = tmp_path / "model.keras"
+    model.write_text("not a model\n")
+    with pytest.raises(ModelLoadError, match=r"model\.keras is not a Keras file: a \.keras file is a zip archive"):
+        convert(model, tiny_data, tmp_path / "m.tflite")
+    h5 = tmp_path / "model.h5"
+    h5.write_bytes((MODELS / "tiny_cnn.keras").read_bytes())
+    with pytest.raises(ModelLoadError, match=r"model\.h5 is not an HDF5 Keras file.*rename it to \.keras"):
+        convert(h5, tiny_data, tmp_path / "m.tflite")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("missing.npy", "missing.npy: no such file or folder"),
+        ("text.npy", "text.npy is not an .npy file (numpy.save format"),
+        ("text.npz", "text.npz is not an .npz file (numpy.savez format"),
+    ],
+)
+def test_bad_data_is_reported_before_the_model_loads(tmp_path, cli, data, message):
+    (tmp_path / "text.npy").write_text("1 2 3\n")
+    (tmp_path / "text.npz").write_text("1 2 3\n")
+    out = tmp_path / "m.tflite"
+    result = cli("convert", str(MODELS / "tiny_cnn.keras"), "-d", str(tmp_path / data), "-o", str(out))
+    assert result.exit_code == 1 and message in result.stderr
+    assert "loaded" not in result.stderr  # the model was never loaded
+    assert not out.exists()
+
+
+def test_lstm_without_unroll_fails_with_the_fix(tmp_path, rng):
+    import keras
+
+    inp = keras.Input((6, 3), name="seq")
+    out = keras.layers.Dense(2)(keras.layers.LSTM(4)(inp))
+    data = rng.normal(size=(8, 6, 3)).astype(np.float32)
+    with pytest.raises(
+        ConversionError, match=r"TensorListReserve.*build it with unroll=True, e.g. LSTM\(\.\.\., unroll=True\)"
+    ):
+        convert(keras.Model(inp, out), data, tmp_path / "m.tflite", check_samples=0)
+    assert not (tmp_path / "m.tflite").exists()

@@ -9,8 +9,9 @@ import pytest
 from PIL import Image
 
 from edgeq.data import load_dataset
+from edgeq.data.files import check_data_path
 from edgeq.data.labelled import load_labelled
-from edgeq.errors import DatasetError
+from edgeq.errors import DatasetError, UsageError
 from edgeq.qtypes import TensorSpec
 
 IMG = TensorSpec("img", (None, 12, 12, 3))
@@ -124,21 +125,6 @@ def test_corrupt_image_is_named(tmp_path):
         load_dataset(tmp_path / "imgs", [IMG])
 
 
-def test_bin_folder_float32_and_uint8(tmp_path, rng):
-    spec = TensorSpec("x", (None, 4, 5))
-    folder = tmp_path / "bins"
-    folder.mkdir()
-    x = rng.random((3, 4, 5), dtype=np.float32)
-    for i in range(3):
-        (folder / f"{i}.bin").write_bytes(x[i].astype("<f4").tobytes())
-    np.testing.assert_array_equal(load_dataset(folder, [spec]).arrays["x"], x)
-    (folder / "3.bin").write_bytes(bytes(range(20)))
-    assert load_dataset(folder, [spec]).arrays["x"][3, 0, 1] == 1.0
-    (folder / "4.bin").write_bytes(b"\0" * 7)
-    with pytest.raises(DatasetError, match=r"4\.bin has 7 bytes; input x \(\?, 4, 5\) needs 80 \(float32\) or 20"):
-        load_dataset(folder, [spec])
-
-
 def test_module_function_source(tmp_path, monkeypatch):
     (tmp_path / "calib_mod.py").write_text(
         "import numpy as np\n"
@@ -166,8 +152,9 @@ def test_callable_yielding_dicts_for_two_inputs(rng):
     [
         ("missing.npy", None, "no such file or folder"),
         ("x.csv", b"1,2,3", "unsupported data file '.csv'"),
-        ("x.npy", b"garbage", "not a readable .npy file"),
-        ("x.npz", b"garbage", "not a readable .npz file"),
+        ("x.npy", b"garbage", r"x\.npy is not an \.npy file \(numpy\.save format; this file starts with b'garbage'\)"),
+        ("x.npz", b"garbage", r"x\.npz is not an \.npz file \(numpy\.savez format"),
+        ("x.npy", b"", r"x\.npy is not an \.npy file \(numpy\.save format; this file is empty\)"),
     ],
 )
 def test_bad_files(tmp_path, name, content, message):
@@ -213,3 +200,59 @@ def test_label_count_mismatch(tmp_path, rng):
     np.savez(path, x=rng.random((4, 12, 12, 3)), y=np.arange(3))
     with pytest.raises(DatasetError, match="3 labels for 4 samples"):
         load_labelled(path, [IMG])
+
+
+def test_npy_of_python_objects_is_named(tmp_path):
+    path = tmp_path / "x.npy"
+    np.save(path, np.array([{"a": 1}, None], dtype=object))
+    with pytest.raises(DatasetError, match=r"x\.npy holds Python objects, not numbers"):
+        load_dataset(path, [IMG])
+
+
+def test_held_out_samples_are_disjoint_and_leave_the_calibration_draw_alone(tmp_path, rng):
+    path = tmp_path / "x.npy"
+    x = rng.random((80, 12, 12, 3), dtype=np.float32)
+    np.save(path, x)
+    plain = load_dataset(path, [IMG], samples=50, seed=4)
+    data = load_dataset(path, [IMG], samples=50, seed=4, held_out=40)
+    np.testing.assert_array_equal(plain.arrays["img"], data.arrays["img"])
+    assert len(data.held_out_indices) == 30 and not set(data.held_out_indices) & set(data.indices)
+    np.testing.assert_array_equal(data.held_out["img"], x[list(data.held_out_indices)])
+    np.testing.assert_array_equal(data.arrays["img"], x[list(data.indices)])
+    assert load_dataset(path, [IMG], samples=50, seed=4, held_out=10).held_out_indices != ()
+    everything = load_dataset(path, [IMG], samples=80, held_out=32)
+    assert everything.held_out == {} and everything.indices == tuple(range(80))
+
+
+@pytest.mark.parametrize(
+    ("make", "kwargs", "error", "message"),
+    [
+        (None, {}, DatasetError, r"-d .*nothing: no such file or folder"),
+        ("empty_dir", {}, DatasetError, r"holds no images .* and no \.bin files"),
+        ("text.npy", {}, DatasetError, r"text\.npy is not an \.npy file"),
+        ("text.npz", {}, DatasetError, r"text\.npz is not an \.npz file"),
+        ("x.txt", {}, DatasetError, r"unsupported data file '\.txt'"),
+        ("text.npy", {"bins_only": True}, UsageError, r"--bin-dtype reads \.bin files, but -d .* is a file"),
+        ("empty_dir", {"bins_only": True}, UsageError, r"--bin-dtype reads \.bin files, but -d .* holds none"),
+    ],
+)
+def test_data_path_is_checked_without_reading_it_whole(tmp_path, make, kwargs, error, message):
+    path = tmp_path / (make or "nothing")
+    if make == "empty_dir":
+        path.mkdir()
+    elif make:
+        path.write_text("1, 2, 3\n")
+    with pytest.raises(error, match=message):
+        check_data_path(str(path), **kwargs)
+
+
+def test_data_path_check_passes_good_sources(tmp_path, rng):
+    np.save(tmp_path / "x.npy", rng.random((2, 3)))
+    np.savez(tmp_path / "x.npz", x=rng.random((2, 3)))
+    (tmp_path / "bins").mkdir()
+    (tmp_path / "bins" / "0.bin").write_bytes(rng.random(3, dtype=np.float32).tobytes())
+    for source in ("x.npy", "x.npz", "bins"):
+        check_data_path(tmp_path / source)
+    check_data_path(tmp_path / "bins", bins_only=True)
+    check_data_path("some_module:samples")
+    check_data_path(None)

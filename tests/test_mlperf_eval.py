@@ -78,3 +78,62 @@ def test_folder_without_labels_is_a_clear_error(cli, tmp_path):
     (tmp_path / "plain").mkdir()
     out = cli("run", str(KWS), "--target", "host", "--input", str(tmp_path / "plain"), "-o", str(tmp_path / "o.npy"))
     assert out.exit_code != 0 and "y_labels.csv" in out.stderr
+
+
+KWS_FLOAT = FIXTURES / "zoo" / "kws_dscnn" / "float.tflite"
+
+
+def _kws_folder(tmp_path, name, rng, encode):
+    """12 KWS-shaped int8 samples written by ``encode(q) -> bytes``; returns (folder, q)."""
+    q = rng.integers(-100, 100, (12, 49, 10, 1), dtype=np.int8)
+    files = {f"s{i:02d}.bin": encode(q[i]) for i in range(12)}
+    _write(tmp_path / name, files, [f"s{i:02d}.bin, 12, {i % 12}" for i in range(12)])
+    return tmp_path / name, q
+
+
+def _run_folder(cli, tmp_path, model, folder, *extra):
+    out = tmp_path / f"{folder.name}.npy"
+    result = cli("run", str(model), "--target", "host", "--input", str(folder), "-o", str(out), "--json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return np.load(out)
+
+
+def test_float32_files_and_dequantized_files_mean_the_same_values(cli, tmp_path):
+    from edgeq.model import read_model
+
+    quant = read_model(KWS.read_bytes()).input_tensors[0].quantization
+    scale, zero = quant.scale[0], quant.zero_point[0]
+    rng = np.random.default_rng(8)
+    raw_folder, q = _kws_folder(tmp_path, "raw", rng, lambda a: a.tobytes())
+    real = lambda a: ((a.astype(np.float32) - zero) * scale).astype("<f4").tobytes()  # noqa: E731
+    float_folder, _ = _kws_folder(tmp_path, "float", np.random.default_rng(8), real)
+    raw = _run_folder(cli, tmp_path, KWS, raw_folder)
+    assert np.array_equal(raw, run(KWS, "host", [q]).outputs[0])
+    assert np.array_equal(_run_folder(cli, tmp_path, KWS, float_folder), raw)
+    own = ("--bin-dtype", "int8", "--bin-scale", repr(float(scale)), "--bin-zero-point", str(zero))
+    assert np.array_equal(_run_folder(cli, tmp_path, KWS, raw_folder, *own), raw)
+    # files quantized for another model: dequantized with their own parameters, requantized by this model
+    other = ("--bin-dtype", "int8", "--bin-scale", "0.125", "--bin-zero-point", "-4")
+    expected = run(KWS, "host", [(q.astype(np.float32) + 4) * 0.125]).outputs[0]
+    assert np.array_equal(_run_folder(cli, tmp_path, KWS, raw_folder, *other), expected)
+
+
+def test_float_model_refuses_one_byte_files_without_their_quantization(cli, tmp_path):
+    from edgeq.model import read_model
+
+    folder, q = _kws_folder(tmp_path, "kws01", np.random.default_rng(9), lambda a: a.tobytes())
+    out = cli("run", str(KWS_FLOAT), "--target", "host", "--input", str(folder), "-o", str(tmp_path / "o.npy"))
+    assert out.exit_code == 1 and "--bin-dtype int8|uint8 --bin-scale S --bin-zero-point Z" in out.stderr
+    assert "s00.bin has 490 bytes, one per element of input" in out.stderr and not (tmp_path / "o.npy").exists()
+    quant = read_model(KWS.read_bytes()).input_tensors[0].quantization
+    own = (
+        "--bin-dtype",
+        "int8",
+        "--bin-scale",
+        repr(float(quant.scale[0])),
+        "--bin-zero-point",
+        str(quant.zero_point[0]),
+    )
+    floats = _run_folder(cli, tmp_path, KWS_FLOAT, folder, *own)
+    ints = _run_folder(cli, tmp_path, KWS, folder)
+    assert np.mean(floats.argmax(1) == ints.argmax(1)) >= 0.9

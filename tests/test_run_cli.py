@@ -92,3 +92,40 @@ def test_serial_target_without_a_port_says_how_to_give_one(cli, tmp_path, kws_in
     path, _ = kws_inputs
     result = cli("run", str(KWS), "--target", "serial", "--input", str(path), "-o", str(tmp_path / "o.npy"))
     assert result.exit_code != 0 and "EDGEQ_SERIAL_PORT" in result.stderr and "\n" not in result.stderr.strip()
+
+
+@pytest.mark.parametrize("target", ["host", "host-c", "host-tflm", "qemu-m4"])
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_zero_samples_is_one_error_before_any_target_starts(cli, tmp_path, target, suffix):
+    empty = np.zeros((0, 49, 10, 1), np.int8)
+    path = tmp_path / f"zero{suffix}"
+    np.save(path, empty) if suffix == ".npy" else np.savez(path, x=empty)
+    out = tmp_path / "o.npy"
+    result = cli("run", str(KWS), "--target", target, "--input", str(path), "-o", str(out))
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.strip() == f"error: {path} holds no samples (shape (0, 49, 10, 1)); give at least one sample"
+    assert not out.exists()
+
+
+def test_zero_samples_through_the_python_api():
+    from edgeq.errors import DatasetError
+    from edgeq.running import run
+
+    with pytest.raises(DatasetError, match=r"the input holds no samples \(shape \(0, 49, 10, 1\)\)"):
+        run(KWS, "host-c", [np.zeros((0, 49, 10, 1), np.int8)])
+
+
+def test_text_file_named_npy_is_not_called_pickled(cli, tmp_path):
+    (tmp_path / "in.npy").write_text("0 1 2 3\n")
+    result = cli(
+        "run", str(KWS), "--target", "host", "--input", str(tmp_path / "in.npy"), "-o", str(tmp_path / "o.npy")
+    )
+    assert result.exit_code == 1
+    assert "in.npy is not an .npy file (numpy.save format" in result.stderr and "pickle" not in result.stderr
+
+
+def test_bin_options_need_an_mlperf_folder(cli, tmp_path, kws_inputs):
+    path, _ = kws_inputs
+    args = ("--bin-dtype", "int8", "--bin-scale", "0.5", "--bin-zero-point", "0")
+    result = cli("run", str(KWS), "--target", "host", "--input", str(path), "-o", str(tmp_path / "o.npy"), *args)
+    assert result.exit_code == 2 and "is not one" in result.stderr and "MLPerf Tiny dataset folder" in result.stderr

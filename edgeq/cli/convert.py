@@ -11,6 +11,24 @@ from edgeq.qtypes import IOType, QuantMode
 from edgeq.quant.calibration import CalibrationMethod
 
 
+def bin_options(func):
+    """``--bin-dtype``, ``--bin-scale``, ``--bin-zero-point``: one-byte .bin files as quantized values."""
+    from edgeq.data.binfiles import BIN_DTYPES
+
+    func = click.option(
+        "--bin-zero-point", type=Number(int), help="Zero point of one-byte .bin files (with --bin-dtype)."
+    )(func)
+    func = click.option(
+        "--bin-scale", type=Number(float, low=0, low_open=True), help="Scale of one-byte .bin files (with --bin-dtype)."
+    )(func)
+    return click.option(
+        "--bin-dtype",
+        type=click.Choice(BIN_DTYPES),
+        help=".bin files of one byte per element hold quantized values of this dtype: real = "
+        "(q - zero point) * scale (MLPerf Tiny: the reference int8 model's input quantization).",
+    )(func)
+
+
 @click.command("convert")
 @click.argument("model", type=click.Path())
 @click.option(
@@ -53,12 +71,13 @@ from edgeq.quant.calibration import CalibrationMethod
     help="Keep ops without integer kernels in float instead of failing.",
 )
 @image_norm_options
+@bin_options
 @click.option(
     "--check-samples",
     type=Number(int, low=0),
     default=32,
     show_default=True,
-    help="Samples for the float-vs-quantized check (0: skip).",
+    help="Held-out samples (not used for calibration) for the float-vs-quantized check (0: skip).",
 )
 @click.option(
     "--calibration",
@@ -101,6 +120,9 @@ def command(
     allow_float_fallback,
     scale,
     offset,
+    bin_dtype,
+    bin_scale,
+    bin_zero_point,
     check_samples,
     calibration,
     percentile,
@@ -121,7 +143,12 @@ def command(
     float the command fails and lists them, unless --allow-float-fallback.
     """
     from edgeq.convert import ConvertOptions, convert
+    from edgeq.data.binfiles import bin_format
+    from edgeq.data.files import check_data_path
 
+    fmt = bin_format(bin_dtype, bin_scale, bin_zero_point)
+    check_data_path(data, bins_only=fmt is not None)
+    check_data_path(eval_data, option="--eval-data")
     opts = ConvertOptions(
         mode=mode,
         io=io_type,
@@ -134,7 +161,13 @@ def command(
         calibration=calibration,
         percentile=percentile,
         symmetric_activations=symmetric_activations,
+        bin_format=fmt,
     )
+    special = cluster is not None or prune is not None or accuracy_budget is not None or eval_data is not None
+    if fmt is not None and special:
+        from edgeq.errors import UsageError
+
+        raise UsageError("--bin-dtype works in a plain conversion, not with --accuracy-budget, --cluster or --prune")
     if cluster is not None or prune is not None:
         from edgeq.cli.qat import convert_compressed_command
 
@@ -223,7 +256,9 @@ def render_report(report) -> str:
 def _fidelity_line(fidelity) -> str | None:
     if not fidelity:
         return None
-    parts = [f"vs float on {fidelity['samples']} calibration samples:"]
+    held_out = fidelity.get("held_out")
+    which = "held-out samples (not used for calibration)" if held_out else "calibration samples (no held-out data)"
+    parts = [f"vs float on {fidelity['samples']} {which}:"]
     if fidelity.get("top1_agreement") is not None:
         parts.append(f"top-1 agreement {100 * fidelity['top1_agreement']:.1f} %,")
     snr = fidelity.get("snr_db")

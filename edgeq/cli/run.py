@@ -8,7 +8,8 @@ import click
 import numpy as np
 
 from edgeq.cli.common import OutputPath, edgeq_errors, json_option, port_options, print_json
-from edgeq.errors import DatasetError
+from edgeq.cli.convert import bin_options
+from edgeq.errors import DatasetError, UsageError
 from edgeq.targets import TARGETS
 
 
@@ -28,19 +29,24 @@ from edgeq.targets import TARGETS
 @click.option(
     "-o", "--output", required=True, type=OutputPath("file"), help="OUT.npy (raw outputs), or .npz for several outputs."
 )
+@bin_options
 @port_options
 @json_option
 @edgeq_errors
-def command(model, target, input_path, output, port, baud, as_json):
+def command(model, target, input_path, output, bin_dtype, bin_scale, bin_zero_point, port, baud, as_json):
     """Run every sample of --input through MODEL on --target; save the raw outputs."""
     from edgeq.convert.writer import atomic_write
+    from edgeq.data.binfiles import bin_format
     from edgeq.mlperf_eval import is_mlperf_folder
     from edgeq.running import run, run_dataset
 
     options = {"port": port, "baud": baud}
     scored = None
+    fmt = bin_format(bin_dtype, bin_scale, bin_zero_point)
     if is_mlperf_folder(Path(input_path)):
-        result, scored = run_dataset(model, target, Path(input_path), **options)
+        result, scored = run_dataset(model, target, Path(input_path), fmt, **options)
+    elif fmt is not None:
+        raise UsageError(f"--bin-dtype reads the .bin files of an MLPerf Tiny dataset folder; {input_path} is not one")
     else:
         result = run(model, target, load_arrays(Path(input_path)), **options)
     atomic_write(Path(output), _encode(result.outputs, Path(output)))
@@ -62,20 +68,19 @@ def command(model, target, input_path, output, port, baud, as_json):
 
 
 def load_arrays(path: Path) -> list[np.ndarray]:
-    """The arrays of an .npy (one) or .npz (one per input) file; DatasetError for anything else."""
-    try:
-        if path.suffix == ".npz":
-            with np.load(path, allow_pickle=False) as data:
-                return [data[k] for k in data.files]
-        return [np.load(path, allow_pickle=False)]
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file") from None
-    except IsADirectoryError:
+    """The arrays of an .npy (one) or .npz (one per input) file, N >= 1 samples each; DatasetError otherwise."""
+    from edgeq.data.files import load_npy, load_npz
+    from edgeq.running import check_sample_counts
+
+    if path.is_dir():
         raise DatasetError(
             f"{path} is a folder without y_labels.csv; give an .npy/.npz file or an MLPerf Tiny dataset folder"
-        ) from None
-    except Exception as exc:  # noqa: BLE001
-        raise DatasetError(f"{path} is not a readable .npy/.npz file ({exc})") from exc
+        )
+    arrays = list(load_npz(path).values()) if path.suffix.lower() == ".npz" else [load_npy(path)]
+    if not arrays:
+        raise DatasetError(f"{path} holds no arrays; save one array per model input with numpy.savez")
+    check_sample_counts(arrays, str(path))
+    return arrays
 
 
 def _encode(outputs: list[np.ndarray], path: Path) -> bytes:

@@ -102,8 +102,23 @@ def run(
     except EdgeqError:
         raise
     except Exception as exc:  # noqa: BLE001 - the converter raises many types
-        raise ConversionError(f"the TFLite converter failed: {_summary(exc)}") from exc
+        raise ConversionError(f"the TFLite converter failed: {_summary(exc)}{_hint(exc)}") from exc
     return bytes(result), captured.get("float")
+
+
+RNN_HINT = (
+    "; a recurrent layer (LSTM, GRU, SimpleRNN) kept its loop over time steps, which the converter rejects: "
+    "build it with unroll=True, e.g. LSTM(..., unroll=True), on an input of fixed sequence length "
+    "(keras.Input((steps, features))), and convert again"
+)
+
+
+def _hint(exc: BaseException) -> str:
+    """What to change in the model for converter failures with a known cause."""
+    text = str(exc)
+    if "TensorList" in text or "TensorArray" in text:
+        return RNN_HINT
+    return ""
 
 
 _INTERNALS_HINT = "this TensorFlow release changed converter internals edgeq relies on; use --calibration minmax"

@@ -1,8 +1,11 @@
-"""Quick check of a converted model against its float reference on calibration samples.
+"""Quick check of a converted model against its float reference.
 
 This is not an accuracy measurement (that needs labels: ``edgeq evaluate``),
 but it tells right away how far the quantized outputs moved: top-1 agreement
-for classifier-shaped outputs, RMSE and SNR of the dequantized outputs.
+for classifier-shaped outputs, RMSE and SNR of the dequantized outputs. The
+conversion pipeline runs it on samples held out from calibration when the data
+has them: on the calibration samples themselves, to which the quantizer fitted
+its ranges, a badly calibrated model can still look perfect.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def ordered_inputs(runner: Runner, names: Sequence[str]) -> list[int]:
 def check_fidelity(
     float_model: bytes, quant_model: bytes, samples: dict[str, np.ndarray], limit: int
 ) -> dict[str, object] | None:
-    """Run both models on up to ``limit`` samples; metrics of the first output."""
+    """Run both models on up to ``limit`` of ``samples``; metrics of the first output (and ``samples``: the count)."""
     if limit <= 0:
         return None
     names = list(samples)

@@ -54,7 +54,9 @@ def load_model(model: Any) -> LoadedModel:
         return _load_saved_model(path)
     suffix = path.suffix.lower()
     if suffix in (".keras", ".h5", ".hdf5"):
-        return _load_keras_file(path, "keras" if suffix == ".keras" else "h5")
+        kind = "keras" if suffix == ".keras" else "h5"
+        check_keras_file(path, kind)
+        return _load_keras_file(path, kind)
     if suffix == ".tflite":
         raise ModelLoadError(
             f"{path} is already a .tflite model; convert the original TensorFlow model "
@@ -64,6 +66,45 @@ def load_model(model: Any) -> LoadedModel:
         f"{path}: unknown model format {suffix or '(no extension)'!r}; "
         "expected a SavedModel folder, a .keras file or an .h5 file"
     )
+
+
+ZIP_MAGIC = b"PK\x03\x04"
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def check_keras_file(path: Path, kind: str) -> None:
+    """ModelLoadError unless ``path`` is readable and has the signature of its kind (zip or HDF5)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            hdf5 = head == HDF5_MAGIC or _hdf5_userblock(f)
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read {path} ({exc.strerror or exc}); check its permissions") from None
+    shown = "it is empty" if not head else f"it starts with {head!r}"
+    if kind == "keras" and not head.startswith(ZIP_MAGIC):
+        hint = "; it is an HDF5 file: rename it to .h5" if hdf5 else ""
+        raise ModelLoadError(
+            f"{path} is not a Keras file: a .keras file is a zip archive written by model.save('name.keras') "
+            f"({shown}){hint}"
+        )
+    if kind == "h5" and not hdf5:
+        hint = "; it is a zip archive: rename it to .keras" if head.startswith(ZIP_MAGIC) else ""
+        raise ModelLoadError(
+            f"{path} is not an HDF5 Keras file: an .h5 file is written by model.save('name.h5') ({shown}){hint}"
+        )
+
+
+def _hdf5_userblock(f: Any) -> bool:
+    """HDF5 files may start with a user block of 512, 1024, 2048, ... bytes before the signature."""
+    offset = 512
+    while True:
+        f.seek(offset)
+        head = f.read(8)
+        if len(head) < 8:
+            return False
+        if head == HDF5_MAGIC:
+            return True
+        offset *= 2
 
 
 def _load_keras_file(path: Path, kind: str) -> LoadedModel:

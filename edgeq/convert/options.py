@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from edgeq.data import DEFAULT_SAMPLES
+from edgeq.data.binfiles import BinFormat
 from edgeq.errors import UsageError
 from edgeq.qtypes import IOType, QuantMode, parse_enum
 from edgeq.quant.calibration import CalibrationMethod, RangeRule
@@ -31,12 +32,15 @@ class ConvertOptions:
         allow_float_fallback: keep ops the integer kernels cannot run in float
             instead of failing (int8 and int16x8 modes).
         scale, offset: image-folder normalisation, pixel * scale + offset.
-        check_samples: calibration samples used to compare the result against
-            the float model (0 disables the check).
+        check_samples: samples used to compare the result against the float
+            model (0 disables the check): held out from calibration when the
+            data has more samples than ``samples``, else calibration samples.
         calibration: how activation ranges are chosen (minmax, percentile,
             mse, entropy); anything but plain minmax needs mode int8.
         percentile: the percentile of ``calibration="percentile"`` (None: 99.99).
         symmetric_activations: activation ranges ``[-t, t]`` with zero point 0.
+        bin_format: the quantization of one-byte-per-element .bin files (see
+            :mod:`edgeq.data.binfiles`); None refuses such files for float inputs.
     """
 
     mode: QuantMode = QuantMode.INT8
@@ -50,6 +54,7 @@ class ConvertOptions:
     calibration: CalibrationMethod = CalibrationMethod.MINMAX
     percentile: float | None = None
     symmetric_activations: bool = False
+    bin_format: BinFormat | None = None
 
     def __post_init__(self) -> None:
         mode = parse_enum(QuantMode, self.mode, "--mode")

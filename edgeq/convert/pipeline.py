@@ -1,4 +1,4 @@
-"""The conversion pipeline: load -> data -> convert -> validate -> compare."""
+"""The conversion pipeline: check paths -> load -> data -> convert -> validate -> compare."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from edgeq.convert import converter as conv
+from edgeq.convert.datacheck import bin_input_warning, range_warning
 from edgeq.convert.fidelity import check_fidelity
 from edgeq.convert.loader import LoadedModel, load_model
 from edgeq.convert.options import ConvertOptions
 from edgeq.convert.report import ConversionReport, find_float_ops, io_tensors, ops_by_type
 from edgeq.convert.tfenv import import_tf
 from edgeq.data import Dataset, load_dataset
+from edgeq.data.files import check_data_path
 from edgeq.errors import ConversionError, EdgeqError
 from edgeq.log import logger
 from edgeq.model import Graph, read_model
@@ -33,6 +35,7 @@ class PipelineResult:
     graph: Graph
     fidelity: dict[str, Any] | None
     calibration: CalibrationSummary | None = None
+    notes: tuple[str, ...] = ()
 
     def report(self, output: str | Path, seconds: float) -> ConversionReport:
         g, d, o = self.graph, self.dataset, self.options
@@ -56,15 +59,22 @@ class PipelineResult:
             seconds=round(seconds, 3),
             fidelity=self.fidelity,
             calibration=self.calibration.to_dict() if self.calibration else None,
+            notes=self.notes,
         )
 
 
 def run_pipeline(model: Any, data: Any, opts: ConvertOptions) -> PipelineResult:
-    """Convert ``model`` with ``opts``; raises EdgeqError subclasses on user errors."""
-    tf = import_tf()
+    """Convert ``model`` with ``opts``; raises EdgeqError subclasses on user errors.
+
+    Warnings (implausible data, a check on calibration samples, .bin files in
+    another quantization than the result's input) are logged and kept as notes.
+    """
+    check_data_path(data, bins_only=opts.bin_format is not None)
     loaded = load_model(model)
+    tf = import_tf()
     logger.info("loaded %s (%s, inputs %s)", loaded.source, loaded.kind, _specs_text(loaded))
     dataset = _dataset(data, loaded, opts)
+    notes = [_warn(range_warning(loaded, dataset.arrays))] if dataset is not None else []
     converter = conv.new_converter(tf, loaded)
     conv.configure(tf, converter, opts, dataset, loaded)
     calibrated_by = f" (calibration: {opts.range_rule.describe()})" if opts.mode is QuantMode.INT8 else ""
@@ -75,9 +85,17 @@ def run_pipeline(model: Any, data: Any, opts: ConvertOptions) -> PipelineResult:
     if float_bytes is None:
         float_bytes = _float_reference(tf, loaded)
     graph = _validate(model_bytes)
-    fidelity = _fidelity(float_bytes, model_bytes, dataset, opts)
+    notes.append(_warn(bin_input_warning(opts.bin_format, graph)))
+    fidelity = _fidelity(float_bytes, model_bytes, dataset, opts, notes)
     summary = calibration.get("summary") or _default_calibration(dataset, opts)
-    return PipelineResult(opts, loaded, dataset, model_bytes, float_bytes, graph, fidelity, summary)
+    kept = tuple(n for n in notes if n)
+    return PipelineResult(opts, loaded, dataset, model_bytes, float_bytes, graph, fidelity, summary, kept)
+
+
+def _warn(message: str | None) -> str | None:
+    if message:
+        logger.warning("%s", message)
+    return message
 
 
 def _recalibration(
@@ -115,6 +133,8 @@ def _dataset(data: Any, loaded: LoadedModel, opts: ConvertOptions) -> Dataset | 
         seed=opts.seed,
         scale=opts.scale,
         offset=opts.offset,
+        held_out=opts.check_samples,
+        bin_format=opts.bin_format,
     )
     logger.info("calibration data: %d samples from %s", dataset.count, dataset.description)
     return dataset
@@ -136,15 +156,30 @@ def _validate(model_bytes: bytes) -> Graph:
 
 
 def _fidelity(
-    float_bytes: bytes | None, model_bytes: bytes, dataset: Dataset | None, opts: ConvertOptions
+    float_bytes: bytes | None, model_bytes: bytes, dataset: Dataset | None, opts: ConvertOptions, notes: list
 ) -> dict[str, Any] | None:
+    """The float-vs-quantized check on held-out samples, or on calibration samples (with a warning)."""
     if float_bytes is None or dataset is None or opts.check_samples == 0:
         return None
+    held_out = bool(dataset.held_out)
+    if not held_out:
+        notes.append(
+            _warn(
+                f"warning: the float-vs-quantized check runs on calibration samples ({dataset.description} has "
+                f"{dataset.available}, all used for calibration), the data the quantizer was fitted to; give "
+                "more samples than --samples for a check on held-out ones"
+            )
+        )
+    samples, indices = (dataset.held_out, dataset.held_out_indices) if held_out else (dataset.arrays, dataset.indices)
     try:
-        return check_fidelity(float_bytes, model_bytes, dataset.arrays, opts.check_samples)
+        metrics = check_fidelity(float_bytes, model_bytes, samples, opts.check_samples)
     except Exception as exc:  # noqa: BLE001 - a failed check must not lose the conversion
         logger.warning("warning: could not compare against the float model: %s", exc)
         return None
+    if metrics is not None:
+        metrics["held_out"] = held_out
+        metrics["sample_indices"] = list(indices[: int(metrics["samples"])])  # type: ignore[call-overload]
+    return metrics
 
 
 def _specs_text(loaded: LoadedModel) -> str:

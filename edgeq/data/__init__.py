@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from edgeq.data.binfiles import BinFormat
 from edgeq.data.checks import check_arrays
 from edgeq.data.sources import read_source
 from edgeq.log import logger
@@ -19,12 +20,26 @@ DEFAULT_SAMPLES = 200
 
 @dataclass(frozen=True)
 class Dataset:
-    """Checked samples, one (N, ...) array per model input, in input order."""
+    """Checked samples, one (N, ...) array per model input, in input order.
+
+    Attributes:
+        arrays: the calibration samples.
+        description: where they came from.
+        requested: the sample count asked for (None: all).
+        available: how many samples the source held.
+        indices: position in the source of each calibration sample.
+        held_out: up to the number asked for of the other samples (not used for
+            calibration), in the same form; empty when the source had no more.
+        held_out_indices: their positions in the source.
+    """
 
     arrays: dict[str, np.ndarray] = field(repr=False)
     description: str
     requested: int | None
     available: int
+    indices: tuple[int, ...] = field(default=(), repr=False)
+    held_out: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    held_out_indices: tuple[int, ...] = field(default=(), repr=False)
 
     @property
     def count(self) -> int:
@@ -43,6 +58,8 @@ def load_dataset(
     seed: int = 0,
     scale: float = 1.0 / 255.0,
     offset: float = 0.0,
+    held_out: int = 0,
+    bin_format: BinFormat | None = None,
 ) -> Dataset:
     """Read, check and subsample a data source for the model inputs ``specs``.
 
@@ -52,15 +69,19 @@ def load_dataset(
         samples: how many samples to keep (``None``: all). Fewer available is a warning.
         seed: seed of the reproducible random draw when more samples are available.
         scale, offset: image folders only: pixel (0..255) * scale + offset.
+        held_out: how many of the samples not drawn for calibration to keep
+            aside (drawn with the same seed), to check the result on.
+        bin_format: how one-byte-per-element .bin files are read (see
+            :mod:`edgeq.data.binfiles`).
     """
     limit = None if samples is None else max(samples * 20, samples)
-    arrays, what = read_source(source, specs, scale=scale, offset=offset, limit=limit)
+    arrays, what = read_source(source, specs, scale=scale, offset=offset, limit=limit, bin_format=bin_format)
     arrays = check_arrays(arrays, specs, what)
     available = len(next(iter(arrays.values())))
-    if samples is not None and available > samples:
-        keep = np.sort(np.random.default_rng(seed).choice(available, samples, replace=False))
-        arrays = {k: v[keep] for k, v in arrays.items()}
-    elif samples is not None and available < samples:
+    keep, aside = _draw(available, samples, held_out, seed)
+    picked = arrays if len(keep) == available else {k: v[keep] for k, v in arrays.items()}
+    extra = {k: v[aside] for k, v in arrays.items()} if len(aside) else {}
+    if samples is not None and available < samples:
         logger.warning(
             "warning: %s has %d samples, fewer than the %d asked for; using all %d",
             what,
@@ -68,7 +89,20 @@ def load_dataset(
             samples,
             available,
         )
-    return Dataset(arrays, what, samples, available)
+    return Dataset(picked, what, samples, available, tuple(map(int, keep)), extra, tuple(map(int, aside)))
 
 
-__all__ = ["DEFAULT_SAMPLES", "Dataset", "TensorSpec", "load_dataset"]
+def _draw(available: int, samples: int | None, held_out: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted positions of the calibration samples and of the held-out ones."""
+    everything = np.arange(available)
+    if samples is None or available <= samples:
+        return everything, everything[:0]
+    rng = np.random.default_rng(seed)
+    keep = np.sort(rng.choice(available, samples, replace=False))
+    rest = np.setdiff1d(everything, keep)
+    count = min(held_out, len(rest))
+    aside = np.sort(rng.choice(rest, count, replace=False)) if count else rest[:0]
+    return keep, aside
+
+
+__all__ = ["DEFAULT_SAMPLES", "BinFormat", "Dataset", "TensorSpec", "load_dataset"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from edgeq.data.checks import check_arrays
+from edgeq.data.files import load_npz
 from edgeq.data.images import load_images
 from edgeq.data.sources import IMAGE_SUFFIXES, Arrays, match_npz_arrays, read_source
 from edgeq.errors import DatasetError
@@ -30,11 +31,7 @@ def load_labelled(
 
 
 def _from_npz(path: Path, specs: Sequence[TensorSpec]) -> tuple[Arrays, np.ndarray | None, None]:
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except Exception as exc:  # noqa: BLE001
-        raise DatasetError(f"{path} is not a readable .npz file ({exc}); save it with numpy.savez") from exc
+    arrays = load_npz(path)
     label_key = next((k for k in LABEL_KEYS if k in arrays), None)
     labels = arrays.pop(label_key) if label_key else None
     inputs = check_arrays(match_npz_arrays(arrays, specs, path.name), specs, path.name)

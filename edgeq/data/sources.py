@@ -17,19 +17,27 @@ from typing import Any
 
 import numpy as np
 
+from edgeq.data.binfiles import BinFormat, BinInput, decode_bin
+from edgeq.data.files import DATA_KINDS, IMAGE_SUFFIXES, load_npy, load_npz, looks_like_module_spec
 from edgeq.errors import DatasetError
 from edgeq.qtypes import TensorSpec
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
 Arrays = dict[str, np.ndarray]
 
 
 def read_source(
-    source: Any, specs: Sequence[TensorSpec], *, scale: float, offset: float, limit: int | None
+    source: Any,
+    specs: Sequence[TensorSpec],
+    *,
+    scale: float,
+    offset: float,
+    limit: int | None,
+    bin_format: BinFormat | None = None,
 ) -> tuple[Arrays, str]:
     """Read ``source`` into {input name: (N, ...) array}; also return a short description.
 
     ``limit`` bounds how many samples are pulled from generators (files are read whole).
+    ``bin_format``: how one-byte-per-element .bin files are read (see :mod:`edgeq.data.binfiles`).
     """
     if isinstance(source, np.ndarray):
         return _single(source, specs, "array"), f"array {source.shape}"
@@ -37,39 +45,22 @@ def read_source(
         return _from_iterable(source(), specs, limit, getattr(source, "__name__", "callable"))
     text = str(source)
     path = Path(text)
-    if not path.exists() and _looks_like_module_spec(text):
+    if not path.exists() and looks_like_module_spec(text):
         return _from_module_spec(text, specs, limit)
     if not path.exists():
-        raise DatasetError(
-            f"{path}: no such file or folder (data: .npy, .npz, a folder of images or .bin files, or module:function)"
-        )
+        raise DatasetError(f"{path}: no such file or folder (data: {DATA_KINDS})")
     if path.is_dir():
-        return _read_folder(path, specs, scale, offset), str(path)
+        return _read_folder(path, specs, scale, offset, bin_format), str(path)
     return _read_file(path, specs), str(path)
-
-
-def _looks_like_module_spec(text: str) -> bool:
-    module, sep, func = text.partition(":")
-    return bool(sep) and module.replace(".", "").replace("_", "").isalnum() and func.isidentifier()
 
 
 def _read_file(path: Path, specs: Sequence[TensorSpec]) -> Arrays:
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        return _single(_load_npy(path), specs, path.name)
+        return _single(load_npy(path), specs, path.name)
     if suffix == ".npz":
         return _read_npz(path, specs)
-    raise DatasetError(
-        f"{path}: unsupported data file {suffix or '(no extension)'!r}; "
-        "use .npy, .npz, a folder of images or .bin files, or module:function"
-    )
-
-
-def _load_npy(path: Path) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except Exception as exc:  # noqa: BLE001 - numpy raises ValueError, OSError, EOFError...
-        raise DatasetError(f"{path} is not a readable .npy file ({exc}); save it with numpy.save") from exc
+    raise DatasetError(f"{path}: unsupported data file {suffix or '(no extension)'!r}; use {DATA_KINDS}")
 
 
 def _single(array: np.ndarray, specs: Sequence[TensorSpec], what: str) -> Arrays:
@@ -83,12 +74,7 @@ def _single(array: np.ndarray, specs: Sequence[TensorSpec], what: str) -> Arrays
 
 
 def _read_npz(path: Path, specs: Sequence[TensorSpec]) -> Arrays:
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except Exception as exc:  # noqa: BLE001
-        raise DatasetError(f"{path} is not a readable .npz file ({exc}); save it with numpy.savez") from exc
-    return match_npz_arrays(arrays, specs, path.name)
+    return match_npz_arrays(load_npz(path), specs, path.name)
 
 
 def match_npz_arrays(arrays: Arrays, specs: Sequence[TensorSpec], what: str) -> Arrays:
@@ -109,7 +95,9 @@ def match_npz_arrays(arrays: Arrays, specs: Sequence[TensorSpec], what: str) -> 
     )
 
 
-def _read_folder(path: Path, specs: Sequence[TensorSpec], scale: float, offset: float) -> Arrays:
+def _read_folder(
+    path: Path, specs: Sequence[TensorSpec], scale: float, offset: float, bin_format: BinFormat | None
+) -> Arrays:
     files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
     images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     bins = [p for p in files if p.suffix.lower() == ".bin"]
@@ -118,7 +106,7 @@ def _read_folder(path: Path, specs: Sequence[TensorSpec], scale: float, offset: 
 
         return _single(load_images(images, _only(specs, path), scale, offset), specs, str(path))
     if bins:
-        return _single(_load_bins(bins, _only(specs, path)), specs, str(path))
+        return _single(load_bins(bins, _only(specs, path), bin_format), specs, str(path))
     raise DatasetError(f"{path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}) and no .bin files")
 
 
@@ -128,30 +116,18 @@ def _only(specs: Sequence[TensorSpec], path: Path) -> TensorSpec:
     return specs[0]
 
 
-def _load_bins(files: list[Path], spec: TensorSpec) -> np.ndarray:
-    """Raw tensors: float32 little-endian, or one byte per element (uint8)."""
-    count = _element_count(spec)
-    samples = []
-    for p in files:
-        raw = p.read_bytes()
-        if len(raw) == count * 4:
-            samples.append(np.frombuffer(raw, "<f4"))
-        elif len(raw) == count:
-            samples.append(np.frombuffer(raw, np.uint8).astype(np.float32))
-        else:
-            raise DatasetError(
-                f"{p} has {len(raw)} bytes; input {spec.name} {spec.shape_str()} needs "
-                f"{count * 4} (float32) or {count} (uint8)"
-            )
-    return np.stack(samples).reshape((len(samples), *spec.sample_shape))
-
-
-def _element_count(spec: TensorSpec) -> int:
+def load_bins(files: list[Path], spec: TensorSpec, bin_format: BinFormat | None = None) -> np.ndarray:
+    """One raw tensor per file, read by the rule of :func:`edgeq.data.binfiles.decode_bin`."""
     if any(d is None for d in spec.sample_shape):
         raise DatasetError(
             f"input {spec.name} has unknown dimensions {spec.shape_str()}; .bin files need a fixed shape"
         )
-    return int(np.prod(spec.sample_shape, dtype=np.int64))
+    layout = [BinInput(spec.name, tuple(int(d) for d in spec.sample_shape), spec.dtype)]  # type: ignore[arg-type]
+    samples = [decode_bin(p.read_bytes(), layout, str(p), bin_format)[0] for p in files]
+    kinds = {a.dtype for a in samples}
+    if len(kinds) > 1:
+        raise DatasetError(f"the .bin files of {files[0].parent} mix sizes ({', '.join(sorted(map(str, kinds)))})")
+    return np.stack(samples)
 
 
 def _from_module_spec(text: str, specs: Sequence[TensorSpec], limit: int | None) -> tuple[Arrays, str]:

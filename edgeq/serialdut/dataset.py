@@ -4,7 +4,9 @@
 file: ``file name, number of classes, class``; anomaly detection (ad01) adds
 ``window width (bytes), stride (bytes)``: the host sends each window of the file
 as one input, class 1 = anomaly and 0 = normal. The ``.bin`` files hold the raw
-input bytes exactly as hosts load them into the DUT.
+input bytes exactly as hosts load them into the DUT; :meth:`MlperfDataset.arrays`
+turns them into arrays by the rule of :func:`edgeq.data.binfiles.decode_bin`, the
+same rule ``edgeq convert`` reads .bin calibration files with.
 
 Example::
 
@@ -22,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeq.data.binfiles import BinFormat, BinInput, decode_bin
 from edgeq.errors import DatasetError
 from edgeq.model import Tensor
-from edgeq.serialdut.outputs import split_bytes
+from edgeq.serialdut.outputs import sample_shape
 
 TRUTH_FILE = "y_labels.csv"
 
@@ -86,21 +89,34 @@ class MlperfDataset:
         """The raw bytes of each file (not split into ad01 windows)."""
         return [s.data for s in self.samples]
 
-    def arrays(self, tensors: Sequence[Tensor]) -> list[np.ndarray]:
+    def arrays(self, tensors: Sequence[Tensor], fmt: BinFormat | None = None) -> list[np.ndarray]:
         """The files as one (N, ...) array per model input tensor, to run on any edgeq target.
 
+        Each file is read by :func:`edgeq.data.binfiles.decode_bin`: the inputs' own
+        dtype, float32 real values, or (with ``fmt``) dequantized one-byte values.
+
         Raises:
-            DatasetError: A file's size is not the model's input size.
+            DatasetError: A file's size fits none of those.
         """
-        nbytes = sum(t.nbytes for t in tensors)
-        for sample in self.samples:
-            if len(sample.data) != nbytes:
-                raise DatasetError(
-                    f"{sample.row.file} has {len(sample.data)} bytes but the model's inputs take {nbytes}; "
-                    "is this the dataset of this model (ad01 files hold several windows)?"
-                )
-        per_input = zip(*(split_bytes(s.data, tensors) for s in self.samples))
-        return [np.stack(arrays) for arrays in per_input]
+        layout = bin_layout(tensors)
+        hint = "; is this the dataset of this model (ad01 files hold several windows)?"
+        decoded = [decode_bin(s.data, layout, s.row.file, fmt, hint) for s in self.samples]
+        return stack_samples(decoded, str(self.folder))
+
+
+def bin_layout(tensors: Sequence[Tensor]) -> list[BinInput]:
+    """What :func:`decode_bin` needs to know of the model's input tensors."""
+    return [BinInput(t.name, sample_shape(t), t.dtype) for t in tensors]
+
+
+def stack_samples(decoded: Sequence[Sequence[np.ndarray]], what: str) -> list[np.ndarray]:
+    """One (N, ...) array per input from per-sample arrays; files of different kinds are an error."""
+    per_input = list(zip(*decoded))
+    for arrays in per_input:
+        kinds = sorted({str(a.dtype) for a in arrays})
+        if len(kinds) > 1:
+            raise DatasetError(f"the files of {what} mix sizes (read as {', '.join(kinds)}); give files of one kind")
+    return [np.stack(arrays) for arrays in per_input]
 
 
 def parse_labels(text: str, source: str = TRUTH_FILE) -> list[LabelRow]:
