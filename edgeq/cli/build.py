@@ -23,11 +23,16 @@ def command(engine_dir, board, out_dir, as_json):
 
     Writes a project folder with a Makefile, compiles it with arm-none-eabi-gcc and
     checks flash and RAM against the board; exits non-zero, naming the numbers, when
-    the image does not fit.
+    the image does not fit (with --json the report is still printed, with an "error").
     """
-    from edgeq.firmware.build import build_firmware
+    from edgeq.firmware.build import FirmwareFitError, build_firmware
 
-    result = build_firmware(engine_dir, board, out_dir)
+    try:
+        result = build_firmware(engine_dir, board, out_dir)
+    except FirmwareFitError as exc:
+        if as_json:
+            print_json(dict(exc.result.to_dict(), elf=None, problems=list(exc.problems), error=str(exc)))
+        raise
     if as_json:
         print_json(result.to_dict())
         return

@@ -31,12 +31,13 @@ def command(path, board, port):
     from edgeq.boards import load_board
 
     info = load_board(board)
+    target = Path(path).resolve()  # builds and flashers run in other folders than the caller's
     if info.flasher == "qemu":
-        _run_emulated(Path(path), info, port)
+        _run_emulated(target, info, port)
         return
     from edgeq.firmware.flash import flash
 
-    cmd = flash(info, Path(path), port)
+    cmd = flash(info, target, port)
     click.echo(f"flashed {info.id} with: {' '.join(cmd)}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from edgeq.cli.common import edgeq_errors, json_option, print_json
+from edgeq.cli.common import OutputPath, edgeq_errors, json_option, print_json
 from edgeq.codegen import FORMATS, LANGS
 
 
@@ -17,7 +17,7 @@ from edgeq.codegen import FORMATS, LANGS
     required=True,
     help="carray: the model as a C array; tflm: a TFLM project folder.",
 )
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(), help="Folder to write.")
+@click.option("-o", "--out", "out_dir", required=True, type=OutputPath("folder"), help="Folder to write.")
 @click.option("--name", help="C identifier for the symbols [default: the file name].")
 @click.option("--board", help="Check the model array and arena against this board (edgeq boards).")
 @click.option(
@@ -53,6 +53,18 @@ def command(model, fmt, out_dir, name, board, lang, section, force, as_json):
             f"  tensor arena {report.arena_bytes:,} bytes (RAM; {report.arena_measured_bytes:,} measured + margin)"
         )
     click.echo(f"  ops: {', '.join(report.ops)}")
+    if report.board_check:
+        click.echo(f"  {_board_check(report.board_check)}")
     for problem in report.fit_problems:
         click.echo(f"  does not fit {report.board}: {problem}")
     click.echo("  files: " + ", ".join(report.files))
+
+
+def _board_check(check: dict) -> str:
+    """One line: the totals checked against the board, its limits, and what they leave out."""
+    use = []
+    for what, key in (("flash", "flash"), ("RAM", "ram")):
+        limit = check[f"{key}_limit"]
+        use.append(f"{what} {check[f'{key}_bytes']:,} / {'?' if limit is None else f'{limit:,}'} B")
+    missing = f"; not counted: {check['not_counted']}" if check["not_counted"] else ""
+    return f"{check['board']} ({check['covers']}): {', '.join(use)}{missing}"

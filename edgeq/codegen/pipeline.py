@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from edgeq.codegen.arena import ArenaMeasurement, measure_arena
 from edgeq.codegen.carray import carray_files, check_section
@@ -12,6 +16,30 @@ from edgeq.codegen.report import GenerationReport
 from edgeq.errors import UsageError
 from edgeq.log import logger
 from edgeq.model import read_model
+
+
+@dataclass(frozen=True)
+class EngineFit:
+    """The --board check of an engine: what it needs of the board, what the totals count, what does not fit.
+
+    ``covers``: "firmware" (the image edgeq build links for the board, measured by linking it), "firmware
+    estimate" (that image estimated: arm-none-eabi-gcc not found) or "engine" (the engine alone: edgeq build
+    does not make firmware for the board, so the firmware around the engine is unknown).
+    """
+
+    board: str
+    covers: str
+    flash_bytes: int
+    ram_bytes: int
+    flash_limit: int | None
+    ram_limit: int | None
+    flash_how: str
+    ram_how: str
+    not_counted: str | None = None
+    problems: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
 
 def run_generate(
@@ -99,8 +127,8 @@ def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bo
 
     engine = build_engine(graph, ctx)
     flash, how = _engine_flash(engine, board)
-    problems = _fit_numbers(board, flash, engine.plan.arena_bytes, force)
     files = _with_manifest(graph, ctx, engine)
+    fit = _engine_fit(files, graph, board, (flash, how), engine.plan.arena_bytes, force) if board else None
     write_folder(out_dir, files)
     return GenerationReport(
         format="engine",
@@ -114,10 +142,97 @@ def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bo
         arena_how="planned offline over tensor lifetimes",
         ops=engine.ops,
         board=board,
-        fit_problems=tuple(problems),
+        fit_problems=fit.problems if fit else (),
         arena_lower_bound_bytes=engine.plan.lower_bound_bytes,
         flash_how=how,
+        board_check=fit.to_dict() if fit else None,
     )
+
+
+def _engine_fit(files, graph, board_id: str, flash: tuple[int, str], arena: int, force: bool) -> EngineFit:
+    """The engine against ``board_id``, as edgeq build would link it where it can; UsageError unless it fits or --force."""
+    from edgeq.boards import load_board
+
+    board = load_board(board_id)
+    io = sum(t.nbytes for t in graph.input_tensors), sum(t.nbytes for t in graph.output_tensors)
+    fit = _firmware_fit(files, board, flash, arena, io) or _engine_alone_fit(board, flash, arena, io)
+    if fit.problems and not force:
+        short = " and ".join(w for w in ("flash", "RAM") if any(p.startswith(w) for p in fit.problems))
+        missing = f"; not counted: {fit.not_counted}" if fit.not_counted else ""
+        raise UsageError(
+            f"the engine does not fit {board.id} {_COVERS[fit.covers]}: {'; '.join(fit.problems)}{missing}; "
+            f"use a board with more {short} or a smaller model, or --force to write it anyway"
+        )
+    for problem in fit.problems:
+        logger.warning("warning: the engine does not fit %s %s: %s", board.id, _COVERS[fit.covers], problem)
+    return fit
+
+
+_COVERS = {
+    "firmware": "as firmware (the image edgeq build links)",
+    "firmware estimate": "as firmware (estimated: arm-none-eabi-gcc not found)",
+    "engine": "(the engine alone: edgeq build makes no firmware for it)",
+}
+
+
+def _firmware_fit(files, board, flash: tuple[int, str], arena: int, io: tuple[int, int]) -> EngineFit | None:
+    """What edgeq build links for ``board`` (estimated without arm-none-eabi-gcc); None when it cannot build for it."""
+    import shutil
+
+    from edgeq.errors import UnsupportedError
+    from edgeq.firmware.build import measure_firmware
+    from edgeq.firmware.project import DEFAULT_STACK_BYTES, check_board, region, spill_region
+
+    try:
+        check_board(board)
+    except UnsupportedError:
+        return None
+    parts = f"arena {arena:,} + stack {DEFAULT_STACK_BYTES:,} + input buffer {io[0]:,}"
+    if shutil.which("arm-none-eabi-gcc") is None:
+        spare = spill_region(board)
+        code, data = region(board, "code").size + (spare.size if spare else 0), region(board, "data").size
+        ram, ram_how = arena + DEFAULT_STACK_BYTES + sum(io), f"{parts} + outputs {io[1]:,}"
+        missing = "kernel, startup and protocol code and variables"
+        return _checked(EngineFit(board.id, "firmware estimate", flash[0], ram, code, data, flash[1], ram_how, missing))
+    with tempfile.TemporaryDirectory(prefix="edgeq-engine-") as tmp:
+        write_folder(Path(tmp), files)
+        try:
+            built = measure_firmware(tmp, board)
+        except UnsupportedError:
+            return None
+    rest = built.ram_bytes - arena - DEFAULT_STACK_BYTES - io[0]
+    return _checked(
+        EngineFit(
+            board.id,
+            "firmware",
+            built.flash_bytes,
+            built.ram_bytes,
+            built.flash_limit,
+            built.ram_limit,
+            f"text {built.text:,} + data {built.data:,}: weights, kernels, startup and protocol code",
+            f"{parts} + protocol and driver {rest:,}",
+        )
+    )
+
+
+def _engine_alone_fit(board, flash: tuple[int, str], arena: int, io: tuple[int, int]) -> EngineFit:
+    """The engine's flash and arena against the board's: its firmware comes from its SDK, not from edgeq build."""
+    missing = f"the firmware's stack, the protocol's input and output buffers ({sum(io):,} B) and the SDK's code"
+    limits = board.flash_bytes, board.ram_bytes
+    return _checked(EngineFit(board.id, "engine", flash[0], arena, *limits, flash[1], "the arena", missing))
+
+
+def _checked(fit: EngineFit) -> EngineFit:
+    """``fit`` with its problems: each total above its limit, with the numbers."""
+    problems = [
+        f"{what} {need:,} B needed ({how}) exceeds the {have:,} B of {fit.board} by {need - have:,} B"
+        for what, need, have, how in (
+            ("flash", fit.flash_bytes, fit.flash_limit, fit.flash_how),
+            ("RAM", fit.ram_bytes, fit.ram_limit, fit.ram_how),
+        )
+        if have is not None and need > have
+    ]
+    return dataclasses.replace(fit, problems=tuple(problems))
 
 
 def _with_manifest(graph, ctx, engine) -> dict[str, str | bytes]:

@@ -26,6 +26,8 @@ class GenerationReport:
         fit_problems: why the model does not fit the board (empty when it fits).
         arena_lower_bound_bytes: engine only: the largest set of tensors alive at once.
         flash_how: engine only: what flash_bytes counts.
+        board_check: engine with a board only: the totals checked against it (the firmware edgeq build
+            links, or the engine alone where edgeq build makes no firmware), their limits and what they count.
     """
 
     format: str
@@ -43,6 +45,7 @@ class GenerationReport:
     fit_problems: tuple[str, ...] = field(default=())
     arena_lower_bound_bytes: int | None = None
     flash_how: str | None = None
+    board_check: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,19 +1,24 @@
 """Compile a firmware project with arm-none-eabi-gcc and check that it fits the board.
 
 ``build_firmware(engine_dir, board)`` writes the project (:mod:`.project`),
-compiles every source in parallel, links the ELF atomically (a failed or
-interrupted build never leaves a half-written image) and measures it with
-arm-none-eabi-size. Read-only data that overflows the code region moves to a
+compiles every source in parallel, links the ELF atomically and measures it
+with arm-none-eabi-size. A failed or interrupted build never leaves a
+half-written image: the previous image stays, and folders the build created
+are removed again. Read-only data that overflows the code region moves to a
 spare region in the code space when the board has one (an547: the 2 MB SRAM
-beside the 512 KB ITCM).
+beside the 512 KB ITCM). ``measure_firmware`` reports the same sizes without
+keeping anything, fitting or not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -76,6 +81,15 @@ class BuildResult:
         return out
 
 
+class FirmwareFitError(UsageError):
+    """The image does not fit the board; ``result`` holds its sizes and limits, ``problems`` what does not fit."""
+
+    def __init__(self, message: str, *, result: BuildResult, problems: list[str]) -> None:
+        super().__init__(message)
+        self.result = result
+        self.problems = tuple(problems)
+
+
 def default_out_dir(engine_dir: Path, board: Board) -> Path:
     """Where the firmware project goes unless told: ``engine_dir/firmware/<board id>``."""
     return engine_dir / "firmware" / board.id
@@ -83,8 +97,8 @@ def default_out_dir(engine_dir: Path, board: Board) -> Path:
 
 def current_image(engine_dir: str | Path, board: Board, out_dir: str | Path | None = None) -> Path | None:
     """The built ELF of the engine for ``board`` if it is newer than every file of the engine folder, else None."""
-    engine_dir = Path(engine_dir)
-    out = Path(out_dir) if out_dir is not None else default_out_dir(engine_dir, board)
+    engine_dir = Path(engine_dir).resolve()
+    out = Path(out_dir).resolve() if out_dir is not None else default_out_dir(engine_dir, board)
     elf = out / f"{read_manifest(engine_dir).name}.elf"
     if not elf.is_file():
         return None
@@ -109,24 +123,54 @@ def build_firmware(
 
     Raises:
         DependencyError: arm-none-eabi-gcc is not installed.
-        UsageError: not an engine folder, or the image does not fit the board (the message names the numbers).
+        UsageError: not an engine folder.
+        FirmwareFitError: the image does not fit the board (the message names the numbers).
         EdgeqError: a source does not compile (the message holds the compiler's first error).
     """
-    engine_dir = Path(engine_dir)
+    # Absolute from here on: the compiler runs in the project folder, wherever the caller is.
+    engine_dir = Path(engine_dir).resolve()
     board = board if isinstance(board, Board) else load_board(board)
-    out = Path(out_dir) if out_dir is not None else default_out_dir(engine_dir, board)
+    out = Path(out_dir).resolve() if out_dir is not None else default_out_dir(engine_dir, board)
     gcc, size = tool("gcc"), tool("size")
-    project = write_project(engine_dir, board, out)
-    objects = _compile_all(project, gcc)
-    with tempfile.TemporaryDirectory(prefix=".link-", dir=out) as tmp:
-        staged = Path(tmp) / project.elf.name
-        project, overflow = _link_with_spill(project, engine_dir, gcc, objects, staged)
-        result = _measure(project, size, staged)
-        problems = _problems(result, project, overflow)
-        if problems:
-            raise UsageError(f"firmware {project.engine.name} does not fit {board.id}: {'; '.join(problems)}")
-        os.replace(staged, project.elf)  # only an image that fits replaces the previous one
+    with _removed_on_failure(out):
+        project = write_project(engine_dir, board, out)
+        objects = _compile_all(project, gcc)
+        with tempfile.TemporaryDirectory(prefix=".link-", dir=out) as tmp:
+            staged = Path(tmp) / project.elf.name
+            project, overflow = _link_with_spill(project, engine_dir, gcc, objects, staged)
+            result = _measure(project, size, staged)
+            problems = _problems(result, project.board, overflow)
+            if problems:
+                message = (
+                    f"firmware {project.engine.name} does not fit {board.id}: {'; '.join(problems)}; {_fix(result)}"
+                )
+                raise FirmwareFitError(message, result=result, problems=problems)
+            os.replace(staged, project.elf)  # only an image that fits replaces the previous one
     return replace(result, elf=project.elf)
+
+
+def measure_firmware(engine_dir: str | Path, board: str | Path | Board) -> BuildResult:
+    """The sizes and limits ``edgeq build`` reports for the engine on ``board``, whether it fits or not.
+
+    The firmware is built in a temporary folder and nothing is kept (the result's ``elf`` no longer exists).
+    """
+    with tempfile.TemporaryDirectory(prefix="edgeq-firmware-") as tmp:
+        try:
+            return build_firmware(engine_dir, board, Path(tmp) / "firmware")
+        except FirmwareFitError as exc:
+            return exc.result
+
+
+@contextlib.contextmanager
+def _removed_on_failure(out: Path) -> Iterator[None]:
+    """Remove the folders this build creates on the way to ``out`` again when the build fails."""
+    created = next((p for p in (*reversed(out.parents), out) if not p.exists()), None)
+    try:
+        yield
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
 
 
 def _link_with_spill(
@@ -197,10 +241,10 @@ def _measure(project: Project, size: str, elf: Path) -> BuildResult:
     return BuildResult(elf, project.board.id, text, data, bss, flash_limit, ram_limit, project.rodata_region)
 
 
-def _problems(result: BuildResult, project: Project, overflow: dict[str, int]) -> list[str]:
+def _problems(result: BuildResult, board: Board, overflow: dict[str, int]) -> list[str]:
     """What does not fit, with the numbers; [] when the image fits."""
-    code, data = region(project.board, "code").name, region(project.board, "data").name
-    flash_where = f"code region {code}" + (f" + {project.rodata_region}" if project.rodata_region else "")
+    code, data = region(board, "code").name, region(board, "data").name
+    flash_where = f"code region {code}" + (f" + {result.rodata_region}" if result.rodata_region else "")
     problems = []
     if result.flash_bytes > result.flash_limit:
         parts = f"text {result.text:,} + data {result.data:,}"
@@ -208,8 +252,18 @@ def _problems(result: BuildResult, project: Project, overflow: dict[str, int]) -
     if result.ram_bytes > result.ram_limit:
         parts = f"data {result.data:,} + bss {result.bss:,}, stack and arena included"
         problems.append(_over("RAM", result.ram_bytes, parts, result.ram_limit, f"data region {data}"))
-    names = {"CODE": code, "DATA": data, "RODATA": project.rodata_region}
+    names = {"CODE": code, "DATA": data, "RODATA": result.rodata_region}
     return problems or [f"region {names.get(r) or r} overflowed by {n:,} B" for r, n in overflow.items()]
+
+
+def _fix(result: BuildResult) -> str:
+    """What to do about an image that does not fit."""
+    short = [what for what, need, have in _totals(result) if need > have]
+    return f"use a board with more {' and '.join(short) or 'memory'} or a smaller model"
+
+
+def _totals(result: BuildResult) -> tuple[tuple[str, int, int], ...]:
+    return ("flash", result.flash_bytes, result.flash_limit), ("RAM", result.ram_bytes, result.ram_limit)
 
 
 def _over(what: str, need: int, parts: str, have: int, where: str) -> str:

@@ -134,7 +134,7 @@ def flash(board: Board, path: Path, port: str | None = None) -> list[str]:
     flasher, executable = flasher_for(board)
     if port and not flasher.port_args:
         logger.warning("warning: %s finds the board itself; --port %s is not used", flasher.tools[0], port)
-    image = convert(find_image(path, flasher.image), flasher.image)
+    image = convert(find_image(Path(path).resolve(), flasher.image), flasher.image)  # the flasher runs in its folder
     cmd = flash_command(flasher, executable, image, port)
     name = Path(executable).name
     try:

@@ -142,8 +142,10 @@ class Emulator:
 
     def last_output(self) -> str:
         """QEMU's last message (its error when it fails to start), without the monitor's chatter."""
-        own = [line for line in self._output if line.startswith(f"{Path(self.command[0]).name}:")]
-        lines = own or [line for line in self._output if line and "(qemu)" not in line and "\x1b" not in line]
+        output = [line.rpartition("(qemu) ")[2].strip() for line in self._output]
+        fatal = [line for line in output if "fatal:" in line]  # e.g. "qemu: fatal: Lockup: can't escalate ..."
+        own = [line for line in output if line.startswith(f"{Path(self.command[0]).name}:")]
+        lines = fatal or own or [line for line in output if line and "\x1b" not in line]
         return lines[-1] if lines else "no output"
 
     def resume(self) -> None:

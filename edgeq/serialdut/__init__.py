@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from edgeq.serialdut.client import DutClient
 from edgeq.serialdut.dataset import MlperfDataset, MlperfSample, load_mlperf_dataset
-from edgeq.serialdut.link import DeviceRefusedError
+from edgeq.serialdut.link import DeviceRefusedError, DeviceStoppedError
 from edgeq.serialdut.metrics import file_score, reconstruction_mse, roc_auc, top1_accuracy
 from edgeq.serialdut.parse import InferResult, Profile
 
 __all__ = [
     "DeviceRefusedError",
+    "DeviceStoppedError",
     "DutClient",
     "InferResult",
     "MlperfDataset",

@@ -6,6 +6,7 @@ nothing of individual commands (that is :mod:`edgeq.serialdut.client`).
 
 from __future__ import annotations
 
+import collections
 import errno
 import logging
 import time
@@ -13,7 +14,7 @@ import time
 import serial
 
 from edgeq.errors import DeviceError, UsageError
-from edgeq.serialdut.parse import Line, LineKind, Reply, classify, split_lines, take_reply
+from edgeq.serialdut.parse import Line, LineKind, Reply, classify, fault_report, split_lines, take_reply
 
 logger = logging.getLogger("edgeq.serialdut")
 
@@ -21,6 +22,7 @@ POLL_S = 0.05  # the port's read timeout: how often the reply loop checks its de
 SETTLE_QUIET_S = 0.2  # silence that ends a board's chatter (boot banner, late replies)
 SETTLE_MAX_S = 2.0
 CMD_MAX = 80  # the DUT buffers at most 80 characters per command
+RECENT_LINES = 6  # lines received last, which errors about a board that stopped keep
 
 
 class DeviceRefusedError(DeviceError):
@@ -40,6 +42,35 @@ class DeviceRefusedError(DeviceError):
     def unknown_command(self) -> bool:
         """True when the firmware does not implement the command."""
         return self.device_message.startswith("Unknown command")
+
+
+class DeviceStoppedError(DeviceError):
+    """The DUT crashed (printed a fault report), stopped answering, or its port went away.
+
+    Attributes:
+        command: The last command sent, as messages show it (e.g. ```infer 1 0%```).
+        received: The last lines the board printed, oldest first (an unfinished line last).
+        fault: The fault line the firmware printed (``fault: HardFault pc=0x...``), or None.
+        lost: The port itself failed (closed, unplugged) rather than falling silent.
+        waited: Seconds waited for a reply when the board fell silent, else None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: str,
+        received: tuple[str, ...],
+        fault: str | None = None,
+        lost: bool = False,
+        waited: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.command = command
+        self.received = received
+        self.fault = fault
+        self.lost = lost
+        self.waited = waited
 
 
 def open_port(port: str, baud: int) -> serial.SerialBase:
@@ -71,6 +102,7 @@ class DutLink:
         self.last = "opening the port"  # the last command sent, as errors name it
         self._pending = b""
         self._lines: list[Line] = []
+        self.recent: collections.deque[str] = collections.deque(maxlen=RECENT_LINES)
 
     def exchange(self, cmd: str, timeout: float | None = None) -> Reply:
         """Send ``cmd%`` and return its reply (up to m-ready); an ``e-[...]`` line raises DeviceRefusedError."""
@@ -122,6 +154,11 @@ class DutLink:
             return False
         texts, self._pending = split_lines(self._pending + chunk)
         for text in texts:
+            if text.strip():
+                self.recent.append(text.strip())
+            fault = fault_report(text)
+            if fault is not None:
+                raise self._crashed(fault)
             line = classify(text)
             if line.kind is LineKind.NOISE and text:
                 logger.debug("skipping noise from %s: %r", self.port_name, text)
@@ -155,20 +192,35 @@ class DutLink:
                 quiet_since = time.monotonic()
         self.discard_stale()
 
-    def silent(self, limit: float) -> DeviceError:
+    def silent(self, limit: float) -> DeviceStoppedError:
         """The error for a board that did not finish its reply in time."""
         if self._pending or self._lines:
             logger.debug("received from %s before the timeout: %s %r", self.port_name, self._lines, self._pending)
-        return DeviceError(
+        return self._stopped(
             f"the board on {self.port_name} stopped answering after {self.last} (no m-ready within {limit:g} s); "
-            "check the port and reset the board"
+            "check the port and reset the board",
+            waited=limit,
         )
 
-    def _lost(self, exc: Exception) -> DeviceError:
-        return DeviceError(
-            f"lost the connection to the board on {self.port_name} after {self.last} ({exc}); "
-            "check the cable and reset the board"
+    def received(self) -> tuple[str, ...]:
+        """The last lines received, oldest first, with an unfinished line last."""
+        rest = self._pending.decode("ascii", "replace").strip()
+        return (*self.recent, *([rest] if rest else []))
+
+    def _crashed(self, fault: str) -> DeviceStoppedError:
+        return self._stopped(
+            f"the firmware on {self.port_name} crashed after {self.last}: {fault}; reset the board", fault=fault
         )
+
+    def _lost(self, exc: Exception) -> DeviceStoppedError:
+        return self._stopped(
+            f"lost the connection to the board on {self.port_name} after {self.last} ({exc}); "
+            "check the cable and reset the board",
+            lost=True,
+        )
+
+    def _stopped(self, message: str, **why: object) -> DeviceStoppedError:
+        return DeviceStoppedError(message, command=self.last, received=self.received(), **why)  # type: ignore[arg-type]
 
 
 def check_command(cmd: str) -> None:

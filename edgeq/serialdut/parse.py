@@ -40,6 +40,8 @@ _RESULTS = re.compile(r"m-results-\[(.*)\]")
 _RAW = re.compile(r"m-raw-\[([0-9A-Fa-f]*)\]")
 _ERROR = re.compile(r"e-\[(.*)\]")
 _HELP_INPUT = re.compile(r"model input: (\d+) bytes")
+# What edgeq's Cortex-M firmware prints when it faults: "fault: HardFault pc=0x... lr=0x..." (it then spins).
+_FAULT = re.compile(r"fault: \w+ pc=0x[0-9a-f]{8}.*")
 
 
 class ReplyError(ValueError):
@@ -155,6 +157,12 @@ def classify(text: str) -> Line:
     if stripped.startswith("e-"):
         return Line(stripped, LineKind.ERROR)
     return Line(text, LineKind.NOISE)
+
+
+def fault_report(text: str) -> str | None:
+    """The fault line an edgeq firmware prints when it crashes, or None for any other line."""
+    match = _FAULT.search(text)
+    return match.group(0).strip(_EDGE_JUNK) if match else None
 
 
 def take_reply(lines: Sequence[Line]) -> tuple[Reply | None, list[Line]]:

@@ -11,9 +11,14 @@ and energy on real silicon.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import re
+import signal
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,13 +27,18 @@ import numpy as np
 from edgeq.boards import Board, load_board
 from edgeq.errors import DeviceError, UsageError
 from edgeq.profiling.types import Energy, Memory, Timing
+from edgeq.serialdut.link import DeviceStoppedError
 from edgeq.serialdut.parse import lap_delta_us
 
 log = logging.getLogger(__name__)
 
 BOARDS = {"qemu-m4": "qemu-mps2-an386", "qemu-m7": "qemu-mps2-an500", "qemu-m55": "qemu-mps3-an547"}
 BUILD_RECORD = "build.json"
+COMMAND_S = 10.0  # seconds a command may take before the emulated firmware counts as hung
 PER_INFERENCE_S = 10.0  # emulated inferences are slow; a silent board still fails, just later
+UART_LINES = 4  # last UART lines an error about a crashed or hung firmware shows
+QEMU_EXIT_S = 1.0  # how long a closed pty may take to become an exited QEMU
+_PC = re.compile(r"pc=(0x[0-9a-f]+)")
 
 
 @dataclass(frozen=True)
@@ -73,14 +83,14 @@ class QemuTarget:
     def _serial(self, port: str):
         from edgeq.targets.serial import SerialTarget
 
-        return SerialTarget(port, 115200, per_inference_s=PER_INFERENCE_S)
+        return SerialTarget(port, 115200, timeout=COMMAND_S, per_inference_s=PER_INFERENCE_S)
 
     def run(self, model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
         """Every sample through the firmware under QEMU; raw output bytes via the ``raw%`` command."""
         from edgeq.firmware.qemu import Emulator
 
         build = self.firmware(model)
-        with Emulator(build.elf, self.board) as emu:
+        with Emulator(build.elf, self.board) as emu, self._watched(emu, build.elf):
             return self._serial(emu.port).run(model, inputs)
 
     def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:
@@ -93,7 +103,11 @@ class QemuTarget:
         build = self.firmware(model)
         graph = read_model(model)
         data = sample_bytes(graph.input_tensors, sample)[0]
-        with Emulator(build.elf, self.board) as emu, self._serial(emu.port).connect() as dut:
+        with (
+            Emulator(build.elf, self.board) as emu,
+            self._watched(emu, build.elf),
+            self._serial(emu.port).connect() as dut,
+        ):
             check_board(dut, graph)
             dut.load_input(data)
             result = dut.infer(runs, warmup)
@@ -112,6 +126,47 @@ class QemuTarget:
                 f"firmware: text {build.text:,} B, data {build.data:,} B, bss {build.bss:,} B",
             ),
         )
+
+    @contextlib.contextmanager
+    def _watched(self, emu, elf: Path) -> Iterator[None]:
+        """Say what became of the emulated firmware when it stops answering: crashed, hung, or QEMU ended."""
+        try:
+            yield
+        except DeviceStoppedError as exc:
+            raise DeviceError(self._stopped(emu, elf, exc)) from exc
+
+    def _stopped(self, emu, elf: Path, exc: DeviceStoppedError) -> str:
+        where = f"the emulated firmware on {self.board.id} ({self.name})"
+        shown = [line[:80] for line in exc.received if line != exc.fault][-UART_LINES:]
+        lines = f"; last UART lines: {' | '.join(shown)}" if shown else "; it printed nothing"
+        deadline = time.monotonic() + QEMU_EXIT_S  # a closed pty usually means QEMU is on its way out
+        while exc.lost and emu.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not emu.running:
+            verb, how = _qemu_end(emu)
+            return f"{where} {verb} during {exc.command}: {how}{lines}"
+        if exc.fault:
+            pc = _PC.search(exc.fault)
+            fix = f"; find the faulting code with arm-none-eabi-addr2line -f -e {elf} {pc[1]}" if pc else ""
+            return f"{where} crashed during {exc.command}: {exc.fault}{lines}{fix}"
+        if exc.lost:
+            return f"{where} lost its UART during {exc.command}{lines}"
+        waited = f"{exc.waited:g} s" if exc.waited is not None else "the timeout"
+        fix = "; run the model on host-c to check the engine"
+        return f"{where} hung during {exc.command}: no reply within {waited} and no fault report{lines}{fix}"
+
+
+def _qemu_end(emu) -> tuple[str, str]:
+    """("crashed" or "stopped", how QEMU ended and its last output); SIGABRT is QEMU's answer to a locked-up CPU."""
+    name, code = Path(emu.command[0]).name, emu.proc.returncode if emu.proc is not None else None
+    last = f"its last output: {emu.last_output()}"
+    if code is None or code >= 0:
+        return "stopped", f"{name} exited with code {code}; {last}"
+    how = f"{name} was killed by {signal.Signals(-code).name}"
+    if code == -signal.SIGABRT:
+        how += " (QEMU aborts when the CPU locks up: a fault while handling a fault, or a broken stack pointer)"
+        return "crashed", f"{how}; {last}"
+    return "stopped", f"{how}; {last}"
 
 
 def estimate_time(board: Board, virtual_ns: float) -> Estimate:

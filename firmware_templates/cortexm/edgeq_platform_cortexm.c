@@ -10,6 +10,11 @@
  * instruction count, and edgeq_platform_timer_sync() (build with
  * -DEDGEQ_PLATFORM_TIMER_SYNC) starts timed runs on a tick: with
  * -icount sleep=off the same inference always measures the same.
+ *
+ * Faults (HardFault, MemManage, BusFault, UsageFault, SecureFault) print one
+ * line on the UART, "fault: HardFault pc=0x... lr=0x..." (plus CFSR and HFSR
+ * on Armv7-M and Armv8-M Mainline), from the stacked frame, then spin: the
+ * host reports a crash instead of a board that stopped answering.
  */
 #include <stdint.h>
 
@@ -95,3 +100,80 @@ void edgeq_platform_timer_sync(void) {
 void edgeq_platform_timestamp_pin(int level) {
     (void)level; /* no timestamp GPIO on the emulated boards */
 }
+
+/* ---- fault report ---- */
+
+#if defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__) || \
+    defined(__ARM_ARCH_8_1M_MAIN__)
+#define EDGEQ_HAS_CFSR 1
+#define SCB_CFSR (*(volatile uint32_t *)0xE000ED28u) /* configurable fault status */
+#define SCB_HFSR (*(volatile uint32_t *)0xE000ED2Cu) /* HardFault status */
+#endif
+
+void HardFault_Handler(void);
+void MemManage_Handler(void);
+void BusFault_Handler(void);
+void UsageFault_Handler(void);
+void SecureFault_Handler(void);
+void edgeq_fault_report(const uint32_t *frame, uint32_t exception);
+
+static void fault_text(const char *s) {
+    while (*s != '\0') {
+        edgeq_uart_put(EDGEQ_UART_BASE, (uint8_t)*s++);
+    }
+}
+
+static void fault_hex(const char *label, uint32_t value) {
+    static const char digits[] = "0123456789abcdef";
+    char text[11];
+    int i;
+    text[0] = '0';
+    text[1] = 'x';
+    for (i = 0; i < 8; ++i) {
+        text[2 + i] = digits[(value >> (28 - 4 * i)) & 0xFu];
+    }
+    text[10] = '\0';
+    fault_text(label);
+    fault_text(text);
+}
+
+static const char *fault_name(uint32_t exception) {
+    static const char *const names[] = {"HardFault", "MemManage", "BusFault", "UsageFault", "SecureFault"};
+    return exception >= 3u && exception <= 7u ? names[exception - 3u] : "exception";
+}
+
+/* frame: the registers the core stacked on entry (r0-r3, r12, lr, pc, xpsr); exception: IPSR. */
+void edgeq_fault_report(const uint32_t *frame, uint32_t exception) {
+    fault_text("\r\nfault: ");
+    fault_text(fault_name(exception));
+    fault_hex(" pc=", frame[6]);
+    fault_hex(" lr=", frame[5]);
+#ifdef EDGEQ_HAS_CFSR
+    fault_hex(" cfsr=", SCB_CFSR);
+    fault_hex(" hfsr=", SCB_HFSR);
+#endif
+    fault_text("\r\n");
+    for (;;) {
+    }
+}
+
+/* Hands the stacked frame (on MSP or PSP, by bit 2 of EXC_RETURN) and IPSR to edgeq_fault_report(). */
+__attribute__((naked)) void HardFault_Handler(void) {
+    __asm volatile(
+        "movs r0, #4\n\t"
+        "mov r1, lr\n\t"
+        "tst r0, r1\n\t"
+        "beq 1f\n\t"
+        "mrs r0, psp\n\t"
+        "b 2f\n"
+        "1:\n\t"
+        "mrs r0, msp\n"
+        "2:\n\t"
+        "mrs r1, ipsr\n\t"
+        "bl edgeq_fault_report\n\t");
+}
+
+void MemManage_Handler(void) __attribute__((alias("HardFault_Handler")));
+void BusFault_Handler(void) __attribute__((alias("HardFault_Handler")));
+void UsageFault_Handler(void) __attribute__((alias("HardFault_Handler")));
+void SecureFault_Handler(void) __attribute__((alias("HardFault_Handler")));

@@ -4,7 +4,8 @@
  * The vector table and the reset handler: enable the FPU (and Helium, which
  * shares its access bits) when the build uses it, copy .data from its load
  * address, zero .bss, then call main(). Exceptions without a handler of their
- * own spin in edgeq_default_handler() so a debugger finds them. Symbols come
+ * own spin in edgeq_default_handler() so a debugger finds them (the platform
+ * layer's fault handlers report faults on the UART first). Symbols come
  * from linker.ld (rendered per board). Plain C99 with GCC attributes.
  */
 #include <stdint.h>
