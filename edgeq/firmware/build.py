@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from edgeq import procs
 from edgeq.boards import Board, load_board
 from edgeq.errors import EdgeqError, UsageError
 from edgeq.firmware.manifest import read_manifest
@@ -208,7 +209,7 @@ def _compile(project: Project, gcc: str, src: str, obj: Path) -> str | None:
 
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
+        return procs.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired as exc:
         raise EdgeqError(f"{Path(cmd[0]).name} did not finish within {TIMEOUT:g} s in {cwd}") from exc
 
@@ -233,7 +234,7 @@ def _link(project: Project, gcc: str, objects: list[Path], elf: Path) -> dict[st
 
 
 def _measure(project: Project, size: str, elf: Path) -> BuildResult:
-    out = subprocess.run([size, str(elf)], capture_output=True, text=True, timeout=TIMEOUT, check=True).stdout
+    out = procs.run([size, str(elf)], capture_output=True, text=True, timeout=TIMEOUT, check=True).stdout
     text, data, bss = (int(v) for v in out.strip().splitlines()[-1].split()[:3])
     spare = spill_region(project.board) if project.rodata_region else None
     flash_limit = region(project.board, "code").size + (spare.size if spare else 0)

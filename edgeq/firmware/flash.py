@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgeq import procs
 from edgeq.boards import Board
 from edgeq.errors import DependencyError, DeviceError, UsageError
 from edgeq.firmware.toolchain import tool
@@ -91,7 +92,7 @@ def convert(image: Path, suffix: str) -> Path:
     if image.suffix != ".elf" or suffix not in formats:
         raise UsageError(f"the flasher needs a {suffix} image and cannot use {image.name}; build a {suffix} file")
     out = image.with_suffix(suffix)
-    subprocess.run([tool("objcopy"), "-O", formats[suffix], str(image), str(out)], check=True, timeout=TIMEOUT)
+    procs.run([tool("objcopy"), "-O", formats[suffix], str(image), str(out)], check=True, timeout=TIMEOUT)
     return out
 
 
@@ -138,7 +139,7 @@ def flash(board: Board, path: Path, port: str | None = None) -> list[str]:
     cmd = flash_command(flasher, executable, image, port)
     name = Path(executable).name
     try:
-        done = subprocess.run(cmd, cwd=image.parent, timeout=TIMEOUT)
+        done = procs.run(cmd, cwd=image.parent, timeout=TIMEOUT)
     except subprocess.TimeoutExpired as exc:
         raise DeviceError(f"{name} did not finish flashing {board.id} within {TIMEOUT:g} s") from exc
     if done.returncode != 0:
