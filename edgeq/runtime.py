@@ -3,20 +3,27 @@
 Order: ``ai_edge_litert`` (LiteRT), then ``tflite_runtime`` (older Raspberry Pi
 and Coral images), then ``tensorflow.lite``. Model bytes are validated by
 :mod:`edgeq.model` before they reach the runtime, which can crash on malformed
-flatbuffers.
+flatbuffers. What the runtime still refuses (a flatbuffer its verifier rejects,
+tensor names that are not UTF-8, a kernel or delegate that fails to prepare or
+run) becomes one EdgeqError line with the runtime's own last message line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from edgeq.errors import DependencyError, UsageError
+from edgeq.errors import DependencyError, EdgeqError, ModelFormatError, UsageError
 
+# What the runtimes raise for a model they cannot load or run (UnicodeDecodeError is a ValueError:
+# tensor names that are not UTF-8)
+RUNTIME_ERRORS = (ValueError, RuntimeError, IndexError)
 _CANDIDATES = (
     ("ai_edge_litert.interpreter", "ai-edge-litert"),
     ("tflite_runtime.interpreter", "tflite-runtime"),
@@ -75,24 +82,43 @@ class Runner:
         read_model(data)  # raises ModelFormatError before the runtime sees bad bytes
         cls, self.package = interpreter_class()
         extra = {} if xnnpack else {"experimental_op_resolver_type": _without_default_delegates(cls)}
-        self.interpreter = cls(model_content=data, num_threads=threads, **extra)
-        self.interpreter.allocate_tensors()
-        self.inputs = [_io(d) for d in self.interpreter.get_input_details()]
-        self.outputs = [_io(d) for d in self.interpreter.get_output_details()]
+        with self._errors("load the model", ModelFormatError):
+            self.interpreter = cls(model_content=data, num_threads=threads, **extra)
+        with self._errors("prepare the model"):
+            self.interpreter.allocate_tensors()
+        with self._errors("read the model's inputs and outputs", ModelFormatError):
+            self.inputs = [_io(d) for d in self.interpreter.get_input_details()]
+            self.outputs = [_io(d) for d in self.interpreter.get_output_details()]
+
+    @contextlib.contextmanager
+    def _errors(self, stage: str, kind: type[EdgeqError] = EdgeqError) -> Iterator[None]:
+        """The runtime's exceptions as one-line ``kind`` errors naming ``stage`` and its last message line."""
+        try:
+            yield
+        except RUNTIME_ERRORS as exc:
+            raise kind(f"{self.package} could not {stage}: {last_line(exc)}") from None
 
     def run(self, sample: list[np.ndarray]) -> list[np.ndarray]:
         """Run one sample given in the model's dtypes (each with batch axis 1)."""
         if len(sample) != len(self.inputs):
             raise UsageError(f"model has {len(self.inputs)} inputs, got {len(sample)} arrays")
-        for info, value in zip(self.inputs, sample):
-            self.interpreter.set_tensor(info.index, np.asarray(value, info.dtype).reshape(info.shape))
-        self.interpreter.invoke()
-        return [self.interpreter.get_tensor(o.index).copy() for o in self.outputs]
+        with self._errors("run the model"):
+            for info, value in zip(self.inputs, sample):
+                self.interpreter.set_tensor(info.index, np.asarray(value, info.dtype).reshape(info.shape))
+            self.interpreter.invoke()
+            return [self.interpreter.get_tensor(o.index).copy() for o in self.outputs]
 
     def run_float(self, sample: list[np.ndarray]) -> list[np.ndarray]:
         """Run one float sample: quantize inputs and dequantize outputs as the model says."""
         values = [quantize(v, info) for v, info in zip(sample, self.inputs)]
         return [dequantize(v, info) for v, info in zip(self.run(values), self.outputs)]
+
+
+def last_line(exc: BaseException, limit: int = 300) -> str:
+    """The last non-empty line of an exception's message (LiteRT puts its own reason last), shortened."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[-1] if lines else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def quantize(x: np.ndarray, info: IOInfo) -> np.ndarray:

@@ -26,3 +26,19 @@ def _ruff() -> list[str]:
 def test_ruff(args):
     out = subprocess.run([*_ruff(), *args, "edgeq", "tests", "scripts"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_every_child_process_goes_through_edgeq_procs():
+    """A program started with plain subprocess would outlive a killed edgeq: edgeq.procs ties it to edgeq."""
+    import re
+
+    offenders = []
+    for path in sorted((ROOT / "edgeq").rglob("*.py")):
+        if path.name == "procs.py":
+            continue
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(
+                r"\bsubprocess\.(run|Popen|call|check_call|check_output)\(|\bos\.(system|popen|spawn\w*)\(", line
+            ):
+                offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert offenders == [], "\n".join(offenders)

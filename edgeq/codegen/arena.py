@@ -22,6 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgeq import procs
 from edgeq.errors import DependencyError, UnsupportedError
 from edgeq.log import logger
 
@@ -63,7 +64,7 @@ def probe(model_path: Path, arena: int, record: bool = False) -> dict | None:
     """Run the model with ``arena`` bytes in a child process; the probe's JSON, or None if it crashed."""
     cmd = [sys.executable, "-m", "edgeq.codegen.tflm_probe", str(model_path), str(arena)]
     try:
-        done = subprocess.run(
+        done = procs.run(
             [*cmd, *(["--record"] if record else [])], capture_output=True, text=True, timeout=PROBE_TIMEOUT_S
         )
     except subprocess.TimeoutExpired:
@@ -117,5 +118,6 @@ def _smallest(path: Path, low: int, high: int) -> int:
 def _reason(result: dict | None) -> str:
     if result is None:
         return "the tflite-micro interpreter crashed while loading it"
-    lines = [ln.strip() for ln in result.get("log", "").splitlines() if ln.strip()]
-    return (lines[0] if lines else result.get("error", "unknown error"))[:300]
+    from edgeq.targets.tflm_worker import reason
+
+    return reason(result.get("log", ""), result.get("error", "unknown error"))

@@ -230,3 +230,15 @@ def resolver_methods(ops: Iterable[tuple[str, str | None]]) -> list[str]:
     if missing:
         raise _unsupported(missing)
     return methods
+
+
+def check_model_ops(model: bytes) -> None:
+    """Raise the UnsupportedError of :func:`resolver_methods` for a model (.tflite bytes) with ops TFLM lacks.
+
+    The host-tflm target calls this before it starts the interpreter, which would only say that it
+    failed to allocate tensors.
+    """
+    from edgeq.model import read_model
+
+    graph = read_model(model)
+    resolver_methods((op.builtin, op.custom_code) for op in graph.operators)

@@ -20,16 +20,28 @@ FAILED = 3
 
 
 def _probe(model: bytes, arena: int, record: bool) -> dict:
-    import numpy as np
     from tflite_micro.python.tflite_micro import runtime
 
     try:
         interpreter = runtime.Interpreter.from_bytes(model, arena_size=arena)
     except RuntimeError as exc:
         return {"ok": False, "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - the wrapper's own parser fails on some corrupt models
+        return {"ok": False, "error": str(exc) or type(exc).__name__}
     result: dict = {"ok": True}
     if record:
         result.update(_allocations(interpreter))
+    try:
+        _invoke(interpreter)
+    except Exception as exc:  # noqa: BLE001 - the parent reads the JSON line, whatever went wrong
+        return {"ok": False, "error": str(exc) or type(exc).__name__}
+    return result
+
+
+def _invoke(interpreter) -> None:
+    """Zero inputs through the interpreter once."""
+    import numpy as np
+
     index = 0
     while True:
         try:
@@ -39,7 +51,6 @@ def _probe(model: bytes, arena: int, record: bool) -> dict:
         interpreter.set_input(np.zeros(detail["shape"], detail["dtype"]), index)
         index += 1
     interpreter.invoke()
-    return result
 
 
 def _allocations(interpreter) -> dict:

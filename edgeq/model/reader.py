@@ -30,6 +30,7 @@ from edgeq.model.schema import (
     QuantizationSlot,
     SignatureDefSlot,
     SubGraphSlot,
+    TensorMapSlot,
     TensorSlot,
     builtin_name,
     decode_options,
@@ -76,7 +77,7 @@ def read_model(source: Source, *, name: str | None = None) -> Graph:
         outputs=_indices(fb, subgraph.vector(SubGraphSlot.OUTPUTS, "i"), len(tensors), "graph output"),
         subgraph_count=1,
         subgraph_name=subgraph.string(SubGraphSlot.NAME) or "",
-        signature_keys=_names(model, ModelSlot.SIGNATURE_DEFS, SignatureDefSlot.SIGNATURE_KEY),
+        signature_keys=_signature_keys(model),
         metadata_names=_names(model, ModelSlot.METADATA, MetadataSlot.NAME),
         buffer_count=len(buffers),
         size_bytes=len(data),
@@ -203,6 +204,8 @@ def _read_quantization(fb: FlatBuffer, index: int, table: Table, shape: tuple[in
     quant = table.table(TensorSlot.QUANTIZATION)
     if quant is None:
         return None
+    for slot in (QuantizationSlot.MIN, QuantizationSlot.MAX):
+        quant.vector(slot, "f")  # calibration ranges edgeq does not use, read to check they lie in the file
     scale = quant.vector(QuantizationSlot.SCALE, "f")
     zero_point = quant.vector(QuantizationSlot.ZERO_POINT, "q")
     if not scale:
@@ -212,7 +215,9 @@ def _read_quantization(fb: FlatBuffer, index: int, table: Table, shape: tuple[in
     if not all(math.isfinite(s) for s in scale):
         _bad(fb, f"tensor {index} has a non-finite quantization scale")
     axis = quant.scalar(QuantizationSlot.QUANTIZED_DIMENSION, "i", 0)
-    if len(scale) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scale)):
+    if len(scale) > 1 and len(shape) == 1 and shape[0] == len(scale):
+        axis = 0  # a 1-D tensor (a per-channel bias) has one axis, whatever older converters wrote; TFLM ignores it
+    elif len(scale) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scale)):
         _bad(fb, f"tensor {index} has {len(scale)} scales along axis {axis} of shape {list(shape)}")
     return Quantization(scale, zero_point or (0,) * len(scale), axis)
 
@@ -249,6 +254,17 @@ def _indices(fb: FlatBuffer, indices: tuple[int, ...], ntensors: int, what: str,
         if not lowest <= i < ntensors:
             _bad(fb, f"{what} refers to tensor {i} but the subgraph has {ntensors} tensors")
     return indices
+
+
+def _signature_keys(model: Table) -> tuple[str, ...]:
+    """The signature keys; each signature's tensor maps are read too, to check that they lie in the file."""
+    keys = []
+    for signature in model.tables(ModelSlot.SIGNATURE_DEFS):
+        for slot in (SignatureDefSlot.INPUTS, SignatureDefSlot.OUTPUTS):
+            for tensor_map in signature.tables(slot):
+                tensor_map.string(TensorMapSlot.NAME)
+        keys.append(signature.string(SignatureDefSlot.SIGNATURE_KEY) or "")
+    return tuple(keys)
 
 
 def _names(model: Table, slot: int, name_slot: int) -> tuple[str, ...]:

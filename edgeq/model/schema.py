@@ -112,6 +112,13 @@ class SignatureDefSlot:
     SUBGRAPH_INDEX = 4  # uint32 (slot 3 is deprecated)
 
 
+class TensorMapSlot:
+    """Slots of table ``TensorMap`` (a signature's input or output)."""
+
+    NAME = 0  # string
+    TENSOR_INDEX = 1  # uint32
+
+
 # TensorType number -> (edgeq dtype name, bytes per element or None when not fixed).
 TENSOR_TYPES: dict[int, tuple[str, int | None]] = {
     0: ("float32", 4),

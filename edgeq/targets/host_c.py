@@ -94,7 +94,10 @@ class HostCTarget:
         stream = b"".join(b"".join(np.ascontiguousarray(x[n]).tobytes() for x in inputs) for n in range(count))
         done = procs.run([str(exe)], input=stream, capture_output=True, timeout=3600)
         if done.returncode != 0:
-            raise EdgeqError(f"the compiled engine exited with {done.returncode}")
+            from edgeq.targets.tflm_worker import failure_message
+
+            stderr = done.stderr.decode(errors="replace")
+            raise EdgeqError(failure_message("the compiled engine", done.returncode, stderr))  # signals by name
         return _split_outputs(done.stdout, graph, count)
 
     def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:

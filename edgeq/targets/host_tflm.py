@@ -23,6 +23,10 @@ class HostTflmTarget:
     name = "host-tflm"
 
     def run(self, model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        from edgeq.codegen.tflm_ops import check_model_ops
+        from edgeq.targets.tflm_worker import failure_message
+
+        check_model_ops(model)  # an op TFLM has no kernel for is named before the interpreter starts
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             (folder / "model.tflite").write_bytes(model)
@@ -35,8 +39,7 @@ class HostTflmTarget:
                 timeout=3600,
             )
             if done.returncode != 0:
-                tail = "; ".join(done.stderr.strip().splitlines()[-3:])
-                raise EdgeqError(f"the tflite-micro interpreter failed (exit {done.returncode}): {tail}")
+                raise EdgeqError(failure_message("the tflite-micro interpreter", done.returncode, done.stderr))
             with np.load(folder / "out.npz") as out:
                 return [out[f"arr_{i}"] for i in range(len(out.files))]
 

@@ -3,7 +3,8 @@
 RUNTIME is ``litert`` or ``litert-no-xnnpack`` (ARG = threads) or ``tflm`` (ARG = arena bytes). Reads
 FOLDER/model.tflite and FOLDER/in.npz (one batch-1 sample per input), writes
 FOLDER/ms.npz: ``ms``, the milliseconds of each timed invoke, and ``rss``, peak RSS. Running in a child keeps
-the parent's memory out of the peak-RSS figure.
+the parent's memory out of the peak-RSS figure. A failure is one line on stderr, as in
+:mod:`edgeq.targets.tflm_worker`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ def _tflm(model: bytes, inputs: list[np.ndarray], arena: int):
 
 
 def main(argv: list[str]) -> int:
+    from edgeq.targets.tflm_worker import captured_log, report_failure
+
+    with captured_log() as log:
+        try:
+            return _profile(argv)
+        except Exception as exc:  # noqa: BLE001 - the parent reads one line, whatever went wrong
+            failure = exc
+    return report_failure(log, failure)
+
+
+def _profile(argv: list[str]) -> int:
     runtime, folder, runs, warmup, arg = argv[0], Path(argv[1]), int(argv[2]), int(argv[3]), int(argv[4])
     model = (folder / "model.tflite").read_bytes()
     with np.load(folder / "in.npz") as data:

@@ -2,20 +2,106 @@
 
 Reads FOLDER/model.tflite and FOLDER/in.npz (arr_0.. per input, a leading
 sample axis), writes FOLDER/out.npz (arr_0.. per output).
+
+On failure the worker exits with :data:`FAILED` and its last stderr line is
+one sentence saying why, never a traceback. TFLM logs its refusals on stderr
+from C++ (``Didn't find op for builtin opcode 'TILE'``) before Python sees a
+bare "failed to allocate tensors", so the worker captures that log while the
+interpreter works and builds the sentence from it (:func:`reason`), the only
+line it writes. The parent turns the exit status and that line into its error
+(:func:`failure_message`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import signal
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from edgeq.errors import EdgeqError
 
-def main(argv: list[str]) -> int:
+FAILED = 1
+MISSING_OP = (
+    re.compile(r"Didn't find op for builtin opcode '([^']+)'"),
+    re.compile(r"Failed to get registration from op code (\S+)"),
+)
+
+
+class Log:
+    """What TFLM wrote on fd 2 inside :func:`captured_log` (filled when the block ends)."""
+
+    text = ""
+
+
+@contextlib.contextmanager
+def captured_log() -> Iterator[Log]:
+    """Send fd 2 (TFLM's C++ log) to a temporary file for the block; its text ends up in the Log."""
+    log = Log()
+    with tempfile.TemporaryFile() as sink:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield log
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            log.text = sink.read().decode("utf-8", "replace")
+
+
+def reason(log: str, exc: BaseException | str) -> str:
+    """One line: the op TFLM has no kernel for, else TFLM's first log line, else the exception's message."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.startswith("tflite_micro"):
+        return "the tflite-micro package is missing; pip install tflite-micro"
+    if isinstance(exc, EdgeqError):  # already one sentence (LiteRT's refusals, through edgeq.runtime)
+        return str(exc)
+    for pattern in MISSING_OP:
+        found = pattern.search(log)
+        if found:
+            return (
+                f"TensorFlow Lite Micro has no kernel for op {found.group(1)}; "
+                "run the model on host (LiteRT) or replace the layer"
+            )
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    message = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = "; ".join(dict.fromkeys([*lines[:1], *message[-1:]])) or type(exc).__name__
+    if text == "TFLM failed to allocate tensors":  # its log said nothing more
+        text += " (the model may be corrupt, or its arena too small)"
+    return text[:300]
+
+
+def report_failure(log: Log, exc: BaseException) -> int:
+    """Write the one-line reason on stderr; the exit status of a failed worker."""
+    sys.stderr.write(reason(log.text, exc) + "\n")
+    sys.stderr.flush()
+    return FAILED
+
+
+def failure_message(what: str, returncode: int, stderr: str) -> str:
+    """The parent's one-line error for a worker that ended with ``returncode``: its reason, or the signal."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    last = lines[-1][:300] if lines else ""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"{what} crashed ({name}){': ' + last if last else ''}; the model may be corrupt"
+    return f"{what} failed: {last or f'exit status {returncode}'}"
+
+
+def _run(folder: Path, arena: int) -> None:
     from tflite_micro.python.tflite_micro import runtime
 
-    folder, arena = Path(argv[0]), int(argv[1])
     interpreter = runtime.Interpreter.from_bytes((folder / "model.tflite").read_bytes(), arena_size=arena)
     with np.load(folder / "in.npz") as data:
         inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
@@ -34,7 +120,17 @@ def main(argv: list[str]) -> int:
                 break
             k += 1
     np.savez(folder / "out.npz", *[np.stack(outputs[k]) for k in sorted(outputs)])
-    return 0
+
+
+def main(argv: list[str]) -> int:
+    folder, arena = Path(argv[0]), int(argv[1])
+    with captured_log() as log:
+        try:
+            _run(folder, arena)
+            return 0
+        except Exception as exc:  # noqa: BLE001 - the parent reads one line, whatever went wrong
+            failure = exc
+    return report_failure(log, failure)
 
 
 if __name__ == "__main__":

@@ -365,6 +365,31 @@ def test_per_channel_scale_count_must_match_axis():
     assert_one_line(exc, "tensor 6", "8 scales")
 
 
+def test_per_channel_bias_keeps_any_quantized_dimension():
+    """Older converters wrote the weights' channel axis (3) into the 1-D bias; its one axis is what counts."""
+
+    def edit(model):
+        model.subgraphs[0].tensors[4].quantization.quantizedDimension = 3  # a bias of 8 channels
+
+    bias = read_model(repack(fixture("conv_int8").read_bytes(), edit)).tensors[4]
+    assert bias.shape == (8,) and bias.quantization.per_channel and bias.quantization.quantized_dimension == 0
+
+
+def test_offsets_edgeq_does_not_use_are_still_checked():
+    """A calibration range or a signature's tensor map pointing outside the file: the runtimes reject it too."""
+    data = fixture("conv_int8").read_bytes()
+    broken = bytearray(data)
+    broken[7379] = 111  # the offset of a tensor's quantization max vector
+    with pytest.raises(ModelFormatError) as exc:
+        read_model(bytes(broken))
+    assert_one_line(exc, "outside the 7608-byte file")
+    broken = bytearray(data)
+    broken[119] = 231  # the vtable offset of a signature's output tensor map
+    with pytest.raises(ModelFormatError) as exc:
+        read_model(bytes(broken))
+    assert_one_line(exc, "outside the 7608-byte file")
+
+
 def test_negative_dimension_rejected():
     def edit(model):
         model.subgraphs[0].tensors[7].shape = [1, -16, 16, 8]

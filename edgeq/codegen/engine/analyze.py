@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgeq.errors import UnsupportedError
+from edgeq.errors import ModelFormatError, UnsupportedError
 from edgeq.model import Graph, Operator
 
 ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
@@ -32,16 +32,20 @@ def analyze(graph: Graph) -> Analysis:
     """Fold shape arithmetic, find aliases, and drop ops whose results nothing needs."""
     if graph.subgraph_count != 1:
         raise UnsupportedError("the engine supports single-subgraph models")
+    from edgeq.codegen.engine.validate import check_arity
+
     folded: dict[int, np.ndarray] = {}
     emitted: list[Operator] = []
     for op in graph.operators:
-        value = _fold(graph, op, folded)
+        value = _fold_checked(graph, op, folded)
         if value is not None:
             folded[op.outputs[0]] = value
         else:
             emitted.append(op)
     needed = _needed(graph, emitted)
-    ops = [op for op in emitted if op.outputs[0] in needed]
+    ops = [op for op in emitted if any(o in needed for o in op.outputs)]
+    for op in ops:
+        check_arity(op)
     aliases = [(_data_input(op), op.outputs[0]) for op in ops if op.builtin in ALIAS_OPS]
     from edgeq.codegen.engine.fuse import fuse_conv_add
 
@@ -52,7 +56,7 @@ def analyze(graph: Graph) -> Analysis:
 def data_inputs(op: Operator) -> list[int]:
     """Inputs that carry data (reshape's shape operand excluded)."""
     if op.builtin in ALIAS_OPS:
-        return [op.inputs[0]]
+        return [i for i in op.inputs[:1] if i >= 0]
     return [i for i in op.inputs if i >= 0]
 
 
@@ -65,6 +69,18 @@ def _value(graph: Graph, t: int, folded: dict[int, np.ndarray]) -> np.ndarray | 
         return folded[t]
     tensor = graph.tensors[t]
     return tensor.numpy() if tensor.is_constant else None
+
+
+def _fold_checked(graph: Graph, op: Operator, folded: dict[int, np.ndarray]) -> np.ndarray | None:
+    """_fold, with arithmetic the op's constants do not allow as a ModelFormatError naming the op."""
+    try:
+        return _fold(graph, op, folded)
+    except (ValueError, IndexError, TypeError) as exc:
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ModelFormatError(
+            f"op {op.index} {op.builtin} over constants cannot be computed ({detail}); "
+            "the model is inconsistent, re-export it with the TFLite converter"
+        ) from None
 
 
 def _fold(graph: Graph, op: Operator, folded: dict[int, np.ndarray]) -> np.ndarray | None:

@@ -1,4 +1,4 @@
-"""Assemble an engine: analyze -> plan the arena -> lower every op -> render NAME.h / NAME.c."""
+"""Assemble an engine: analyze -> validate -> plan the arena -> lower every op -> render NAME.h / NAME.c."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from edgeq.codegen.engine.analyze import ALIAS_OPS, analyze, data_inputs
 from edgeq.codegen.engine.emitter import Emitter
 from edgeq.codegen.engine.planner import ArenaPlan, group_aliases, lifetimes, plan
 from edgeq.codegen.engine.scratch import BLOCK_OPS, MM_COLS, NARROW_COLS, scratch_sizes
+from edgeq.codegen.engine.validate import check_plan, validate
 from edgeq.codegen.render import render, template_bytes
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator
@@ -93,12 +94,18 @@ def choose_block_cols(graph: Graph, ops: tuple[Operator, ...], aliases: tuple[tu
 
 
 def build_engine(graph: Graph, ctx: ModelContext) -> Engine:
-    """Generate the engine sources for ``graph``; UnsupportedError names any op it cannot run."""
+    """Generate the engine sources for ``graph``; UnsupportedError names any op it cannot run.
+
+    ModelFormatError names the op and tensors of a model whose shapes, sizes or quantization
+    contradict each other (engine.validate), before anything is planned or emitted.
+    """
     _load_extra_lowerings()
     analysis = analyze(graph)
     check_supported(analysis.ops)
+    validate(graph, analysis.ops)
     block_cols = choose_block_cols(graph, analysis.ops, analysis.aliases)
     arena = plan_arena(graph, analysis.ops, analysis.aliases, block_cols)
+    check_plan(graph, arena)
     em = Emitter(graph, f"{ctx.ident}_arena", arena.offsets, block_cols=block_cols)
     for op in analysis.ops:
         LOWERINGS[op.builtin](em, graph, op)

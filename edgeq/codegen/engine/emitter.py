@@ -8,9 +8,11 @@ import numpy as np
 
 from edgeq.codegen.cgen import c_comment
 from edgeq.codegen.engine.scratch import scratch_key
+from edgeq.errors import ModelFormatError
 from edgeq.model import Graph, Tensor
 from edgeq.model.graph import NUMPY_DTYPES
 
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
 
 
@@ -76,12 +78,15 @@ class Emitter:
 
     def channel_table(self, name: str, rows: tuple[tuple[int, int, int, int], ...]) -> str:
         """A ``static const eq_channel`` array: (bias, mult, shift, round) per output channel."""
+        for row in rows:
+            _check_int32(name, "channel", list(row))
         body = ",\n".join("    {" + ", ".join(str(int(v)) for v in row) + "}" for row in rows)
         self.decls.append(f"static const eq_channel {name}[{len(rows)}] = {{\n{body}\n}};")
         self.flash_bytes += 16 * len(rows)
         return name
 
     def int_array(self, name: str, values: list[int]) -> str:
+        _check_int32(name, "values", values)
         self.decls.append(
             f"static const int32_t {name}[{max(len(values), 1)}] = {{{', '.join(str(int(v)) for v in values)}}};"
         )
@@ -90,6 +95,8 @@ class Emitter:
 
     def struct(self, ctype: str, name: str, fields: dict[str, object]) -> str:
         """A ``static const`` parameter struct with designated initializers (every value a literal)."""
+        for key, value in fields.items():
+            _check_int32(name, key, value)
         body = ", ".join(f".{k} = {_literal(v)}" for k, v in fields.items())
         self.decls.append(f"static const {ctype} {name} = {{{body}}};")
         return name
@@ -97,6 +104,20 @@ class Emitter:
     def call(self, op_index: int, text: str, comment: str, kernel: str) -> None:
         self.calls.append(f"    /* op {op_index}: {c_comment(comment)} */\n    {text}")
         self.kernels.add(kernel)
+
+
+def _check_int32(name: str, key: str, value: object) -> None:
+    """Every integer of a parameter fits the C ``int32_t`` it initializes (ModelFormatError otherwise).
+
+    engine.validate keeps the model's numbers in range; this is the last line before C is written.
+    """
+    values = value if isinstance(value, (list, tuple)) else [value]
+    for v in values:
+        if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and not INT32_MIN <= int(v) <= INT32_MAX:
+            raise ModelFormatError(
+                f"parameter {name}.{key} of the engine would be {int(v)}, outside C's int32_t; "
+                "the model's shapes or quantization are out of range, re-export it with the TFLite converter"
+            )
 
 
 def _literals(values: np.ndarray, ctype: str) -> str:

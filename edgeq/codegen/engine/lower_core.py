@@ -14,6 +14,7 @@ from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.emitter import Emitter
 from edgeq.codegen.engine.requant_table import ChannelTable, acc_bounds, channel_table
 from edgeq.codegen.engine.scratch import MM_COLS, WEIGHT_TAIL
+from edgeq.codegen.engine.validate import inconsistent
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator, Tensor
 
@@ -57,7 +58,21 @@ def pad_shape4(op: Operator, shape: tuple[int, ...], what: str = "rank") -> list
 def act_range(op: Operator, out: Tensor) -> tuple[int, int]:
     fused = fused_activation(op)
     scale, zp = qparams(op, out)
-    return qm.activation_range(fused, scale[0], zp[0])
+    try:
+        return qm.activation_range(fused, scale[0], zp[0])
+    except ValueError as exc:
+        raise inconsistent(op, f"{fused} over output scale {scale[0]:g}: {exc}") from None
+
+
+def multipliers(op: Operator, in_s: float, w_s: list[float], out_s: float, channels: int) -> tuple[list, list]:
+    """conv_multipliers, refusing scales whose ratio needs a left shift past 31 bits (int32 overflow in C)."""
+    mult, shift = qm.conv_multipliers(in_s, w_s, out_s, channels)
+    if max(shift, default=0) > 31:
+        raise inconsistent(
+            op,
+            f"input scale {in_s:g} x weight scale {max(w_s):g} / output scale {out_s:g} is 2^{max(shift) - 1} or more",
+        )
+    return mult, shift
 
 
 def _padding(op: Operator, in_size: int, out_size: int, k: int, stride: int, dil: int) -> int:
@@ -101,7 +116,7 @@ def conv_parts(em: Emitter, graph: Graph, op: Operator, depthwise: bool, cols: i
     k_h, k_w = (w.shape[1], w.shape[2])
     sh, sw = op.options.get("stride_h", 1), op.options.get("stride_w", 1)
     dh, dw = op.options.get("dilation_h", 1), op.options.get("dilation_w", 1)
-    mult, shift = qm.conv_multipliers(in_s, w_s, out_s, out_c)
+    mult, shift = multipliers(op, in_s, w_s, out_s, out_c)
     lo, hi = act_range(op, y)
     weights = w.numpy().astype(np.int64)
     abs_sums = np.abs(weights).reshape(-1, out_c).sum(0) if depthwise else np.abs(weights).reshape(out_c, -1).sum(1)
@@ -174,7 +189,7 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
     (out_s,), (out_zp,) = qparams(op, y)
     out_depth, in_depth = w.shape
     per_channel = len(w_s) > 1
-    mult, shift = qm.conv_multipliers(in_s, w_s, out_s, out_depth)
+    mult, shift = multipliers(op, in_s, w_s, out_s, out_depth)
     lo, hi = act_range(op, y)
     w_offset = 0 if per_channel else -w_zp[0]  # the per-channel kernel ignores a weight zero point, as TFLM's
     abs_sums = np.abs(w.numpy().astype(np.int64) + w_offset).sum(1)
@@ -185,7 +200,7 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
         in_depth=in_depth,
         out_depth=out_depth,
         in_offset=-in_zp,
-        weight_offset=-w_zp[0],
+        weight_offset=w_offset,
         out_offset=out_zp,
         act_min=lo,
         act_max=hi,

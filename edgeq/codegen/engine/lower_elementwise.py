@@ -6,6 +6,7 @@ from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.build import register
 from edgeq.codegen.engine.emitter import Emitter
 from edgeq.codegen.engine.lower_core import expect_dtype, fused_activation, pad_shape4, qparams, unsupported
+from edgeq.codegen.engine.validate import inconsistent
 from edgeq.model import Graph, Operator, Tensor
 
 
@@ -64,7 +65,10 @@ def lower_relu(em: Emitter, graph: Graph, op: Operator) -> None:
     expect_dtype(op, [x, y])
     (si,), (zi,) = qparams(op, x)
     (so,), (zo,) = qparams(op, y)
-    fields = {"size": x.size, **qm.relu_params(op.builtin, si, zi, so, zo)}
+    try:
+        fields = {"size": x.size, **qm.relu_params(op.builtin, si, zi, so, zo)}
+    except ValueError as exc:
+        raise inconsistent(op, str(exc)) from None
     p = em.struct("eq_unary_params", f"op{op.index}_p", fields)
     em.call(
         op.index, f"eq_relu_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_elementwise.c"

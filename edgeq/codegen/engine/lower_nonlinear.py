@@ -17,12 +17,24 @@ def _unary(graph: Graph, op: Operator):
     return x, y, in_s, in_zp, out_s, out_zp
 
 
+def _params(op: Operator, make, *args) -> dict[str, int]:
+    """``make(*args)``; a ValueError (scales TFLM rejects) becomes an UnsupportedError naming the op."""
+    try:
+        return make(*args)
+    except ValueError as exc:
+        raise unsupported(op, str(exc)) from None
+
+
 def lower_softmax(em: Emitter, graph: Graph, op: Operator) -> None:
     x, y, in_s, _, out_s, out_zp = _unary(graph, op)
     if abs(out_s - 1.0 / 256.0) > 1e-9 or out_zp != -128:
         raise unsupported(op, f"output scale {out_s} / zero point {out_zp} (TFLM needs 1/256 and -128)")
     depth = x.shape[-1]
-    fields = {"rows": x.size // depth, "depth": depth, **nl.softmax_params(op.options.get("beta", 1.0), in_s)}
+    fields = {
+        "rows": x.size // depth,
+        "depth": depth,
+        **_params(op, nl.softmax_params, op.options.get("beta", 1.0), in_s),
+    }
     p = em.struct("eq_softmax_params", f"op{op.index}_p", fields)
     em.call(
         op.index, f"eq_softmax_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_softmax.c"
@@ -31,7 +43,7 @@ def lower_softmax(em: Emitter, graph: Graph, op: Operator) -> None:
 
 def _sigmoid_like(em: Emitter, graph: Graph, op: Operator, kernel: str, params) -> None:
     x, y, in_s, in_zp, _, _ = _unary(graph, op)
-    fields = {"size": x.size, **params(in_s, in_zp)}
+    fields = {"size": x.size, **_params(op, params, in_s, in_zp)}
     p = em.struct("eq_sigmoid_params", f"op{op.index}_p", fields)
     em.call(op.index, f"{kernel}(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_sigmoid.c")
 
@@ -46,7 +58,10 @@ def lower_tanh(em: Emitter, graph: Graph, op: Operator) -> None:
 
 def lower_leaky_relu(em: Emitter, graph: Graph, op: Operator) -> None:
     x, y, in_s, in_zp, out_s, out_zp = _unary(graph, op)
-    fields = {"size": x.size, **nl.leaky_relu_params(op.options.get("alpha", 0.2), in_s, in_zp, out_s, out_zp)}
+    fields = {
+        "size": x.size,
+        **_params(op, nl.leaky_relu_params, op.options.get("alpha", 0.2), in_s, in_zp, out_s, out_zp),
+    }
     fields.setdefault("act_min", -128)
     fields.setdefault("act_max", 127)
     p = em.struct("eq_unary_params", f"op{op.index}_p", fields)
@@ -60,7 +75,7 @@ def lower_leaky_relu(em: Emitter, graph: Graph, op: Operator) -> None:
 
 def lower_hard_swish(em: Emitter, graph: Graph, op: Operator) -> None:
     x, y, in_s, in_zp, out_s, out_zp = _unary(graph, op)
-    fields = {"size": x.size, **nl.hard_swish_params(in_s, in_zp, out_s, out_zp)}
+    fields = {"size": x.size, **_params(op, nl.hard_swish_params, in_s, in_zp, out_s, out_zp)}
     p = em.struct("eq_hard_swish_params", f"op{op.index}_p", fields)
     em.call(
         op.index,
@@ -79,7 +94,7 @@ def lower_mean(em: Emitter, graph: Graph, op: Operator) -> None:
             f"MEAN over axes {None if axes is None else axes.tolist()} of shape {list(x.shape)} (only H and W of NHWC)",
         )
     _, h, w, c = x.shape
-    fields = {"in_h": h, "in_w": w, "channels": c, **nl.mean_params(in_s, in_zp, out_s, out_zp, h * w)}
+    fields = {"in_h": h, "in_w": w, "channels": c, **_params(op, nl.mean_params, in_s, in_zp, out_s, out_zp, h * w)}
     p = em.struct("eq_mean_params", f"op{op.index}_p", fields)
     em.call(op.index, f"eq_mean_hw_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_reduce.c")
 

@@ -54,8 +54,9 @@ def lifetimes(
             first_last[1] = max(first_last[1], index)
     for t in graph_inputs:
         span.setdefault(t, [0, 0])[0] = 0
+    last = max(n_ops - 1, 0)  # a graph without ops (an output that is an input) still has one position
     for t in graph_outputs:
-        span.setdefault(t, [n_ops - 1, n_ops - 1])[1] = n_ops - 1
+        span.setdefault(t, [last, last])[1] = last
     return {t: (a, b) for t, (a, b) in span.items()}
 
 

@@ -91,8 +91,15 @@ def _split_all(reals: list[float]) -> tuple[list[int], list[int]]:
 
 
 def _quantize_f32(value: float, scale: float, zero_point: int) -> int:
-    """``zero_point + round(value / scale)`` with the division in float32, as TFLite's activation-range lambda."""
-    quotient = float(np.float32(value) / np.float32(scale))
+    """``zero_point + round(value / scale)`` with the division in float32, as TFLite's activation-range lambda.
+
+    Raises:
+        ValueError: The quotient does not fit TFLite's int32 (converting it is undefined behaviour in C).
+    """
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        quotient = float(np.float32(value) / np.float32(scale))
+    if not (math.isfinite(quotient) and -(2.0**31) <= round(quotient) < 2.0**31):
+        raise ValueError(f"{value:g} / scale {scale:g} does not fit int32 (a bound of the activation range)")
     return int(zero_point) + round_half_away(quotient)
 
 
