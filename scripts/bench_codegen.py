@@ -3,7 +3,7 @@
 For each zoo int8 model: the model array (flash), the arena edgeq measures with
 the tflite-micro interpreter, the arena constant it writes (5 % margin), the
 arena TFLM's recording allocator reports, and the arena the MLPerf Tiny
-reference firmware reserves for the same benchmark (../shared/specs/boards.md),
+reference firmware reserves for the same benchmark (docs/specs/boards.md),
 plus the time `edgeq generate --format tflm` takes. Usage:
 ``python scripts/bench_codegen.py``.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ZOO = ROOT / "tests" / "fixtures" / "zoo"
-# TFLM arena sizes used by the MLPerf Tiny reference firmware (boards.md).
+# TFLM arena sizes used by the MLPerf Tiny reference firmware (docs/specs/boards.md).
 REFERENCE_ARENA = {
     "ic_resnet8": 100 * 1024,
     "kws_dscnn": 200 * 1024,

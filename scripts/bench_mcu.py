@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 ZOO = ROOT / "tests" / "fixtures" / "zoo"
 NAMES = {"ic_resnet8": "ic", "kws_dscnn": "kws", "vww_mobilenet": "vww", "ad_autoencoder": "ad"}
-# X-CUBE-AI 8.1 on NUCLEO-L4R5ZI (MLPerf Tiny v1.1), ms at 120 MHz -> cycles (shared/specs/boards.md)
+# X-CUBE-AI 8.1 on NUCLEO-L4R5ZI (MLPerf Tiny v1.1), ms at 120 MHz -> cycles (docs/specs/boards.md)
 PUBLISHED_MS = {"ic": 214.0, "kws": 62.87, "vww": 118.7, "ad": 6.86}
 M4_TARGET = {k: v * 120e3 for k, v in PUBLISHED_MS.items()}
 

@@ -26,7 +26,7 @@ from edgeq.errors import EdgeqError, UsageError
 FILES = sorted(BOARDS_DIR.glob("*.yaml"))
 KIB, MIB = 1024, 1024 * 1024
 
-# Facts of shared/specs/boards.md: id -> (core, cores, clock Hz, flash bytes, RAM bytes); None = not given.
+# Vendor facts (docs/specs/boards.md): id -> (core, cores, clock Hz, flash bytes, RAM bytes); None = not given.
 SPEC = {
     "nucleo-l4r5zi": ("cortex-m4f", 1, 120_000_000, 2 * MIB, 640 * KIB),
     "nucleo-h7a3zi-q": ("cortex-m7", 1, 280_000_000, 2 * MIB, 1376 * KIB),

@@ -42,3 +42,18 @@ def test_every_child_process_goes_through_edgeq_procs():
             ):
                 offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert offenders == [], "\n".join(offenders)
+
+
+def test_no_file_refers_outside_the_repository():
+    """Code, templates, tests and docs cite docs/specs/, never spec files that only exist beside the repository."""
+    needles = [("shared" + "/specs").encode(), (".." + "/shared").encode()]
+    paths = [ROOT / "README.md"]
+    for top in ("edgeq", "firmware_templates", "scripts", "tests", "docs", "boards"):
+        paths += [p for p in sorted((ROOT / top).rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+    offenders = [
+        f"{path.relative_to(ROOT)} mentions {needle.decode()}"
+        for path in paths
+        for needle in needles
+        if needle in path.read_bytes()
+    ]
+    assert offenders == [], "\n".join(offenders)

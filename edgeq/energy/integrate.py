@@ -4,7 +4,7 @@ All functions are pure. Between samples power is taken as linear (the trapezoid 
 a window edge that falls between two samples is interpolated, and one beyond the first
 or last sample holds that sample's power. Energy per inference is the energy between two
 timestamp edges divided by the number of inferences run between them
-(../shared/specs/eembc-dut-protocol.md, energy mode).
+(docs/specs/dut-protocol.md, energy mode).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ The flow is::
 
 Malformed replies raise :class:`ReplyError` (a ``ValueError``); the client turns
 it into a one-line :class:`~edgeq.errors.DeviceError` naming the port and command.
-See ``shared/specs/eembc-dut-protocol.md`` for the protocol itself.
+The protocol itself is described in ``docs/specs/dut-protocol.md``.
 """
 
 from __future__ import annotations

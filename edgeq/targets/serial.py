@@ -1,6 +1,6 @@
 """``serial``: a board running an MLPerf Tiny / edgeq DUT firmware, driven over a serial port.
 
-The board speaks the EEMBC DUT protocol (``shared/specs/eembc-dut-protocol.md``);
+The board speaks the EEMBC DUT protocol (``docs/specs/dut-protocol.md``);
 the same code drives real MCUs (``/dev/ttyACM0``), QEMU's ``-serial pty`` and any
 MLPerf Tiny submission firmware. Outputs come from edgeq's ``raw%`` extension
 when the firmware has it, else they are rebuilt from the ``m-results`` floats.
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgeq.errors import DeviceError, UsageError
+from edgeq.measurements import Timing
 from edgeq.model import Graph, read_model
 from edgeq.model.graph import NUMPY_DTYPES
-from edgeq.profiling.types import Timing
 from edgeq.serialdut.client import DutClient
 from edgeq.serialdut.link import DeviceRefusedError
 from edgeq.serialdut.outputs import inexact_outputs, results_to_outputs, sample_bytes, sample_shape, split_raw

@@ -4,7 +4,8 @@
  * The int8 kernel library of the edgeq compiled engine. Plain C99: no malloc,
  * no printf, no recursion, no float in the int8 path. Every kernel computes
  * exactly what TensorFlow Lite Micro's reference kernels compute (the integer
- * rules of shared/specs/int8-arithmetic.md), so outputs are bit-identical.
+ * rules are described in docs/specs/int8-arithmetic.md in the edgeq
+ * repository), so outputs are bit-identical.
  *
  * Layouts: activations NHWC with batch 1 unless a kernel says otherwise;
  * CONV_2D weights [out_c][k_h][k_w][in_c]; DEPTHWISE_CONV_2D weights

@@ -3,7 +3,8 @@
  *
  * The fixed-point helpers every int8 kernel uses to requantize: gemmlowp's
  * SaturatingRoundingDoublingHighMul and RoundingDivideByPOT, and TFLite's
- * double-rounding MultiplyByQuantizedMultiplier (shared/specs/int8-arithmetic.md).
+ * double-rounding MultiplyByQuantizedMultiplier (docs/specs/int8-arithmetic.md
+ * in the edgeq repository describes all three).
  * No signed overflow and no right shift of a negative value is left to the
  * compiler: both are spelled out so the result is the same on every C99 target.
  */

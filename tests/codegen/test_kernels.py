@@ -737,7 +737,7 @@ def test_mbqm_left_shift_overflow_wraps_like_tflm(lib, models):
     _check(model, kernel)
 
 
-# ---- the fixed-point helpers, by their definition in shared/specs/int8-arithmetic.md ----
+# ---- the fixed-point helpers, by their definition in docs/specs/int8-arithmetic.md ----
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 

@@ -3,7 +3,7 @@
 Every function reproduces what TFLM's kernels compute in their ``Prepare``
 step, from the float32 scales and int zero points stored in the model, so the
 values baked into the generated C match TFLM's bit for bit
-(shared/specs/int8-arithmetic.md). Scales go through float32 first, then the
+(docs/specs/int8-arithmetic.md). Scales go through float32 first, then the
 arithmetic is done in double or float exactly where TFLM does it.
 """
 
