@@ -103,7 +103,7 @@ def run_demo(out_dir: str | Path = "edgeq-demo", seed: int = 0) -> DemoResult:
     from edgeq.convert.converter import convert_float
     from edgeq.convert.loader import load_model
     from edgeq.convert.tfenv import import_tf
-    from edgeq.convert.writer import atomic_write
+    from edgeq.outputs import atomic_write
 
     started = time.monotonic()
     out = Path(out_dir)

@@ -5,6 +5,9 @@ user asked, by creating and removing a probe in the nearest existing folder,
 so a read-only mount, an immutable folder, a parent that is a file or a path
 under ``/proc`` is refused at once instead of after a long conversion. The
 probe leaves nothing behind: no folder is created for the output yet.
+
+:func:`atomic_write` and :func:`atomic_write_many` write files whole or not
+at all: each is staged as a temporary beside its target, then renamed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from edgeq.errors import EdgeqError
+from edgeq.errors import EdgeqError, UsageError
 
 
 class OutputError(EdgeqError):
@@ -73,3 +76,48 @@ def writing(path: str | Path) -> Iterator[None]:
     except OSError as exc:
         where = Path(exc.filename).parent if exc.filename else Path(path).parent
         raise OutputError(f"writing {path} failed: {_reason(exc, where)}") from None
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    atomic_write_many([(path, data)])
+
+
+def atomic_write_many(files: list[tuple[Path, bytes]]) -> None:
+    """Stage every file as a temporary beside its target, then rename them all.
+
+    A failure while staging (disk full, permissions) leaves no file behind and is one OutputError line.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in files:
+            with writing(path):
+                staged.append((_stage(Path(path), data), Path(path)))
+        for tmp, path in staged:
+            with writing(path):
+                os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _stage(path: Path, data: bytes) -> str:
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give a file name such as {path / 'model.tflite'}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # the mode a plain open() gives; mkstemp's file is private (0600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

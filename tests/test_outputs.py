@@ -84,7 +84,7 @@ def test_the_check_creates_nothing(tmp_path):
 
 
 def test_a_write_that_fails_late_is_one_line(read_only):
-    from edgeq.convert.writer import atomic_write
+    from edgeq.outputs import atomic_write
 
     with pytest.raises(OutputError, match=r"^writing .*y\.npy failed: .* read-only file system$"):
         atomic_write(read_only / "y.npy", b"data")

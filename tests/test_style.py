@@ -57,3 +57,27 @@ def test_no_file_refers_outside_the_repository():
         if needle in path.read_bytes()
     ]
     assert offenders == [], "\n".join(offenders)
+
+
+def _c_sources() -> list[Path]:
+    """The C sources clang-format keeps in style: firmware_templates/ and the C test helpers (not the .j2 templates)."""
+    found = [p for p in (ROOT / "firmware_templates").rglob("*") if p.suffix in (".c", ".h", ".cpp")]
+    for folder in (ROOT / "tests" / "codegen", ROOT / "tests" / "firmware"):
+        found += [p for p in folder.rglob("*") if p.suffix in (".c", ".h", ".cpp") and "tflm_api" not in p.parts]
+    return sorted(found)
+
+
+def test_c_sources_follow_clang_format():
+    """Every C source matches the repository's .clang-format (apply it with clang-format -i FILE)."""
+    exe = shutil.which("clang-format")
+    if exe is None:
+        pytest.skip("clang-format is not installed (apt-get install clang-format; in scripts/apt-packages.txt)")
+    files = _c_sources()
+    assert len(files) > 20, files
+    out = subprocess.run(
+        [exe, "--dry-run", "-Werror", *(str(p.relative_to(ROOT)) for p in files)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edgeq.convert.writer import atomic_write, atomic_write_many
 from edgeq.errors import UsageError
+from edgeq.outputs import atomic_write, atomic_write_many
 
 
 def test_all_or_nothing(tmp_path):
@@ -26,7 +26,7 @@ def test_replaces_existing_file_whole(tmp_path):
 def test_outputs_get_the_mode_a_plain_open_gives(tmp_path):
     import os
 
-    from edgeq.convert.writer import atomic_write
+    from edgeq.outputs import atomic_write
 
     mask = os.umask(0o022)
     try:

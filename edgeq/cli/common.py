@@ -8,12 +8,17 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from edgeq.errors import EdgeqError
+from edgeq.errors import DatasetError, EdgeqError
 from edgeq.textfmt import format_table
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
 
 __all__ = [
     "edgeq_errors",
@@ -197,3 +202,37 @@ def port_options(func: Callable[..., Any]) -> Callable[..., Any]:
         func
     )
     return click.option("--port", help="Serial port of the serial target, e.g. /dev/ttyACM0.")(func)
+
+
+def bin_options(func):
+    """``--bin-dtype``, ``--bin-scale``, ``--bin-zero-point``: one-byte .bin files as quantized values."""
+    from edgeq.data.binfiles import BIN_DTYPES
+
+    func = click.option(
+        "--bin-zero-point", type=Number(int), help="Zero point of one-byte .bin files (with --bin-dtype)."
+    )(func)
+    func = click.option(
+        "--bin-scale", type=Number(float, low=0, low_open=True), help="Scale of one-byte .bin files (with --bin-dtype)."
+    )(func)
+    return click.option(
+        "--bin-dtype",
+        type=click.Choice(BIN_DTYPES),
+        help=".bin files of one byte per element hold quantized values of this dtype: real = "
+        "(q - zero point) * scale (MLPerf Tiny: the reference int8 model's input quantization).",
+    )(func)
+
+
+def load_arrays(path: Path) -> list[np.ndarray]:
+    """The arrays of an .npy (one) or .npz (one per input) file, N >= 1 samples each; DatasetError otherwise."""
+    from edgeq.data.files import load_npy, load_npz
+    from edgeq.running import check_sample_counts
+
+    if path.is_dir():
+        raise DatasetError(
+            f"{path} is a folder without y_labels.csv; give an .npy/.npz file or an MLPerf Tiny dataset folder"
+        )
+    arrays = list(load_npz(path).values()) if path.suffix.lower() == ".npz" else [load_npy(path)]
+    if not arrays:
+        raise DatasetError(f"{path} holds no arrays; save one array per model input with numpy.savez")
+    check_sample_counts(arrays, str(path))
+    return arrays

@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import click
 
-from edgeq.cli.common import Number, OutputPath, edgeq_errors, format_table, image_norm_options, json_option, print_json
-from edgeq.cli.qat import compression_options
+from edgeq.calibration.methods import CalibrationMethod
+from edgeq.cli.common import (
+    Number,
+    OutputPath,
+    bin_options,
+    edgeq_errors,
+    image_norm_options,
+    json_option,
+    print_json,
+)
+from edgeq.cli.conversion import compression_options, convert_compressed_command, render_report
 from edgeq.data import DEFAULT_SAMPLES
 from edgeq.qtypes import IOType, QuantMode
-from edgeq.quant.calibration import CalibrationMethod
-
-
-def bin_options(func):
-    """``--bin-dtype``, ``--bin-scale``, ``--bin-zero-point``: one-byte .bin files as quantized values."""
-    from edgeq.data.binfiles import BIN_DTYPES
-
-    func = click.option(
-        "--bin-zero-point", type=Number(int), help="Zero point of one-byte .bin files (with --bin-dtype)."
-    )(func)
-    func = click.option(
-        "--bin-scale", type=Number(float, low=0, low_open=True), help="Scale of one-byte .bin files (with --bin-dtype)."
-    )(func)
-    return click.option(
-        "--bin-dtype",
-        type=click.Choice(BIN_DTYPES),
-        help=".bin files of one byte per element hold quantized values of this dtype: real = "
-        "(q - zero point) * scale (MLPerf Tiny: the reference int8 model's input quantization).",
-    )(func)
 
 
 @click.command("convert")
@@ -169,8 +159,6 @@ def command(
 
         raise UsageError("--bin-dtype works in a plain conversion, not with --accuracy-budget, --cluster or --prune")
     if cluster is not None or prune is not None:
-        from edgeq.cli.qat import convert_compressed_command
-
         convert_compressed_command(
             model,
             data,
@@ -198,9 +186,9 @@ def command(
 
 def _mixed(model, data, output, opts, budget, eval_data, as_json) -> None:
     """``--accuracy-budget``: mixed precision (edgeq.quant.mixed) instead of a plain conversion."""
+    from edgeq.calibration.recalibrate import recalibrate
     from edgeq.errors import UsageError
     from edgeq.quant.mixed import mixed_precision, render_mixed
-    from edgeq.quant.recalibrate import recalibrate
 
     if budget is None or eval_data is None or data is None:
         raise UsageError("--accuracy-budget needs -d DATA (calibration) and --eval-data EVAL (labelled)")
@@ -224,66 +212,3 @@ def _mixed(model, data, output, opts, budget, eval_data, as_json) -> None:
         print_json(result.to_dict())
     else:
         click.echo(render_mixed(result))
-
-
-def render_report(report) -> str:
-    """The human-readable conversion summary."""
-    lines = [f"{report.output}: {report.mode} model, {report.output_bytes:,} bytes"]
-    if report.float_tflite_bytes:
-        lines.append(f"  float TFLite {report.float_tflite_bytes:,} bytes -> ratio {report.size_ratio:.3f}")
-    for kind, tensors in (("input", report.inputs), ("output", report.outputs)):
-        for t in tensors:
-            q = f", scale {t.scale:.6g}, zero point {t.zero_point}" if t.scale else ""
-            lines.append(f"  {kind} {t.name} {list(t.shape)} {t.dtype}{q}")
-    if report.samples_used is not None:
-        lines.append(f"  calibrated on {report.samples_used} samples of {report.data} (seed {report.seed})")
-    lines += _calibration_lines(report.calibration)
-    lines.append(_fidelity_line(report.fidelity))
-    if report.float_ops:
-        lines.append(
-            f"  {len(report.float_ops)} op(s) kept in float: " + ", ".join(f.describe() for f in report.float_ops)
-        )
-    rows = [[op, ", ".join(f"{d} x{n}" for d, n in dtypes.items())] for op, dtypes in report.ops_by_type.items()]
-    lines += [
-        "",
-        format_table(["op", "output dtype x count"], rows),
-        "",
-        f"done in {report.seconds:.1f} s",
-    ]
-    return "\n".join(line for line in lines if line is not None)
-
-
-def _fidelity_line(fidelity) -> str | None:
-    if not fidelity:
-        return None
-    held_out = fidelity.get("held_out")
-    which = "held-out samples (not used for calibration)" if held_out else "calibration samples (no held-out data)"
-    parts = [f"vs float on {fidelity['samples']} {which}:"]
-    if fidelity.get("top1_agreement") is not None:
-        parts.append(f"top-1 agreement {100 * fidelity['top1_agreement']:.1f} %,")
-    snr = fidelity.get("snr_db")
-    parts.append(f"output SNR {snr:.1f} dB," if snr is not None else "outputs identical,")
-    parts.append(f"RMSE {fidelity['rmse']:.4g}")
-    return "  " + " ".join(parts)
-
-
-def _calibration_lines(calibration, shown: int = 5) -> list[str]:
-    """How the activation ranges were chosen and which were clipped the most."""
-    if not calibration:
-        return []
-    method = calibration["method"] + (f" {calibration['percentile']:g}" if calibration["percentile"] else "")
-    method += ", symmetric" if calibration["symmetric"] else ""
-    tensors = calibration["tensors"]
-    if not tensors:
-        return [f"  calibration: {method} (TFLite's own ranges)"]
-    head = (
-        f"  calibration: {method}: {calibration['clipped_tensors']} of {len(tensors)} activation ranges clipped, "
-        f"median width {100 * calibration['median_ratio']:.0f} % of min/max"
-    )
-    worst = sorted((t for t in tensors if t["clipped_fraction"] > 0), key=lambda t: t["ratio"])[:shown]
-    rows = [
-        f"    {t['name']}: [{t['min']:.4g}, {t['max']:.4g}] -> [{t['lo']:.4g}, {t['hi']:.4g}] "
-        f"({100 * t['ratio']:.1f} % of the width, {100 * t['clipped_fraction']:.3g} % of values clipped)"
-        for t in worst
-    ]
-    return [head, *rows]

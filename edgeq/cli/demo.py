@@ -58,7 +58,7 @@ def command(out_dir, seed, as_json):
             f"({e['arena_bytes'] / t['arena_bytes']:.2f}x TFLM's), {e['flash_bytes']:,} bytes of flash ({e['flash_how']})"
         )
     if result.profiles:
-        from edgeq.cli.profile import render_text
+        from edgeq.profiling.text import render_text
 
         click.echo("\nthe int8 model on every target (edgeq profile):")
         click.echo(render_text(list(result.profiles)))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from edgeq.cli.common import Number, OutputPath, edgeq_errors, format_table, json_option, port_options, print_json
+from edgeq.cli.common import Number, OutputPath, edgeq_errors, json_option, load_arrays, port_options, print_json
 from edgeq.targets import TARGETS
 
 
@@ -62,10 +62,10 @@ def command(
     as_json,
 ):
     """Time MODEL on each --target: mean, p50, p90, p99, max, std; memory; energy (measured or estimated)."""
-    from edgeq.cli.run import load_arrays
     from edgeq.log import progress
     from edgeq.profiling import profile
     from edgeq.profiling.report import report_format
+    from edgeq.profiling.text import render_text
 
     report_kind = report_format(report_path) if report_path else None  # a bad extension fails before any run
     if energy_monitor:
@@ -115,52 +115,4 @@ def _write_report(results, path: Path, kind: str, inputs) -> None:
     click.echo(f"report: {path}", err=True)
 
 
-def render_text(results) -> str:
-    """One row per target: latency percentiles, instructions, memory, energy; then the notes."""
-    headers = [
-        "target",
-        "mean ms",
-        "p50",
-        "p90",
-        "p99",
-        "max",
-        "std",
-        "instructions",
-        "RAM B",
-        "flash B",
-        "peak RSS",
-        "energy uJ",
-    ]
-    rows = [_row(r) for r in results]
-    lines = [format_table(headers, rows, "l" + "r" * (len(headers) - 1))]
-    for r in results:
-        t = r.timing
-        lines.append(
-            f"{r.target}: {r.runs} runs after {r.warmup} warm-up; latency {t.latency_kind}: {t.latency_source}"
-        )
-        if t.energy is not None:
-            lines.append(f"{r.target}: energy {t.energy.kind}: {t.energy.source}")
-        lines.extend(f"{r.target}: {note}" for note in t.notes)
-    return "\n".join(lines)
-
-
-def _row(r) -> list[str]:
-    lat, mem, energy = r.latency, r.timing.memory, r.timing.energy
-    est = "~" if r.timing.latency_kind == "estimated" else ""
-    cells = [f"{est}{v:.3f}" for v in (lat.mean, lat.p50, lat.p90, lat.p99, lat.max)] + [f"{lat.std:.3f}"]
-    return [
-        r.target,
-        *cells,
-        _num(r.timing.instructions),
-        _num(mem.ram_bytes),
-        _num(mem.flash_bytes),
-        _num(mem.peak_rss_bytes),
-        "-" if energy is None else f"{'~' if energy.kind == 'estimated' else ''}{energy.value:.2f}",
-    ]
-
-
-def _num(v: int | None) -> str:
-    return "-" if v is None else f"{v:,}"
-
-
-__all__ = ["command", "render_text"]
+__all__ = ["command"]

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from edgeq.cli.common import OutputPath, edgeq_errors, json_option, port_options, print_json
-from edgeq.cli.convert import bin_options
+from edgeq.cli.common import OutputPath, bin_options, edgeq_errors, json_option, load_arrays, port_options, print_json
 from edgeq.errors import DatasetError, UsageError
 from edgeq.targets import TARGETS
 
@@ -35,9 +34,9 @@ from edgeq.targets import TARGETS
 @edgeq_errors
 def command(model, target, input_path, output, bin_dtype, bin_scale, bin_zero_point, port, baud, as_json):
     """Run every sample of --input through MODEL on --target; save the raw outputs."""
-    from edgeq.convert.writer import atomic_write
     from edgeq.data.binfiles import bin_format
     from edgeq.mlperf_eval import is_mlperf_folder
+    from edgeq.outputs import atomic_write
     from edgeq.running import run, run_dataset
 
     options = {"port": port, "baud": baud}
@@ -65,22 +64,6 @@ def command(model, target, input_path, output, bin_dtype, bin_scale, bin_zero_po
     click.echo(f"{result.samples} samples through {model} on {target} -> {output} {summary['output_shapes']}")
     if scored is not None:
         click.echo(f"{scored.metric.replace('_', ' ')}: {scored.value:.4f} over {scored.files} files")
-
-
-def load_arrays(path: Path) -> list[np.ndarray]:
-    """The arrays of an .npy (one) or .npz (one per input) file, N >= 1 samples each; DatasetError otherwise."""
-    from edgeq.data.files import load_npy, load_npz
-    from edgeq.running import check_sample_counts
-
-    if path.is_dir():
-        raise DatasetError(
-            f"{path} is a folder without y_labels.csv; give an .npy/.npz file or an MLPerf Tiny dataset folder"
-        )
-    arrays = list(load_npz(path).values()) if path.suffix.lower() == ".npz" else [load_npy(path)]
-    if not arrays:
-        raise DatasetError(f"{path} holds no arrays; save one array per model input with numpy.savez")
-    check_sample_counts(arrays, str(path))
-    return arrays
 
 
 def _encode(outputs: list[np.ndarray], path: Path) -> bytes:

@@ -25,6 +25,7 @@ from pathlib import Path
 from edgeq import procs
 from edgeq.errors import DependencyError, UnsupportedError
 from edgeq.log import logger
+from edgeq.tflm_errors import reason
 
 MARGIN_FRACTION = 0.05
 ALIGN = 16
@@ -118,6 +119,4 @@ def _smallest(path: Path, low: int, high: int) -> int:
 def _reason(result: dict | None) -> str:
     if result is None:
         return "the tflite-micro interpreter crashed while loading it"
-    from edgeq.targets.tflm_worker import reason
-
     return reason(result.get("log", ""), result.get("error", "unknown error"))

@@ -6,8 +6,8 @@ import re
 
 from edgeq.codegen.cgen import c_byte_array_body
 from edgeq.codegen.context import ModelContext
-from edgeq.codegen.render import render
 from edgeq.errors import UsageError
+from edgeq.render import render
 
 SECTION_RE = re.compile(r"^[A-Za-z_.$][A-Za-z0-9_.$]*$")
 

@@ -11,11 +11,14 @@ from typing import Any
 from edgeq.codegen.arena import ArenaMeasurement, measure_arena
 from edgeq.codegen.carray import carray_files, check_section
 from edgeq.codegen.context import model_context
-from edgeq.codegen.render import write_folder
 from edgeq.codegen.report import GenerationReport
-from edgeq.errors import UsageError
+from edgeq.errors import UnsupportedError, UsageError
+from edgeq.firmware.build import measure_firmware
+from edgeq.firmware.manifest import MANIFEST, engine_manifest
+from edgeq.firmware.project import DEFAULT_STACK_BYTES, check_board, region, spill_region
 from edgeq.log import logger
 from edgeq.model import read_model
+from edgeq.render import write_folder
 
 
 @dataclass(frozen=True)
@@ -179,10 +182,6 @@ def _firmware_fit(files, board, flash: tuple[int, str], arena: int, io: tuple[in
     """What edgeq build links for ``board`` (estimated without arm-none-eabi-gcc); None when it cannot build for it."""
     import shutil
 
-    from edgeq.errors import UnsupportedError
-    from edgeq.firmware.build import measure_firmware
-    from edgeq.firmware.project import DEFAULT_STACK_BYTES, check_board, region, spill_region
-
     try:
         check_board(board)
     except UnsupportedError:
@@ -237,8 +236,6 @@ def _checked(fit: EngineFit) -> EngineFit:
 
 def _with_manifest(graph, ctx, engine) -> dict[str, str | bytes]:
     """The engine's files plus edgeq-engine.json, which edgeq build reads (see edgeq.firmware.manifest)."""
-    from edgeq.firmware.manifest import MANIFEST, engine_manifest
-
     text = engine_manifest(graph, ctx, list(engine.files), engine.plan.arena_bytes, engine.ops)
     return {**engine.files, MANIFEST: text}
 

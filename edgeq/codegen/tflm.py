@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from edgeq.codegen.arena import ArenaMeasurement
 from edgeq.codegen.context import ModelContext
-from edgeq.codegen.render import render, template_bytes
 from edgeq.codegen.tflm_ops import resolver_methods
+from edgeq.firmware.manifest import results_are_mse
 from edgeq.model import Graph
+from edgeq.render import render, template_bytes
 
 # Copied unchanged from firmware_templates/: the protocol, written once in C for every firmware.
 SHARED_SOURCES = ("common/edgeq_dut.h", "common/edgeq_dut.c", "common/edgeq_platform.h")
@@ -35,10 +36,3 @@ def tflm_files(
         files[source.split("/")[-1]] = template_bytes(source)
     files["README.md"] = render("tflm/README.md.j2", m=ctx, arena=arena, methods=methods, files=sorted(files))
     return files
-
-
-def results_are_mse(ctx: ModelContext) -> bool:
-    """An autoencoder-shaped model (one input, one output of the same shape, no softmax) reports MSE."""
-    if len(ctx.inputs) != 1 or len(ctx.outputs) != 1:
-        return False
-    return ctx.inputs[0].shape == ctx.outputs[0].shape and "SOFTMAX" not in ctx.ops

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from edgeq.calibration.methods import CalibrationMethod, RangeRule
 from edgeq.data import DEFAULT_SAMPLES
 from edgeq.data.binfiles import BinFormat
 from edgeq.errors import UsageError
 from edgeq.qtypes import IOType, QuantMode, parse_enum
-from edgeq.quant.calibration import CalibrationMethod, RangeRule
 
 # I/O types each mode can produce, the first being the default.
 MODE_IO = {

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edgeq.calibration.recalibrate import CalibrationSummary, recalibrate
 from edgeq.convert import converter as conv
 from edgeq.convert.datacheck import bin_input_warning, range_warning
 from edgeq.convert.fidelity import check_fidelity
@@ -20,7 +21,6 @@ from edgeq.errors import ConversionError, EdgeqError
 from edgeq.log import logger
 from edgeq.model import Graph, read_model
 from edgeq.qtypes import QuantMode
-from edgeq.quant.recalibrate import CalibrationSummary, recalibrate
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Drivers (all behind :class:`PowerMonitor`): Raspberry Pi 5 PMIC (``vcgencmd pmic
 TI INA219/INA226 on Linux I2C, ST X-NUCLEO-LPM01A over serial, Nordic PPK2 (``ppk2-api``) and
 Joulescope (``joulescope``). :func:`create_monitor` builds one from an ``--energy-monitor``
 value and :func:`measure_energy` turns a run of N inferences into an
-:class:`edgeq.profiling.types.Energy` with ``kind="measured"``.
+:class:`edgeq.measurements.Energy` with ``kind="measured"``.
 """
 
 from edgeq.energy.integrate import (

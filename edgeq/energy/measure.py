@@ -20,7 +20,7 @@ from collections.abc import Callable
 from edgeq.energy.integrate import energy_between, inference_window
 from edgeq.energy.types import PowerMonitor, PowerTrace
 from edgeq.errors import EdgeqError, MeasurementError, UsageError
-from edgeq.profiling.types import Energy
+from edgeq.measurements import Energy
 
 logger = logging.getLogger("edgeq.energy")
 

@@ -3,7 +3,7 @@
 A power monitor samples power over a window and hands back a :class:`PowerTrace`:
 timestamps in seconds, power in watts (and current and voltage when the monitor
 measures them), plus the timestamp edges it saw on its trigger input (the DUT's
-GPIO, see ../shared/specs/eembc-dut-protocol.md, energy mode).
+GPIO, see docs/specs/dut-protocol.md, energy mode).
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgeq import __version__
-from edgeq.codegen.render import render, template_bytes
 from edgeq.errors import UnsupportedError
 from edgeq.firmware.manifest import EngineManifest
+from edgeq.render import render, template_bytes
 
 # Copied unchanged from firmware_templates/common/.
 COMMON = ("edgeq_dut.c", "edgeq_dut.h", "edgeq_platform.h", "edgeq_engine_glue.h")

@@ -83,10 +83,16 @@ def _tensors(tensors: Any) -> list[dict[str, Any]]:
     return out
 
 
+def results_are_mse(ctx: Any) -> bool:
+    """An autoencoder-shaped model (``ctx``: an :class:`edgeq.codegen.context.ModelContext`) reports MSE:
+    one input, one output of the same shape, no softmax. The DUT firmware then sends MSE, not scores."""
+    if len(ctx.inputs) != 1 or len(ctx.outputs) != 1:
+        return False
+    return ctx.inputs[0].shape == ctx.outputs[0].shape and "SOFTMAX" not in ctx.ops
+
+
 def engine_manifest(graph: Any, ctx: Any, files: list[str], arena_bytes: int, ops: tuple[str, ...]) -> str:
     """The manifest text for an engine generated from ``graph`` with template context ``ctx``."""
-    from edgeq.codegen.tflm import results_are_mse
-
     data = {
         "format": FORMAT,
         "version": VERSION,

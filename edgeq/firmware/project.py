@@ -19,11 +19,11 @@ from pathlib import Path
 
 from edgeq import __version__
 from edgeq.boards import Board, MemoryRegion
-from edgeq.codegen.render import render, template_bytes, write_folder
 from edgeq.errors import UnsupportedError
 from edgeq.firmware.glue import GLUE_C, check_dtypes, engine_files, protocol_files
 from edgeq.firmware.manifest import EngineManifest, read_manifest
 from edgeq.firmware.toolchain import CFLAGS, LDFLAGS, cpu_flags
+from edgeq.render import render, template_bytes, write_folder
 
 CORTEXM = ("edgeq_startup.c", "edgeq_cmsdk_uart.c", "edgeq_cmsdk_uart.h", "edgeq_platform_cortexm.c")
 DEFAULT_STACK_BYTES = 8192

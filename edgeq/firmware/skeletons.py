@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from edgeq import __version__
-from edgeq.codegen.render import render, template_bytes, write_folder
 from edgeq.errors import UsageError
 from edgeq.firmware.glue import GLUE_C, check_dtypes, engine_files, protocol_files
 from edgeq.firmware.manifest import MANIFEST, TFLM_MARKERS, EngineManifest, read_manifest
+from edgeq.render import render, template_bytes, write_folder
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,19 @@ that times each call with ``clock_gettime``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from edgeq.codegen.engine.hooks import engine_calls
 from edgeq.errors import EdgeqError, UsageError
+from edgeq.model import read_model
+from edgeq.model.reader import read_bytes
+from edgeq.profiling.profile import random_sample
+from edgeq.running import prepare_inputs
+from edgeq.targets.child import run_child
+from edgeq.targets.host_c import build_host_engine
 
 # Targets with a per-op breakdown, and why the others have none.
 OP_TIMING_TARGETS = ("host-c",)
@@ -27,8 +33,6 @@ NO_BREAKDOWN = {
     "host-tflm": "the tflite-micro Python interpreter times whole invokes only",
 }
 ENGINE_IDENT = "net"
-_CALL = re.compile(r"EQ_OP_BEGIN\((\d+)\);\n\s*/\* op (\d+): (.*?) \*/")
-_HOOK = re.compile(r"^\s+EQ_OP_BEGIN\(\d+\);$", re.M)
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,6 @@ def op_breakdown(
     model: str | Path, target: str, runs: int = 100, warmup: int = 10, inputs: list[np.ndarray] | None = None
 ) -> list[OpTime] | None:
     """Per-op times of ``model`` on ``target`` (same sample as :func:`edgeq.profiling.profile`); None if unsupported."""
-    from edgeq.model import read_model
-    from edgeq.model.reader import read_bytes
-    from edgeq.profiling.profile import random_sample
-    from edgeq.running import prepare_inputs
-
     if target not in OP_TIMING_TARGETS:
         return None
     data = read_bytes(model)
@@ -95,9 +94,6 @@ def op_breakdown(
 
 def engine_op_times(model: bytes, sample: list[np.ndarray], runs: int = 100, warmup: int = 10) -> list[OpTime]:
     """Mean and median microseconds of every kernel call of the compiled engine over ``runs`` invokes of ``sample``."""
-    from edgeq.model import read_model
-    from edgeq.targets.child import run_child
-
     if runs < 1 or warmup < 0:
         raise UsageError(f"--runs must be >= 1 and --warmup >= 0 (got {runs} and {warmup})")
     exe = build_op_timing_engine(model)
@@ -117,15 +113,6 @@ def engine_op_times(model: bytes, sample: list[np.ndarray], runs: int = 100, war
     return out
 
 
-def engine_calls(c_source: str) -> list[tuple[int, int, str]]:
-    """(position, TFLite op index, comment) of every hooked kernel call in a generated engine's C."""
-    calls = [(int(pos), int(op), text) for pos, op, text in _CALL.findall(c_source)]
-    hooks = len(_HOOK.findall(c_source))
-    if [c[0] for c in calls] != list(range(hooks)):
-        raise EdgeqError(f"the engine has {hooks} hooked kernel calls but {len(calls)} read as '/* op N: ... */'")
-    return calls
-
-
 def call_times(text: str, runs: int, count: int) -> np.ndarray:
     """The driver's output as a (runs, calls) array of nanoseconds; EdgeqError if it has another shape."""
     try:
@@ -140,8 +127,6 @@ def call_times(text: str, runs: int, count: int) -> np.ndarray:
 
 def build_op_timing_engine(model: bytes) -> Path:
     """The engine built with ``-DEDGEQ_PROFILE_OPS`` and the op timing driver; returns the executable (cached)."""
-    from edgeq.targets.host_c import build_host_engine
-
     return build_host_engine(model, ("-DEDGEQ_PROFILE_OPS",), driver="ops")
 
 

@@ -8,11 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeq.energy import create_monitor, measure_energy, parse_monitor_spec
 from edgeq.errors import UsageError
+from edgeq.measurements import Energy, Timing
 from edgeq.model import Graph, read_model
 from edgeq.model.graph import NUMPY_DTYPES
 from edgeq.model.reader import read_bytes
-from edgeq.profiling.types import Energy, ProfileResult, Timing
+from edgeq.profiling.types import ProfileResult
+from edgeq.running import prepare_inputs
+from edgeq.targets import get_target
 from edgeq.timing import LatencyStats
 
 log = logging.getLogger(__name__)
@@ -44,9 +48,6 @@ def profile(
     ``runs`` inferences. ``options`` reach the target (``port`` and ``baud``
     for ``serial``).
     """
-    from edgeq.running import prepare_inputs
-    from edgeq.targets import get_target
-
     if runs < 1 or warmup < 0:
         raise UsageError(f"--runs must be >= 1 and --warmup >= 0 (got {runs} and {warmup})")
     data = read_bytes(model)
@@ -74,8 +75,6 @@ def _open_monitor(spec: object | None):
     """The power monitor named by ``spec`` (or ``spec`` itself), opened; a bad spec fails before any run."""
     if spec is None:
         return None
-    from edgeq.energy import create_monitor, parse_monitor_spec
-
     monitor = create_monitor(parse_monitor_spec(spec)) if isinstance(spec, str) else spec
     monitor.open()
     return monitor
@@ -83,8 +82,6 @@ def _open_monitor(spec: object | None):
 
 def _measured(monitor, runner, data: bytes, sample: list[np.ndarray], runs: int, threads: int) -> Energy:
     """Energy per inference over a second pass of ``runs`` inferences (already warmed up)."""
-    from edgeq.energy import measure_energy
-
     return measure_energy(monitor, lambda: runner.profile(data, sample, runs, 0, threads=threads), runs)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeq.errors import UsageError
+from edgeq.outputs import atomic_write
 from edgeq.profiling.op_timing import NO_BREAKDOWN, OpTime
 from edgeq.profiling.types import ProfileResult
 
@@ -56,8 +57,6 @@ def write_report(results: list[ProfileResult], path: Path, op_breakdown: dict[st
     Raises:
         UsageError: An unknown extension, a folder or no results.
     """
-    from edgeq.convert.writer import atomic_write
-
     kind = report_format(path)
     if not results:
         raise UsageError("no profile results to report; give at least one --target")

@@ -51,7 +51,8 @@ def float_tflite_size(model: Any) -> int | None:
 
 def write_report(output: Path, model_bytes: bytes, report: dict[str, Any]) -> None:
     """Write OUT.tflite and OUT.json together (staged, then renamed)."""
-    from edgeq.convert.writer import atomic_write_many, report_path
+    from edgeq.convert.writer import report_path
+    from edgeq.outputs import atomic_write_many
 
     text = json.dumps(report, indent=2, default=str) + "\n"
     atomic_write_many([(output, model_bytes), (report_path(output), text.encode())])

@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from edgeq.convert.writer import atomic_write_many
 from edgeq.data import DEFAULT_SAMPLES
 from edgeq.data.labelled import load_labelled
 from edgeq.errors import ConversionError, DatasetError, UsageError
 from edgeq.log import logger, quiet
 from edgeq.model import read_model
+from edgeq.outputs import atomic_write_many
 from edgeq.quant import mixed_search as ms
 from edgeq.quant.layer_map import LayerMap
 from edgeq.quant.requantize import Calibrated, Rewrite, calibrate, float_op_outputs

@@ -89,7 +89,7 @@ def calibrate(
         io: dtype of the quantized model's inputs and outputs, "int8" or "float32".
         scale, offset: image-folder normalisation.
         rewrite: optional ``(calibrated flatbuffer, calibration arrays) -> flatbuffer``,
-            e.g. ``lambda m, x: edgeq.quant.recalibrate.recalibrate(m, x, rule)[0]``
+            e.g. ``lambda m, x: edgeq.calibration.recalibrate.recalibrate(m, x, rule)[0]``
             to choose the recorded ranges with another calibration method.
     """
     tf = import_tf()

@@ -22,8 +22,8 @@ from edgeq.edgetpu.compiler import compile_model, find_compiler
 from edgeq.edgetpu.ops import EDGETPU_CUSTOM_OP
 from edgeq.errors import DependencyError, DeviceError, UsageError
 from edgeq.log import logger, quiet
+from edgeq.measurements import Timing
 from edgeq.model import read_model
-from edgeq.profiling.types import Timing
 
 # Shared library of the Edge TPU runtime per system (the names pycoral loads).
 LIBEDGETPU = {"Linux": "libedgetpu.so.1", "Darwin": "libedgetpu.1.dylib", "Windows": "edgetpu.dll"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq.log import quiet
-from edgeq.profiling.types import Memory, Timing
+from edgeq.measurements import Memory, Timing
 from edgeq.runtime import Runner
 from edgeq.targets.child import time_in_child
 

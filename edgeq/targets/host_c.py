@@ -17,7 +17,7 @@ import numpy as np
 from edgeq import __version__, procs
 from edgeq.cache import cache_dir, cached_file, cached_folder
 from edgeq.errors import DependencyError, EdgeqError
-from edgeq.profiling.types import Memory, Timing
+from edgeq.measurements import Memory, Timing
 
 CFLAGS = ("-std=c99", "-O3", "-flto", "-Wall", "-Wextra", "-Werror")
 
@@ -52,9 +52,9 @@ def _compile(compiler: str, flags: list[str], sources: list[str], out: Path) -> 
 def _write_sources(model: bytes, folder: Path) -> dict[str, str]:
     from edgeq.codegen.context import model_context
     from edgeq.codegen.engine.build import build_engine
-    from edgeq.codegen.render import render
+    from edgeq.codegen.engine.hooks import engine_calls
     from edgeq.model import read_model
-    from edgeq.profiling.op_timing import engine_calls
+    from edgeq.render import render
 
     graph = read_model(model)
     ctx = model_context(graph, "model.tflite", "net")

@@ -14,7 +14,7 @@ import numpy as np
 
 from edgeq import procs
 from edgeq.errors import EdgeqError
-from edgeq.profiling.types import Memory, Timing
+from edgeq.measurements import Memory, Timing
 
 ARENA_FACTOR = 2
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from edgeq.boards import Board, load_board
 from edgeq.errors import DeviceError, UsageError
-from edgeq.profiling.types import Energy, Memory, Timing
+from edgeq.measurements import Energy, Memory, Timing
 from edgeq.serialdut.link import DeviceStoppedError
 from edgeq.serialdut.parse import lap_delta_us
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from edgeq.errors import UsageError
-from edgeq.profiling.types import Memory, Timing
+from edgeq.measurements import Memory, Timing
 from edgeq.remote.endpoint import ENV_PYTHON, Endpoint, SshOptions
 from edgeq.remote.job import Job, RemoteResult, run_job
 from edgeq.remote.session import SshSession

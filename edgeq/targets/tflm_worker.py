@@ -7,7 +7,7 @@ On failure the worker exits with :data:`FAILED` and its last stderr line is
 one sentence saying why, never a traceback. TFLM logs its refusals on stderr
 from C++ (``Didn't find op for builtin opcode 'TILE'``) before Python sees a
 bare "failed to allocate tensors", so the worker captures that log while the
-interpreter works and builds the sentence from it (:func:`reason`), the only
+interpreter works and builds the sentence from it (:func:`edgeq.tflm_errors.reason`), the only
 line it writes. The parent turns the exit status and that line into its error
 (:func:`failure_message`).
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import sys
 import tempfile
@@ -25,13 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeq.errors import EdgeqError
+from edgeq.tflm_errors import reason
 
 FAILED = 1
-MISSING_OP = (
-    re.compile(r"Didn't find op for builtin opcode '([^']+)'"),
-    re.compile(r"Failed to get registration from op code (\S+)"),
-)
 
 
 class Log:
@@ -56,27 +51,6 @@ def captured_log() -> Iterator[Log]:
             os.close(saved)
             sink.seek(0)
             log.text = sink.read().decode("utf-8", "replace")
-
-
-def reason(log: str, exc: BaseException | str) -> str:
-    """One line: the op TFLM has no kernel for, else TFLM's first log line, else the exception's message."""
-    if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.startswith("tflite_micro"):
-        return "the tflite-micro package is missing; pip install tflite-micro"
-    if isinstance(exc, EdgeqError):  # already one sentence (LiteRT's refusals, through edgeq.runtime)
-        return str(exc)
-    for pattern in MISSING_OP:
-        found = pattern.search(log)
-        if found:
-            return (
-                f"TensorFlow Lite Micro has no kernel for op {found.group(1)}; "
-                "run the model on host (LiteRT) or replace the layer"
-            )
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    message = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    text = "; ".join(dict.fromkeys([*lines[:1], *message[-1:]])) or type(exc).__name__
-    if text == "TFLM failed to allocate tensors":  # its log said nothing more
-        text += " (the model may be corrupt, or its arena too small)"
-    return text[:300]
 
 
 def report_failure(log: Log, exc: BaseException) -> int:

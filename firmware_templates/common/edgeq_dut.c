@@ -226,8 +226,7 @@ static size_t capacity(const edgeq_dut *dut) {
 }
 
 static int model_complete(const edgeq_dut_model *m) {
-    return m != NULL && m->input_buffer != NULL && m->set_input != NULL && m->invoke != NULL &&
-           m->get_results != NULL;
+    return m != NULL && m->input_buffer != NULL && m->set_input != NULL && m->invoke != NULL && m->get_results != NULL;
 }
 
 /* Hold the timestamp pin low for at least 1 us: the falling edge is the timestamp. */
@@ -639,8 +638,8 @@ static void run_command(edgeq_dut *dut) {
 
 /* ---- public ---- */
 
-void edgeq_dut_init(edgeq_dut *dut, const edgeq_dut_model *model, const char *dut_name,
-                    const char *firmware_version, int energy_mode) {
+void edgeq_dut_init(edgeq_dut *dut, const edgeq_dut_model *model, const char *dut_name, const char *firmware_version,
+                    int energy_mode) {
     memset(dut, 0, sizeof *dut);
     dut->model = model;
     dut->dut_name = dut_name;

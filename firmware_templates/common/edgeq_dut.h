@@ -86,7 +86,7 @@ typedef struct edgeq_dut {
     int energy_mode;
     char cmd[EDGEQ_DUT_CMD_MAX + 1]; /* the command being received, NUL-terminated when run */
     size_t cmd_len;
-    int cmd_overflow;     /* more than EDGEQ_DUT_CMD_MAX characters before the '%' */
+    int cmd_overflow;                /* more than EDGEQ_DUT_CMD_MAX characters before the '%' */
     char *tok[EDGEQ_DUT_MAX_TOKENS]; /* the command's space-separated tokens, inside cmd */
     size_t ntok;
     int tok_overflow;     /* more than EDGEQ_DUT_MAX_TOKENS tokens */
@@ -102,8 +102,8 @@ typedef struct edgeq_dut {
 /* Reset dut and print the boot banner: m-timestamp-mode-performance (energy_mode 0) or
  * m-timestamp-mode-energy, a timestamp (m-lap-us-N; in energy mode a falling edge on the
  * timestamp pin instead), m-init-done, m-ready. Call edgeq_platform_init() first. */
-void edgeq_dut_init(edgeq_dut *dut, const edgeq_dut_model *model, const char *dut_name,
-                    const char *firmware_version, int energy_mode);
+void edgeq_dut_init(edgeq_dut *dut, const edgeq_dut_model *model, const char *dut_name, const char *firmware_version,
+                    int energy_mode);
 
 /* Consume one received character (0..255; negative values are ignored). '%' runs the
  * command; CR, LF and bytes outside printable ASCII are dropped. */

@@ -4,10 +4,10 @@
  */
 #include "edgeq_cmsdk_uart.h"
 
-#define UART_DATA 0x00u     /* received / to-send byte */
-#define UART_STATE 0x04u    /* bit 0 TX buffer full, bit 1 RX buffer full, bits 2/3 TX/RX overrun (write 1 to clear) */
-#define UART_CTRL 0x08u     /* bit 0 TX enable, bit 1 RX enable; bits 2.. interrupt enables (left off) */
-#define UART_BAUDDIV 0x10u  /* peripheral clock / baud rate, >= 16 */
+#define UART_DATA 0x00u    /* received / to-send byte */
+#define UART_STATE 0x04u   /* bit 0 TX buffer full, bit 1 RX buffer full, bits 2/3 TX/RX overrun (write 1 to clear) */
+#define UART_CTRL 0x08u    /* bit 0 TX enable, bit 1 RX enable; bits 2.. interrupt enables (left off) */
+#define UART_BAUDDIV 0x10u /* peripheral clock / baud rate, >= 16 */
 
 #define STATE_TX_FULL 0x1u
 #define STATE_RX_FULL 0x2u

@@ -103,7 +103,7 @@ void edgeq_platform_timestamp_pin(int level) {
 
 /* ---- fault report ---- */
 
-#if defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__) || \
+#if defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__) ||                          \
     defined(__ARM_ARCH_8_1M_MAIN__)
 #define EDGEQ_HAS_CFSR 1
 #define SCB_CFSR (*(volatile uint32_t *)0xE000ED28u) /* configurable fault status */
@@ -159,18 +159,17 @@ void edgeq_fault_report(const uint32_t *frame, uint32_t exception) {
 
 /* Hands the stacked frame (on MSP or PSP, by bit 2 of EXC_RETURN) and IPSR to edgeq_fault_report(). */
 __attribute__((naked)) void HardFault_Handler(void) {
-    __asm volatile(
-        "movs r0, #4\n\t"
-        "mov r1, lr\n\t"
-        "tst r0, r1\n\t"
-        "beq 1f\n\t"
-        "mrs r0, psp\n\t"
-        "b 2f\n"
-        "1:\n\t"
-        "mrs r0, msp\n"
-        "2:\n\t"
-        "mrs r1, ipsr\n\t"
-        "bl edgeq_fault_report\n\t");
+    __asm volatile("movs r0, #4\n\t"
+                   "mov r1, lr\n\t"
+                   "tst r0, r1\n\t"
+                   "beq 1f\n\t"
+                   "mrs r0, psp\n\t"
+                   "b 2f\n"
+                   "1:\n\t"
+                   "mrs r0, msp\n"
+                   "2:\n\t"
+                   "mrs r1, ipsr\n\t"
+                   "bl edgeq_fault_report\n\t");
 }
 
 void MemManage_Handler(void) __attribute__((alias("HardFault_Handler")));

@@ -20,7 +20,8 @@ extern uint32_t __edgeq_stack_top[];
 
 /* 32 external interrupt entries; edgeq enables none of them. */
 #define EDGEQ_X4(h) h, h, h, h
-#define EDGEQ_X32(h) EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h)
+#define EDGEQ_X32(h)                                                                                                   \
+    EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h)
 
 /* Coprocessor Access Control Register: CP10 and CP11 (FPU, MVE) full access in bits 20..23. */
 #define EDGEQ_CPACR (*(volatile uint32_t *)0xE000ED88u)

@@ -21,34 +21,29 @@
  */
 #include "edgeq_kernels.h"
 
-int32_t eq_conv_row_taps(const eq_conv_params *p)
-{
+int32_t eq_conv_row_taps(const eq_conv_params *p) {
     return (p->k_w * p->in_c + EQ_ROW_ALIGN - 1) / EQ_ROW_ALIGN * EQ_ROW_ALIGN;
 }
 
 /* Columns per block: EQ_MM_COLS, or 4 where the generator keeps the scratch small. */
-static int32_t eq_conv_cols(const eq_conv_params *p)
-{
+static int32_t eq_conv_cols(const eq_conv_params *p) {
     return p->cols == 4 ? 4 : EQ_MM_COLS;
 }
 
-int32_t eq_conv2d_scratch_bytes(const eq_conv_params *p)
-{
+int32_t eq_conv2d_scratch_bytes(const eq_conv_params *p) {
     const int32_t taps = p->k_h * eq_conv_row_taps(p);
     const int32_t padded = (taps + EQ_COL_ALIGN_MAX - 1) / EQ_COL_ALIGN_MAX * EQ_COL_ALIGN_MAX;
     return eq_conv_cols(p) * padded * (int32_t)sizeof(int16_t); /* a block of columns */
 }
 
-int32_t eq_depthwise_scratch_bytes(const eq_conv_params *p)
-{
+int32_t eq_depthwise_scratch_bytes(const eq_conv_params *p) {
     (void)p;
     return 0; /* sums in registers */
 }
 
 /* Column j of b: the receptive field of the output pixel whose window starts at input (y0, x0), tap order
    (ky, kx, channel), each filter row padded to eq_conv_row_taps taps. */
-static void eq_im2col(const eq_conv_params *p, const int8_t *in, int32_t y0, int32_t x0, const eq_cols *b, int32_t j)
-{
+static void eq_im2col(const eq_conv_params *p, const int8_t *in, int32_t y0, int32_t x0, const eq_cols *b, int32_t j) {
     const int32_t run = p->k_w * p->in_c, row = eq_conv_row_taps(p), in_row = p->in_w * p->in_c;
     const int8_t *const end = in + p->in_h * in_row;
     const int row_whole = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
@@ -109,8 +104,7 @@ static void eq_im2col(const eq_conv_params *p, const int8_t *in, int32_t y0, int
 
 /* Columns of the next block for `left` pixels still to compute (at most `cols`): 8, then 4, then single
    columns (SIMD32: a single column costs about half of a 4-column block). */
-static int32_t eq_block_cols(int32_t left, int32_t cols)
-{
+static int32_t eq_block_cols(int32_t left, int32_t cols) {
 #if EQ_USE_SIMD32
     const int32_t four = 3;
 #else
@@ -120,8 +114,7 @@ static int32_t eq_block_cols(int32_t left, int32_t cols)
 }
 
 static void eq_conv2d_core(const eq_conv_params *params, const eq_binary_params *add, int32_t conv_is_in1,
-                           const int8_t *in, const int8_t *w, const eq_channel *ch, int16_t *scratch, int8_t *out)
-{
+                           const int8_t *in, const int8_t *w, const eq_channel *ch, int16_t *scratch, int8_t *out) {
     /* a private copy: the column stores (which may alias anything) do not make the compiler reload it */
     const eq_conv_params copy = *params, *const p = &copy;
     const int32_t taps = p->k_h * eq_conv_row_taps(p);
@@ -166,14 +159,12 @@ static void eq_conv2d_core(const eq_conv_params *params, const eq_binary_params 
 }
 
 void eq_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int8_t *w, const eq_channel *ch, void *scratch,
-                  int8_t *out)
-{
+                  int8_t *out) {
     eq_conv2d_core(p, NULL, 0, in, w, ch, (int16_t *)scratch, out);
 }
 
 void eq_conv2d_add_s8(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1, const int8_t *in,
-                      const int8_t *w, const eq_channel *ch, void *scratch, int8_t *residual_inout)
-{
+                      const int8_t *w, const eq_channel *ch, void *scratch, int8_t *residual_inout) {
     eq_conv2d_core(p, add, conv_is_in1, in, w, ch, (int16_t *)scratch, residual_inout);
 }
 
@@ -186,13 +177,11 @@ typedef struct {
     int32_t tap, rows, cols;
 } eq_taps;
 
-static int32_t eq_first_tap(int32_t origin, int32_t dil)
-{
+static int32_t eq_first_tap(int32_t origin, int32_t dil) {
     return origin >= 0 ? 0 : (-origin + dil - 1) / dil;
 }
 
-static int32_t eq_end_tap(int32_t origin, int32_t dil, int32_t k, int32_t size)
-{
+static int32_t eq_end_tap(int32_t origin, int32_t dil, int32_t k, int32_t size) {
     int32_t end = k;
     while (end > 0 && origin + (end - 1) * dil >= size) {
         --end;
@@ -200,8 +189,7 @@ static int32_t eq_end_tap(int32_t origin, int32_t dil, int32_t k, int32_t size)
     return end;
 }
 
-static eq_taps eq_taps_at(const eq_conv_params *p, const int8_t *in, int32_t oy, int32_t ox)
-{
+static eq_taps eq_taps_at(const eq_conv_params *p, const int8_t *in, int32_t oy, int32_t ox) {
     const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
     const int32_t ky = eq_first_tap(y0, p->dil_h), kx = eq_first_tap(x0, p->dil_w);
     eq_taps t;
@@ -213,16 +201,14 @@ static eq_taps eq_taps_at(const eq_conv_params *p, const int8_t *in, int32_t oy,
 }
 
 /* Where the layout keeps the weights of channel quad q, tap 0 (4 int16 per tap). */
-static const int16_t *eq_dw_quad(const eq_conv_params *p, const int16_t *w, int32_t q)
-{
+static const int16_t *eq_dw_quad(const eq_conv_params *p, const int16_t *w, int32_t q) {
     return w + q * p->k_h * p->k_w * 4;
 }
 
 /* Lanes 0 .. lanes-1 of quad q (output channels 4q ..) of one output pixel, any depth multiplier:
    portable sums, lane beside lane. */
-static void eq_dw_lanes(const eq_conv_params *p, const eq_taps *t, const int16_t *w, const eq_channel *ch,
-                        int32_t q, int32_t lanes, int8_t *out)
-{
+static void eq_dw_lanes(const eq_conv_params *p, const eq_taps *t, const int16_t *w, const eq_channel *ch, int32_t q,
+                        int32_t lanes, int8_t *out) {
     const int32_t x_step = p->dil_w * p->in_c, x_row = p->dil_h * p->in_w * p->in_c;
     const int16_t *wq = eq_dw_quad(p, w, q) + t->tap * 4;
     int32_t acc[4] = {0, 0, 0, 0}, ic[4];
@@ -250,8 +236,7 @@ static void eq_dw_lanes(const eq_conv_params *p, const eq_taps *t, const int16_t
 
 /* The four outputs of one quad from their sums (bias included), any rq form. */
 static EQ_NOINLINE void eq_dw_out4_any(const eq_conv_params *p, const eq_channel *ch, int32_t a0, int32_t a1,
-                                       int32_t a2, int32_t a3, int8_t *out)
-{
+                                       int32_t a2, int32_t a3, int8_t *out) {
     const int32_t acc[4] = {a0, a1, a2, a3};
     int32_t l;
     for (l = 0; l < 4; ++l) {
@@ -261,8 +246,7 @@ static EQ_NOINLINE void eq_dw_out4_any(const eq_conv_params *p, const eq_channel
 
 /* The same, inline for the fast form of RELU-like layers with out_offset -128 (one SSAT, no sign term). */
 static inline void eq_dw_out4(const eq_conv_params *p, const eq_channel *ch, int32_t a0, int32_t a1, int32_t a2,
-                              int32_t a3, int8_t *out)
-{
+                              int32_t a3, int8_t *out) {
     if (p->rq == (EQ_RQ_FAST | EQ_RQ_FULL_RANGE | EQ_RQ_NO_SIGN_FIX)) {
         out[0] = (int8_t)eq_sat_s8(eq_rq_fast(&ch[0], a0, 0));
         out[1] = (int8_t)eq_sat_s8(eq_rq_fast(&ch[1], a1, 0));
@@ -282,21 +266,20 @@ static inline void eq_dw_out4(const eq_conv_params *p, const eq_channel *ch, int
 
 /* One tap of a quad: a word of inputs at xs, (w0, w1) and (w2, w3) at ws; (x0, x2) and (x1, x3) +
    offset with SXTAB16, each lane times its int16 weight. */
-#define EQ_DW_TAP(xs, ws)                                                                                        \
-    do {                                                                                                         \
-        const int32_t xw_ = eq_word(xs), w01_ = (ws)[0], w23_ = (ws)[1];                                      \
-        const int32_t xe_ = __sxtab16(offsets, xw_), xo_ = eq_sxtab16_odd(offsets, xw_);                         \
-        a0 = __smlabb(xe_, w01_, a0);                                                                            \
-        a1 = __smlabt(xo_, w01_, a1);                                                                            \
-        a2 = __smlatb(xe_, w23_, a2);                                                                            \
-        a3 = __smlatt(xo_, w23_, a3);                                                                            \
+#define EQ_DW_TAP(xs, ws)                                                                                              \
+    do {                                                                                                               \
+        const int32_t xw_ = eq_word(xs), w01_ = (ws)[0], w23_ = (ws)[1];                                               \
+        const int32_t xe_ = __sxtab16(offsets, xw_), xo_ = eq_sxtab16_odd(offsets, xw_);                               \
+        a0 = __smlabb(xe_, w01_, a0);                                                                                  \
+        a1 = __smlabt(xo_, w01_, a1);                                                                                  \
+        a2 = __smlatb(xe_, w23_, a2);                                                                                  \
+        a3 = __smlatt(xo_, w23_, a3);                                                                                  \
     } while (0)
 
 /* Every whole quad of channels (4 * quads of them) of one output pixel whose 3x3 window lies inside the
    image: straight-line code, the weights of a quad at constant offsets. */
 static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel3x3(const eq_conv_params *p, const int8_t *x, const eq_word_t *ws,
-                                                  const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out)
-{
+                                                    const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out) {
     const int32_t x_step = p->dil_w * p->in_c, x_step2 = 2 * x_step, row_step = p->dil_h * p->in_w * p->in_c;
     for (; quads > 0; --quads, x += 4, ws += 18, ch += 4, out += 4) {
         const int8_t *y = x;
@@ -319,8 +302,7 @@ static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel3x3(const eq_conv_params *p, con
 
 /* Every whole quad of channels of one output pixel, any window: tap after tap. */
 static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel(const eq_conv_params *p, const eq_taps *t, const int16_t *w,
-                                                 const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out)
-{
+                                                 const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out) {
     const int32_t x_step = p->dil_w * p->in_c, rows = t->rows, cols = t->cols;
     const int32_t x_row = p->dil_h * p->in_w * p->in_c - cols * x_step; /* from past a row's taps to the next */
     const int32_t w_skip = (p->k_w - cols) * 2, quad_words = p->k_h * p->k_w * 2;
@@ -346,8 +328,7 @@ static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel(const eq_conv_params *p, const 
 #endif
 
 void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int16_t *w, const eq_channel *ch,
-                            void *scratch, int8_t *out)
-{
+                            void *scratch, int8_t *out) {
     const int32_t quads = (p->out_c + 3) / 4;
     int32_t oy, ox, q;
     int32_t whole = 0; /* quads of the SIMD path */

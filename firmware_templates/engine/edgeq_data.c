@@ -11,21 +11,18 @@
 
 #include <string.h>
 
-void eq_copy(const void *in, void *out, size_t bytes)
-{
+void eq_copy(const void *in, void *out, size_t bytes) {
     if (in != out) {
         memmove(out, in, bytes);
     }
 }
 
 /* Whether coordinate i of the output falls inside the input along an axis. */
-static int eq_inside(int32_t i, int32_t before, int32_t size)
-{
+static int eq_inside(int32_t i, int32_t before, int32_t size) {
     return i >= before && i < before + size;
 }
 
-void eq_pad_s8(const eq_pad_params *p, const int8_t *in, int8_t *out)
-{
+void eq_pad_s8(const eq_pad_params *p, const int8_t *in, int8_t *out) {
     const int32_t *is = p->in_shape;
     const int32_t *os = p->out_shape;
     const int32_t row = os[3];
@@ -53,19 +50,17 @@ void eq_pad_s8(const eq_pad_params *p, const int8_t *in, int8_t *out)
 }
 
 static void eq_concat_requantize(const int8_t *in, int8_t *out, int32_t n, int32_t mult, int32_t shift,
-                                 int32_t in_offset, int32_t out_offset)
-{
+                                 int32_t in_offset, int32_t out_offset) {
     int32_t i;
     for (i = 0; i < n; ++i) {
-        int32_t v = eq_mbqm_fast((int32_t)in[i] + in_offset, mult, shift) + out_offset;
+        int32_t v = eq_mul_by_quantized_mult_fast((int32_t)in[i] + in_offset, mult, shift) + out_offset;
         v = v < -128 ? -128 : v;
         v = v > 127 ? 127 : v;
         out[i] = (int8_t)v;
     }
 }
 
-void eq_concat_s8(const eq_concat_params *p, const int8_t *const *inputs, int8_t *out)
-{
+void eq_concat_s8(const eq_concat_params *p, const int8_t *const *inputs, int8_t *out) {
     int32_t o, k;
     for (o = 0; o < p->outer; ++o) {
         int8_t *dst = out + o * p->inner_out;
@@ -83,13 +78,11 @@ void eq_concat_s8(const eq_concat_params *p, const int8_t *const *inputs, int8_t
 }
 
 /* Whether index has not yet reached stop, walking with step (TFLM's strided-slice loop test). */
-static int eq_before_stop(int32_t index, int32_t stop, int32_t step)
-{
+static int eq_before_stop(int32_t index, int32_t stop, int32_t step) {
     return step > 0 ? index < stop : index > stop;
 }
 
-void eq_strided_slice_s8(const eq_slice_params *p, const int8_t *in, int8_t *out)
-{
+void eq_strided_slice_s8(const eq_slice_params *p, const int8_t *in, int8_t *out) {
     const int32_t *s = p->in_shape;
     int32_t a, b, c, d;
     for (a = p->start[0]; eq_before_stop(a, p->stop[0], p->step[0]); a += p->step[0]) {

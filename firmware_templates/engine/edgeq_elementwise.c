@@ -15,32 +15,28 @@
 
 typedef int32_t (*eq_binary_fn)(int32_t a, int32_t b, const eq_binary_params *p);
 
-static int8_t eq_clamp8(int32_t v, int32_t lo, int32_t hi)
-{
+static int8_t eq_clamp8(int32_t v, int32_t lo, int32_t hi) {
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
     return (int8_t)v;
 }
 
-static int32_t eq_add_one(int32_t a, int32_t b, const eq_binary_params *p)
-{
+static int32_t eq_add_one(int32_t a, int32_t b, const eq_binary_params *p) {
     /* |x + offset| <= 255, so the shift by 20 (TFLM's int8 left_shift) stays far from overflow. */
     const int32_t scale = (int32_t)1 << p->left_shift;
-    const int32_t x1 = eq_mbqm_fast((a + p->in1_offset) * scale, p->in1_mult, p->in1_shift);
-    const int32_t x2 = eq_mbqm_fast((b + p->in2_offset) * scale, p->in2_mult, p->in2_shift);
-    return eq_mbqm_fast(x1 + x2, p->out_mult, p->out_shift) + p->out_offset;
+    const int32_t x1 = eq_mul_by_quantized_mult_fast((a + p->in1_offset) * scale, p->in1_mult, p->in1_shift);
+    const int32_t x2 = eq_mul_by_quantized_mult_fast((b + p->in2_offset) * scale, p->in2_mult, p->in2_shift);
+    return eq_mul_by_quantized_mult_fast(x1 + x2, p->out_mult, p->out_shift) + p->out_offset;
 }
 
-static int32_t eq_mul_one(int32_t a, int32_t b, const eq_binary_params *p)
-{
-    return eq_mbqm_fast((a + p->in1_offset) * (b + p->in2_offset), p->out_mult, p->out_shift) + p->out_offset;
+static int32_t eq_mul_one(int32_t a, int32_t b, const eq_binary_params *p) {
+    return eq_mul_by_quantized_mult_fast((a + p->in1_offset) * (b + p->in2_offset), p->out_mult, p->out_shift) +
+           p->out_offset;
 }
 
 /* Applies fn to every output element: flat when both inputs have the output's shape,
    else over the 4-D output shape with per-input strides (0 on broadcast axes). */
-static void eq_binary(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out,
-                      eq_binary_fn fn)
-{
+static void eq_binary(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out, eq_binary_fn fn) {
     int32_t i, a, b, c, d;
     if (!p->broadcast) {
         for (i = 0; i < p->size; ++i) {
@@ -62,35 +58,32 @@ static void eq_binary(const eq_binary_params *p, const int8_t *in1, const int8_t
     }
 }
 
-int8_t eq_add_value_s8(const eq_binary_params *p, int32_t a, int32_t b)
-{
+int8_t eq_add_value_s8(const eq_binary_params *p, int32_t a, int32_t b) {
     return eq_clamp8(eq_add_one(a, b, p), p->act_min, p->act_max);
 }
 
-void eq_add_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out)
-{
+void eq_add_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out) {
     eq_binary(p, in1, in2, out, eq_add_one);
 }
 
-void eq_mul_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out)
-{
+void eq_mul_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out) {
     eq_binary(p, in1, in2, out, eq_mul_one);
 }
 
-void eq_relu_s8(const eq_unary_params *p, const int8_t *in, int8_t *out)
-{
+void eq_relu_s8(const eq_unary_params *p, const int8_t *in, int8_t *out) {
     int32_t i;
     for (i = 0; i < p->size; ++i) {
-        const int32_t v = p->out_offset + eq_mbqm_fast((int32_t)in[i] + p->in_offset, p->mult, p->shift);
+        const int32_t v =
+            p->out_offset + eq_mul_by_quantized_mult_fast((int32_t)in[i] + p->in_offset, p->mult, p->shift);
         out[i] = eq_clamp8(v, p->act_min, p->act_max);
     }
 }
 
-void eq_requantize_s8(const eq_unary_params *p, const int8_t *in, int8_t *out)
-{
+void eq_requantize_s8(const eq_unary_params *p, const int8_t *in, int8_t *out) {
     int32_t i;
     for (i = 0; i < p->size; ++i) {
-        const int32_t v = eq_mbqm_fast((int32_t)in[i] + p->in_offset, p->mult, p->shift) + p->out_offset;
+        const int32_t v =
+            eq_mul_by_quantized_mult_fast((int32_t)in[i] + p->in_offset, p->mult, p->shift) + p->out_offset;
         out[i] = eq_clamp8(v, p->act_min, p->act_max);
     }
 }

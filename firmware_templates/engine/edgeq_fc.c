@@ -11,8 +11,7 @@
  */
 #include "edgeq_kernels.h"
 
-int32_t eq_fc_scratch_bytes(const eq_fc_params *p)
-{
+int32_t eq_fc_scratch_bytes(const eq_fc_params *p) {
     const int32_t padded = (p->in_depth + EQ_COL_ALIGN_MAX - 1) / EQ_COL_ALIGN_MAX * EQ_COL_ALIGN_MAX;
     if (!p->per_channel && p->weight_offset != 0) {
         return 0; /* eq_fc_offset_weights needs none */
@@ -22,8 +21,7 @@ int32_t eq_fc_scratch_bytes(const eq_fc_params *p)
 
 /* Per-tensor weights with a zero point: sum (w + weight_offset) * (x + in_offset), output by output. */
 static void eq_fc_offset_weights(const eq_fc_params *p, const int8_t *in, const int8_t *w, const eq_channel *ch,
-                                 int8_t *out)
-{
+                                 int8_t *out) {
     int32_t b, o, i;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *x = in + b * p->in_depth;
@@ -33,15 +31,13 @@ static void eq_fc_offset_weights(const eq_fc_params *p, const int8_t *in, const 
             for (i = 0; i < p->in_depth; ++i) {
                 acc += ((int32_t)row[i] + p->weight_offset) * ((int32_t)x[i] + p->in_offset);
             }
-            *out++ = eq_channel_out(&ch[o], p->rq, eq_add_wrap(acc, ch[o].bias), p->out_offset, p->act_min,
-                                    p->act_max);
+            *out++ = eq_channel_out(&ch[o], p->rq, eq_add_wrap(acc, ch[o].bias), p->out_offset, p->act_min, p->act_max);
         }
     }
 }
 
 void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t *w, const eq_channel *ch,
-                           void *scratch, int8_t *out)
-{
+                           void *scratch, int8_t *out) {
     eq_matmul m;
     eq_cols col;
     int32_t b;

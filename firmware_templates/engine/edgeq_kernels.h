@@ -32,13 +32,13 @@ extern "C" {
 #endif
 
 /* ---- fixed-point helpers (edgeq_requant.c) ---- */
-int32_t eq_srdhm(int32_t a, int32_t b);                       /* SaturatingRoundingDoublingHighMul */
-int32_t eq_rdbpot(int32_t x, int exponent);                   /* RoundingDivideByPOT, exponent 0..31 */
-int32_t eq_mbqm(int32_t x, int32_t multiplier, int32_t shift); /* MultiplyByQuantizedMultiplier */
+int32_t eq_sat_round_doubling_high_mul(int32_t a, int32_t b); /* SaturatingRoundingDoublingHighMul */
+int32_t eq_round_div_pow2(int32_t x, int exponent);           /* RoundingDivideByPOT, exponent 0..31 */
+int32_t eq_mul_by_quantized_mult(int32_t x, int32_t multiplier, int32_t shift); /* MultiplyByQuantizedMultiplier */
 /* Fixed-point helpers of the SOFTMAX / LOGISTIC / TANH kernels (gemmlowp's algorithms). */
-int32_t eq_fp_shl_sat(int32_t x, int e);                          /* x * 2^e, e in 1..30, saturating */
+int32_t eq_fp_sat_shift_left(int32_t x, int e);                    /* x * 2^e, e in 1..30, saturating */
 int32_t eq_fp_exp_on_negative_values(int32_t a, int integer_bits); /* exp(a), a <= 0; Q0.31 result */
-int32_t eq_fp_reciprocal_q2(int32_t a);                           /* 1 / (1 + a), a in [0, 1): Q2.29 */
+int32_t eq_fp_reciprocal_q2(int32_t a);                            /* 1 / (1 + a), a in [0, 1): Q2.29 */
 
 /* ---- SIMD paths ----
  * Cores with the 32-bit SIMD instructions (Cortex-M4/M7/M33/M55: ACLE's __ARM_FEATURE_SIMD32 and
@@ -61,8 +61,7 @@ int32_t eq_fp_reciprocal_q2(int32_t a);                           /* 1 / (1 + a)
 
 /* The int32 whose two's complement bits are u (a plain cast is implementation-defined above INT32_MAX;
    compilers emit no instruction for this). */
-static inline int32_t eq_from_bits(uint32_t u)
-{
+static inline int32_t eq_from_bits(uint32_t u) {
     return u <= (uint32_t)INT32_MAX ? (int32_t)u : -(int32_t)(~u) - 1;
 }
 
@@ -80,8 +79,7 @@ static inline int32_t eq_from_bits(uint32_t u)
 
 /* SXTB16 / SXTAB16 of v rotated right by 8 (its bytes 1 and 3 into the 16-bit lanes), one instruction
    each where the compiler takes inline assembly (GCC and Clang do not fold the rotation themselves). */
-static inline int32_t eq_sxtb16_odd(int32_t v)
-{
+static inline int32_t eq_sxtb16_odd(int32_t v) {
 #if defined(__GNUC__)
     int32_t r;
     __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
@@ -91,8 +89,7 @@ static inline int32_t eq_sxtb16_odd(int32_t v)
 #endif
 }
 
-static inline int32_t eq_sxtab16_odd(int32_t a, int32_t v)
-{
+static inline int32_t eq_sxtab16_odd(int32_t a, int32_t v) {
 #if defined(__GNUC__)
     int32_t r;
     __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(v));
@@ -104,38 +101,33 @@ static inline int32_t eq_sxtab16_odd(int32_t a, int32_t v)
 #endif
 
 /* a + b wrapping modulo 2^32 like TFLM's int32 addition on its targets, without signed overflow. */
-static inline int32_t eq_add_wrap(int32_t a, int32_t b)
-{
+static inline int32_t eq_add_wrap(int32_t a, int32_t b) {
     return eq_from_bits((uint32_t)a + (uint32_t)b);
 }
 
 /* floor(v / 2^k), k in 0..62, for negative v too (C leaves v >> k implementation-defined there). */
-static inline int64_t eq_floor_pot64(int64_t v, int k)
-{
+static inline int64_t eq_floor_div_pow2_64(int64_t v, int k) {
     return v < 0 ? ~(~v >> k) : v >> k;
 }
 
 /* floor(x / 2^k), k in 0..31, likewise (compilers emit one arithmetic shift). */
-static inline int32_t eq_floor_pot(int32_t x, int k)
-{
+static inline int32_t eq_floor_div_pow2(int32_t x, int k) {
     return x < 0 ? ~(~x >> k) : x >> k;
 }
 
 /* floor(v / 2^31) of a 64-bit v whose quotient fits int32: the low word of the logical shift. */
-static inline int32_t eq_floor_2_31(int64_t v)
-{
+static inline int32_t eq_floor_2_31(int64_t v) {
     return eq_from_bits((uint32_t)((uint64_t)v >> 31));
 }
 
 /* floor(v / 2^32): the high word of v. */
-static inline int32_t eq_high_word(int64_t v)
-{
+static inline int32_t eq_high_word(int64_t v) {
     return eq_from_bits((uint32_t)((uint64_t)v >> 32));
 }
 
 /* MultiplyByQuantizedMultiplier of the hot loops, prepared once per channel (eq_rq_make) and applied
  * to every output of that channel (eq_rq_apply), for what QuantizeMultiplier produces: mult in
- * [0, 2^31), shift in [-31, 31]. The same bits as eq_mbqm, without its branches and division:
+ * [0, 2^31), shift in [-31, 31]. The same bits as eq_mul_by_quantized_mult, without its branches and division:
  *   SRDHM(x, M) = s = floor((x*M + 2^30) / 2^31)  (gemmlowp's nudge-and-truncate rule, for every
  *                 product but INT32_MIN * INT32_MIN, which mult >= 0 excludes);
  *   shift >= 0: x = acc * 2^shift (wrapping in int32 like TFLM's), result s;
@@ -144,14 +136,13 @@ static inline int32_t eq_high_word(int64_t v)
  *     result = floor((x*M + 2^30 + 2^(30+e) - [s < 0] * 2^31) / 2^32 / 2^(e-1)):
  *     the high word of one 64-bit sum, shifted right by e - 1.
  * [x < 0] stands for [s < 0]: they differ only when -2^30 <= x*M < 0, where s = 0 and both give 0.
- * tests/codegen/kernel_driver.c checks eq_requant against eq_mbqm. */
+ * tests/codegen/kernel_driver.c checks eq_requant against eq_mul_by_quantized_mult. */
 typedef struct {
     int32_t mult, shift;
     int64_t round; /* shift < 0: 2^30 + 2^(30+e) */
 } eq_rq;
 
-static inline eq_rq eq_rq_make(int32_t mult, int32_t shift)
-{
+static inline eq_rq eq_rq_make(int32_t mult, int32_t shift) {
     eq_rq q;
     q.mult = mult;
     q.shift = shift;
@@ -165,44 +156,39 @@ static inline eq_rq eq_rq_make(int32_t mult, int32_t shift)
     return q;
 }
 
-static inline int32_t eq_rq_apply(const eq_rq *q, int32_t acc)
-{
+static inline int32_t eq_rq_apply(const eq_rq *q, int32_t acc) {
     if (q->shift < 0) {
         const int64_t v = (int64_t)acc * q->mult + q->round - (acc < 0 ? ((int64_t)1 << 31) : 0);
-        return eq_floor_pot(eq_high_word(v), (int)(-q->shift - 1));
+        return eq_floor_div_pow2(eq_high_word(v), (int)(-q->shift - 1));
     }
     return eq_floor_2_31((int64_t)eq_from_bits((uint32_t)acc << q->shift) * q->mult + ((int64_t)1 << 30));
 }
 
-/* eq_mbqm for any arguments: inline (eq_requant) for every multiplier and shift QuantizeMultiplier
+/* eq_mul_by_quantized_mult for any arguments: inline (eq_requant) for every multiplier and shift QuantizeMultiplier
    gives, the out-of-line definition otherwise. */
-static inline int32_t eq_mbqm_fast(int32_t x, int32_t mult, int32_t shift)
-{
+static inline int32_t eq_mul_by_quantized_mult_fast(int32_t x, int32_t mult, int32_t shift) {
     if (mult >= 0 && shift >= -31 && shift <= 31) {
         const eq_rq q = eq_rq_make(mult, shift);
         return eq_rq_apply(&q, x);
     }
-    return eq_mbqm(x, mult, shift);
+    return eq_mul_by_quantized_mult(x, mult, shift);
 }
 
 /* eq_rq_apply + out_offset, clamped to [act_min, act_max]: one int8 output of CONV / FC. */
-static inline int8_t eq_rq_s8(const eq_rq *q, int32_t acc, int32_t out_offset, int32_t act_min, int32_t act_max)
-{
+static inline int8_t eq_rq_s8(const eq_rq *q, int32_t acc, int32_t out_offset, int32_t act_min, int32_t act_max) {
     int32_t y = eq_rq_apply(q, acc) + out_offset;
     y = y < act_min ? act_min : y;
     y = y > act_max ? act_max : y;
     return (int8_t)y;
 }
 
-static inline int32_t eq_requant(int32_t acc, int32_t mult, int32_t shift)
-{
+static inline int32_t eq_requant(int32_t acc, int32_t mult, int32_t shift) {
     const eq_rq q = eq_rq_make(mult, shift);
     return eq_rq_apply(&q, acc);
 }
 
 static inline int8_t eq_requant_s8(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset, int32_t act_min,
-                                   int32_t act_max)
-{
+                                   int32_t act_max) {
     const eq_rq q = eq_rq_make(mult, shift);
     return eq_rq_s8(&q, acc, out_offset, act_min, act_max);
 }
@@ -233,8 +219,7 @@ typedef struct {
 #define EQ_RQ_NO_SIGN_FIX 4
 
 /* c + floor((a * b + 2^31) / 2^32), wrapping (SMMLAR). */
-static inline int32_t eq_smmlar(int32_t a, int32_t b, int32_t c)
-{
+static inline int32_t eq_smmlar(int32_t a, int32_t b, int32_t c) {
 #if EQ_USE_SIMD32 && defined(__GNUC__)
     int32_t r;
     __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
@@ -245,18 +230,16 @@ static inline int32_t eq_smmlar(int32_t a, int32_t b, int32_t c)
 }
 
 /* t of EQ_RQ_FAST (above) for acc = the channel's sum, bias included. */
-static inline int32_t eq_rq_fast(const eq_channel *ch, int32_t acc, int sign_fix)
-{
+static inline int32_t eq_rq_fast(const eq_channel *ch, int32_t acc, int sign_fix) {
     int32_t v = eq_smmlar(eq_from_bits((uint32_t)acc << 1), ch->mult, ch->round);
     if (sign_fix) {
-        v += eq_floor_pot(acc, 31); /* -1 for acc < 0 */
+        v += eq_floor_div_pow2(acc, 31); /* -1 for acc < 0 */
     }
-    return eq_floor_pot(v, (int)ch->shift);
+    return eq_floor_div_pow2(v, (int)ch->shift);
 }
 
 /* t saturated to int8 (SSAT #8). */
-static inline int32_t eq_sat_s8(int32_t t)
-{
+static inline int32_t eq_sat_s8(int32_t t) {
 #if EQ_USE_SIMD32 && defined(__ARM_FEATURE_SAT)
     return __ssat(t, 8);
 #else
@@ -265,8 +248,7 @@ static inline int32_t eq_sat_s8(int32_t t)
 }
 
 /* t saturated to [0, 255] (USAT #8). */
-static inline int32_t eq_sat_u8(int32_t t)
-{
+static inline int32_t eq_sat_u8(int32_t t) {
 #if EQ_USE_SIMD32 && defined(__ARM_FEATURE_SAT)
     return (int32_t)__usat(t, 8);
 #else
@@ -275,8 +257,7 @@ static inline int32_t eq_sat_u8(int32_t t)
 }
 
 /* The clamp after eq_rq_fast: t -> the int8 output (span = act_max - act_min). */
-static inline int8_t eq_rq_fast_out(int32_t t, int full_range, int32_t act_min, int32_t span)
-{
+static inline int8_t eq_rq_fast_out(int32_t t, int full_range, int32_t act_min, int32_t span) {
     if (full_range) {
         return (int8_t)eq_sat_s8(t);
     }
@@ -286,9 +267,8 @@ static inline int8_t eq_rq_fast_out(int32_t t, int full_range, int32_t act_min, 
 }
 
 /* One output of any rq form from acc, the sum with the bias added: requantized, + out_offset, clamped. */
-static inline int8_t eq_channel_out(const eq_channel *ch, int32_t rq, int32_t acc, int32_t out_offset,
-                                    int32_t act_min, int32_t act_max)
-{
+static inline int8_t eq_channel_out(const eq_channel *ch, int32_t rq, int32_t acc, int32_t out_offset, int32_t act_min,
+                                    int32_t act_max) {
     if (rq & EQ_RQ_FAST) {
         return eq_rq_fast_out(eq_rq_fast(ch, acc, 1), rq & EQ_RQ_FULL_RANGE, act_min, act_max - act_min);
     }
@@ -302,8 +282,8 @@ typedef struct {
     int32_t k_h, k_w;
     int32_t stride_h, stride_w, dil_h, dil_w;
     int32_t pad_top, pad_left;
-    int32_t in_offset;   /* -input zero point */
-    int32_t out_offset;  /* output zero point */
+    int32_t in_offset;  /* -input zero point */
+    int32_t out_offset; /* output zero point */
     int32_t act_min, act_max;
     int32_t depth_multiplier; /* depthwise only */
     int32_t rq;               /* EQ_RQ_* form of the outputs */
@@ -316,8 +296,8 @@ typedef struct {
     int32_t weight_offset; /* -weight zero point (0 for int8 symmetric weights) */
     int32_t out_offset;
     int32_t act_min, act_max;
-    int32_t per_channel;   /* 0: per-tensor weights (weight_offset may be non-zero) */
-    int32_t rq;            /* EQ_RQ_* form of the outputs */
+    int32_t per_channel; /* 0: per-tensor weights (weight_offset may be non-zero) */
+    int32_t rq;          /* EQ_RQ_* form of the outputs */
 } eq_fc_params;
 
 /* Scratch. CONV_2D and FULLY_CONNECTED build int16 columns of the input (edgeq_matmul.c), and
@@ -365,8 +345,8 @@ void eq_max_pool_s8(const eq_pool_params *p, const int8_t *in, int8_t *out);
 
 /* ---- elementwise (edgeq_elementwise.c) ---- */
 typedef struct {
-    int32_t size;            /* elements of the output */
-    int32_t left_shift;      /* 20 for int8 ADD */
+    int32_t size;       /* elements of the output */
+    int32_t left_shift; /* 20 for int8 ADD */
     int32_t in1_offset, in2_offset, out_offset;
     int32_t in1_mult, in1_shift, in2_mult, in2_shift, out_mult, out_shift;
     int32_t act_min, act_max;
@@ -391,10 +371,10 @@ void eq_mul_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, 
 
 /* ---- the matrix kernel under CONV_2D and FULLY_CONNECTED (edgeq_matmul.c) ---- */
 typedef struct {
-    const int8_t *w;             /* rows x len weights, one row per output channel */
+    const int8_t *w; /* rows x len weights, one row per output channel */
     int32_t rows, len;
-    const eq_channel *ch;        /* one per row */
-    int32_t rq;                  /* EQ_RQ_* */
+    const eq_channel *ch; /* one per row */
+    int32_t rq;           /* EQ_RQ_* */
     int32_t out_offset, act_min, act_max;
     const eq_binary_params *add; /* not NULL: CONV_2D+ADD, each output added to the residual it overwrites */
     int32_t conv_is_in1;
@@ -436,8 +416,7 @@ typedef struct {
 #endif
 
 /* The 32-bit word at p, any alignment (an int16x2 or int8x4 in ACLE's terms, which are int32_t). */
-static inline int32_t eq_word(const void *p)
-{
+static inline int32_t eq_word(const void *p) {
     int32_t v;
     memcpy(&v, p, sizeof v);
     return v;
@@ -447,8 +426,7 @@ static inline int32_t eq_word(const void *p)
 #if EQ_USE_SIMD32
 /* Whole groups of the SIMD32 layout: group g of column j holds its taps (t0, t2, t1, t3) as two words
    at base + (g * cols + j) * 4, the next group of the same column 2 * cols words further. */
-static inline eq_word_t *eq_col_group(const eq_cols *b, int32_t j, int32_t k)
-{
+static inline eq_word_t *eq_col_group(const eq_cols *b, int32_t j, int32_t k) {
     return (eq_word_t *)(void *)(b->base + k * b->cols + j * 4);
 }
 
@@ -456,8 +434,7 @@ static inline eq_word_t *eq_col_group(const eq_cols *b, int32_t j, int32_t k)
    16-bit halves); returns where the next group of the column goes. One word of inputs gives (x0, x2)
    + offset and (x1, x3) + offset with SXTAB16: offset, -zero_point, is in [-127, 128], so it fits
    each half, and so does x + offset. */
-static inline eq_word_t *eq_col_run(eq_word_t *dst, int32_t step, const int8_t *x, int32_t len, int32_t offsets)
-{
+static inline eq_word_t *eq_col_run(eq_word_t *dst, int32_t step, const int8_t *x, int32_t len, int32_t offsets) {
     const int8_t *const end = x + len;
     for (; x != end; x += 4, dst += step) {
         const int32_t word = eq_word(x);
@@ -470,8 +447,7 @@ static inline eq_word_t *eq_col_run(eq_word_t *dst, int32_t step, const int8_t *
 }
 
 /* The offset in both halves of a word. */
-static inline int32_t eq_offsets(int32_t offset)
-{
+static inline int32_t eq_offsets(int32_t offset) {
     const uint32_t half = (uint32_t)offset & 0xFFFFu;
     return eq_from_bits((half << 16) | half);
 }
@@ -479,8 +455,7 @@ static inline int32_t eq_offsets(int32_t offset)
 
 /* eq_col_put_s8 where k and len are multiples of EQ_COL_ALIGN, inline in SIMD32 builds. */
 static inline void eq_col_put_groups_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int32_t len,
-                                        int32_t offset)
-{
+                                        int32_t offset) {
 #if EQ_USE_SIMD32
     (void)eq_col_run(eq_col_group(b, j, k), 2 * b->cols, x, len, eq_offsets(offset));
 #else
@@ -492,7 +467,7 @@ static inline void eq_col_put_groups_s8(const eq_cols *b, int32_t j, int32_t k, 
    first `used` columns. */
 void eq_matmul_s8(const eq_matmul *m, const eq_cols *b, int32_t used, int8_t *out, int32_t out_stride);
 
-/* ---- activations (edgeq_activations.c) ---- */
+/* ---- activations (eq_relu_s8: edgeq_elementwise.c; LEAKY_RELU, HARD_SWISH: edgeq_leaky_relu_hard_swish.c) ---- */
 typedef struct {
     int32_t size;
     int32_t in_offset, out_offset;   /* -in zp, out zp */
@@ -501,7 +476,8 @@ typedef struct {
     int32_t act_min, act_max;
 } eq_unary_params;
 
-void eq_relu_s8(const eq_unary_params *p, const int8_t *in, int8_t *out);       /* RELU, RELU6, RELU_N1_TO_1 via act_min/act_max */
+/* RELU, RELU6, RELU_N1_TO_1 via act_min/act_max */
+void eq_relu_s8(const eq_unary_params *p, const int8_t *in, int8_t *out);
 void eq_leaky_relu_s8(const eq_unary_params *p, const int8_t *in, int8_t *out);
 
 /* Softmax, logistic, tanh and hard swish follow TFLM's fixed-point algorithms; their
@@ -532,22 +508,22 @@ void eq_copy(const void *in, void *out, size_t bytes); /* RESHAPE / SQUEEZE / EX
 
 typedef struct {
     int32_t in_shape[4], out_shape[4];
-    int32_t before[4];       /* padding before each axis (after) implied by out_shape */
-    int32_t pad_value;       /* the output zero point for PAD, or the constant of PADV2 */
+    int32_t before[4]; /* padding before each axis (after) implied by out_shape */
+    int32_t pad_value; /* the output zero point for PAD, or the constant of PADV2 */
 } eq_pad_params;
 void eq_pad_s8(const eq_pad_params *p, const int8_t *in, int8_t *out);
 
 typedef struct {
-    int32_t outer, inner_out;   /* product of dims before the axis; out axis size * inner */
+    int32_t outer, inner_out; /* product of dims before the axis; out axis size * inner */
     int32_t inputs;
-    const int32_t *inner_in;    /* per input: its axis size * inner */
+    const int32_t *inner_in;                 /* per input: its axis size * inner */
     const int32_t *mult, *shift, *in_offset; /* per input requantization (mult 0: plain copy) */
     int32_t out_offset;
 } eq_concat_params;
 void eq_concat_s8(const eq_concat_params *p, const int8_t *const *inputs, int8_t *out);
 
 typedef struct {
-    int32_t in_shape[4];       /* rank padded to 4 */
+    int32_t in_shape[4]; /* rank padded to 4 */
     int32_t start[4], stop[4], step[4];
     int32_t out_size;
 } eq_slice_params;
@@ -558,14 +534,14 @@ void eq_strided_slice_s8(const eq_slice_params *p, const int8_t *in, int8_t *out
 typedef struct {
     int32_t in_h, in_w, channels;
     int32_t in_zero_point, out_zero_point;
-    int32_t mult, shift;  /* in_scale / out_scale with 1 / (in_h * in_w) folded in, as TFLM folds it */
+    int32_t mult, shift; /* in_scale / out_scale with 1 / (in_h * in_w) folded in, as TFLM folds it */
 } eq_mean_params;
 void eq_mean_hw_s8(const eq_mean_params *p, const int8_t *in, int8_t *out);
 
 /* ---- edges of float-I/O models (edgeq_quant.c; the only float code, outside the int8 path) ---- */
 typedef struct {
     int32_t size;
-    float scale;       /* quantize: 1/scale is NOT used; TFLM divides */
+    float scale; /* quantize: 1/scale is NOT used; TFLM divides */
     int32_t zero_point;
     int32_t qmin, qmax;
 } eq_quant_params;

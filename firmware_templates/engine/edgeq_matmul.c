@@ -27,26 +27,22 @@
  */
 #include "edgeq_kernels.h"
 
-int32_t eq_col_len(int32_t taps)
-{
+int32_t eq_col_len(int32_t taps) {
     return (taps + (EQ_COL_ALIGN - 1)) / EQ_COL_ALIGN * EQ_COL_ALIGN;
 }
 
 #if EQ_USE_SIMD32
 /* Where tap k of column j lives: group k / 4 holds four taps of every column, in (t0, t2, t1, t3). */
-static inline int32_t eq_col_at(const eq_cols *b, int32_t j, int32_t k)
-{
+static inline int32_t eq_col_at(const eq_cols *b, int32_t j, int32_t k) {
     return (k & ~3) * b->cols + j * 4 + ((k & 1) << 1) + ((k & 2) >> 1);
 }
 #else
-static inline int32_t eq_col_at(const eq_cols *b, int32_t j, int32_t k)
-{
+static inline int32_t eq_col_at(const eq_cols *b, int32_t j, int32_t k) {
     return j * b->n + k;
 }
 #endif
 
-void eq_col_put_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int32_t len, int32_t offset)
-{
+void eq_col_put_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int32_t len, int32_t offset) {
     int32_t i = 0;
 #if EQ_USE_SIMD32
     /* taps up to the next group boundary one by one, then whole groups (eq_col_run), then the rest */
@@ -65,8 +61,7 @@ void eq_col_put_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int3
     }
 }
 
-void eq_col_zero(const eq_cols *b, int32_t j, int32_t k, int32_t len)
-{
+void eq_col_zero(const eq_cols *b, int32_t j, int32_t k, int32_t len) {
     int32_t i = 0;
 #if EQ_USE_SIMD32
     if (((k | len) & 3) == 0) { /* whole groups */
@@ -86,13 +81,11 @@ void eq_col_zero(const eq_cols *b, int32_t j, int32_t k, int32_t len)
 
 /* ---- requantization and stores ---- */
 
-static int eq_rq_fits(int32_t mult, int32_t shift)
-{
+static int eq_rq_fits(int32_t mult, int32_t shift) {
     return mult >= 0 && shift >= -31 && shift <= 31;
 }
 
-void eq_matmul_set_add(eq_matmul *m, const eq_binary_params *add, int32_t conv_is_in1)
-{
+void eq_matmul_set_add(eq_matmul *m, const eq_binary_params *add, int32_t conv_is_in1) {
     m->add = add;
     m->conv_is_in1 = conv_is_in1;
     m->add_inline = add != NULL && eq_rq_fits(add->in1_mult, add->in1_shift) &&
@@ -105,8 +98,7 @@ void eq_matmul_set_add(eq_matmul *m, const eq_binary_params *add, int32_t conv_i
 }
 
 /* eq_add_value_s8(m->add, a, b) with the requantizations prepared: the same arithmetic. */
-static inline int8_t eq_add_inline(const eq_matmul *m, int32_t a, int32_t b)
-{
+static inline int8_t eq_add_inline(const eq_matmul *m, int32_t a, int32_t b) {
     const eq_binary_params *p = m->add;
     const int32_t scale = (int32_t)1 << p->left_shift;
     const int32_t x1 = eq_rq_apply(&m->add_q1, (a + p->in1_offset) * scale);
@@ -118,8 +110,7 @@ static inline int8_t eq_add_inline(const eq_matmul *m, int32_t a, int32_t b)
 }
 
 /* Store v at dst or, with CONV_2D+ADD, add it to the residual element it overwrites (read first). */
-static void eq_store(const eq_matmul *m, int8_t v, int8_t *dst)
-{
+static void eq_store(const eq_matmul *m, int8_t v, int8_t *dst) {
     if (m->add == NULL) {
         *dst = v;
     } else if (m->add_inline) {
@@ -130,8 +121,7 @@ static void eq_store(const eq_matmul *m, int8_t v, int8_t *dst)
 }
 
 /* The output of channel ch for acc (bias included), any rq form, stored (or added to the residual). */
-static EQ_NOINLINE void eq_out_any(const eq_matmul *m, const eq_channel *ch, int32_t acc, int8_t *dst)
-{
+static EQ_NOINLINE void eq_out_any(const eq_matmul *m, const eq_channel *ch, int32_t acc, int8_t *dst) {
     eq_store(m, eq_channel_out(ch, m->rq, acc, m->out_offset, m->act_min, m->act_max), dst);
 }
 
@@ -151,8 +141,7 @@ static EQ_NOINLINE void eq_out_any(const eq_matmul *m, const eq_channel *ch, int
    eq_out_any. */
 enum { EQ_EPI_ANY, EQ_EPI_FULL_NOFIX, EQ_EPI_CLAMP };
 
-static int eq_epilogue(const eq_matmul *m)
-{
+static int eq_epilogue(const eq_matmul *m) {
     const int32_t full_nofix = EQ_RQ_FAST | EQ_RQ_FULL_RANGE | EQ_RQ_NO_SIGN_FIX;
     if (m->add != NULL || !(m->rq & EQ_RQ_FAST)) {
         return EQ_EPI_ANY;
@@ -167,8 +156,7 @@ typedef struct {
     int32_t full; /* EQ_RQ_FULL_RANGE (the clamp of EQ_EPI_CLAMP) */
 } eq_rowq;
 
-EQ_MM_INLINE eq_rowq eq_rowq_load(const eq_matmul *m, const eq_channel *ch)
-{
+EQ_MM_INLINE eq_rowq eq_rowq_load(const eq_matmul *m, const eq_channel *ch) {
     eq_rowq q;
     q.mult = ch->mult;
     q.round = ch->round;
@@ -180,19 +168,17 @@ EQ_MM_INLINE eq_rowq eq_rowq_load(const eq_matmul *m, const eq_channel *ch)
 }
 
 /* The output of acc in a fast epilogue (not EQ_EPI_ANY). */
-EQ_MM_INLINE int8_t eq_fast(const eq_rowq *q, int32_t acc, const int epi)
-{
+EQ_MM_INLINE int8_t eq_fast(const eq_rowq *q, int32_t acc, const int epi) {
     int32_t v = eq_smmlar(eq_from_bits((uint32_t)acc << 1), q->mult, q->round);
     if (epi != EQ_EPI_FULL_NOFIX) {
-        v += eq_floor_pot(acc, 31);
+        v += eq_floor_div_pow2(acc, 31);
     }
-    v = eq_floor_pot(v, (int)q->e);
+    v = eq_floor_div_pow2(v, (int)q->e);
     return epi == EQ_EPI_FULL_NOFIX ? (int8_t)eq_sat_s8(v) : eq_rq_fast_out(v, q->full, q->act_min, q->span);
 }
 
 EQ_MM_INLINE void eq_put(const eq_matmul *m, const eq_channel *ch, const eq_rowq *q, int32_t acc, int8_t *dst,
-                         const int epi)
-{
+                         const int epi) {
     if (epi == EQ_EPI_ANY) {
         eq_out_any(m, ch, acc, dst);
     } else {
@@ -204,24 +190,23 @@ EQ_MM_INLINE void eq_put(const eq_matmul *m, const eq_channel *ch, const eq_rowq
 #define EQ_MAC2(acc, even, odd, xp) __smlad((even), (xp)[0], __smlad((odd), (xp)[1], (acc)))
 
 /* One group of four taps of a row (its weights in the word ww) against the 8 columns at xp. */
-#define EQ_GROUP8(ww, xp)                                                                                        \
-    do {                                                                                                         \
-        const int32_t word_ = (ww), even_ = __sxtb16(word_), odd_ = eq_sxtb16_odd(word_);                        \
-        a0 = EQ_MAC2(a0, even_, odd_, (xp));                                                                     \
-        a1 = EQ_MAC2(a1, even_, odd_, (xp) + 2);                                                                 \
-        a2 = EQ_MAC2(a2, even_, odd_, (xp) + 4);                                                                 \
-        a3 = EQ_MAC2(a3, even_, odd_, (xp) + 6);                                                                 \
-        a4 = EQ_MAC2(a4, even_, odd_, (xp) + 8);                                                                 \
-        a5 = EQ_MAC2(a5, even_, odd_, (xp) + 10);                                                                \
-        a6 = EQ_MAC2(a6, even_, odd_, (xp) + 12);                                                                \
-        a7 = EQ_MAC2(a7, even_, odd_, (xp) + 14);                                                                \
+#define EQ_GROUP8(ww, xp)                                                                                              \
+    do {                                                                                                               \
+        const int32_t word_ = (ww), even_ = __sxtb16(word_), odd_ = eq_sxtb16_odd(word_);                              \
+        a0 = EQ_MAC2(a0, even_, odd_, (xp));                                                                           \
+        a1 = EQ_MAC2(a1, even_, odd_, (xp) + 2);                                                                       \
+        a2 = EQ_MAC2(a2, even_, odd_, (xp) + 4);                                                                       \
+        a3 = EQ_MAC2(a3, even_, odd_, (xp) + 6);                                                                       \
+        a4 = EQ_MAC2(a4, even_, odd_, (xp) + 8);                                                                       \
+        a5 = EQ_MAC2(a5, even_, odd_, (xp) + 10);                                                                      \
+        a6 = EQ_MAC2(a6, even_, odd_, (xp) + 12);                                                                      \
+        a7 = EQ_MAC2(a7, even_, odd_, (xp) + 14);                                                                      \
     } while (0)
 
 /* Every row against the 8 columns at x (groups of 4 taps); column j of row r to out[j * stride + r],
    the first `used`. */
 EQ_MM_INLINE void eq_rows8(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
-                           int32_t stride, const int epi)
-{
+                           int32_t stride, const int epi) {
     const eq_channel *ch = m->ch;
     const int8_t *w = m->w;
     const int32_t rows = m->rows, len = m->len;
@@ -259,8 +244,7 @@ EQ_MM_INLINE void eq_rows8(const eq_matmul *m, const eq_word_t *x, int32_t group
 
 /* The same for 4 columns. */
 EQ_MM_INLINE void eq_rows4(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
-                           int32_t stride, const int epi)
-{
+                           int32_t stride, const int epi) {
     const eq_channel *ch = m->ch;
     const int8_t *w = m->w;
     const int32_t rows = m->rows, len = m->len;
@@ -296,8 +280,7 @@ EQ_MM_INLINE void eq_rows4(const eq_matmul *m, const eq_word_t *x, int32_t group
 }
 
 /* One column: rows in pairs (an odd last row computed twice, stored once). */
-EQ_MM_INLINE void eq_rows1(const eq_matmul *m, const eq_word_t *x, int32_t groups, int8_t *out, const int epi)
-{
+EQ_MM_INLINE void eq_rows1(const eq_matmul *m, const eq_word_t *x, int32_t groups, int8_t *out, const int epi) {
     const eq_channel *ch = m->ch;
     const int32_t rows = m->rows, len = m->len;
     int32_t r;
@@ -325,8 +308,7 @@ EQ_MM_INLINE void eq_rows1(const eq_matmul *m, const eq_word_t *x, int32_t group
 }
 
 EQ_MM_FN void eq_mm8(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
-                     int32_t stride)
-{
+                     int32_t stride) {
     switch (eq_epilogue(m)) {
     case EQ_EPI_FULL_NOFIX:
         eq_rows8(m, x, groups, used, out, stride, EQ_EPI_FULL_NOFIX);
@@ -341,8 +323,7 @@ EQ_MM_FN void eq_mm8(const eq_matmul *m, const eq_word_t *x, int32_t groups, int
 }
 
 EQ_MM_FN void eq_mm4(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
-                     int32_t stride)
-{
+                     int32_t stride) {
     switch (eq_epilogue(m)) {
     case EQ_EPI_FULL_NOFIX:
         eq_rows4(m, x, groups, used, out, stride, EQ_EPI_FULL_NOFIX);
@@ -356,8 +337,7 @@ EQ_MM_FN void eq_mm4(const eq_matmul *m, const eq_word_t *x, int32_t groups, int
     }
 }
 
-EQ_MM_FN void eq_mm1(const eq_matmul *m, const eq_word_t *x, int32_t groups, int8_t *out)
-{
+EQ_MM_FN void eq_mm1(const eq_matmul *m, const eq_word_t *x, int32_t groups, int8_t *out) {
     switch (eq_epilogue(m)) {
     case EQ_EPI_FULL_NOFIX:
         eq_rows1(m, x, groups, out, EQ_EPI_FULL_NOFIX);
@@ -371,8 +351,7 @@ EQ_MM_FN void eq_mm1(const eq_matmul *m, const eq_word_t *x, int32_t groups, int
     }
 }
 
-void eq_matmul_s8(const eq_matmul *m, const eq_cols *b, int32_t used, int8_t *out, int32_t out_stride)
-{
+void eq_matmul_s8(const eq_matmul *m, const eq_cols *b, int32_t used, int8_t *out, int32_t out_stride) {
     const eq_word_t *x = (const eq_word_t *)(const void *)b->base;
     const int32_t groups = b->n / 4;
     if (b->cols == 8) {
@@ -387,8 +366,7 @@ void eq_matmul_s8(const eq_matmul *m, const eq_cols *b, int32_t used, int8_t *ou
 /* ---- portable: dot products the compiler vectorizes, then eq_out_any ---- */
 
 /* One row against four consecutive columns of n taps (a0..a3). */
-static void eq_dot_1x4(const int16_t *c0, const int8_t *w, int32_t n, int32_t *sums)
-{
+static void eq_dot_1x4(const int16_t *c0, const int8_t *w, int32_t n, int32_t *sums) {
     const int16_t *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     int32_t i;
@@ -406,8 +384,7 @@ static void eq_dot_1x4(const int16_t *c0, const int8_t *w, int32_t n, int32_t *s
 }
 
 /* Two rows against one column. */
-static void eq_dot_2x1(const int16_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t *sums)
-{
+static void eq_dot_2x1(const int16_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t *sums) {
     int32_t a0 = 0, a1 = 0;
     int32_t i;
     for (i = 0; i < n; ++i) {
@@ -419,8 +396,7 @@ static void eq_dot_2x1(const int16_t *x, const int8_t *w0, const int8_t *w1, int
     sums[1] = a1;
 }
 
-void eq_matmul_s8(const eq_matmul *m, const eq_cols *b, int32_t used, int8_t *out, int32_t out_stride)
-{
+void eq_matmul_s8(const eq_matmul *m, const eq_cols *b, int32_t used, int8_t *out, int32_t out_stride) {
     int32_t sums[EQ_MM_COLS];
     int32_t r, j;
     if (b->cols == 1) {

@@ -10,21 +10,18 @@
 #include "edgeq_kernels.h"
 
 /* The window [*start, *end) of filter offsets that land inside an axis of `size` pixels. */
-static void eq_window(int32_t origin, int32_t filter, int32_t size, int32_t *start, int32_t *end)
-{
+static void eq_window(int32_t origin, int32_t filter, int32_t size, int32_t *start, int32_t *end) {
     *start = origin < 0 ? -origin : 0;
     *end = size - origin < filter ? size - origin : filter;
 }
 
-static int8_t eq_clamp(int32_t v, const eq_pool_params *p)
-{
+static int8_t eq_clamp(int32_t v, const eq_pool_params *p) {
     v = v < p->act_min ? p->act_min : v;
     v = v > p->act_max ? p->act_max : v;
     return (int8_t)v;
 }
 
-void eq_avg_pool_s8(const eq_pool_params *p, const int8_t *in, int8_t *out)
-{
+void eq_avg_pool_s8(const eq_pool_params *p, const int8_t *in, int8_t *out) {
     int32_t oy, ox, c, fy, fx, fy0, fy1, fx0, fx1;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
@@ -50,8 +47,7 @@ void eq_avg_pool_s8(const eq_pool_params *p, const int8_t *in, int8_t *out)
     }
 }
 
-void eq_max_pool_s8(const eq_pool_params *p, const int8_t *in, int8_t *out)
-{
+void eq_max_pool_s8(const eq_pool_params *p, const int8_t *in, int8_t *out) {
     int32_t oy, ox, c, fy, fx, fy0, fy1, fx0, fx1;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;

@@ -12,15 +12,13 @@
 #define EQ_QUOTIENT_LIMIT 1.0e9f
 
 /* round(v) with halves away from zero, for |v| <= EQ_QUOTIENT_LIMIT. */
-static int32_t eq_round_half_away(float v)
-{
-    const int32_t whole = (int32_t)v;       /* truncates toward zero */
-    const float frac = v - (float)whole;    /* exact: whole and v share their leading bits */
+static int32_t eq_round_half_away(float v) {
+    const int32_t whole = (int32_t)v;    /* truncates toward zero */
+    const float frac = v - (float)whole; /* exact: whole and v share their leading bits */
     return whole + (frac >= 0.5f ? 1 : 0) - (frac <= -0.5f ? 1 : 0);
 }
 
-void eq_quantize_f32_s8(const eq_quant_params *p, const float *in, int8_t *out)
-{
+void eq_quantize_f32_s8(const eq_quant_params *p, const float *in, int8_t *out) {
     int32_t i;
     for (i = 0; i < p->size; ++i) {
         float v = in[i] / p->scale; /* TFLM divides; 1/scale would round differently */
@@ -38,8 +36,7 @@ void eq_quantize_f32_s8(const eq_quant_params *p, const float *in, int8_t *out)
     }
 }
 
-void eq_dequantize_s8_f32(const eq_quant_params *p, const int8_t *in, float *out)
-{
+void eq_dequantize_s8_f32(const eq_quant_params *p, const int8_t *in, float *out) {
     int32_t i;
     for (i = 0; i < p->size; ++i) {
         out[i] = p->scale * (float)((int32_t)in[i] - p->zero_point);

@@ -12,8 +12,7 @@
  */
 #include "edgeq_kernels.h"
 
-void eq_mean_hw_s8(const eq_mean_params *p, const int8_t *in, int8_t *out)
-{
+void eq_mean_hw_s8(const eq_mean_params *p, const int8_t *in, int8_t *out) {
     const int32_t count = p->in_h * p->in_w;
     int32_t c;
     for (c = 0; c < p->channels; ++c) {
@@ -23,7 +22,7 @@ void eq_mean_hw_s8(const eq_mean_params *p, const int8_t *in, int8_t *out)
         for (i = 0; i < count; ++i) {
             sum += in[(size_t)i * (size_t)p->channels + (size_t)c];
         }
-        y = eq_mbqm_fast(sum - p->in_zero_point * count, p->mult, p->shift) + p->out_zero_point;
+        y = eq_mul_by_quantized_mult_fast(sum - p->in_zero_point * count, p->mult, p->shift) + p->out_zero_point;
         out[c] = (int8_t)(y < INT8_MIN ? INT8_MIN : (y > INT8_MAX ? INT8_MAX : y));
     }
 }

@@ -14,13 +14,11 @@
 #define SM_ACCUM_INTEGER_BITS 12
 
 /* 1 / (1 + x) for x in [0, 1), Q0.31 in and out. */
-static int32_t sm_one_over_one_plus_x(int32_t a)
-{
-    return eq_fp_shl_sat(eq_fp_reciprocal_q2(a), 1);
+static int32_t sm_one_over_one_plus_x(int32_t a) {
+    return eq_fp_sat_shift_left(eq_fp_reciprocal_q2(a), 1);
 }
 
-static int sm_count_leading_zeros(uint32_t x)
-{
+static int sm_count_leading_zeros(uint32_t x) {
     int n = 0;
     if (x == 0) {
         return 32;
@@ -33,14 +31,12 @@ static int sm_count_leading_zeros(uint32_t x)
 }
 
 /* The row's input difference rescaled to Q5.26 (MultiplyByQuantizedMultiplierGreaterThanOne). */
-static int32_t sm_scaled_diff(const eq_softmax_params *p, int32_t diff)
-{
+static int32_t sm_scaled_diff(const eq_softmax_params *p, int32_t diff) {
     const int32_t shifted = (int32_t)((int64_t)diff * ((int64_t)1 << p->input_left_shift));
-    return eq_srdhm(shifted, p->input_multiplier);
+    return eq_sat_round_doubling_high_mul(shifted, p->input_multiplier);
 }
 
-static void sm_row(const eq_softmax_params *p, const int8_t *in, int8_t *out)
-{
+static void sm_row(const eq_softmax_params *p, const int8_t *in, int8_t *out) {
     int32_t max_in_row = INT8_MIN;
     int32_t sum_of_exps = 0; /* Q12.19 */
     int32_t shifted_scale;
@@ -57,13 +53,13 @@ static void sm_row(const eq_softmax_params *p, const int8_t *in, int8_t *out)
         const int32_t diff = (int32_t)in[c] - max_in_row;
         if (diff >= p->diff_min) {
             const int32_t e = eq_fp_exp_on_negative_values(sm_scaled_diff(p, diff), SM_SCALED_DIFF_INTEGER_BITS);
-            sum_of_exps += eq_rdbpot(e, SM_ACCUM_INTEGER_BITS);
+            sum_of_exps += eq_round_div_pow2(e, SM_ACCUM_INTEGER_BITS);
         }
     }
     /* GetReciprocal: sum = 2^num_bits_over_unit * (1 + x) with x in [0, 1). */
     headroom_plus_one = sm_count_leading_zeros((uint32_t)sum_of_exps);
-    shifted_scale = sm_one_over_one_plus_x(
-        (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31)));
+    shifted_scale =
+        sm_one_over_one_plus_x((int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31)));
     exponent = (SM_ACCUM_INTEGER_BITS - headroom_plus_one) + 31 - 8;
     if (exponent > 31) {
         exponent = 31; /* sums of 2^28 or more (depth >= 512): TFLM stops with a check failure */
@@ -74,15 +70,14 @@ static void sm_row(const eq_softmax_params *p, const int8_t *in, int8_t *out)
         int32_t v = INT8_MIN;
         if (diff >= p->diff_min) {
             const int32_t e = eq_fp_exp_on_negative_values(sm_scaled_diff(p, diff), SM_SCALED_DIFF_INTEGER_BITS);
-            v = eq_rdbpot(eq_srdhm(shifted_scale, e), exponent) + INT8_MIN;
+            v = eq_round_div_pow2(eq_sat_round_doubling_high_mul(shifted_scale, e), exponent) + INT8_MIN;
             v = v < INT8_MIN ? INT8_MIN : (v > INT8_MAX ? INT8_MAX : v);
         }
         out[c] = (int8_t)v;
     }
 }
 
-void eq_softmax_s8(const eq_softmax_params *p, const int8_t *in, int8_t *out)
-{
+void eq_softmax_s8(const eq_softmax_params *p, const int8_t *in, int8_t *out) {
     int32_t r;
     for (r = 0; r < p->rows; ++r) {
         sm_row(p, in + (size_t)r * (size_t)p->depth, out + (size_t)r * (size_t)p->depth);

@@ -28,15 +28,13 @@ static float fin[512], fout[512];
 static int mismatches;
 
 /* Uniform in [lo, hi]. */
-static int32_t rnd(int32_t lo, int32_t hi)
-{
+static int32_t rnd(int32_t lo, int32_t hi) {
     uint64_t span = (uint64_t)((int64_t)hi - (int64_t)lo + 1);
     rng_state = rng_state * 1664525u + 1013904223u;
     return (int32_t)((int64_t)lo + (int64_t)((((uint64_t)rng_state << 8) ^ rng_state) % span));
 }
 
-static void mix(const void *data, size_t n)
-{
+static void mix(const void *data, size_t n) {
     const uint8_t *b = (const uint8_t *)data;
     while (n--) {
         fnv = (fnv ^ *b++) * 16777619u;
@@ -44,8 +42,7 @@ static void mix(const void *data, size_t n)
 }
 
 /* Random bytes, or alternating -128 / 127 every fourth round. */
-static void fill(int8_t *a, int32_t n, int round)
-{
+static void fill(int8_t *a, int32_t n, int round) {
     int32_t i;
     for (i = 0; i < n; ++i) {
         a[i] = (int8_t)(round % 4 == 0 ? (i % 2 ? 127 : -128) : rnd(-128, 127));
@@ -53,8 +50,7 @@ static void fill(int8_t *a, int32_t n, int round)
 }
 
 /* Every other round only right shifts of at most 21, which the fast requantization takes. */
-static void fill_requant(int32_t n, int round)
-{
+static void fill_requant(int32_t n, int round) {
     int32_t i;
     for (i = 0; i < n; ++i) {
         mult[i] = rnd(1 << 30, INT32_MAX);
@@ -66,8 +62,7 @@ static void fill_requant(int32_t n, int round)
 /* The eq_channel table of n channels and its rq form, as edgeq/codegen/engine/requant_table.py computes
    them (abs_sums: sum |w| of each channel); exact: the exact form whatever the parameters. */
 static int32_t make_table(int32_t n, int with_bias, int32_t in_offset, int32_t out_offset, int32_t act_min,
-                          int32_t act_max, int exact)
-{
+                          int32_t act_max, int exact) {
     const int64_t top = in_offset > 0 ? 127 + in_offset : 128 - in_offset; /* max |x + in_offset| */
     int32_t i, rq = EQ_RQ_FAST;
     for (i = 0; i < n; ++i) {
@@ -98,8 +93,7 @@ static int32_t make_table(int32_t n, int with_bias, int32_t in_offset, int32_t o
 }
 
 /* The outputs of the fast form must equal the exact form's (which edgeq checks against TFLM). */
-static void compare_exact(const char *what, size_t n)
-{
+static void compare_exact(const char *what, size_t n) {
     if (memcmp(out, out_exact, n) != 0) {
         printf("%s: the fast requantization differs from the exact one\n", what);
         ++mismatches;
@@ -107,8 +101,7 @@ static void compare_exact(const char *what, size_t n)
 }
 
 /* CONV_2D weights [out_c][k_h][k_w][in_c] into the kernels' layout (rows padded to EQ_ROW_ALIGN). */
-static void lay_conv(const eq_conv_params *p)
-{
+static void lay_conv(const eq_conv_params *p) {
     const int32_t run = p->k_w * p->in_c, row = eq_conv_row_taps(p);
     int32_t r, i;
     memset(laid, 0, sizeof laid);
@@ -126,8 +119,7 @@ static void lay_conv(const eq_conv_params *p)
 }
 
 /* DEPTHWISE_CONV_2D weights [k_h][k_w][out_c] into the int16 [quads][taps][4] layout. */
-static void lay_depthwise(const eq_conv_params *p)
-{
+static void lay_depthwise(const eq_conv_params *p) {
     const int32_t taps = p->k_h * p->k_w;
     int32_t c, t;
     memset(laid16, 0, sizeof laid16);
@@ -140,8 +132,7 @@ static void lay_depthwise(const eq_conv_params *p)
     }
 }
 
-static void conv(int round, int depthwise)
-{
+static void conv(int round, int depthwise) {
     eq_conv_params p;
     int32_t w_size;
     int exact;
@@ -193,8 +184,7 @@ static void conv(int round, int depthwise)
 }
 
 /* CONV_2D + ADD in place over a residual: random conv (as in conv()) and ADD parameters. */
-static void conv_add(int round)
-{
+static void conv_add(int round) {
     eq_conv_params p;
     eq_binary_params b;
     void *scratch;
@@ -254,8 +244,7 @@ static void conv_add(int round)
     mix(out, (size_t)n);
 }
 
-static void fully_connected(int round)
-{
+static void fully_connected(int round) {
     eq_fc_params p;
     void *scratch;
     int32_t o, i;
@@ -291,8 +280,7 @@ static void fully_connected(int round)
     mix(out, (size_t)(p.batches * p.out_depth));
 }
 
-static void pool(int round)
-{
+static void pool(int round) {
     eq_pool_params p;
     size_t n;
     p.in_h = rnd(1, 9);
@@ -316,8 +304,7 @@ static void pool(int round)
     mix(out, n);
 }
 
-static void binary(int round)
-{
+static void binary(int round) {
     eq_binary_params b;
     memset(&b, 0, sizeof b);
     b.out_shape[0] = 1;
@@ -351,8 +338,7 @@ static void binary(int round)
     mix(out, (size_t)b.size);
 }
 
-static void unary(int round)
-{
+static void unary(int round) {
     eq_unary_params u;
     int i;
     u.size = rnd(1, 200);
@@ -376,39 +362,38 @@ static void unary(int round)
         const int32_t e = rnd(0, 31);
         const int32_t s = rnd(-31, 31);
         int32_t r[3];
-        r[0] = eq_srdhm(x, y);
-        r[1] = eq_rdbpot(x, e);
-        r[2] = eq_mbqm(x, m, s);
+        r[0] = eq_sat_round_doubling_high_mul(x, y);
+        r[1] = eq_round_div_pow2(x, e);
+        r[2] = eq_mul_by_quantized_mult(x, m, s);
         mix(r, sizeof r);
     }
 }
 
-/* The kernels' inline requantization against eq_mbqm, the definition, over the whole int32 range
+/* The kernels' inline requantization against eq_mul_by_quantized_mult, the definition, over the whole int32 range
    and every multiplier QuantizeMultiplier can give (mult in [0, 2^31), shift in [-31, 31]); a
    mismatch makes the run fail. */
-static int requant_agrees(void)
-{
-    static const int32_t edges[] = {INT32_MIN, INT32_MIN + 1, -1073741825, -1073741824, -65536, -3, -2, -1, 0, 1,
-                                    2,         3,             65535,       1073741823,  1073741824, INT32_MAX - 1,
-                                    INT32_MAX};
+static int requant_agrees(void) {
+    static const int32_t edges[] = {
+        INT32_MIN, INT32_MIN + 1, -1073741825, -1073741824, -65536,        -3,       -2, -1, 0, 1, 2,
+        3,         65535,         1073741823,  1073741824,  INT32_MAX - 1, INT32_MAX};
     const int32_t n_edges = (int32_t)(sizeof edges / sizeof edges[0]);
     int32_t i;
     for (i = 0; i < 400000; ++i) {
         const int32_t pick = rnd(0, 3);
-        const int32_t x = pick == 0 ? edges[rnd(0, n_edges - 1)] : eq_floor_pot(rnd(INT32_MIN, INT32_MAX), (int)rnd(0, 31));
+        const int32_t x =
+            pick == 0 ? edges[rnd(0, n_edges - 1)] : eq_floor_div_pow2(rnd(INT32_MIN, INT32_MAX), (int)rnd(0, 31));
         const int32_t m = rnd(0, 7) == 0 ? (rnd(0, 1) ? INT32_MAX : rnd(0, 3)) : rnd(1 << 30, INT32_MAX);
         const int32_t s = rnd(-31, 31);
-        if (eq_requant(x, m, s) != eq_mbqm(x, m, s)) {
-            printf("eq_requant(%ld, %ld, %ld) = %ld, eq_mbqm gives %ld\n", (long)x, (long)m, (long)s,
-                   (long)eq_requant(x, m, s), (long)eq_mbqm(x, m, s));
+        if (eq_requant(x, m, s) != eq_mul_by_quantized_mult(x, m, s)) {
+            printf("eq_requant(%ld, %ld, %ld) = %ld, eq_mul_by_quantized_mult gives %ld\n", (long)x, (long)m, (long)s,
+                   (long)eq_requant(x, m, s), (long)eq_mul_by_quantized_mult(x, m, s));
             return 0;
         }
     }
     return 1;
 }
 
-static void pad(int round)
-{
+static void pad(int round) {
     eq_pad_params p;
     int32_t i, in_n = 1, out_n = 1;
     for (i = 0; i < 4; ++i) {
@@ -424,8 +409,7 @@ static void pad(int round)
     mix(out, (size_t)out_n);
 }
 
-static void concat(int round)
-{
+static void concat(int round) {
     eq_concat_params c;
     const int8_t *parts[2];
     int32_t inner_in[2], cm[2], cs[2], co[2];
@@ -453,8 +437,7 @@ static void concat(int round)
     mix(out, (size_t)(c.outer * c.inner_out));
 }
 
-static void strided_slice(int round)
-{
+static void strided_slice(int round) {
     eq_slice_params s;
     int32_t i, n = 1;
     for (i = 0; i < 4; ++i) {
@@ -472,8 +455,7 @@ static void strided_slice(int round)
     mix(out, (size_t)n);
 }
 
-static void float_edges(void)
-{
+static void float_edges(void) {
     eq_quant_params q;
     int32_t i;
     q.size = 512;
@@ -493,8 +475,7 @@ static void float_edges(void)
     mix(fout, sizeof fout);
 }
 
-int main(void)
-{
+int main(void) {
     int round;
     if (!requant_agrees()) {
         return 1;

@@ -761,21 +761,23 @@ def _mbqm_ref(x: int, m: int, s: int) -> int:
 
 
 def test_fixed_point_helpers_match_their_definition(lib):
-    lib.eq_srdhm.restype = lib.eq_rdbpot.restype = lib.eq_mbqm.restype = I32
-    lib.eq_srdhm.argtypes = [I32, I32]
-    lib.eq_rdbpot.argtypes = [I32, ctypes.c_int]
-    lib.eq_mbqm.argtypes = [I32, I32, I32]
+    srdhm, rdbpot = lib.eq_sat_round_doubling_high_mul, lib.eq_round_div_pow2
+    mbqm = lib.eq_mul_by_quantized_mult
+    srdhm.restype = rdbpot.restype = mbqm.restype = I32
+    srdhm.argtypes = [I32, I32]
+    rdbpot.argtypes = [I32, ctypes.c_int]
+    mbqm.argtypes = [I32, I32, I32]
     rng = np.random.default_rng(3)
     edges = [INT32_MIN, INT32_MIN + 1, -(2**30), -1, 0, 1, 2**30, INT32_MAX]
     values = edges + [int(v) for v in rng.integers(INT32_MIN, INT32_MAX, 200, endpoint=True)]
     for a in values[:50]:
         for b in values[::5]:
-            assert lib.eq_srdhm(a, b) == _srdhm_ref(a, b), (a, b)
+            assert srdhm(a, b) == _srdhm_ref(a, b), (a, b)
     for x in values:
         for e in (0, 1, 5, 17, 30, 31):
-            assert lib.eq_rdbpot(x, e) == _rdbpot_ref(x, e), (x, e)
+            assert rdbpot(x, e) == _rdbpot_ref(x, e), (x, e)
         for m, s in ((1 << 30, 1), (1518500250, -7), (INT32_MAX, 0), (1 << 30, 4), (1717986918, -31), (1 << 30, 31)):
-            assert lib.eq_mbqm(x, m, s) == _mbqm_ref(x, m, s), (x, m, s)
+            assert mbqm(x, m, s) == _mbqm_ref(x, m, s), (x, m, s)
 
 
 # ---- the whole library under sanitizers, and its ARM SIMD path ----

@@ -29,7 +29,7 @@ tf = pytest.importorskip("tensorflow")
 runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
 
 ENGINE = Path(__file__).resolve().parents[2] / "firmware_templates" / "engine"
-SOURCES = ("edgeq_requant.c", "edgeq_softmax.c", "edgeq_sigmoid.c", "edgeq_activations2.c", "edgeq_reduce.c")
+SOURCES = ("edgeq_requant.c", "edgeq_softmax.c", "edgeq_sigmoid.c", "edgeq_leaky_relu_hard_swish.c", "edgeq_reduce.c")
 N_INPUTS = 200
 
 

@@ -159,8 +159,8 @@ static int format_floats(void) {
 int main(int argc, char **argv) {
     static uint8_t db[INPUT_CAPACITY];
     static test_model state;
-    static edgeq_dut_model model = {"test01", INPUT_BYTES, db, sizeof db, model_set_input,
-                                    model_invoke, model_get_results, 0, &state, model_get_raw};
+    static edgeq_dut_model model = {"test01",     INPUT_BYTES,       db, sizeof db, model_set_input,
+                                    model_invoke, model_get_results, 0,  &state,    model_get_raw};
     static edgeq_dut dut;
     int i, energy = 0;
     for (i = 1; i < argc; ++i) {

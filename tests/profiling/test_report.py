@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edgeq.codegen.engine.hooks import engine_calls
 from edgeq.errors import EdgeqError, UsageError
+from edgeq.measurements import Energy, Memory, Timing
 from edgeq.model import read_model
 from edgeq.profiling.charts import latency_comparison
-from edgeq.profiling.op_timing import OpTime, call_times, engine_calls, op_breakdown
+from edgeq.profiling.op_timing import OpTime, call_times, op_breakdown
 from edgeq.profiling.report import render_html, report_format, write_report
-from edgeq.profiling.types import Energy, Memory, ProfileResult, Timing
+from edgeq.profiling.types import ProfileResult
 from edgeq.timing import LatencyStats
 from tests.conftest import FIXTURES
 

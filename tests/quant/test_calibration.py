@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from edgeq.errors import ConversionError, UsageError
-from edgeq.quant.calibration import (
+from edgeq.calibration.histograms import Histogram
+from edgeq.calibration.methods import (
     QMAX,
     QMIN,
     CalibrationMethod,
@@ -19,7 +19,7 @@ from edgeq.quant.calibration import (
     kl_threshold,
     tflite_min_max,
 )
-from edgeq.quant.histograms import Histogram
+from edgeq.errors import ConversionError, UsageError
 
 from ..conftest import MODELS
 
@@ -247,7 +247,7 @@ def _hooked_conversion(data, rewrite):
 @pytest.mark.slow
 def test_unchanged_ranges_through_the_hook_give_the_default_bytes(converted, outlier_data):
     """Guards the TF internals the hook repeats: calibrate only + mlir_quantize must equal convert()."""
-    from edgeq.quant.recorded import recorded_ranges, rewrite_ranges
+    from edgeq.calibration.recorded import recorded_ranges, rewrite_ranges
 
     seen = []
 

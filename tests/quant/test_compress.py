@@ -97,9 +97,9 @@ def test_gzip_size():
 
 
 def _wired_command():
-    """`edgeq convert`-shaped command built from the helpers in edgeq.cli.qat."""
+    """`edgeq convert`-shaped command built from the helpers in edgeq.cli.conversion."""
     from edgeq.cli.common import edgeq_errors, json_option
-    from edgeq.cli.qat import compression_options, convert_compressed_command
+    from edgeq.cli.conversion import compression_options, convert_compressed_command
     from edgeq.convert import ConvertOptions
 
     @click.command()

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgeq.codegen.engine.fuse import fuse_conv_add
+from edgeq.codegen.engine.operands import ALIAS_OPS, data_inputs
+from edgeq.codegen.engine.validate_ops import check_arity
 from edgeq.errors import ModelFormatError, UnsupportedError
 from edgeq.model import Graph, Operator
 
-ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 FOLDABLE_OPS = frozenset({"SHAPE", "STRIDED_SLICE", "PACK", "CONCATENATION", "RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 
 
@@ -32,8 +34,6 @@ def analyze(graph: Graph) -> Analysis:
     """Fold shape arithmetic, find aliases, and drop ops whose results nothing needs."""
     if graph.subgraph_count != 1:
         raise UnsupportedError("the engine supports single-subgraph models")
-    from edgeq.codegen.engine.validate import check_arity
-
     folded: dict[int, np.ndarray] = {}
     emitted: list[Operator] = []
     for op in graph.operators:
@@ -47,17 +47,8 @@ def analyze(graph: Graph) -> Analysis:
     for op in ops:
         check_arity(op)
     aliases = [(_data_input(op), op.outputs[0]) for op in ops if op.builtin in ALIAS_OPS]
-    from edgeq.codegen.engine.fuse import fuse_conv_add
-
     ops, in_place = fuse_conv_add(graph, ops, {t for pair in aliases for t in pair})
     return Analysis(tuple(ops), folded, tuple(aliases + in_place))
-
-
-def data_inputs(op: Operator) -> list[int]:
-    """Inputs that carry data (reshape's shape operand excluded)."""
-    if op.builtin in ALIAS_OPS:
-        return [i for i in op.inputs[:1] if i >= 0]
-    return [i for i in op.inputs if i >= 0]
 
 
 def _data_input(op: Operator) -> int:

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 
 from edgeq.codegen.context import ModelContext
 from edgeq.codegen.engine import lower_core as core
-from edgeq.codegen.engine.analyze import ALIAS_OPS, analyze, data_inputs
+from edgeq.codegen.engine import lower_data, lower_elementwise, lower_nonlinear
+from edgeq.codegen.engine.analyze import analyze
 from edgeq.codegen.engine.emitter import Emitter
+from edgeq.codegen.engine.operands import ALIAS_OPS, data_inputs
 from edgeq.codegen.engine.planner import ArenaPlan, group_aliases, lifetimes, plan
 from edgeq.codegen.engine.scratch import BLOCK_OPS, MM_COLS, NARROW_COLS, scratch_sizes
 from edgeq.codegen.engine.validate import check_plan, validate
-from edgeq.codegen.render import render, template_bytes
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator
+from edgeq.render import render, template_bytes
 
 Lowering = Callable[[Emitter, Graph, Operator], None]
 LOWERINGS: dict[str, Lowering] = {
@@ -24,6 +26,9 @@ LOWERINGS: dict[str, Lowering] = {
     "AVERAGE_POOL_2D": core.lower_pool,
     "MAX_POOL_2D": core.lower_pool,
     **{name: core.lower_alias for name in ALIAS_OPS},
+    **lower_elementwise.LOWERINGS,
+    **lower_nonlinear.LOWERINGS,
+    **lower_data.LOWERINGS,
 }
 KERNEL_SOURCES = ("edgeq_kernels.h", "edgeq_requant.c")
 ARENA_SLACK = 1 / 128  # arena growth that eight-column CONV_2D blocks may cost (they need twice the scratch)
@@ -44,11 +49,6 @@ class Engine:
     weights_bytes: int
     kernel_files: tuple[str, ...]
     ops: tuple[str, ...]
-
-
-def register(lowerings: dict[str, Lowering]) -> None:
-    """Add lowerings (used by the modules of further ops)."""
-    LOWERINGS.update(lowerings)
 
 
 def check_supported(ops: tuple[Operator, ...]) -> None:
@@ -99,7 +99,6 @@ def build_engine(graph: Graph, ctx: ModelContext) -> Engine:
     ModelFormatError names the op and tensors of a model whose shapes, sizes or quantization
     contradict each other (engine.validate), before anything is planned or emitted.
     """
-    _load_extra_lowerings()
     analysis = analyze(graph)
     check_supported(analysis.ops)
     validate(graph, analysis.ops)
@@ -121,15 +120,3 @@ def build_engine(graph: Graph, ctx: ModelContext) -> Engine:
         files[name] = template_bytes(f"engine/{name}")
     ops = tuple(dict.fromkeys(op.builtin for op in analysis.ops))
     return Engine(files, arena, em.flash_bytes, kernels, ops)
-
-
-def _load_extra_lowerings() -> None:
-    """Import the lowering modules of further op families (each registers itself)."""
-    import importlib
-
-    for module in ("lower_elementwise", "lower_nonlinear", "lower_data"):
-        try:
-            importlib.import_module(f"edgeq.codegen.engine.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"edgeq.codegen.engine.{module}":
-                raise

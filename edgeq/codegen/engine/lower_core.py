@@ -12,9 +12,9 @@ import numpy as np
 from edgeq.codegen.engine import layouts
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.emitter import Emitter
+from edgeq.codegen.engine.operands import inconsistent
 from edgeq.codegen.engine.requant_table import ChannelTable, acc_bounds, channel_table
 from edgeq.codegen.engine.scratch import MM_COLS, WEIGHT_TAIL
-from edgeq.codegen.engine.validate import inconsistent
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator, Tensor
 

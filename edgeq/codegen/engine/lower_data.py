@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from edgeq.codegen.engine.build import register
 from edgeq.codegen.engine.emitter import Emitter
 from edgeq.codegen.engine.lower_core import expect_dtype, pad_shape4, qparams, unsupported
 from edgeq.model import Graph, Operator
@@ -97,4 +96,5 @@ def lower_strided_slice(em: Emitter, graph: Graph, op: Operator) -> None:
     )
 
 
-register({"PAD": lower_pad, "PADV2": lower_pad, "CONCATENATION": lower_concat, "STRIDED_SLICE": lower_strided_slice})
+LOWERINGS = {"PAD": lower_pad, "PADV2": lower_pad, "CONCATENATION": lower_concat, "STRIDED_SLICE": lower_strided_slice}
+"""Op -> lowering, for :mod:`edgeq.codegen.engine.build`."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from edgeq.codegen.engine import quantmath as qm
-from edgeq.codegen.engine.build import register
 from edgeq.codegen.engine.emitter import Emitter
-from edgeq.codegen.engine.lower_core import expect_dtype, fused_activation, pad_shape4, qparams, unsupported
-from edgeq.codegen.engine.validate import inconsistent
+from edgeq.codegen.engine.lower_core import conv_parts, expect_dtype, fused_activation, pad_shape4, qparams, unsupported
+from edgeq.codegen.engine.operands import inconsistent
+from edgeq.codegen.engine.scratch import MM_COLS
 from edgeq.model import Graph, Operator, Tensor
 
 
@@ -116,24 +116,19 @@ def lower_dequantize(em: Emitter, graph: Graph, op: Operator) -> None:
     )
 
 
-register(
-    {
-        "ADD": lower_binary,
-        "MUL": lower_binary,
-        "RELU": lower_relu,
-        "RELU6": lower_relu,
-        "RELU_N1_TO_1": lower_relu,
-        "QUANTIZE": lower_quantize,
-        "DEQUANTIZE": lower_dequantize,
-    }
-)
+_BINARY = {
+    "ADD": lower_binary,
+    "MUL": lower_binary,
+    "RELU": lower_relu,
+    "RELU6": lower_relu,
+    "RELU_N1_TO_1": lower_relu,
+    "QUANTIZE": lower_quantize,
+    "DEQUANTIZE": lower_dequantize,
+}
 
 
 def lower_conv_add(em: Emitter, graph: Graph, fused) -> None:
     """CONV_2D + ADD in place over the residual (see edgeq.codegen.engine.fuse)."""
-    from edgeq.codegen.engine.lower_core import conv_parts
-    from edgeq.codegen.engine.scratch import MM_COLS
-
     conv, add = fused.conv, fused.add
     c, x, y = (graph.tensors[t] for t in (conv.outputs[0], fused.residual, add.outputs[0]))
     first, second = (c, x) if fused.conv_is_in1 else (x, c)
@@ -145,4 +140,5 @@ def lower_conv_add(em: Emitter, graph: Graph, fused) -> None:
     em.kernels.add("edgeq_elementwise.c")
 
 
-register({"CONV_2D+ADD": lower_conv_add})
+LOWERINGS = {**_BINARY, "CONV_2D+ADD": lower_conv_add}
+"""Op (or fused op) -> lowering, for :mod:`edgeq.codegen.engine.build`."""

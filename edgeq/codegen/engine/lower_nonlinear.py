@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from edgeq.codegen.engine import nonlinear_params as nl
-from edgeq.codegen.engine.build import register
 from edgeq.codegen.engine.emitter import Emitter
 from edgeq.codegen.engine.lower_core import expect_dtype, qparams, unsupported
 from edgeq.model import Graph, Operator
@@ -69,7 +68,7 @@ def lower_leaky_relu(em: Emitter, graph: Graph, op: Operator) -> None:
         op.index,
         f"eq_leaky_relu_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});",
         op.builtin,
-        "edgeq_activations2.c",
+        "edgeq_leaky_relu_hard_swish.c",
     )
 
 
@@ -81,7 +80,7 @@ def lower_hard_swish(em: Emitter, graph: Graph, op: Operator) -> None:
         op.index,
         f"eq_hard_swish_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});",
         op.builtin,
-        "edgeq_activations2.c",
+        "edgeq_leaky_relu_hard_swish.c",
     )
 
 
@@ -99,13 +98,12 @@ def lower_mean(em: Emitter, graph: Graph, op: Operator) -> None:
     em.call(op.index, f"eq_mean_hw_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_reduce.c")
 
 
-register(
-    {
-        "SOFTMAX": lower_softmax,
-        "LOGISTIC": lower_logistic,
-        "TANH": lower_tanh,
-        "LEAKY_RELU": lower_leaky_relu,
-        "HARD_SWISH": lower_hard_swish,
-        "MEAN": lower_mean,
-    }
-)
+LOWERINGS = {
+    "SOFTMAX": lower_softmax,
+    "LOGISTIC": lower_logistic,
+    "TANH": lower_tanh,
+    "LEAKY_RELU": lower_leaky_relu,
+    "HARD_SWISH": lower_hard_swish,
+    "MEAN": lower_mean,
+}
+"""Op -> lowering, for :mod:`edgeq.codegen.engine.build`."""

@@ -24,49 +24,20 @@ from __future__ import annotations
 
 import math
 
-from edgeq.codegen.engine.analyze import data_inputs
 from edgeq.codegen.engine.emitter import CTYPES
 from edgeq.codegen.engine.fuse import FusedConvAdd
+from edgeq.codegen.engine.operands import data_inputs, describe, inconsistent
 from edgeq.codegen.engine.planner import ArenaPlan
+from edgeq.codegen.engine.validate_ops import RULES, check_arity
 from edgeq.errors import ModelFormatError, UnsupportedError
 from edgeq.model import Graph, Operator, Tensor
 
 MAX_ARENA_BYTES = 256 * 1024 * 1024  # far above any microcontroller's RAM, far below a crash
 QUANT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
-MANY = 1 << 16
-# op -> (fewest, most) inputs; the first ``fewest`` are required (not -1)
-ARITY: dict[str, tuple[int, int]] = {
-    "CONV_2D": (2, 3),
-    "DEPTHWISE_CONV_2D": (2, 3),
-    "FULLY_CONNECTED": (2, 3),
-    "RESHAPE": (1, 2),
-    "EXPAND_DIMS": (2, 2),
-    "MEAN": (2, 2),
-    "PAD": (2, 2),
-    "PADV2": (2, 3),
-    "CONCATENATION": (1, MANY),
-    "STRIDED_SLICE": (4, 4),
-    "ADD": (2, 2),
-    "MUL": (2, 2),
-}
-
-
-def inconsistent(op: Operator, what: str) -> ModelFormatError:
-    """The error of an op whose tensors or options contradict each other."""
-    return ModelFormatError(
-        f"op {op.index} {op.builtin}: {what}; the model is inconsistent, re-export it with the TFLite converter"
-    )
-
-
-def describe(t: Tensor) -> str:
-    """How messages name a tensor: index, name and shape."""
-    return f"tensor {t.index} {t.name[:60]!r} {list(t.shape)}"
 
 
 def validate(graph: Graph, ops: tuple) -> None:
     """Check the ops the engine will emit (in order); raises ModelFormatError or UnsupportedError."""
-    from edgeq.codegen.engine.validate_ops import RULES
-
     _check_graph_io(graph, ops)
     for op in plain_ops(ops):
         check_arity(op)
@@ -86,25 +57,6 @@ def plain_ops(ops: tuple) -> list[Operator]:
     for op in ops:
         out.extend((op.conv, op.add) if isinstance(op, FusedConvAdd) else (op,))
     return out
-
-
-def check_arity(op: Operator) -> None:
-    """Inputs and outputs an op of the engine must have (analyze checks this before it fuses ops).
-
-    Ops without a lowering are left alone: build.check_supported names them.
-    """
-    from edgeq.codegen.engine.validate_ops import RULES
-
-    if op.builtin not in RULES:
-        return
-    fewest, most = ARITY.get(op.builtin, (1, 1))
-    if not fewest <= len(op.inputs) <= most:
-        expected = f"{fewest}" if fewest == most else f"{fewest} to {most}" if most < MANY else f"at least {fewest}"
-        raise inconsistent(op, f"{len(op.inputs)} inputs, expected {expected}")
-    if any(i < 0 for i in op.inputs[:fewest]) or (op.builtin == "CONCATENATION" and -1 in op.inputs):
-        raise inconsistent(op, f"a required input is missing (inputs {list(op.inputs)})")
-    if len(op.outputs) != 1:
-        raise inconsistent(op, f"{len(op.outputs)} outputs, expected 1")
 
 
 def _touched(graph: Graph, op: Operator) -> list[Tensor]:

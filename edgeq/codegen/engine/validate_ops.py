@@ -15,8 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from edgeq.codegen.engine import quantmath as qm
-from edgeq.codegen.engine.analyze import ALIAS_OPS
-from edgeq.codegen.engine.validate import describe, inconsistent
+from edgeq.codegen.engine.operands import ALIAS_OPS, describe, inconsistent
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator, Tensor
 
@@ -239,3 +238,39 @@ RULES: dict[str, Callable[[Graph, Operator], None]] = {
     "CONCATENATION": check_concat,
     "STRIDED_SLICE": check_strided_slice,
 }
+
+MANY = 1 << 16
+# op -> (fewest, most) inputs; the first ``fewest`` are required (not -1)
+ARITY: dict[str, tuple[int, int]] = {
+    "CONV_2D": (2, 3),
+    "DEPTHWISE_CONV_2D": (2, 3),
+    "FULLY_CONNECTED": (2, 3),
+    "RESHAPE": (1, 2),
+    "EXPAND_DIMS": (2, 2),
+    "MEAN": (2, 2),
+    "PAD": (2, 2),
+    "PADV2": (2, 3),
+    "CONCATENATION": (1, MANY),
+    "STRIDED_SLICE": (4, 4),
+    "ADD": (2, 2),
+    "MUL": (2, 2),
+}
+
+
+def check_arity(op: Operator) -> None:
+    """Inputs and outputs an op of the engine must have (analyze checks this before it fuses ops).
+
+    Ops without a lowering are left alone: build.check_supported names them.
+    """
+    from edgeq.codegen.engine.validate_ops import RULES
+
+    if op.builtin not in RULES:
+        return
+    fewest, most = ARITY.get(op.builtin, (1, 1))
+    if not fewest <= len(op.inputs) <= most:
+        expected = f"{fewest}" if fewest == most else f"{fewest} to {most}" if most < MANY else f"at least {fewest}"
+        raise inconsistent(op, f"{len(op.inputs)} inputs, expected {expected}")
+    if any(i < 0 for i in op.inputs[:fewest]) or (op.builtin == "CONCATENATION" and -1 in op.inputs):
+        raise inconsistent(op, f"a required input is missing (inputs {list(op.inputs)})")
+    if len(op.outputs) != 1:
+        raise inconsistent(op, f"{len(op.outputs)} outputs, expected 1")

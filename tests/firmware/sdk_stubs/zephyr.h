@@ -51,7 +51,8 @@ struct gpio_dt_spec {
     gpio_pin_t pin;
     gpio_dt_flags_t dt_flags;
 };
-#define GPIO_DT_SPEC_GET(node, prop) {&edgeq_stub_device, 4, 0}
+#define GPIO_DT_SPEC_GET(node, prop)                                                                                   \
+    { &edgeq_stub_device, 4, 0 }
 #define GPIO_OUTPUT_ACTIVE ((gpio_flags_t)0x1e)
 bool gpio_is_ready_dt(const struct gpio_dt_spec *spec);
 int gpio_pin_configure_dt(const struct gpio_dt_spec *spec, gpio_flags_t extra_flags);

@@ -28,8 +28,8 @@ from enum import Enum
 
 import numpy as np
 
+from edgeq.calibration.histograms import Distribution, Histogram
 from edgeq.errors import UsageError
-from edgeq.quant.histograms import Distribution, Histogram
 
 QMIN, QMAX = -128, 127
 DEFAULT_PERCENTILE = 99.99

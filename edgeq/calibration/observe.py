@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from edgeq.calibration.histograms import DEFAULT_BINS, Histogram
 from edgeq.errors import ConversionError, DatasetError
 from edgeq.log import progress, quiet
-from edgeq.quant.histograms import DEFAULT_BINS, Histogram
 from edgeq.runtime import interpreter_class, signature_name
 
 

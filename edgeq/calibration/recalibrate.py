@@ -12,13 +12,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from edgeq.calibration.histograms import Histogram
+from edgeq.calibration.methods import RangeRule, choose_range, tflite_min_max
+from edgeq.calibration.observe import collect_histograms
+from edgeq.calibration.recorded import RecordedRange, recorded_ranges, rewrite_ranges
 from edgeq.errors import EdgeqError
 from edgeq.log import logger
 from edgeq.model import read_model
-from edgeq.quant.calibration import RangeRule, choose_range, tflite_min_max
-from edgeq.quant.histograms import Histogram
-from edgeq.quant.observe import collect_histograms
-from edgeq.quant.recorded import RecordedRange, recorded_ranges, rewrite_ranges
 
 FIXED_RANGE_OPS = frozenset({"SOFTMAX", "LOG_SOFTMAX", "LOGISTIC", "TANH"})
 """Ops whose int8 output range TFLite fixes whatever the calibration says."""

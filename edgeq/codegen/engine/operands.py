@@ -1,0 +1,32 @@
+"""Which operands of an op carry data, and how an op whose numbers contradict each other is reported.
+
+The bottom of the engine generator: the analysis, the validation and the
+lowerings all use it, and it imports none of them.
+"""
+
+from __future__ import annotations
+
+from edgeq.errors import ModelFormatError
+from edgeq.model import Operator, Tensor
+
+ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+"""Reshape-like ops: they move no data, their output shares the input's buffer."""
+
+
+def data_inputs(op: Operator) -> list[int]:
+    """Inputs that carry data (reshape's shape operand excluded)."""
+    if op.builtin in ALIAS_OPS:
+        return [i for i in op.inputs[:1] if i >= 0]
+    return [i for i in op.inputs if i >= 0]
+
+
+def inconsistent(op: Operator, what: str) -> ModelFormatError:
+    """The error of an op whose tensors or options contradict each other."""
+    return ModelFormatError(
+        f"op {op.index} {op.builtin}: {what}; the model is inconsistent, re-export it with the TFLite converter"
+    )
+
+
+def describe(t: Tensor) -> str:
+    """How messages name a tensor: index, name and shape."""
+    return f"tensor {t.index} {t.name[:60]!r} {list(t.shape)}"

@@ -1,0 +1,53 @@
+"""The terminal table of ``edgeq profile``: one row per target, then where each figure comes from."""
+
+from __future__ import annotations
+
+from edgeq.textfmt import format_table
+
+
+def render_text(results) -> str:
+    """One row per target: latency percentiles, instructions, memory, energy; then the notes."""
+    headers = [
+        "target",
+        "mean ms",
+        "p50",
+        "p90",
+        "p99",
+        "max",
+        "std",
+        "instructions",
+        "RAM B",
+        "flash B",
+        "peak RSS",
+        "energy uJ",
+    ]
+    rows = [_row(r) for r in results]
+    lines = [format_table(headers, rows, "l" + "r" * (len(headers) - 1))]
+    for r in results:
+        t = r.timing
+        lines.append(
+            f"{r.target}: {r.runs} runs after {r.warmup} warm-up; latency {t.latency_kind}: {t.latency_source}"
+        )
+        if t.energy is not None:
+            lines.append(f"{r.target}: energy {t.energy.kind}: {t.energy.source}")
+        lines.extend(f"{r.target}: {note}" for note in t.notes)
+    return "\n".join(lines)
+
+
+def _row(r) -> list[str]:
+    lat, mem, energy = r.latency, r.timing.memory, r.timing.energy
+    est = "~" if r.timing.latency_kind == "estimated" else ""
+    cells = [f"{est}{v:.3f}" for v in (lat.mean, lat.p50, lat.p90, lat.p99, lat.max)] + [f"{lat.std:.3f}"]
+    return [
+        r.target,
+        *cells,
+        _num(r.timing.instructions),
+        _num(mem.ram_bytes),
+        _num(mem.flash_bytes),
+        _num(mem.peak_rss_bytes),
+        "-" if energy is None else f"{'~' if energy.kind == 'estimated' else ''}{energy.value:.2f}",
+    ]
+
+
+def _num(v: int | None) -> str:
+    return "-" if v is None else f"{v:,}"
