@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeq import procs
 from edgeq.boards import Board, load_board
 from edgeq.errors import DeviceError, UsageError
 from edgeq.measurements import Energy, Memory, Timing
@@ -162,7 +163,7 @@ def _qemu_end(emu) -> tuple[str, str]:
     last = f"its last output: {emu.last_output()}"
     if code is None or code >= 0:
         return "stopped", f"{name} exited with code {code}; {last}"
-    how = f"{name} was killed by {signal.Signals(-code).name}"
+    how = f"{name} was killed by {procs.signal_name(code)}"
     if code == -signal.SIGABRT:
         how += " (QEMU aborts when the CPU locks up: a fault while handling a fault, or a broken stack pointer)"
         return "crashed", f"{how}; {last}"

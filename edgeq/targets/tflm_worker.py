@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeq.procs import signal_name
 from edgeq.tflm_errors import reason
 
 FAILED = 1
@@ -64,11 +64,8 @@ def failure_message(what: str, returncode: int, stderr: str) -> str:
     """The parent's one-line error for a worker that ended with ``returncode``: its reason, or the signal."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     last = lines[-1][:300] if lines else ""
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
+    name = signal_name(returncode)
+    if name is not None:
         return f"{what} crashed ({name}){': ' + last if last else ''}; the model may be corrupt"
     return f"{what} failed: {last or f'exit status {returncode}'}"
 
