@@ -98,3 +98,15 @@ def _remove_leftovers(folder: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
     if folder.exists():
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def folder_fingerprint(*roots: Path) -> bytes:
+    """SHA-256 over the names and bytes of the files directly in ``roots``: a changed source changes the key."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(root.glob("*")):
+            if path.is_file():
+                digest.update(path.name.encode() + path.read_bytes())
+    return digest.digest()

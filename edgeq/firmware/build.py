@@ -269,3 +269,12 @@ def _totals(result: BuildResult) -> tuple[tuple[str, int, int], ...]:
 
 def _over(what: str, need: int, parts: str, have: int, where: str) -> str:
     return f"{what} {need:,} B needed ({parts}) exceeds the {have:,} B of the {where} by {need - have:,} B"
+
+
+def firmware_fingerprint() -> bytes:
+    """The firmware templates and this package's sources: a change rebuilds every cached firmware image."""
+    from edgeq.cache import folder_fingerprint
+    from edgeq.resources import data_dir
+
+    templates = data_dir("firmware_templates")
+    return folder_fingerprint(templates / "cortexm", templates / "common", Path(__file__).resolve().parent)

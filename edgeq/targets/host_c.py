@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeq import __version__, procs
+from edgeq import procs
 from edgeq.cache import cache_dir, cached_file, cached_folder
+from edgeq.codegen.engine.sources import generator_fingerprint
 from edgeq.errors import DependencyError, EdgeqError
 from edgeq.measurements import Memory, Timing
 
@@ -32,7 +33,7 @@ def build_host_engine(model: bytes, extra_flags: tuple[str, ...] = (), driver: s
     ``ops`` times every kernel call (build it with ``-DEDGEQ_PROFILE_OPS``). Sources and programs are
     cached (:mod:`edgeq.cache`): built once, whatever number of edgeq processes ask at the same time.
     """
-    key = hashlib.sha256(model + _generator_fingerprint() + " ".join(extra_flags).encode()).hexdigest()[:20]
+    key = hashlib.sha256(model + generator_fingerprint() + " ".join(extra_flags).encode()).hexdigest()[:20]
     folder = cached_folder(cache_dir() / "host-c" / key, lambda stage: _write_sources(model, stage))
     compiler = shutil.which(os.environ.get("CC", "gcc"))
     if compiler is None:
@@ -67,19 +68,6 @@ def _write_sources(model: bytes, folder: Path) -> dict[str, str]:
         path = folder / name
         path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
     return files
-
-
-def _generator_fingerprint() -> bytes:
-    """edgeq's version plus the engine generator and kernel sources: a change rebuilds."""
-    from edgeq.resources import data_dir
-
-    digest = hashlib.sha256(__version__.encode())
-    roots = [data_dir("firmware_templates") / "engine", Path(__file__).resolve().parent.parent / "codegen" / "engine"]
-    for root in roots:
-        for path in sorted(root.glob("*")):
-            if path.is_file():
-                digest.update(path.name.encode() + path.read_bytes())
-    return digest.digest()
 
 
 class HostCTarget:

@@ -65,9 +65,10 @@ class QemuTarget:
         The build is a cache entry (:mod:`edgeq.cache`): made once, whatever number of edgeq processes ask at once.
         """
         from edgeq.cache import cache_dir, cached_folder
-        from edgeq.targets.host_c import _generator_fingerprint
+        from edgeq.codegen.engine.sources import generator_fingerprint
+        from edgeq.firmware.build import firmware_fingerprint
 
-        key = hashlib.sha256(model + _generator_fingerprint() + _firmware_fingerprint()).hexdigest()[:20]
+        key = hashlib.sha256(model + generator_fingerprint() + firmware_fingerprint()).hexdigest()[:20]
         folder = cached_folder(cache_dir() / "qemu" / self.board.id / key, lambda stage: self._build(model, stage))
         return _load_build(folder)
 
@@ -201,18 +202,6 @@ def _load_build(folder: Path):
     record = json.loads((folder / BUILD_RECORD).read_text())
     fields = {k: record[k] for k in BuildResult.__dataclass_fields__}
     return BuildResult(**dict(fields, elf=folder / fields["elf"]))
-
-
-def _firmware_fingerprint() -> bytes:
-    from edgeq.resources import data_dir
-
-    digest = hashlib.sha256()
-    firmware_pkg = Path(__file__).resolve().parent.parent / "firmware"
-    for root in (data_dir("firmware_templates") / "cortexm", data_dir("firmware_templates") / "common", firmware_pkg):
-        for path in sorted(root.glob("*")):
-            if path.is_file():
-                digest.update(path.name.encode() + path.read_bytes())
-    return digest.digest()
 
 
 def make_target(name: str, **options: object) -> QemuTarget:
