@@ -48,7 +48,7 @@ def entry_lock(folder: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def cached_folder(folder: Path, make: Callable[[Path], None]) -> Path:
+def cached_folder(folder: Path, make: Callable[[Path], object]) -> Path:
     """Return cache entry ``folder``, first building it with ``make(staging)`` if it is not there.
 
     ``make`` writes the entry's files into the empty folder it is given; an

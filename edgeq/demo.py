@@ -68,7 +68,8 @@ def load_digits_split(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def train_digits_model(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int = 30) -> Any:
     """A small CNN (about 6k parameters), trained for a few seconds."""
-    from edgeq.convert.tfenv import import_tf, quiet
+    from edgeq.log import quiet
+    from edgeq.tfimport import import_tf
 
     import_tf()
     import keras
@@ -102,8 +103,8 @@ def run_demo(out_dir: str | Path = "edgeq-demo", seed: int = 0) -> DemoResult:
     from edgeq.convert import convert
     from edgeq.convert.converter import convert_float
     from edgeq.convert.loader import load_model
-    from edgeq.convert.tfenv import import_tf
     from edgeq.outputs import atomic_write
+    from edgeq.tfimport import import_tf
 
     started = time.monotonic()
     out = Path(out_dir)
@@ -121,7 +122,7 @@ def run_demo(out_dir: str | Path = "edgeq-demo", seed: int = 0) -> DemoResult:
     rows = tuple(_measure(name, path, x_test, y_test) for name, path in (("float32", float_path), ("int8", int8_path)))
     tflm = _generate_tflm(int8_path, out / "digits_tflm")
     profiles, skipped = _profile(int8_path, x_test[:1])
-    report = _report(profiles, out / "profile.html", x_test[:1])
+    report = _report(profiles, out / "profile.html")
     result = DemoResult(rows, len(x_test), round(time.monotonic() - started, 1), tflm, profiles, skipped)
     return replace(result, report=report)
 
@@ -148,17 +149,17 @@ def _profile(model: Path, sample: np.ndarray) -> tuple[tuple[Any, ...], tuple[st
             skipped.append(f"{target} (needs {', '.join(missing) or 'tflite-micro'})")
             continue
         logger.info("profiling on %s (%d runs) ...", target, runs)
-        results.append(profile(model, target, runs=runs, warmup=min(runs, 10), inputs=[sample]))
+        results.append(profile(model, target, runs=runs, warmup=min(runs, 10), inputs=[sample], op_times=True))
     return tuple(results), tuple(skipped)
 
 
-def _report(profiles: tuple[Any, ...], path: Path, sample: np.ndarray) -> str | None:
+def _report(profiles: tuple[Any, ...], path: Path) -> str | None:
     """The self-contained HTML comparison of every profiled target (with the engine's per-op times)."""
     if not profiles:
         return None
-    from edgeq.profiling.report import write_profile_report
+    from edgeq.profiling.report import write_report
 
-    write_profile_report(list(profiles), path, [sample])
+    write_report(list(profiles), path)
     return str(path)
 
 
@@ -199,13 +200,12 @@ def _generate_tflm(model: Path, out: Path) -> dict[str, Any] | None:
 
 
 def _measure(name: str, path: Path, x: np.ndarray, y: np.ndarray) -> DemoRow:
-    from edgeq.runtime import Runner
+    from edgeq.litert import Runner
+    from edgeq.metrics import top1_accuracy
     from edgeq.timing import measure
 
     runner = Runner(path, threads=1)
-    predictions = np.array([runner.run_float([x[i : i + 1]])[0].argmax() for i in range(len(x))])
-    from edgeq.runtime import quantize
-
-    sample = [quantize(x[:1], runner.inputs[0])]  # time the model, not Python-side quantization
+    outputs = np.stack([runner.run_float([x[i : i + 1]])[0] for i in range(len(x))])
+    sample = [runner.inputs[0].quantize(x[:1])]  # time the model, not Python-side quantization
     stats = measure(lambda: runner.run(sample), runs=500, warmup=50)
-    return DemoRow(name, str(path), path.stat().st_size, float(np.mean(predictions == y)), stats.p50, stats.p99)
+    return DemoRow(name, str(path), path.stat().st_size, top1_accuracy(outputs, y), stats.p50, stats.p99)

@@ -17,9 +17,10 @@ import numpy as np
 
 from edgeq.convert.fidelity import compare_outputs, ordered_inputs
 from edgeq.data.labelled import load_labelled
-from edgeq.log import logger, progress
-from edgeq.qtypes import TensorSpec
-from edgeq.runtime import Runner, signature_name
+from edgeq.litert import Runner
+from edgeq.log import logger, progress, quiet
+from edgeq.metrics import top1_accuracy
+from edgeq.qtypes import DataSpec
 
 Predictor = Callable[[dict[str, np.ndarray]], np.ndarray]
 
@@ -56,7 +57,7 @@ def evaluate(
 ) -> EvaluationResult:
     """Run both models on ``data`` and compare them (see module docstring)."""
     cand = Runner(Path(candidate))
-    specs = _specs_from_runner(cand)
+    specs = cand.data_specs()
     ref_predict, ref_specs = _reference_predictor(reference)
     specs = ref_specs or specs
     inputs, labels, _ = load_labelled(data, specs, scale=scale, offset=offset)
@@ -73,8 +74,8 @@ def _result(reference, candidate, data, count, labels, ref_out, cand_out) -> Eva
     metrics = compare_outputs(ref_out, cand_out)
     ref_acc = cand_acc = drop = None
     if labels is not None:
-        ref_acc = float(np.mean(ref_out.reshape(count, -1).argmax(1) == labels))
-        cand_acc = float(np.mean(cand_out.reshape(count, -1).argmax(1) == labels))
+        ref_acc = top1_accuracy(ref_out, labels)
+        cand_acc = top1_accuracy(cand_out, labels)
         drop = 100.0 * (ref_acc - cand_acc)
     return EvaluationResult(
         str(reference),
@@ -92,18 +93,7 @@ def _result(reference, candidate, data, count, labels, ref_out, cand_out) -> Eva
     )
 
 
-def _specs_from_runner(runner: Runner) -> list[TensorSpec]:
-    return [
-        TensorSpec(
-            signature_name(info.name),
-            (None, *info.shape[1:]),
-            "float32",
-        )
-        for info in runner.inputs
-    ]
-
-
-def _reference_predictor(reference: Any) -> tuple[Predictor, list[TensorSpec] | None]:
+def _reference_predictor(reference: Any) -> tuple[Predictor, list[DataSpec] | None]:
     if isinstance(reference, (str, Path)) and str(reference).lower().endswith(".tflite"):
         runner = Runner(Path(reference))
         return (lambda inputs: _run_tflite(runner, inputs, "reference")), None
@@ -113,11 +103,9 @@ def _reference_predictor(reference: Any) -> tuple[Predictor, list[TensorSpec] | 
     if loaded.keras_model is None:
         raise_for_savedmodel(reference)
     model = loaded.keras_model
-    specs = [TensorSpec(s.name, s.shape, "float32") for s in loaded.inputs]
+    specs = [DataSpec(s.name, s.shape, "float32") for s in loaded.inputs]
 
     def predict(inputs: dict[str, np.ndarray]) -> np.ndarray:
-        from edgeq.convert.tfenv import quiet
-
         args = [inputs[s.name] for s in specs]
         with quiet():
             out = model.predict(args if len(args) > 1 else args[0], batch_size=64, verbose=0)

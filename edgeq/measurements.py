@@ -1,4 +1,4 @@
-"""What a target measures: per-run latencies, instructions, memory and energy, each with its provenance.
+"""What a target measures: per-run latencies, instructions, memory, energy and per-op times, each with its source.
 
 The lowest layer of measuring: targets fill a :class:`Timing`, energy monitors an
 :class:`Energy`, and :mod:`edgeq.profiling` turns them into a profile.
@@ -60,3 +60,48 @@ class Timing:
             raise UsageError("a profile needs at least one timed run")
         if self.latency_kind not in LATENCY_KINDS:
             raise UsageError(f"latency kind {self.latency_kind!r}; allowed: {', '.join(LATENCY_KINDS)}")
+
+
+@dataclass(frozen=True)
+class OpTime:
+    """Mean time of one step of an invoke.
+
+    Attributes:
+        position: Order of the step in the invoke (0 = first).
+        op_index: The TFLite operator it runs (for a fused pair, the operator it replaces last).
+        name: The operator's name, e.g. ``"CONV_2D"``.
+        mean_us: Mean microseconds per invoke.
+        p50_us: Median microseconds per invoke (robust to a busy machine's outliers).
+        source: How it was measured.
+        detail: What the step runs when it is not just ``name`` (e.g. a fused CONV_2D + ADD).
+    """
+
+    position: int
+    op_index: int
+    name: str
+    mean_us: float
+    p50_us: float
+    source: str
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.position < 0 or self.mean_us < 0 or self.p50_us < 0:
+            raise UsageError(
+                f"op time of step {self.position}: mean {self.mean_us} us, p50 {self.p50_us} us; all must be >= 0"
+            )
+
+    @property
+    def label(self) -> str:
+        """``op 3 CONV_2D``, or the step's detail for fused steps."""
+        return f"op {self.op_index} {self.detail or self.name}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "position": self.position,
+            "op_index": self.op_index,
+            "name": self.name,
+            "mean_us": self.mean_us,
+            "p50_us": self.p50_us,
+            "source": self.source,
+            "detail": self.detail,
+        }

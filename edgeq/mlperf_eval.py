@@ -18,9 +18,10 @@ import numpy as np
 
 from edgeq.data.binfiles import BinFormat, decode_bin
 from edgeq.errors import DatasetError
-from edgeq.model import Graph, Tensor
+from edgeq.metrics import file_score, mse_per_sample, roc_auc, top1_accuracy
+from edgeq.model import Graph
+from edgeq.model.io import ModelIO, model_inputs, model_outputs
 from edgeq.serialdut.dataset import MlperfDataset, bin_layout, load_mlperf_dataset, stack_samples
-from edgeq.serialdut.metrics import file_score, roc_auc, top1_accuracy
 
 TRUTH_FILE = "y_labels.csv"
 
@@ -60,9 +61,10 @@ def dataset_inputs(
 def score(graph: Graph, data: MlperfDataset, inputs: list[np.ndarray], outputs: list[np.ndarray], owners: list[int]):
     """Top-1 accuracy of output 0, or ROC AUC of the per-file reconstruction error."""
     if not _windowed(data):
-        value = top1_accuracy(np.asarray(outputs[0]).reshape(len(owners), -1).astype(np.float64), data.labels)
+        scores = np.asarray(outputs[0]).reshape(len(owners), -1).astype(np.float64)
+        value = top1_accuracy(scores, data.labels, validate=True)
         return DatasetScore("top1_accuracy", value, len(data.samples), len(owners))
-    errors = _mse(_real(inputs[0], graph.input_tensors[0]), _real(outputs[0], graph.output_tensors[0]))
+    errors = _mse(_real(inputs[0], model_inputs(graph)[0]), _real(outputs[0], model_outputs(graph)[0]))
     per_file = [file_score(errors[np.asarray(owners) == k]) for k in range(len(data.samples))]
     return DatasetScore("roc_auc", roc_auc(np.asarray(per_file), data.labels), len(data.samples), len(owners))
 
@@ -71,16 +73,15 @@ def _windowed(data: MlperfDataset) -> bool:
     return any(s.row.window is not None for s in data.samples)
 
 
-def _real(values: np.ndarray, tensor: Tensor) -> np.ndarray:
-    """Real values of raw tensor values; float arrays (real already) pass unchanged."""
-    q = tensor.quantization
-    if q is None or not q.scale or tensor.dtype.startswith("float") or values.dtype.kind == "f":
+def _real(values: np.ndarray, spec: ModelIO) -> np.ndarray:
+    """Real values (float64) of raw tensor values; float arrays (real already) pass unchanged."""
+    if not spec.quantized or values.dtype.kind == "f":
         return np.asarray(values, np.float64)
-    return (np.asarray(values, np.float64) - (q.zero_point[0] if q.zero_point else 0)) * q.scale[0]
+    return (np.asarray(values, np.float64) - (spec.zero_point or 0)) * spec.scale
 
 
 def _mse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
     if a.shape != b.shape:
         raise DatasetError(f"anomaly scoring needs an autoencoder: input {a.shape[1:]} vs output {b.shape[1:]}")
-    return ((a - b) ** 2).mean(axis=1)
+    return mse_per_sample(a, b)

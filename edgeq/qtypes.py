@@ -42,10 +42,15 @@ def parse_enum(enum_cls: type[Enum], value: object, what: str) -> Enum:
 
 
 @dataclass(frozen=True)
-class TensorSpec:
-    """Name, shape and dtype of one model input or output.
+class DataSpec:
+    """The data one model input takes: name, shape and dtype of its arrays, as data loaders check them.
 
-    ``shape`` includes the batch dimension; unknown dimensions are ``None``.
+    ``shape`` includes the batch dimension, first and usually ``None``; unknown
+    dimensions are ``None``. It comes from a Keras model or SavedModel before
+    conversion (no tensor index, no quantization, dimensions maybe unknown), or
+    from a .tflite's input fed float data. Not a model tensor: a .tflite's inputs
+    and outputs, with static shapes, quantization and byte layout, are
+    :class:`edgeq.model.io.ModelIO`.
     """
 
     name: str
@@ -54,7 +59,7 @@ class TensorSpec:
 
     @property
     def sample_shape(self) -> tuple[int | None, ...]:
-        """The shape of one sample (the batch dimension dropped)."""
+        """The shape of one sample: the first (batch) dimension dropped, whatever its size."""
         return tuple(self.shape[1:])
 
     def shape_str(self) -> str:

@@ -1,4 +1,9 @@
-"""Render firmware_templates/ with Jinja2 and write generated folders atomically."""
+"""Render edgeq's C templates with Jinja2 and write generated folders atomically.
+
+A template is named ``FOLDER/FILE`` (``"engine/model.c.j2"``, ``"cortexm/main.c.j2"``);
+each folder lives in the package that owns it (TEMPLATE_FOLDERS) and ships as
+its package data.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +17,34 @@ from typing import Any
 
 from edgeq.errors import UsageError
 from edgeq.outputs import writing
-from edgeq.resources import data_dir
+from edgeq.resources import package_dir
+
+# Template folder -> where it is inside the edgeq package: the engine's next to the engine generator,
+# the C array and TFLM project templates with codegen, the firmware and board-SDK skeletons with firmware.
+TEMPLATE_FOLDERS = {
+    "engine": "codegen/engine/templates",
+    "carray": "codegen/templates/carray",
+    "tflm": "codegen/templates/tflm",
+    "common": "firmware/templates/common",
+    "cortexm": "firmware/templates/cortexm",
+    "arduino": "firmware/templates/arduino",
+    "esp-idf": "firmware/templates/esp-idf",
+    "zephyr": "firmware/templates/zephyr",
+}
+
+
+def template_dir(folder: str) -> Path:
+    """The folder of templates named ``folder`` (a key of TEMPLATE_FOLDERS)."""
+    return package_dir("edgeq", TEMPLATE_FOLDERS[folder])
 
 
 @cache
 def _environment() -> Any:
     import jinja2
 
+    folders = {name: jinja2.FileSystemLoader(str(template_dir(name))) for name in TEMPLATE_FOLDERS}
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("firmware_templates"))),
+        loader=jinja2.PrefixLoader(folders, delimiter="/"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -30,13 +54,14 @@ def _environment() -> Any:
 
 
 def render(template: str, **context: Any) -> str:
-    """Render ``firmware_templates/<template>`` with ``context``."""
+    """Render the template ``FOLDER/FILE`` (e.g. ``"engine/model.c.j2"``) with ``context``."""
     return _environment().get_template(template).render(**context)
 
 
 def template_bytes(path: str) -> bytes:
-    """A file of firmware_templates/ copied as it is."""
-    return (data_dir("firmware_templates") / path).read_bytes()
+    """The file ``FOLDER/FILE`` of the template folders (e.g. ``"common/edgeq_dut.c"``), to copy as it is."""
+    folder, _, name = path.partition("/")
+    return (template_dir(folder) / name).read_bytes()
 
 
 def write_folder(out_dir: Path, files: Mapping[str, str | bytes]) -> list[Path]:

@@ -1,27 +1,25 @@
-"""Where edgeq finds its data folders (firmware_templates/, boards/).
+"""The data files edgeq ships inside its packages: C kernels, templates, board files.
 
-In a source checkout or an editable install they sit beside the package; a
-wheel installs them under ``<prefix>/share/edgeq/``.
+Each folder belongs to the package that uses it (``edgeq/codegen/engine/kernels``,
+``edgeq/firmware/templates``, ``edgeq/boards/files`` ...) and is installed with it as
+package data (``[tool.setuptools.package-data]`` in pyproject.toml); it is found
+with :mod:`importlib.resources`, never by guessing install paths.
 """
 
 from __future__ import annotations
 
-import sys
-import sysconfig
+from importlib.resources import files
 from pathlib import Path
 
 from edgeq.errors import EdgeqError
 
 
-def data_dir(name: str) -> Path:
-    """The folder ``name`` (e.g. "firmware_templates"), or an EdgeqError naming where it was looked for."""
-    candidates = [
-        Path(__file__).resolve().parent.parent / name,
-        Path(sysconfig.get_path("data")) / "share" / "edgeq" / name,
-        Path(sys.prefix) / "share" / "edgeq" / name,
-    ]
-    for path in candidates:
-        if path.is_dir():
-            return path
-    looked = ", ".join(str(p) for p in candidates)
-    raise EdgeqError(f"edgeq's {name} folder is missing (looked in {looked}); reinstall edgeq")
+def package_dir(package: str, name: str) -> Path:
+    """The folder ``name`` of the (imported) package ``package``, e.g. ``package_dir("edgeq.boards", "files")``.
+
+    edgeq compiles and copies these files, so they must be real files: an EdgeqError otherwise.
+    """
+    path = Path(str(files(package) / name))
+    if not path.is_dir():
+        raise EdgeqError(f"edgeq's {package.replace('.', '/')}/{name} folder is missing ({path}); reinstall edgeq")
+    return path

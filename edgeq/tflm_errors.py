@@ -23,7 +23,7 @@ def reason(log: str, exc: BaseException | str) -> str:
     """One line: the op TFLM has no kernel for, else TFLM's first log line, else the exception's message."""
     if isinstance(exc, ModuleNotFoundError) and exc.name and exc.name.startswith("tflite_micro"):
         return "the tflite-micro package is missing; pip install tflite-micro"
-    if isinstance(exc, EdgeqError):  # already one sentence (LiteRT's refusals, through edgeq.runtime)
+    if isinstance(exc, EdgeqError):  # already one sentence (LiteRT's refusals, through edgeq.litert)
         return str(exc)
     for pattern in MISSING_OP:
         found = pattern.search(log)

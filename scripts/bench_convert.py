@@ -78,7 +78,7 @@ def time_conversions(tf, keras_path: Path, calib_path: Path, out: Path, repeats:
 
 
 def latency(path: Path, runs: int) -> dict:
-    from edgeq.runtime import Runner
+    from edgeq.litert import Runner
     from edgeq.timing import measure
 
     runner = Runner(path, threads=1)
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     args = parser.parse_args(argv)
-    from edgeq.convert.tfenv import import_tf
+    from edgeq.tfimport import import_tf
 
     tf = import_tf()
     import zoo

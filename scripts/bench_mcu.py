@@ -46,9 +46,9 @@ def measure(model: Path, target: str, runs: int) -> dict:
 
 
 def bit_exact(model: Path, target: str, samples: int = 3) -> bool:
+    from edgeq.batch_run import run
     from edgeq.model import read_model
     from edgeq.profiling.profile import random_sample
-    from edgeq.running import run
 
     graph = read_model(model.read_bytes())
     rng = np.random.default_rng(11)

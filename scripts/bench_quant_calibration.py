@@ -88,8 +88,8 @@ def glitch_net(x: np.ndarray, y: np.ndarray, seed: int) -> Any:
 
 def predict(path: Path, x: np.ndarray) -> np.ndarray:
     """Float outputs of a .tflite model in LiteRT, one sample at a time."""
+    from edgeq.litert import Runner
     from edgeq.log import quiet
-    from edgeq.runtime import Runner
 
     with quiet():
         runner = Runner(path)

@@ -155,11 +155,12 @@ def seeded_inputs(model: Path, samples: int = 1, seed: int = 0) -> list[np.ndarr
     """``samples`` samples per model input (a leading sample axis): seeded random int8, or floats in
     [-1, 1]; with more than one, the first two int8 samples are all -128 and all 127."""
     from edgeq.model import read_model
+    from edgeq.model.io import sample_shape
 
     rng = np.random.default_rng(seed)
     arrays = []
     for t in read_model(model).input_tensors:
-        shape = (samples, *(t.shape[1:] if t.shape and t.shape[0] == 1 else t.shape))
+        shape = (samples, *sample_shape(t.shape))
         if t.dtype == "float32":
             arrays.append(rng.uniform(-1, 1, shape).astype(np.float32))
             continue
@@ -246,7 +247,7 @@ def run_elf(elf: Path, machine: str = "mps2-an386", cpu: str = "cortex-m4", time
 
 def host_outputs(model: Path, inputs: list[np.ndarray]) -> list[bytes]:
     """The host-c engine's output bytes for the same inputs, sample after sample, output after output."""
-    from edgeq.running import run
+    from edgeq.batch_run import run
 
     outputs = [np.ascontiguousarray(o) for o in run(model, "host-c", inputs).outputs]
     return [o[s].tobytes() for s in range(len(inputs[0])) for o in outputs]

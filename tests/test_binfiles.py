@@ -8,7 +8,7 @@ import pytest
 from edgeq.data import load_dataset
 from edgeq.data.binfiles import BinFormat, BinInput, bin_format, decode_bin
 from edgeq.errors import DatasetError, UsageError
-from edgeq.qtypes import TensorSpec
+from edgeq.qtypes import DataSpec
 
 
 def _bins(folder, arrays):
@@ -21,11 +21,11 @@ def _bins(folder, arrays):
 def test_bin_folder_of_float32(tmp_path, rng):
     x = rng.random((3, 4, 5), dtype=np.float32)
     folder = _bins(tmp_path / "bins", x.astype("<f4"))
-    np.testing.assert_array_equal(load_dataset(folder, [TensorSpec("x", (None, 4, 5))]).arrays["x"], x)
+    np.testing.assert_array_equal(load_dataset(folder, [DataSpec("x", (None, 4, 5))]).arrays["x"], x)
 
 
 def test_one_byte_bin_files_for_a_float_input_need_their_quantization(tmp_path, rng):
-    spec = TensorSpec("x", (None, 4, 5))
+    spec = DataSpec("x", (None, 4, 5))
     q = rng.integers(-128, 128, (3, 4, 5)).astype(np.int8)
     folder = _bins(tmp_path / "bins", q)
     with pytest.raises(DatasetError, match=r"0\.bin has 20 bytes, one per element of input x \(4, 5\) float32") as err:

@@ -9,8 +9,8 @@ import pytest
 
 from edgeq.convert import ConvertOptions, convert
 from edgeq.errors import ConversionError, ModelLoadError, UsageError
+from edgeq.litert import Runner
 from edgeq.model import read_model
-from edgeq.runtime import Runner
 
 from .conftest import MODELS
 
@@ -184,9 +184,9 @@ def test_check_runs_on_held_out_samples_named_in_the_report(tmp_path, rng, cli):
 
 def _calibration_indices(data, samples):
     from edgeq.data import load_dataset
-    from edgeq.qtypes import TensorSpec
+    from edgeq.qtypes import DataSpec
 
-    return load_dataset(data, [TensorSpec("x", (None, 12, 12, 3))], samples=samples).indices
+    return load_dataset(data, [DataSpec("x", (None, 12, 12, 3))], samples=samples).indices
 
 
 def test_check_on_calibration_samples_is_a_warning(tmp_path, tiny_data, cli):

@@ -12,10 +12,10 @@ from edgeq.data import load_dataset
 from edgeq.data.files import check_data_path
 from edgeq.data.labelled import load_labelled
 from edgeq.errors import DatasetError, UsageError
-from edgeq.qtypes import TensorSpec
+from edgeq.qtypes import DataSpec
 
-IMG = TensorSpec("img", (None, 12, 12, 3))
-TWO = [TensorSpec("image", (None, 8, 8, 1)), TensorSpec("meta", (None, 4))]
+IMG = DataSpec("img", (None, 12, 12, 3))
+TWO = [DataSpec("image", (None, 8, 8, 1)), DataSpec("meta", (None, 4))]
 
 
 def test_npy_is_cast_to_float32_and_subsampled_reproducibly(tmp_path, rng):
@@ -60,7 +60,7 @@ def test_channel_axis_hint(tmp_path):
     path = tmp_path / "x.npy"
     np.save(path, np.zeros((5, 8, 8), np.float32))
     with pytest.raises(DatasetError, match=r"add the channel axis"):
-        load_dataset(path, [TensorSpec("image", (None, 8, 8, 1))])
+        load_dataset(path, [DataSpec("image", (None, 8, 8, 1))])
 
 
 @pytest.mark.parametrize(("bad", "word"), [(np.nan, "NaN"), (np.inf, "Inf"), (-np.inf, "Inf")])
@@ -174,7 +174,7 @@ def test_string_data_is_refused(tmp_path):
     path = tmp_path / "x.npy"
     np.save(path, np.array([["a"] * 3] * 2))
     with pytest.raises(DatasetError, match="expected numbers"):
-        load_dataset(path, [TensorSpec("x", (None, 3))])
+        load_dataset(path, [DataSpec("x", (None, 3))])
 
 
 def test_labelled_npz_and_one_hot(tmp_path, rng):

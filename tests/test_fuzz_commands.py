@@ -27,6 +27,7 @@ import pytest
 
 from edgeq.model import read_model
 from edgeq.model.graph import NUMPY_DTYPES
+from edgeq.model.io import sample_shape
 from tests.conftest import run_cli
 from tests.corrupt_models import CONV_INT8, HAND_MADE, byte_mutants
 
@@ -84,7 +85,7 @@ def _inputs(model: Path, out: Path) -> Path | None:
     rng = np.random.default_rng(len(graph.tensors))
     arrays = []
     for t in graph.input_tensors:
-        sample = t.shape[1:] if t.shape and t.shape[0] == 1 else t.shape
+        sample = sample_shape(t.shape)
         dtype = NUMPY_DTYPES.get(t.dtype)
         if dtype is None or int(np.prod(sample)) * np.dtype(dtype).itemsize > MAX_INPUT_BYTES:
             return None

@@ -144,7 +144,7 @@ def test_timeout_stops_the_tflm_worker(env, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    worker = _wait_for_child(proc, "edgeq.targets.profile_worker")
+    worker = _wait_for_child(proc, "edgeq.worker")
     edgeq = [p for p in _children(proc.pid) if "-m edgeq profile" in _cmdline(p)]
     os.kill(edgeq[0], signal.SIGTERM)  # what `timeout` sends when its time is up
     _, err = proc.communicate(timeout=30)
@@ -157,7 +157,7 @@ def test_timeout_stops_the_tflm_worker(env, tmp_path):
 def test_sigkill_takes_the_tflm_worker_along(env, tmp_path):
     pytest.importorskip("tflite_micro")
     proc = _start(TFLM_PROFILE, env, tmp_path)
-    worker = _wait_for_child(proc, "edgeq.targets.profile_worker")
+    worker = _wait_for_child(proc, "edgeq.worker")
     proc.kill()
     proc.communicate(timeout=30)
     assert _gone(worker) == []
@@ -279,7 +279,7 @@ def test_generate_tflm_interrupted_stops_its_probe_and_leaves_no_temporary_files
     pytest.importorskip("tflite_micro")
     tmp = Path(env["TMPDIR"])
     proc = _start(["generate", str(KWS), "--format", "tflm", "-o", "out"], env, tmp_path)
-    probes = _wait_for_child(proc, "edgeq.codegen.tflm_probe")
+    probes = _wait_for_child(proc, "edgeq.worker")
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM, err

@@ -7,7 +7,7 @@ import json
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from edgeq.running import run
+from edgeq.batch_run import run
 from tests.conftest import FIXTURES
 
 KWS = FIXTURES / "zoo" / "kws_dscnn" / "int8.tflite"

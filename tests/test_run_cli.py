@@ -108,8 +108,8 @@ def test_zero_samples_is_one_error_before_any_target_starts(cli, tmp_path, targe
 
 
 def test_zero_samples_through_the_python_api():
+    from edgeq.batch_run import run
     from edgeq.errors import DatasetError
-    from edgeq.running import run
 
     with pytest.raises(DatasetError, match=r"the input holds no samples \(shape \(0, 49, 10, 1\)\)"):
         run(KWS, "host-c", [np.zeros((0, 49, 10, 1), np.int8)])

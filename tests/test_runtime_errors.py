@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edgeq.batch_run import run
 from edgeq.errors import ModelFormatError, UnsupportedError
-from edgeq.running import run
-from edgeq.runtime import Runner
-from edgeq.targets.tflm_worker import failure_message
+from edgeq.litert import Runner
+from edgeq.worker import failure_message, worker_command
 from tests.conftest import repack
 from tests.corrupt_models import CONV_INT8, non_utf8_name, tile_model, unterminated_string
 
@@ -111,17 +111,15 @@ def test_tflm_names_a_missing_op_before_starting(tmp_path):
     assert "op TILE has no kernel in TensorFlow Lite Micro" in line
 
 
-@pytest.mark.parametrize("worker", ["tflm_worker", "profile_worker"])
-def test_tflm_child_reports_one_line_naming_the_op(tmp_path, worker):
+@pytest.mark.parametrize("job", ["outputs", "time"])
+def test_tflm_child_reports_one_line_naming_the_op(tmp_path, job):
     """Without the check up front, the child itself names the op TFLM's log complained about."""
     pytest.importorskip("tflite_micro")
     (tmp_path / "model.tflite").write_bytes(tile_model())
     x = np.zeros((1, 4, 5, 3), np.int8)
     np.savez(tmp_path / "in.npz", x, x)
-    args = [str(tmp_path), "1000000"] if worker == "tflm_worker" else ["tflm", str(tmp_path), "1", "0", "1000000"]
-    done = subprocess.run(
-        [sys.executable, "-m", f"edgeq.targets.{worker}", *args], capture_output=True, text=True, timeout=120
-    )
+    args = [str(tmp_path), "1000000"] if job == "outputs" else ["tflm", str(tmp_path), "1", "0", "1000000"]
+    done = subprocess.run(worker_command(job, *args), capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "TensorFlow Lite Micro has no kernel for op TILE; run the model on host (LiteRT) or replace the layer"

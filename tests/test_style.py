@@ -48,7 +48,7 @@ def test_no_file_refers_outside_the_repository():
     """Code, templates, tests and docs cite docs/specs/, never spec files that only exist beside the repository."""
     needles = [("shared" + "/specs").encode(), (".." + "/shared").encode()]
     paths = [ROOT / "README.md"]
-    for top in ("edgeq", "firmware_templates", "scripts", "tests", "docs", "boards"):
+    for top in ("edgeq", "scripts", "tests", "docs"):
         paths += [p for p in sorted((ROOT / top).rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
     offenders = [
         f"{path.relative_to(ROOT)} mentions {needle.decode()}"
@@ -60,8 +60,11 @@ def test_no_file_refers_outside_the_repository():
 
 
 def _c_sources() -> list[Path]:
-    """The C sources clang-format keeps in style: firmware_templates/ and the C test helpers (not the .j2 templates)."""
-    found = [p for p in (ROOT / "firmware_templates").rglob("*") if p.suffix in (".c", ".h", ".cpp")]
+    """The C sources clang-format keeps in style: the kernels and templates in edgeq/ and the C test helpers.
+
+    (Not the .j2 templates: tests/codegen/test_engine_style.py checks the C they render.)
+    """
+    found = [p for p in (ROOT / "edgeq").rglob("*") if p.suffix in (".c", ".h", ".cpp")]
     for folder in (ROOT / "tests" / "codegen", ROOT / "tests" / "firmware"):
         found += [p for p in folder.rglob("*") if p.suffix in (".c", ".h", ".cpp") and "tflm_api" not in p.parts]
     return sorted(found)

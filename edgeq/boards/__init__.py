@@ -1,4 +1,4 @@
-"""The board database: one YAML file per board in ``boards/``, loaded into frozen dataclasses.
+"""The board database: one YAML file per board in ``edgeq/boards/files/``, loaded into frozen dataclasses.
 
 A board file records what edgeq needs to build for, run on and estimate a board
 (core and ISA flags, clock, flash, RAM, memory map, serial settings, flasher,
@@ -29,11 +29,13 @@ from edgeq.boards.schema import (
     QemuSpec,
     ReferenceResult,
     SerialSpec,
-    _check,
+    check,
 )
 from edgeq.errors import UsageError
+from edgeq.resources import package_dir
 
-BOARDS_DIR = Path(__file__).resolve().parent.parent.parent / "boards"
+# The board files: package data of edgeq.boards (see boards_dir()).
+BOARDS_DIR = Path(__file__).resolve().parent / "files"
 
 __all__ = [
     "BENCHMARKS",
@@ -59,12 +61,8 @@ __all__ = [
 
 
 def boards_dir() -> Path:
-    """The folder of board files: ``boards/`` beside the package, else the installed copy."""
-    if BOARDS_DIR.is_dir():
-        return BOARDS_DIR
-    from edgeq.resources import data_dir
-
-    return data_dir("boards")
+    """The folder of board files (``edgeq/boards/files``, package data of edgeq.boards)."""
+    return package_dir(__name__, "files")
 
 
 def _board_files() -> dict[str, Path]:
@@ -102,13 +100,13 @@ def _load_file(path: Path) -> Board:
         raise BoardFileError(f"board file {path} is not valid YAML: {exc}") from exc
     except BoardFileError as exc:
         raise BoardFileError(f"board file {path}: {exc}") from exc
-    _check(board.id == path.stem, f"board file {path}: id", f"{board.id!r} differs from the file name {path.stem!r}")
+    check(board.id == path.stem, f"board file {path}: id", f"{board.id!r} differs from the file name {path.stem!r}")
     return board
 
 
 def board_from_dict(data: Any, path: Path | None = None) -> Board:
     """Build a :class:`Board` from a parsed board file; nested mappings become the dataclasses above."""
-    _check(isinstance(data, dict), "board", f"must be a mapping of fields, got {type(data).__name__}")
+    check(isinstance(data, dict), "board", f"must be a mapping of fields, got {type(data).__name__}")
     data = dict(data)
     if isinstance(data.get("edgetpu"), dict):
         data["edgetpu"] = {**data["edgetpu"], "latencies": _list_of(PublishedLatency, data["edgetpu"], "latencies")}
@@ -125,20 +123,20 @@ def board_from_dict(data: Any, path: Path | None = None) -> Board:
 
 def _list_of(cls: type | None, data: dict[str, Any], name: str) -> list[Any]:
     items = data.get(name) or []
-    _check(isinstance(items, list), name, f"must be a list, got {type(items).__name__}")
+    check(isinstance(items, list), name, f"must be a list, got {type(items).__name__}")
     return items if cls is None else [_build(cls, item, f"{name}[{n}]") for n, item in enumerate(items)]
 
 
 def _results(group: Any, n: int) -> list[ReferenceResult]:
     """One submission (shared suite, version, framework, source; numbers per benchmark) as flat results."""
     where = f"reference_results[{n}]"
-    _check(
+    check(
         isinstance(group, dict) and isinstance(group.get("results"), dict), where, "needs results: benchmark -> numbers"
     )
     shared = {key: value for key, value in group.items() if key != "results"}
     out = []
     for bench, numbers in group["results"].items():
-        _check(isinstance(numbers, dict), f"{where}.results.{bench}", "must be a mapping")
+        check(isinstance(numbers, dict), f"{where}.results.{bench}", "must be a mapping")
         out.append(_build(ReferenceResult, {**shared, **numbers, "benchmark": bench}, f"{where}.results.{bench}"))
     return out
 
@@ -146,13 +144,13 @@ def _results(group: Any, n: int) -> list[ReferenceResult]:
 def _build(cls: type, data: Any, where: str, **extra: Any) -> Any:
     """``cls(**data, **extra)``, naming ``where`` and the field in any error."""
     where = where or "board"
-    _check(isinstance(data, dict), where, f"must be a mapping, got {type(data).__name__}")
+    check(isinstance(data, dict), where, f"must be a mapping, got {type(data).__name__}")
     allowed = [f.name for f in fields(cls) if f.name not in extra]
     required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
     unknown = [key for key in data if key not in allowed]
-    _check(not unknown, where, f"unknown field {unknown[0]!r} (known: {', '.join(allowed)})" if unknown else "")
+    check(not unknown, where, f"unknown field {unknown[0]!r} (known: {', '.join(allowed)})" if unknown else "")
     missing = [name for name in required if name not in data]
-    _check(not missing, where, f"missing field {missing[0]!r}" if missing else "")
+    check(not missing, where, f"missing field {missing[0]!r}" if missing else "")
     try:
         return cls(**data, **extra)
     except BoardFileError as exc:

@@ -58,7 +58,7 @@ _WORDS = {
 }
 
 
-def _check(ok: bool, what: str, problem: str) -> None:
+def check(ok: bool, what: str, problem: str) -> None:
     if not ok:
         raise BoardFileError(f"{what}: {problem}")
 
@@ -72,20 +72,20 @@ def _validate(obj: Any) -> None:
     for name, rule in obj.RULES.items():
         value = getattr(obj, name)
         if isinstance(rule, tuple):
-            _check(value in rule, name, f"is {value!r}; allowed: {', '.join(map(str, rule))}")
+            check(value in rule, name, f"is {value!r}; allowed: {', '.join(map(str, rule))}")
             continue
         if rule.endswith("?"):
             if value is None:
                 continue
             rule = rule[:-1]
         ok = isinstance(value, _TYPES[rule]) and (rule == "bool" or not isinstance(value, bool))
-        _check(ok, name, f"must be {_WORDS[rule]}, got {value!r}")
+        check(ok, name, f"must be {_WORDS[rule]}, got {value!r}")
         if rule == "text":
-            _check(bool(value.strip()), name, "must not be empty")
+            check(bool(value.strip()), name, "must not be empty")
         elif rule == "address":
-            _check(0 <= value < 2**32, name, f"must be a 32-bit address, got {value:#x}")
+            check(0 <= value < 2**32, name, f"must be a 32-bit address, got {value:#x}")
         elif rule != "bool":
-            _check(math.isfinite(value) and value > 0, name, f"must be greater than 0, got {value}")
+            check(math.isfinite(value) and value > 0, name, f"must be greater than 0, got {value}")
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class CpuSpec:
 
     def __post_init__(self) -> None:
         _validate(self)
-        _check(self.simd != "mve" or self.arch.startswith("armv8.1-m"), "simd", "mve (Helium) needs arch armv8.1-m")
+        check(self.simd != "mve" or self.arch.startswith("armv8.1-m"), "simd", "mve (Helium) needs arch armv8.1-m")
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class MemoryRegion:
 
     def __post_init__(self) -> None:
         _validate(self)
-        _check(self.base + self.size <= 2**32, "size", "region runs past the 32-bit address space")
+        check(self.base + self.size <= 2**32, "size", "region runs past the 32-bit address space")
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class SerialSpec:
 
     def __post_init__(self) -> None:
         _validate(self)
-        _check(
+        check(
             bool(re.fullmatch(r"[5-8][NEO][12]", str(self.format))),
             "format",
             f"must look like 8N1, got {self.format!r}",
@@ -174,7 +174,7 @@ class QemuSpec:
         _validate(self)
         expected = 1e9 / 2**self.icount_shift / self.systick_clock_hz
         ok = math.isclose(self.instructions_per_systick, expected, rel_tol=1e-9)
-        _check(
+        check(
             ok,
             "instructions_per_systick",
             f"is {self.instructions_per_systick}; 1e9 / 2**shift / SysTick Hz = {expected:g}",
@@ -197,11 +197,11 @@ class PowerFigure:
 
     def __post_init__(self) -> None:
         _validate(self)
-        _check(self.kind != "derived" or self.derived_from is not None, "derived_from", "a derived figure must name it")
+        check(self.kind != "derived" or self.derived_from is not None, "derived_from", "a derived figure must name it")
         if self.range_mw is not None:
             rng = self.range_mw
             ok = isinstance(rng, (list, tuple)) and len(rng) == 2 and all(isinstance(x, (int, float)) for x in rng)
-            _check(
+            check(
                 ok and rng[0] <= self.value_mw <= rng[1],
                 "range_mw",
                 f"must be [low, high] around value_mw, got {rng!r}",
@@ -228,13 +228,13 @@ class ReferenceResult:
 
     def __post_init__(self) -> None:
         _validate(self)
-        _check(
+        check(
             self.suite != "mlperf-tiny" or self.benchmark in BENCHMARKS,
             "benchmark",
             f"must be one of {list(BENCHMARKS)}",
         )
         top = 1.0 if self.benchmark == "ad" else 100.0
-        _check(self.quality is None or self.quality <= top, "quality", f"must be at most {top}, got {self.quality}")
+        check(self.quality is None or self.quality <= top, "quality", f"must be at most {top}, got {self.quality}")
 
     @property
     def submission(self) -> str:
@@ -315,22 +315,22 @@ class Board:
     def __post_init__(self) -> None:
         for name in ("runtimes", "memory_map", "power", "reference_results", "notes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        _check(
+        check(
             bool(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", str(self.id))),
             "id",
             f"must be lowercase-with-dashes: {self.id!r}",
         )
         _validate(self)
         object.__setattr__(self, "kind", BoardKind(self.kind))
-        _check(
+        check(
             self.clock_hz is None or 1e6 <= self.clock_hz <= 5e9, "clock_hz", f"{self.clock_hz} is not 1 MHz to 5 GHz"
         )
-        _check(
+        check(
             bool(self.runtimes) and set(self.runtimes) <= set(RUNTIMES),
             "runtimes",
             f"must be some of: {', '.join(RUNTIMES)}",
         )
-        _check(
+        check(
             ("edgetpu" in self.runtimes) == (self.edgetpu is not None), "edgetpu", "block goes with the edgetpu runtime"
         )
         self._check_kind()
@@ -339,36 +339,36 @@ class Board:
 
     def _check_kind(self) -> None:
         emulated = self.kind is BoardKind.EMULATED_MCU
-        _check((self.qemu is not None) == emulated, "qemu", "block is required on emulated boards and only there")
-        _check((self.flasher == "qemu") == emulated, "flasher", "is qemu exactly on emulated boards")
+        check((self.qemu is not None) == emulated, "qemu", "block is required on emulated boards and only there")
+        check((self.flasher == "qemu") == emulated, "flasher", "is qemu exactly on emulated boards")
         if self.kind in (BoardKind.MCU, BoardKind.EMULATED_MCU):
-            _check(self.serial is not None, "serial", "is required on microcontroller boards")
-            _check(None not in (self.clock_hz, self.ram_bytes), "clock_hz", "and ram_bytes are required on MCUs")
+            check(self.serial is not None, "serial", "is required on microcontroller boards")
+            check(None not in (self.clock_hz, self.ram_bytes), "clock_hz", "and ram_bytes are required on MCUs")
         else:
-            _check(self.flasher == "none", "flasher", f"must be none on {self.kind.value} boards")
+            check(self.flasher == "none", "flasher", f"must be none on {self.kind.value} boards")
         for role, size in (("code", self.flash_bytes), ("data", self.ram_bytes)):
             sizes = [r.size for r in self.memory_map if r.role == role]
-            _check(not emulated or sizes == [size], "memory_map", f"needs one {role} region of the board's size {size}")
+            check(not emulated or sizes == [size], "memory_map", f"needs one {role} region of the board's size {size}")
 
     def _check_power(self) -> None:
-        _check(sum(p.preferred for p in self.power) <= 1, "power", "at most one figure may be preferred")
+        check(sum(p.preferred for p in self.power) <= 1, "power", "at most one figure may be preferred")
         for n, figure in enumerate(self.power):
             if figure.derived_from is None:
                 continue
             ratios = [r.power_mw for r in self.reference_results if r.submission == figure.derived_from]
-            _check(bool(ratios), f"power[{n}].derived_from", f"{figure.derived_from!r} is no reference submission")
+            check(bool(ratios), f"power[{n}].derived_from", f"{figure.derived_from!r} is no reference submission")
             low, high = figure.range_mw or (figure.value_mw, figure.value_mw)
             bad = [round(x, 2) for x in ratios if x is not None and not low <= x <= high]
-            _check(not bad, f"power[{n}].range_mw", f"[{low}, {high}] misses energy / latency = {bad} mW")
+            check(not bad, f"power[{n}].range_mw", f"[{low}, {high}] misses energy / latency = {bad} mW")
 
     def _check_sources(self) -> None:
-        _check(isinstance(self.sources, dict), "sources", "must map field names to text")
+        check(isinstance(self.sources, dict), "sources", "must map field names to text")
         known = {f.name for f in fields(self)}
         for key, text in self.sources.items():
-            _check(key in known, "sources", f"{key!r} is not a board field")
-            _check(isinstance(text, str) and bool(text.strip()), f"sources.{key}", "must be non-empty text")
+            check(key in known, "sources", f"{key!r} is not a board field")
+            check(isinstance(text, str) and bool(text.strip()), f"sources.{key}", "must be non-empty text")
         missing = [name for name in SOURCED if getattr(self, name) not in (None, ()) and name not in self.sources]
-        _check(not missing, "sources", f"no source for {', '.join(missing)}")
+        check(not missing, "sources", f"no source for {', '.join(missing)}")
 
     def source(self, name: str) -> str | None:
         """Where the value of field ``name`` comes from, if the board file says."""

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from edgeq.calibration.histograms import DEFAULT_BINS, Histogram
-from edgeq.errors import ConversionError, DatasetError
+from edgeq.errors import ConversionError
+from edgeq.litert import feed_order, interpreter_class
 from edgeq.log import progress, quiet
-from edgeq.runtime import interpreter_class, signature_name
 
 
 def collect_histograms(
@@ -37,7 +37,8 @@ def collect_histograms(
         Tensor index -> histogram; tensors the interpreter does not keep are left out.
     """
     interpreter = _interpreter(model)
-    order = _input_order(interpreter.get_input_details(), list(samples))
+    details = interpreter.get_input_details()
+    order = list(zip(details, feed_order([d["name"] for d in details], list(samples), same_count=True)))
     arrays = list(samples.values())
     hists = {index: Histogram(bins, name) for index, name in tensors}
     count = len(arrays[0])
@@ -71,15 +72,3 @@ def _interpreter(model: bytes) -> Any:
     except (TypeError, RuntimeError, ValueError) as exc:
         raise ConversionError(f"cannot run the calibrated float model to collect statistics: {exc}") from exc
     return interpreter
-
-
-def _input_order(details: list[dict], names: list[str]) -> list[tuple[dict, int]]:
-    """Pair each interpreter input with the position of the data array that feeds it."""
-    if len(details) != len(names):
-        raise DatasetError(f"the model has {len(details)} inputs but the data has {len(names)} arrays")
-    pairs = []
-    for position, detail in enumerate(details):
-        bare = signature_name(detail["name"])
-        match = [k for k, n in enumerate(names) if n == bare or n.split(":")[0] == bare]
-        pairs.append((detail, match[0] if match else position))
-    return pairs

@@ -42,8 +42,9 @@ def command(model, data, quantized, samples, seed, top, plot_path, scale, offset
     MODEL is a SavedModel folder, .keras or .h5 file (converted to int8 as
     `edgeq convert` does), or a float .tflite together with --quantized.
     """
+    from edgeq.cli.views.analyze import render_table
     from edgeq.quant.analyze import analyze
-    from edgeq.quant.analyze_report import plot, render_table
+    from edgeq.quant.analyze_report import plot
 
     result = analyze(model, data, quantized=quantized, samples=samples, seed=seed, scale=scale, offset=offset)
     written = plot(result, plot_path) if plot_path else None

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from edgeq.errors import DatasetError, EdgeqError
-from edgeq.textfmt import format_table
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "edgeq_errors",
-    "format_table",
     "image_norm_options",
     "json_option",
     "port_options",
@@ -224,8 +222,8 @@ def bin_options(func):
 
 def load_arrays(path: Path) -> list[np.ndarray]:
     """The arrays of an .npy (one) or .npz (one per input) file, N >= 1 samples each; DatasetError otherwise."""
+    from edgeq.batch_run import check_sample_counts
     from edgeq.data.files import load_npy, load_npz
-    from edgeq.running import check_sample_counts
 
     if path.is_dir():
         raise DatasetError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from edgeq.calibration.methods import CalibrationMethod
@@ -14,9 +16,12 @@ from edgeq.cli.common import (
     json_option,
     print_json,
 )
-from edgeq.cli.conversion import compression_options, convert_compressed_command, render_report
+from edgeq.cli.conversion import compression_options, convert_compressed_command
 from edgeq.data import DEFAULT_SAMPLES
 from edgeq.qtypes import IOType, QuantMode
+
+if TYPE_CHECKING:
+    from edgeq.convert import ConvertOptions
 
 
 @click.command("convert")
@@ -103,6 +108,42 @@ def command(
     model,
     data,
     output,
+    accuracy_budget,
+    eval_data,
+    cluster,
+    cluster_init,
+    prune,
+    prune_schedule,
+    train_data,
+    fine_tune_epochs,
+    as_json,
+    **conversion,
+):
+    """Convert MODEL (SavedModel folder, .keras or .h5) to a quantized .tflite.
+
+    In int8 mode every op must run in integer arithmetic: if any op stays
+    float the command fails and lists them, unless --allow-float-fallback.
+    """
+    opts = _convert_options(data, eval_data, **conversion)
+    compressed = cluster is not None or prune is not None
+    if opts.bin_format is not None and (compressed or accuracy_budget is not None or eval_data is not None):
+        from edgeq.errors import UsageError
+
+        raise UsageError("--bin-dtype works in a plain conversion, not with --accuracy-budget, --cluster or --prune")
+    if compressed:
+        compress = dict(cluster=cluster, cluster_init=cluster_init, prune=prune, prune_schedule=prune_schedule)
+        compress.update(train_data=train_data, fine_tune_epochs=fine_tune_epochs)
+        convert_compressed_command(model, data, output, opts, as_json=as_json, eval_data=eval_data, **compress)
+    elif accuracy_budget is not None or eval_data is not None:
+        _mixed(model, data, output, opts, accuracy_budget, eval_data, as_json)
+    else:
+        _plain(model, data, output, opts, as_json)
+
+
+def _convert_options(
+    data,
+    eval_data,
+    *,
     mode,
     io_type,
     samples,
@@ -117,29 +158,16 @@ def command(
     calibration,
     percentile,
     symmetric_activations,
-    accuracy_budget,
-    eval_data,
-    cluster,
-    cluster_init,
-    prune,
-    prune_schedule,
-    train_data,
-    fine_tune_epochs,
-    as_json,
-):  # noqa: PLR0913
-    """Convert MODEL (SavedModel folder, .keras or .h5) to a quantized .tflite.
-
-    In int8 mode every op must run in integer arithmetic: if any op stays
-    float the command fails and lists them, unless --allow-float-fallback.
-    """
-    from edgeq.convert import ConvertOptions, convert
+) -> ConvertOptions:
+    """The options of a conversion, once the data paths and the .bin format are checked."""
+    from edgeq.convert import ConvertOptions
     from edgeq.data.binfiles import bin_format
     from edgeq.data.files import check_data_path
 
     fmt = bin_format(bin_dtype, bin_scale, bin_zero_point)
     check_data_path(data, bins_only=fmt is not None)
     check_data_path(eval_data, option="--eval-data")
-    opts = ConvertOptions(
+    return ConvertOptions(
         mode=mode,
         io=io_type,
         samples=samples,
@@ -153,30 +181,13 @@ def command(
         symmetric_activations=symmetric_activations,
         bin_format=fmt,
     )
-    special = cluster is not None or prune is not None or accuracy_budget is not None or eval_data is not None
-    if fmt is not None and special:
-        from edgeq.errors import UsageError
 
-        raise UsageError("--bin-dtype works in a plain conversion, not with --accuracy-budget, --cluster or --prune")
-    if cluster is not None or prune is not None:
-        convert_compressed_command(
-            model,
-            data,
-            output,
-            opts,
-            as_json=as_json,
-            eval_data=eval_data,
-            cluster=cluster,
-            cluster_init=cluster_init,
-            prune=prune,
-            prune_schedule=prune_schedule,
-            train_data=train_data,
-            fine_tune_epochs=fine_tune_epochs,
-        )
-        return
-    if accuracy_budget is not None or eval_data is not None:
-        _mixed(model, data, output, opts, accuracy_budget, eval_data, as_json)
-        return
+
+def _plain(model, data, output, opts: ConvertOptions, as_json: bool) -> None:
+    """A plain conversion, its report printed as JSON or text."""
+    from edgeq.cli.views.convert import render_report
+    from edgeq.convert import convert
+
     report = convert(model, data, output, opts)
     if as_json:
         print_json(report.to_dict())
@@ -187,8 +198,9 @@ def command(
 def _mixed(model, data, output, opts, budget, eval_data, as_json) -> None:
     """``--accuracy-budget``: mixed precision (edgeq.quant.mixed) instead of a plain conversion."""
     from edgeq.calibration.recalibrate import recalibrate
+    from edgeq.cli.views.convert import render_mixed
     from edgeq.errors import UsageError
-    from edgeq.quant.mixed import mixed_precision, render_mixed
+    from edgeq.quant.mixed import mixed_precision
 
     if budget is None or eval_data is None or data is None:
         raise UsageError("--accuracy-budget needs -d DATA (calibration) and --eval-data EVAL (labelled)")

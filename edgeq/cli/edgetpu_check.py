@@ -19,10 +19,11 @@ def command(model: str, as_json: bool) -> None:
     operator is not mapped. Needs no Coral software. Exits 0 for any readable
     model: the report is the result, not a pass/fail check.
     """
-    from edgeq.edgetpu import check_model, format_report
+    from edgeq.cli.views.edgetpu import render_report
+    from edgeq.edgetpu import check_model
 
     report = check_model(model)
     if as_json:
         print_json(report.to_dict())
     else:
-        click.echo(format_report(report))
+        click.echo(render_report(report))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from edgeq.cli.common import edgeq_errors
+from edgeq.cli.views.firmware import render_emulated, render_flashed
 
 
 @click.command("flash")
@@ -38,7 +39,7 @@ def command(path, board, port):
     from edgeq.firmware.flash import flash
 
     cmd = flash(info, target, port)
-    click.echo(f"flashed {info.id} with: {' '.join(cmd)}")
+    click.echo(render_flashed(info.id, cmd))
 
 
 def _run_emulated(engine_dir: Path, board, link: str | None) -> None:
@@ -47,7 +48,7 @@ def _run_emulated(engine_dir: Path, board, link: str | None) -> None:
 
     elf = current_image(engine_dir, board) or build_firmware(engine_dir, board).elf
     with Emulator(elf, board) as emu, port_link(emu.port, link):
-        click.echo(f"{board.id} running {elf.name}: UART on {link or emu.port} (115200 8N1); Ctrl-C stops it")
+        click.echo(render_emulated(board.id, elf.name, link or emu.port))
         click.echo(" ".join(emu.command), err=True)
         try:
             emu.wait()

@@ -33,38 +33,11 @@ from edgeq.codegen import FORMATS, LANGS
 @edgeq_errors
 def command(model, fmt, out_dir, name, board, lang, section, force, as_json):
     """Generate C/C++ for MODEL (.tflite) into a folder."""
+    from edgeq.cli.views.generate import render_generation
     from edgeq.codegen import generate
 
     report = generate(model, fmt, out_dir, name=name, board=board, lang=lang, section=section, force=force)
     if as_json:
         print_json(report.to_dict())
         return
-    click.echo(f"{report.out_dir}: {report.format} for {report.model} (name {report.name})")
-    if report.format == "engine":
-        click.echo(f"  flash {report.flash_bytes:,} bytes ({report.flash_how})")
-        click.echo(
-            f"  tensor arena {report.arena_bytes:,} bytes (RAM, {report.arena_how}; "
-            f"lower bound {report.arena_lower_bound_bytes:,})"
-        )
-    else:
-        click.echo(f"  model array {report.flash_bytes:,} bytes (flash)")
-    if report.format != "engine" and report.arena_bytes is not None:
-        click.echo(
-            f"  tensor arena {report.arena_bytes:,} bytes (RAM; {report.arena_measured_bytes:,} measured + margin)"
-        )
-    click.echo(f"  ops: {', '.join(report.ops)}")
-    if report.board_check:
-        click.echo(f"  {_board_check(report.board_check)}")
-    for problem in report.fit_problems:
-        click.echo(f"  does not fit {report.board}: {problem}")
-    click.echo("  files: " + ", ".join(report.files))
-
-
-def _board_check(check: dict) -> str:
-    """One line: the totals checked against the board, its limits, and what they leave out."""
-    use = []
-    for what, key in (("flash", "flash"), ("RAM", "ram")):
-        limit = check[f"{key}_limit"]
-        use.append(f"{what} {check[f'{key}_bytes']:,} / {'?' if limit is None else f'{limit:,}'} B")
-    missing = f"; not counted: {check['not_counted']}" if check["not_counted"] else ""
-    return f"{check['board']} ({check['covers']}): {', '.join(use)}{missing}"
+    click.echo(render_generation(report))

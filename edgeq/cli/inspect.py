@@ -17,11 +17,11 @@ def command(model: str, as_json: bool) -> None:
     MACs count only CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV and
     BATCH_MATMUL (the MLPerf Tiny convention). Needs no TensorFlow.
     """
+    from edgeq.cli.views.inspect import render_model
     from edgeq.model.analysis import inspect_model
-    from edgeq.model.inspect_text import format_text
 
     info = inspect_model(model)
     if as_json:
         print_json(info.to_dict())
     else:
-        click.echo(format_text(info))
+        click.echo(render_model(info))

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from edgeq.cli.common import Number, OutputPath, edgeq_errors, json_option, load_arrays, port_options, print_json
-from edgeq.targets import TARGETS
+from edgeq.targets import target_names
 
 
 @click.command("profile")
@@ -18,7 +18,7 @@ from edgeq.targets import TARGETS
     multiple=True,
     default=("host",),
     show_default=True,
-    help=f"Where to run; repeat to compare: {', '.join(TARGETS)}, or ssh://user@host[:port].",
+    help=f"Where to run; repeat to compare: {', '.join(target_names())}.",
 )
 @click.option("--runs", type=Number(int, low=1), default=100, show_default=True, help="Timed runs per target.")
 @click.option("--warmup", type=Number(int, low=0), default=10, show_default=True, help="Untimed runs first.")
@@ -62,56 +62,56 @@ def command(
     as_json,
 ):
     """Time MODEL on each --target: mean, p50, p90, p99, max, std; memory; energy (measured or estimated)."""
-    from edgeq.log import progress
-    from edgeq.profiling import profile
+    from edgeq.cli.views.profile import render_deadline_misses, render_text
     from edgeq.profiling.report import report_format
-    from edgeq.profiling.text import render_text
 
     report_kind = report_format(report_path) if report_path else None  # a bad extension fails before any run
     if energy_monitor:
         from edgeq.energy import parse_monitor_spec
 
         parse_monitor_spec(energy_monitor)  # a bad value fails before any run
-    inputs = load_arrays(Path(input_path)) if input_path else None
-    options = {"port": port, "baud": baud}
-    results = [
-        profile(
-            model,
-            t,
-            runs=runs,
-            warmup=warmup,
-            inputs=inputs,
-            threads=threads,
-            deadline_ms=deadline_ms,
-            board=board,
-            energy_monitor=energy_monitor,
-            **options,
-            **({} if xnnpack or t != "host" else {"xnnpack": False}),
-        )
-        for t in progress(targets, len(targets), "profiling targets")
-    ]
+    settings = {
+        "runs": runs,
+        "warmup": warmup,
+        "inputs": load_arrays(Path(input_path)) if input_path else None,
+        "threads": threads,
+        "deadline_ms": deadline_ms,
+        "board": board,
+        "energy_monitor": energy_monitor,
+        "op_times": report_kind == "html",  # the HTML report shows every op's time where a target can
+        "port": port,
+        "baud": baud,
+    }
+    results = _profile_each(model, targets, settings, xnnpack)
     if as_json:
         print_json(results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results])
     else:
         click.echo(render_text(results))
     if report_kind is not None:
-        _write_report(results, Path(report_path), report_kind, inputs)
-    missed = [r for r in results if r.deadline_missed_by_ms is not None]
-    for r in missed:
-        click.echo(
-            f"error: {r.target}: p99 {r.latency.p99:.3f} ms is {r.deadline_missed_by_ms:.3f} ms over the "
-            f"{deadline_ms:g} ms deadline",
-            err=True,
-        )
-    if missed:
+        _write_report(results, Path(report_path))
+    misses = render_deadline_misses(results)
+    for line in misses:
+        click.echo(f"error: {line}", err=True)
+    if misses:
         raise SystemExit(1)
 
 
-def _write_report(results, path: Path, kind: str, inputs) -> None:
-    """The report file (``kind`` was checked before the runs)."""
-    from edgeq.profiling.report import write_profile_report
+def _profile_each(model: str, targets: tuple[str, ...], settings: dict, xnnpack: bool) -> list:
+    """One profile per target, in order, with progress on stderr."""
+    from edgeq.log import progress
+    from edgeq.profiling import profile
 
-    write_profile_report(results, path, inputs)
+    return [
+        profile(model, t, **settings, **({} if xnnpack or t != "host" else {"xnnpack": False}))
+        for t in progress(targets, len(targets), "profiling targets")
+    ]
+
+
+def _write_report(results, path: Path) -> None:
+    """The report file (its format was checked before the runs)."""
+    from edgeq.profiling.report import write_report
+
+    write_report(results, path)
     click.echo(f"report: {path}", err=True)
 
 

@@ -1,12 +1,6 @@
-"""``edgeq qat``: quantization-aware fine-tuning -> fully-integer int8 .tflite + report.
-
-Also the ``--cluster`` / ``--prune`` options that ``edgeq convert`` takes
-(:func:`compression_options`, :func:`convert_compressed_command`).
-"""
+"""``edgeq qat``: quantization-aware fine-tuning -> fully-integer int8 .tflite + report."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import click
 
@@ -41,6 +35,7 @@ def command(model, data, output, epochs, eval_data, lr, batch_size, loss, sample
 
     Needs tensorflow-model-optimization. Per-epoch progress goes to stderr.
     """
+    from edgeq.cli.views.qat import render_qat
     from edgeq.quant.qat import qat
     from edgeq.quant.training import TrainOptions
 
@@ -49,22 +44,4 @@ def command(model, data, output, epochs, eval_data, lr, batch_size, loss, sample
     if as_json:
         print_json(report.to_dict())
     else:
-        click.echo(render(report))
-
-
-def render(report: Any) -> str:
-    """The human-readable QAT summary."""
-    c, t = report.conversion, report.train
-    lines = [f"{c.output}: QAT int8 model, {c.output_bytes:,} bytes"]
-    lines.append(f"  fine-tuned {t['epochs']} epoch(s) on {t['samples']} samples of {t['data']} (lr {t['lr']:g})")
-    if t["history"]:
-        last = t["history"][-1]
-        lines.append("  last epoch: " + ", ".join(f"{k} {v:.4f}" for k, v in last.items()))
-    if report.accuracy:
-        a = report.accuracy
-        lines.append(
-            f"  accuracy on {a['samples']} samples: float {100 * a['float']:.2f} %, "
-            f"PTQ int8 {100 * a['ptq_int8']:.2f} %, QAT int8 {100 * a['qat_int8']:.2f} %"
-        )
-    lines.append(f"done in {report.seconds:.1f} s")
-    return "\n".join(lines)
+        click.echo(render_qat(report))

@@ -34,10 +34,11 @@ from edgeq.targets import TARGETS
 @edgeq_errors
 def command(model, target, input_path, output, bin_dtype, bin_scale, bin_zero_point, port, baud, as_json):
     """Run every sample of --input through MODEL on --target; save the raw outputs."""
+    from edgeq.batch_run import run, run_dataset
+    from edgeq.cli.views.run import render_run
     from edgeq.data.binfiles import bin_format
     from edgeq.mlperf_eval import is_mlperf_folder
     from edgeq.outputs import atomic_write
-    from edgeq.running import run, run_dataset
 
     options = {"port": port, "baud": baud}
     scored = None
@@ -61,9 +62,7 @@ def command(model, target, input_path, output, bin_dtype, bin_scale, bin_zero_po
     if as_json:
         print_json(summary)
         return
-    click.echo(f"{result.samples} samples through {model} on {target} -> {output} {summary['output_shapes']}")
-    if scored is not None:
-        click.echo(f"{scored.metric.replace('_', ' ')}: {scored.value:.4f} over {scored.files} files")
+    click.echo(render_run(summary))
 
 
 def _encode(outputs: list[np.ndarray], path: Path) -> bytes:

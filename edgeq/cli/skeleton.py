@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
 from edgeq.cli.common import OutputPath, edgeq_errors, json_option, print_json
 from edgeq.firmware.skeletons import KINDS
-
-if TYPE_CHECKING:
-    from edgeq.firmware.skeletons import Skeleton
 
 
 @click.command("skeleton")
@@ -29,24 +24,11 @@ def command(engine_dir, kind, out_dir, as_json):
     MLPerf Tiny runner or edgeq run --target serial can drive the board it is flashed
     to. Build it with arduino-cli, idf.py or west: see the README.md it contains.
     """
+    from edgeq.cli.views.firmware import render_skeleton
     from edgeq.firmware.skeletons import write_skeleton
 
     skeleton = write_skeleton(engine_dir, kind, out_dir)
     if as_json:
         print_json(skeleton.to_dict())
         return
-    click.echo(format_skeleton(skeleton))
-
-
-def format_skeleton(skeleton: Skeleton) -> str:
-    """The text summary: what was written and how to build it."""
-    sdk = {"arduino": "Arduino sketch", "esp-idf": "ESP-IDF project", "zephyr": "Zephyr application"}[skeleton.kind]
-    return "\n".join(
-        [
-            f"{skeleton.folder}: {sdk} for the {skeleton.engine.name} engine ({len(skeleton.files)} files)",
-            f"  board layer: {skeleton.platform}",
-            f"  entry point: {skeleton.entry}",
-            f"  build:       {skeleton.build_command}",
-            f"  then drive it with: edgeq run MODEL --target serial --port PORT (see {skeleton.folder}/README.md)",
-        ]
-    )
+    click.echo(render_skeleton(skeleton))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from edgeq import procs
 from edgeq.errors import DependencyError, UnsupportedError
 from edgeq.log import logger
 from edgeq.tflm_errors import reason
+from edgeq.worker import worker_command
 
 MARGIN_FRACTION = 0.05
 ALIGN = 16
@@ -63,7 +63,7 @@ class ArenaMeasurement:
 
 def probe(model_path: Path, arena: int, record: bool = False) -> dict | None:
     """Run the model with ``arena`` bytes in a child process; the probe's JSON, or None if it crashed."""
-    cmd = [sys.executable, "-m", "edgeq.codegen.tflm_probe", str(model_path), str(arena)]
+    cmd = worker_command("probe", str(model_path), str(arena))
     try:
         done = procs.run(
             [*cmd, *(["--record"] if record else [])], capture_output=True, text=True, timeout=PROBE_TIMEOUT_S

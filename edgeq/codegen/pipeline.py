@@ -11,10 +11,10 @@ from typing import Any
 from edgeq.codegen.arena import ArenaMeasurement, measure_arena
 from edgeq.codegen.carray import carray_files, check_section
 from edgeq.codegen.context import model_context
+from edgeq.codegen.engine.manifest import MANIFEST, engine_manifest
 from edgeq.codegen.report import GenerationReport
 from edgeq.errors import UnsupportedError, UsageError
 from edgeq.firmware.build import measure_firmware
-from edgeq.firmware.manifest import MANIFEST, engine_manifest
 from edgeq.firmware.project import DEFAULT_STACK_BYTES, check_board, region, spill_region
 from edgeq.log import logger
 from edgeq.model import read_model
@@ -235,7 +235,7 @@ def _checked(fit: EngineFit) -> EngineFit:
 
 
 def _with_manifest(graph, ctx, engine) -> dict[str, str | bytes]:
-    """The engine's files plus edgeq-engine.json, which edgeq build reads (see edgeq.firmware.manifest)."""
+    """The engine's files plus edgeq-engine.json, which edgeq build reads (see edgeq.codegen.engine.manifest)."""
     text = engine_manifest(graph, ctx, list(engine.files), engine.plan.arena_bytes, engine.ops)
     return {**engine.files, MANIFEST: text}
 

@@ -8,13 +8,12 @@ top of TFLM, the shared protocol sources, the platform layer and a README.
 from __future__ import annotations
 
 from edgeq.codegen.arena import ArenaMeasurement
-from edgeq.codegen.context import ModelContext
+from edgeq.codegen.context import ModelContext, results_are_mse
 from edgeq.codegen.tflm_ops import resolver_methods
-from edgeq.firmware.manifest import results_are_mse
 from edgeq.model import Graph
 from edgeq.render import render, template_bytes
 
-# Copied unchanged from firmware_templates/: the protocol, written once in C for every firmware.
+# Copied unchanged from edgeq/firmware/templates/common: the protocol, written once in C for every firmware.
 SHARED_SOURCES = ("common/edgeq_dut.h", "common/edgeq_dut.c", "common/edgeq_platform.h")
 
 

@@ -20,10 +20,9 @@ import numpy as np
 
 from edgeq.convert.loader import LoadedModel
 from edgeq.convert.options import ConvertOptions
-from edgeq.convert.tfenv import quiet
 from edgeq.data import Dataset
 from edgeq.errors import ConversionError, EdgeqError
-from edgeq.log import logger, progress
+from edgeq.log import logger, progress, quiet
 from edgeq.qtypes import IOType, QuantMode
 
 

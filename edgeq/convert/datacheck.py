@@ -25,6 +25,7 @@ from edgeq.convert.loader import LoadedModel
 from edgeq.data.binfiles import BinFormat
 from edgeq.log import logger
 from edgeq.model import Graph
+from edgeq.model.io import model_inputs
 
 LIMIT = 3.0
 STAT_LAYERS = ("BatchNormalization", "Normalization")
@@ -113,16 +114,15 @@ def bin_input_warning(fmt: BinFormat | None, graph: Graph) -> str | None:
     """A warning when .bin files were read with ``fmt`` but the converted model quantizes its input otherwise."""
     if fmt is None or len(graph.inputs) != 1:
         return None
-    tensor = graph.input_tensors[0]
-    q = tensor.quantization
-    if tensor.dtype not in ("int8", "uint8") or q is None or not q.scale:
+    (spec,) = model_inputs(graph)
+    if spec.dtype not in ("int8", "uint8") or spec.scale is None:
         return None
-    zero = int(q.zero_point[0]) if q.zero_point else 0
-    if tensor.dtype == fmt.dtype and zero == fmt.zero_point and math.isclose(q.scale[0], fmt.scale, rel_tol=1e-6):
+    zero = spec.zero_point
+    if spec.dtype == fmt.dtype and zero == fmt.zero_point and math.isclose(spec.scale, fmt.scale, rel_tol=1e-6):
         return None
     return (
-        f"warning: the .bin files hold {fmt.describe()}, but the converted model's input is {tensor.dtype}, "
-        f"scale {q.scale[0]:.6g}, zero point {zero}: to feed it those files, give edgeq run the same "
+        f"warning: the .bin files hold {fmt.describe()}, but the converted model's input is {spec.dtype}, "
+        f"scale {spec.scale:.6g}, zero point {zero}: to feed it those files, give edgeq run the same "
         f"--bin-dtype {fmt.dtype} --bin-scale {fmt.scale:.9g} --bin-zero-point {fmt.zero_point} "
         "(without them their bytes are read in the model's own quantization)"
     )

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from edgeq.litert import Runner, feed_order
 from edgeq.log import quiet
-from edgeq.runtime import Runner, signature_name
+from edgeq.metrics import agreement, rmse, snr_db
 
 
 def compare_outputs(reference: Sequence[np.ndarray], candidate: Sequence[np.ndarray]) -> dict[str, float | None]:
@@ -23,30 +24,18 @@ def compare_outputs(reference: Sequence[np.ndarray], candidate: Sequence[np.ndar
     ref = np.asarray(reference, np.float64)
     cand = np.asarray(candidate, np.float64)
     err = cand - ref
-    noise = float(np.mean(err**2))
-    signal = float(np.mean(ref**2))
-    snr = None if noise == 0.0 else 10.0 * np.log10(max(signal, 1e-30) / noise)
-    agreement = None
-    if ref.ndim >= 2 and ref.shape[-1] > 1 and ref.size // ref.shape[-1] == len(ref):
-        flat_ref = ref.reshape(len(ref), -1)
-        flat_cand = cand.reshape(len(cand), -1)
-        agreement = float(np.mean(flat_ref.argmax(1) == flat_cand.argmax(1)))
+    classifier = ref.ndim >= 2 and ref.shape[-1] > 1 and ref.size // ref.shape[-1] == len(ref)
     return {
-        "rmse": float(np.sqrt(noise)),
-        "snr_db": None if snr is None else float(snr),
-        "top1_agreement": agreement,
+        "rmse": rmse(ref, cand),
+        "snr_db": snr_db(float(np.mean(ref**2)), float(np.mean(err**2))),
+        "top1_agreement": agreement(ref, cand) if classifier else None,
         "max_abs_error": float(np.max(np.abs(err))) if err.size else 0.0,
     }
 
 
 def ordered_inputs(runner: Runner, names: Sequence[str]) -> list[int]:
     """For each runtime input, the index in ``names`` of the data array that feeds it."""
-    order = []
-    for position, info in enumerate(runner.inputs):
-        bare = signature_name(info.name)
-        match = [i for i, n in enumerate(names) if n == bare or n.split(":")[0] == bare]
-        order.append(match[0] if match else position)
-    return order
+    return feed_order([info.name for info in runner.inputs], names)
 
 
 def check_fidelity(

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgeq.convert.tfenv import import_tf, quiet
 from edgeq.errors import ModelLoadError
-from edgeq.log import logger
-from edgeq.qtypes import TensorSpec
+from edgeq.log import logger, quiet
+from edgeq.qtypes import DataSpec
+from edgeq.tfimport import import_tf
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class LoadedModel:
 
     source: str
     kind: str
-    inputs: tuple[TensorSpec, ...]
+    inputs: tuple[DataSpec, ...]
     keras_model: Any = None
     keras_flavour: str | None = None
     layer_names: tuple[str, ...] = ()
@@ -155,12 +155,12 @@ def _from_keras_object(obj: Any, source: str, flavour: str, kind: str) -> Loaded
     return LoadedModel(source, kind, specs, obj, flavour, layers)
 
 
-def _keras_input_spec(tensor: Any, index: int) -> TensorSpec:
+def _keras_input_spec(tensor: Any, index: int) -> DataSpec:
     shape = tuple(None if d is None else int(d) for d in tensor.shape)
     name = getattr(tensor, "name", None) or f"input_{index}"
     name = name.split(":")[0]
     dtype = getattr(tensor, "dtype", "float32")
-    return TensorSpec(name, shape, getattr(dtype, "name", str(dtype)))
+    return DataSpec(name, shape, getattr(dtype, "name", str(dtype)))
 
 
 def _load_saved_model(path: Path) -> LoadedModel:
@@ -198,12 +198,12 @@ def _pick_signature(proto: Any, path: Path) -> tuple[str, Any]:
     )
 
 
-def _tensor_info_spec(tf: Any, name: str, info: Any) -> TensorSpec:
+def _tensor_info_spec(tf: Any, name: str, info: Any) -> DataSpec:
     dims = info.tensor_shape.dim
     shape = tuple(None if d.size < 0 else int(d.size) for d in dims)
     if info.tensor_shape.unknown_rank:
         shape = ()
-    return TensorSpec(name, shape, tf.dtypes.as_dtype(info.dtype).name)
+    return DataSpec(name, shape, tf.dtypes.as_dtype(info.dtype).name)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -14,13 +14,14 @@ from edgeq.convert.fidelity import check_fidelity
 from edgeq.convert.loader import LoadedModel, load_model
 from edgeq.convert.options import ConvertOptions
 from edgeq.convert.report import ConversionReport, find_float_ops, io_tensors, ops_by_type
-from edgeq.convert.tfenv import import_tf
 from edgeq.data import Dataset, load_dataset
 from edgeq.data.files import check_data_path
 from edgeq.errors import ConversionError, EdgeqError
 from edgeq.log import logger
 from edgeq.model import Graph, read_model
+from edgeq.model.io import model_inputs, model_outputs
 from edgeq.qtypes import QuantMode
+from edgeq.tfimport import import_tf
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,8 @@ class PipelineResult:
             output_bytes=len(self.model_bytes),
             ops_by_type=ops_by_type(g),
             float_ops=find_float_ops(g, self.loaded.layer_names) if o.mode.needs_data else (),
-            inputs=io_tensors(g, g.inputs),
-            outputs=io_tensors(g, g.outputs),
+            inputs=io_tensors(model_inputs(g)),
+            outputs=io_tensors(model_outputs(g)),
             samples_used=d.count if d else None,
             samples_requested=o.samples if d else None,
             samples_available=d.available if d else None,

@@ -10,6 +10,7 @@ from typing import Any
 
 from edgeq.model import Graph
 from edgeq.model.graph import activation_dtypes, computes_in_float
+from edgeq.model.io import ModelIO
 
 
 @dataclass(frozen=True)
@@ -97,22 +98,9 @@ def ops_by_type(graph: Graph) -> dict[str, dict[str, int]]:
     return table
 
 
-def io_tensors(graph: Graph, indices: Sequence[int]) -> tuple[TensorQuant, ...]:
-    result = []
-    for i in indices:
-        t = graph.tensors[i]
-        q = t.quantization
-        has_q = q is not None and len(q.scale) > 0
-        result.append(
-            TensorQuant(
-                t.name,
-                tuple(t.shape),
-                t.dtype,
-                float(q.scale[0]) if has_q else None,
-                int(q.zero_point[0]) if has_q and q.zero_point else None,
-            )
-        )
-    return tuple(result)
+def io_tensors(specs: Sequence[ModelIO]) -> tuple[TensorQuant, ...]:
+    """The report's view of the model's inputs (or outputs)."""
+    return tuple(TensorQuant(s.name, s.shape, s.dtype, s.scale, s.zero_point) for s in specs)
 
 
 def _first_output_name(graph: Graph, op: Any) -> str:

@@ -12,7 +12,7 @@ from edgeq.data.binfiles import BinFormat
 from edgeq.data.checks import check_arrays
 from edgeq.data.sources import read_source
 from edgeq.log import logger
-from edgeq.qtypes import TensorSpec
+from edgeq.qtypes import DataSpec
 
 DEFAULT_SAMPLES = 200
 """Calibration samples when --samples is not given (TFLite's guidance: 100 to 500)."""
@@ -52,7 +52,7 @@ class Dataset:
 
 def load_dataset(
     source: Any,
-    specs: Sequence[TensorSpec],
+    specs: Sequence[DataSpec],
     *,
     samples: int | None = DEFAULT_SAMPLES,
     seed: int = 0,
@@ -105,4 +105,4 @@ def _draw(available: int, samples: int | None, held_out: int, seed: int) -> tupl
     return keep, aside
 
 
-__all__ = ["DEFAULT_SAMPLES", "BinFormat", "Dataset", "TensorSpec", "load_dataset"]
+__all__ = ["DEFAULT_SAMPLES", "BinFormat", "Dataset", "DataSpec", "load_dataset"]

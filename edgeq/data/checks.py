@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from edgeq.errors import DatasetError
-from edgeq.qtypes import TensorSpec
+from edgeq.qtypes import DataSpec
 
 
-def check_arrays(arrays: dict[str, np.ndarray], specs: Sequence[TensorSpec], what: str) -> dict[str, np.ndarray]:
+def check_arrays(arrays: dict[str, np.ndarray], specs: Sequence[DataSpec], what: str) -> dict[str, np.ndarray]:
     """Cast to the input dtypes, check shapes and values; return the checked arrays."""
     checked = {s.name: check_one(arrays[s.name], s, what) for s in specs}
     counts = {name: len(a) for name, a in checked.items()}
@@ -19,7 +19,7 @@ def check_arrays(arrays: dict[str, np.ndarray], specs: Sequence[TensorSpec], wha
     return checked
 
 
-def check_one(array: np.ndarray, spec: TensorSpec, what: str) -> np.ndarray:
+def check_one(array: np.ndarray, spec: DataSpec, what: str) -> np.ndarray:
     """Cast ``array`` (N, ...) for ``spec`` and check its shape and values."""
     array = _cast(array, spec, what)
     _check_shape(array, spec, what)
@@ -28,7 +28,7 @@ def check_one(array: np.ndarray, spec: TensorSpec, what: str) -> np.ndarray:
     return array
 
 
-def _cast(array: np.ndarray, spec: TensorSpec, what: str) -> np.ndarray:
+def _cast(array: np.ndarray, spec: DataSpec, what: str) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise DatasetError(f"{what}: input {spec.name} data has dtype {array.dtype}; expected numbers")
     target = (
@@ -41,7 +41,7 @@ def _cast(array: np.ndarray, spec: TensorSpec, what: str) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=target)
 
 
-def _check_shape(array: np.ndarray, spec: TensorSpec, what: str) -> None:
+def _check_shape(array: np.ndarray, spec: DataSpec, what: str) -> None:
     want = spec.sample_shape
     got = array.shape[1:]
     if len(got) == len(want) and all(w is None or w == g for w, g in zip(want, got)):
@@ -68,7 +68,7 @@ def _shape_hint(got: tuple[int, ...], want: tuple[int | None, ...]) -> str:
     return ""
 
 
-def _check_finite(array: np.ndarray, spec: TensorSpec, what: str) -> None:
+def _check_finite(array: np.ndarray, spec: DataSpec, what: str) -> None:
     finite = np.isfinite(array.reshape(len(array), -1)).all(axis=1)
     if finite.all():
         return

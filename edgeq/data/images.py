@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from edgeq.errors import DatasetError
-from edgeq.qtypes import TensorSpec
+from edgeq.qtypes import DataSpec
 
 
-def image_geometry(spec: TensorSpec) -> tuple[int, int, int]:
+def image_geometry(spec: DataSpec) -> tuple[int, int, int]:
     """(height, width, channels) of an NHWC image input, or a DatasetError."""
     shape = spec.sample_shape
     if len(shape) != 3 or shape[2] not in (1, 3) or None in shape:
@@ -21,7 +21,7 @@ def image_geometry(spec: TensorSpec) -> tuple[int, int, int]:
     return int(shape[0]), int(shape[1]), int(shape[2])  # type: ignore[arg-type]
 
 
-def load_images(files: list[Path], spec: TensorSpec, scale: float, offset: float) -> np.ndarray:
+def load_images(files: list[Path], spec: DataSpec, scale: float, offset: float) -> np.ndarray:
     """Load ``files`` as float32 (N, H, W, C): pixel (0..255) * scale + offset."""
     from PIL import Image, UnidentifiedImageError
 

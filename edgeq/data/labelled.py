@@ -12,13 +12,13 @@ from edgeq.data.files import load_npz
 from edgeq.data.images import load_images
 from edgeq.data.sources import IMAGE_SUFFIXES, Arrays, match_npz_arrays, read_source
 from edgeq.errors import DatasetError
-from edgeq.qtypes import TensorSpec
+from edgeq.qtypes import DataSpec
 
 LABEL_KEYS = ("y", "labels", "label")
 
 
 def load_labelled(
-    source: object, specs: Sequence[TensorSpec], *, scale: float = 1 / 255, offset: float = 0.0
+    source: object, specs: Sequence[DataSpec], *, scale: float = 1 / 255, offset: float = 0.0
 ) -> tuple[Arrays, np.ndarray | None, list[str] | None]:
     """Return (inputs, integer labels or None, class names or None)."""
     path = Path(str(source))
@@ -30,7 +30,7 @@ def load_labelled(
     return check_arrays(arrays, specs, what), None, None
 
 
-def _from_npz(path: Path, specs: Sequence[TensorSpec]) -> tuple[Arrays, np.ndarray | None, None]:
+def _from_npz(path: Path, specs: Sequence[DataSpec]) -> tuple[Arrays, np.ndarray | None, None]:
     arrays = load_npz(path)
     label_key = next((k for k in LABEL_KEYS if k in arrays), None)
     labels = arrays.pop(label_key) if label_key else None
@@ -57,7 +57,7 @@ def _class_folders(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _from_class_folders(path: Path, specs: Sequence[TensorSpec], scale: float, offset: float):
+def _from_class_folders(path: Path, specs: Sequence[DataSpec], scale: float, offset: float):
     if len(specs) != 1:
         raise DatasetError(f"{path}: class folders feed single-input models only")
     classes = _class_folders(path)

@@ -20,14 +20,14 @@ import numpy as np
 from edgeq.data.binfiles import BinFormat, BinInput, decode_bin
 from edgeq.data.files import DATA_KINDS, IMAGE_SUFFIXES, load_npy, load_npz, looks_like_module_spec
 from edgeq.errors import DatasetError
-from edgeq.qtypes import TensorSpec
+from edgeq.qtypes import DataSpec
 
 Arrays = dict[str, np.ndarray]
 
 
 def read_source(
     source: Any,
-    specs: Sequence[TensorSpec],
+    specs: Sequence[DataSpec],
     *,
     scale: float,
     offset: float,
@@ -54,7 +54,7 @@ def read_source(
     return _read_file(path, specs), str(path)
 
 
-def _read_file(path: Path, specs: Sequence[TensorSpec]) -> Arrays:
+def _read_file(path: Path, specs: Sequence[DataSpec]) -> Arrays:
     suffix = path.suffix.lower()
     if suffix == ".npy":
         return _single(load_npy(path), specs, path.name)
@@ -63,7 +63,7 @@ def _read_file(path: Path, specs: Sequence[TensorSpec]) -> Arrays:
     raise DatasetError(f"{path}: unsupported data file {suffix or '(no extension)'!r}; use {DATA_KINDS}")
 
 
-def _single(array: np.ndarray, specs: Sequence[TensorSpec], what: str) -> Arrays:
+def _single(array: np.ndarray, specs: Sequence[DataSpec], what: str) -> Arrays:
     if len(specs) != 1:
         names = ", ".join(s.name for s in specs)
         raise DatasetError(
@@ -73,11 +73,11 @@ def _single(array: np.ndarray, specs: Sequence[TensorSpec], what: str) -> Arrays
     return {specs[0].name: array}
 
 
-def _read_npz(path: Path, specs: Sequence[TensorSpec]) -> Arrays:
+def _read_npz(path: Path, specs: Sequence[DataSpec]) -> Arrays:
     return match_npz_arrays(load_npz(path), specs, path.name)
 
 
-def match_npz_arrays(arrays: Arrays, specs: Sequence[TensorSpec], what: str) -> Arrays:
+def match_npz_arrays(arrays: Arrays, specs: Sequence[DataSpec], what: str) -> Arrays:
     """Pick one array per input from an .npz: by input name, else 'x' or the only array."""
     names = [s.name for s in specs]
     if all(n in arrays for n in names):
@@ -96,7 +96,7 @@ def match_npz_arrays(arrays: Arrays, specs: Sequence[TensorSpec], what: str) -> 
 
 
 def _read_folder(
-    path: Path, specs: Sequence[TensorSpec], scale: float, offset: float, bin_format: BinFormat | None
+    path: Path, specs: Sequence[DataSpec], scale: float, offset: float, bin_format: BinFormat | None
 ) -> Arrays:
     files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
     images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
@@ -110,13 +110,13 @@ def _read_folder(
     raise DatasetError(f"{path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}) and no .bin files")
 
 
-def _only(specs: Sequence[TensorSpec], path: Path) -> TensorSpec:
+def _only(specs: Sequence[DataSpec], path: Path) -> DataSpec:
     if len(specs) != 1:
         raise DatasetError(f"{path}: a folder of files feeds single-input models only; use an .npz per input")
     return specs[0]
 
 
-def load_bins(files: list[Path], spec: TensorSpec, bin_format: BinFormat | None = None) -> np.ndarray:
+def load_bins(files: list[Path], spec: DataSpec, bin_format: BinFormat | None = None) -> np.ndarray:
     """One raw tensor per file, read by the rule of :func:`edgeq.data.binfiles.decode_bin`."""
     if any(d is None for d in spec.sample_shape):
         raise DatasetError(
@@ -130,7 +130,7 @@ def load_bins(files: list[Path], spec: TensorSpec, bin_format: BinFormat | None 
     return np.stack(samples)
 
 
-def _from_module_spec(text: str, specs: Sequence[TensorSpec], limit: int | None) -> tuple[Arrays, str]:
+def _from_module_spec(text: str, specs: Sequence[DataSpec], limit: int | None) -> tuple[Arrays, str]:
     module_name, _, func_name = text.partition(":")
     if "" not in sys.path and "." not in sys.path:
         sys.path.insert(0, "")  # let users point at a module in the current folder
@@ -144,9 +144,7 @@ def _from_module_spec(text: str, specs: Sequence[TensorSpec], limit: int | None)
     return arrays, text
 
 
-def _from_iterable(
-    items: Iterable[Any], specs: Sequence[TensorSpec], limit: int | None, what: str
-) -> tuple[Arrays, str]:
+def _from_iterable(items: Iterable[Any], specs: Sequence[DataSpec], limit: int | None, what: str) -> tuple[Arrays, str]:
     if isinstance(items, np.ndarray):
         return _single(items, specs, what), what
     per_input: dict[str, list[np.ndarray]] = {s.name: [] for s in specs}
@@ -160,7 +158,7 @@ def _from_iterable(
     return {name: _stack(vals, what, name) for name, vals in per_input.items()}, what
 
 
-def _split_sample(sample: Any, specs: Sequence[TensorSpec], what: str, n: int) -> dict[str, Any]:
+def _split_sample(sample: Any, specs: Sequence[DataSpec], what: str, n: int) -> dict[str, Any]:
     if isinstance(sample, dict):
         missing = [s.name for s in specs if s.name not in sample]
         if missing:

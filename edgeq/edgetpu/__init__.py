@@ -2,10 +2,10 @@
 
 Example::
 
-    from edgeq.edgetpu import check_model, format_report
+    from edgeq.edgetpu import check_model
     report = check_model("model_int8.tflite")
-    print(format_report(report))          # "Number of operations that will run on Edge TPU: ..."
-    report.to_dict()                       # the same as JSON
+    report.edgetpu_count, report.cpu_count  # the compiler's "Number of operations that will run on ..."
+    report.to_dict()                        # the whole report as JSON
 
 Needs no Coral software: it reads the model with :mod:`edgeq.model` and applies
 the rules Coral documents (8-bit tensors, supported operations, static sizes,
@@ -16,7 +16,6 @@ the rules Coral documents (8-bit tensors, supported operations, static sizes,
 from __future__ import annotations
 
 from edgeq.edgetpu.check import check_graph, check_model
-from edgeq.edgetpu.text import format_report, summary_lines
 from edgeq.edgetpu.types import EdgeTpuReport, OpCheck, Status, TableRow
 
 __all__ = [
@@ -26,6 +25,4 @@ __all__ = [
     "TableRow",
     "check_graph",
     "check_model",
-    "format_report",
-    "summary_lines",
 ]

@@ -274,7 +274,6 @@ def _over(what: str, need: int, parts: str, have: int, where: str) -> str:
 def firmware_fingerprint() -> bytes:
     """The firmware templates and this package's sources: a change rebuilds every cached firmware image."""
     from edgeq.cache import folder_fingerprint
-    from edgeq.resources import data_dir
+    from edgeq.render import template_dir
 
-    templates = data_dir("firmware_templates")
-    return folder_fingerprint(templates / "cortexm", templates / "common", Path(__file__).resolve().parent)
+    return folder_fingerprint(template_dir("cortexm"), template_dir("common"), Path(__file__).resolve().parent)

@@ -5,7 +5,7 @@
 engine: ``edgeq_dut.c/.h`` (the MLPerf Tiny protocol), ``edgeq_platform.h``
 (the board interface each firmware implements) and ``edgeq_engine_glue.c/.h``
 (the engine as an ``edgeq_dut_model``, rendered from
-``firmware_templates/common/edgeq_engine_glue.c.j2``). Only the entry point
+``edgeq/firmware/templates/common/edgeq_engine_glue.c.j2``). Only the entry point
 and the platform file differ between firmwares.
 """
 
@@ -18,7 +18,7 @@ from edgeq.errors import UnsupportedError
 from edgeq.firmware.manifest import EngineManifest
 from edgeq.render import render, template_bytes
 
-# Copied unchanged from firmware_templates/common/.
+# Copied unchanged from edgeq/firmware/templates/common/.
 COMMON = ("edgeq_dut.c", "edgeq_dut.h", "edgeq_platform.h", "edgeq_engine_glue.h")
 # Rendered for each engine.
 GLUE_C = "edgeq_engine_glue.c"

@@ -1,9 +1,11 @@
 """``edgeq-engine.json``: what a compiled-engine folder holds, for the firmware builder.
 
-``edgeq generate --format engine`` writes it beside ``NAME.h``/``NAME.c``: the
-engine's C name, its inputs and outputs (shape, dtype, bytes, quantization) and
-its arena size. ``edgeq build`` reads it to glue the engine to the serial
-protocol without parsing C.
+``edgeq generate --format engine`` writes it beside ``NAME.h``/``NAME.c``
+(:mod:`edgeq.codegen.engine.manifest` fills it): the engine's C name, its
+inputs and outputs (shape, dtype, bytes, quantization) and its arena size.
+``edgeq build`` reads it to glue the engine to the serial protocol without
+parsing C. This module is the file format: the record, its JSON text and its
+reader.
 """
 
 from __future__ import annotations
@@ -14,38 +16,26 @@ from pathlib import Path
 from typing import Any
 
 from edgeq.errors import UsageError
+from edgeq.model.io import ModelIO
 
 MANIFEST = "edgeq-engine.json"
 FORMAT = "edgeq-engine"
 VERSION = 1
 # Files a TFLM project folder (edgeq generate --format tflm) always has.
 TFLM_MARKERS = ("main.cc", "platform.cc")
-
-
-@dataclass(frozen=True)
-class TensorInfo:
-    """One engine input or output; ``offset`` is its byte offset when all inputs (or outputs) are concatenated."""
-
-    name: str
-    shape: tuple[int, ...]
-    dtype: str
-    bytes: int
-    elements: int
-    scale: float | None
-    zero_point: int | None
-    offset: int
+NO_TENSOR_INDEX = -1  # the manifest does not record the graph index of a tensor: ModelIO.index of one read back
 
 
 @dataclass(frozen=True)
 class EngineManifest:
-    """The facts of one generated engine folder."""
+    """The facts of one generated engine folder; ``inputs`` and ``outputs`` as the model describes them."""
 
     name: str
     macro: str
     source: str
     sources: tuple[str, ...]
-    inputs: tuple[TensorInfo, ...]
-    outputs: tuple[TensorInfo, ...]
+    inputs: tuple[ModelIO, ...]
+    outputs: tuple[ModelIO, ...]
     arena_bytes: int
     ops: tuple[str, ...]
     results_are_mse: bool
@@ -54,60 +44,57 @@ class EngineManifest:
     @property
     def input_bytes(self) -> int:
         """Bytes of all inputs together (what ``db load N`` loads)."""
-        return sum(t.bytes for t in self.inputs)
+        return sum(t.nbytes for t in self.inputs)
 
     @property
     def output_bytes(self) -> int:
         """Bytes of all outputs together (what ``raw%`` prints)."""
-        return sum(t.bytes for t in self.outputs)
+        return sum(t.nbytes for t in self.outputs)
+
+    def to_json(self) -> str:
+        """The text of ``edgeq-engine.json``."""
+        data = {
+            "format": FORMAT,
+            "version": VERSION,
+            "edgeq_version": self.edgeq_version,
+            "name": self.name,
+            "macro": self.macro,
+            "source": self.source,
+            "sources": list(self.sources),
+            "inputs": [_tensor_dict(t) for t in self.inputs],
+            "outputs": [_tensor_dict(t) for t in self.outputs],
+            "arena_bytes": self.arena_bytes,
+            "ops": list(self.ops),
+            "results_are_mse": self.results_are_mse,
+        }
+        return json.dumps(data, indent=2) + "\n"
 
 
-def _tensors(tensors: Any) -> list[dict[str, Any]]:
-    out, offset = [], 0
-    for t in tensors:
-        q = t.quantization
-        quantized = q is not None and len(q.scale) > 0 and t.dtype not in ("float32", "float16")
-        out.append(
-            {
-                "name": t.name,
-                "shape": list(t.shape),
-                "dtype": t.dtype,
-                "bytes": t.nbytes,
-                "elements": t.size,
-                "scale": float(q.scale[0]) if quantized else None,
-                "zero_point": int(q.zero_point[0]) if quantized and q.zero_point else (0 if quantized else None),
-                "offset": offset,
-            }
-        )
-        offset += t.nbytes
-    return out
-
-
-def results_are_mse(ctx: Any) -> bool:
-    """An autoencoder-shaped model (``ctx``: an :class:`edgeq.codegen.context.ModelContext`) reports MSE:
-    one input, one output of the same shape, no softmax. The DUT firmware then sends MSE, not scores."""
-    if len(ctx.inputs) != 1 or len(ctx.outputs) != 1:
-        return False
-    return ctx.inputs[0].shape == ctx.outputs[0].shape and "SOFTMAX" not in ctx.ops
-
-
-def engine_manifest(graph: Any, ctx: Any, files: list[str], arena_bytes: int, ops: tuple[str, ...]) -> str:
-    """The manifest text for an engine generated from ``graph`` with template context ``ctx``."""
-    data = {
-        "format": FORMAT,
-        "version": VERSION,
-        "edgeq_version": ctx.edgeq_version,
-        "name": ctx.ident,
-        "macro": ctx.macro,
-        "source": ctx.source,
-        "sources": sorted(f for f in files if f.endswith(".c")),
-        "inputs": _tensors(graph.input_tensors),
-        "outputs": _tensors(graph.output_tensors),
-        "arena_bytes": arena_bytes,
-        "ops": list(ops),
-        "results_are_mse": results_are_mse(ctx),
+def _tensor_dict(t: ModelIO) -> dict[str, Any]:
+    return {
+        "name": t.name,
+        "shape": list(t.shape),
+        "dtype": t.dtype,
+        "bytes": t.nbytes,
+        "elements": t.elements,
+        "scale": t.scale,
+        "zero_point": t.zero_point,
+        "offset": t.offset,
     }
-    return json.dumps(data, indent=2) + "\n"
+
+
+def _tensor(position: int, t: dict[str, Any]) -> ModelIO:
+    return ModelIO(
+        position=position,
+        index=NO_TENSOR_INDEX,
+        name=t["name"],
+        shape=tuple(t["shape"]),
+        dtype=t["dtype"],
+        scale=t["scale"],
+        zero_point=t["zero_point"],
+        nbytes=t["bytes"],
+        offset=t["offset"],
+    )
 
 
 def read_manifest(folder: Path) -> EngineManifest:
@@ -134,8 +121,8 @@ def read_manifest(folder: Path) -> EngineManifest:
 
 
 def _from_dict(data: dict[str, Any]) -> EngineManifest:
-    def tensors(key: str) -> tuple[TensorInfo, ...]:
-        return tuple(TensorInfo(**{**t, "shape": tuple(t["shape"])}) for t in data[key])
+    def tensors(key: str) -> tuple[ModelIO, ...]:
+        return tuple(_tensor(i, t) for i, t in enumerate(data[key]))
 
     return EngineManifest(
         name=data["name"],

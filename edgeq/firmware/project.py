@@ -8,7 +8,7 @@ uses the same flags as :func:`edgeq.firmware.build.build_firmware`)::
     OUT/linker.ld            from the board's memory map (rendered)
     OUT/edgeq_board.h        UART base and clocks from the board file (rendered)
     OUT/Makefile
-    OUT/edgeq_*.c/.h         protocol (firmware_templates/common) and Cortex-M sources (firmware_templates/cortexm)
+    OUT/edgeq_*.c/.h         protocol (firmware/templates/common) and Cortex-M sources (firmware/templates/cortexm)
     OUT/engine/              the engine folder's sources, copied unchanged
 """
 

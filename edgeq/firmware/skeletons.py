@@ -33,9 +33,9 @@ class Layout:
 
     sdk: str  # the SDK's name in messages and the README
     src: str  # the folder holding the portable C and the platform file
-    platform: str  # firmware_templates/ path of the board layer, copied into src
+    platform: str  # template path (edgeq.render) of the board layer, copied into src
     entry: str  # the file holding the entry point
-    copied: tuple[tuple[str, str], ...]  # (path in the folder, firmware_templates/ path)
+    copied: tuple[tuple[str, str], ...]  # (path in the folder, template path)
     rendered: tuple[tuple[str, str], ...]  # (path in the folder, template)
     build: str  # the build command, for the summary
 

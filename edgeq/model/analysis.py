@@ -20,7 +20,11 @@ SHOWN_CHANNELS = 4  # per-channel scales / zero points listed before "... (count
 
 @dataclass(frozen=True)
 class TensorInfo:
-    """A tensor as the report shows it.
+    """A tensor as the ``inspect`` report shows it: a view of any :class:`~edgeq.model.graph.Tensor`.
+
+    Any tensor, constants and per-channel weights included, with its quantization
+    listed as stored. The model's inputs and outputs as runners exchange them
+    (sample shape, byte layout, quantize/dequantize) are :class:`edgeq.model.io.ModelIO`.
 
     Attributes:
         index: Tensor index in the graph.

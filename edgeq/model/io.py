@@ -29,11 +29,11 @@ class ModelIO:
 
     Attributes:
         position: Its place among the model's inputs (or outputs), from 0.
-        index: The tensor's index in the graph.
+        index: The tensor's index in the graph (LiteRT's interpreter uses the same index).
         name: The tensor's name.
         shape: The tensor's static shape, batch dimension included.
         dtype: edgeq dtype name, e.g. ``"int8"``.
-        scale: The (per-tensor) scale, or None when not quantized.
+        scale: The (per-tensor) scale, or None when not quantized (a float tensor, no scale or a zero scale).
         zero_point: The zero point, or None when not quantized.
         nbytes: Bytes of one sample.
         offset: Byte offset of this tensor in one sample of all inputs (or outputs) concatenated.
@@ -93,7 +93,7 @@ def io_of(tensors: Sequence[Tensor]) -> tuple[ModelIO, ...]:
     out, offset = [], 0
     for position, t in enumerate(tensors):
         q = t.quantization
-        quantized = q is not None and len(q.scale) > 0 and t.dtype not in FLOAT_DTYPES
+        quantized = q is not None and len(q.scale) > 0 and q.scale[0] != 0.0 and t.dtype not in FLOAT_DTYPES
         scale = float(q.scale[0]) if quantized and q is not None else None
         zero = (int(q.zero_point[0]) if q.zero_point else 0) if quantized and q is not None else None
         out.append(ModelIO(position, t.index, t.name, tuple(t.shape), t.dtype, scale, zero, t.nbytes, offset))

@@ -9,6 +9,7 @@ message naming the file.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import os
@@ -38,6 +39,8 @@ from edgeq.model.schema import (
 
 MAX_RANK = 16
 MAX_ELEMENTS = 2**31 - 1
+PARSED_KEPT = 4  # graphs kept by the bytes' SHA-256, so one command parses a model once
+_PARSED: dict[str, Graph] = {}
 
 Source = str | os.PathLike | bytes | bytearray | memoryview
 
@@ -57,6 +60,19 @@ def read_model(source: Source, *, name: str | None = None) -> Graph:
             corrupt, truncated, or has more than one subgraph.
     """
     data, name = _load(source, name)
+    digest = hashlib.sha256(data).hexdigest()
+    parsed = _PARSED.get(digest)
+    if parsed is not None:  # the same bytes again (e.g. profile -> target -> firmware): parsed once
+        return parsed if parsed.name == name else dataclasses.replace(parsed, name=name)
+    graph = _parse(data, name, digest)
+    _PARSED[digest] = graph
+    while len(_PARSED) > PARSED_KEPT:
+        del _PARSED[next(iter(_PARSED))]
+    return graph
+
+
+def _parse(data: bytes, name: str, digest: str) -> Graph:
+    """The graph of ``data`` (ModelFormatError naming ``name`` if it is not a valid model)."""
     _check_header(data, name)
     fb = FlatBuffer(data, name)
     model = fb.root()
@@ -81,7 +97,7 @@ def read_model(source: Source, *, name: str | None = None) -> Graph:
         metadata_names=_names(model, ModelSlot.METADATA, MetadataSlot.NAME),
         buffer_count=len(buffers),
         size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digest,
     )
 
 

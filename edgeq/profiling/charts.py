@@ -6,9 +6,11 @@ dashed outline and a ``~``; measured ones are solid blue.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from edgeq.profiling.op_timing import OpTime
+from edgeq.measurements import OpTime
 from edgeq.profiling.svg import (
     CHAR_PX,
     ESTIMATED,
@@ -137,7 +139,7 @@ def _percentile_marks(axis: Axis, result: ProfileResult, top: float) -> list[str
     return out
 
 
-def op_chart(target: str, ops: list[OpTime]) -> str:
+def op_chart(target: str, ops: Sequence[OpTime]) -> str:
     """Mean time of every step of the invoke, in execution order, with its share of their sum and its median."""
     total = sum(o.mean_us for o in ops) or 1.0
     bars = [

@@ -5,24 +5,23 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
-from edgeq.energy import create_monitor, measure_energy, parse_monitor_spec
+from edgeq.batch_run import prepare_inputs
+from edgeq.energy import PowerMonitor, create_monitor, measure_energy, parse_monitor_spec
 from edgeq.errors import UsageError
 from edgeq.measurements import Energy, Timing
 from edgeq.model import Graph, read_model
-from edgeq.model.graph import NUMPY_DTYPES
+from edgeq.model.io import model_inputs
 from edgeq.model.reader import read_bytes
 from edgeq.profiling.types import ProfileResult
-from edgeq.running import prepare_inputs
-from edgeq.targets import get_target
+from edgeq.targets import OpTimingTarget, Target, get_target
 from edgeq.timing import LatencyStats
 
 log = logging.getLogger(__name__)
 SEED = 20261126
-# Targets that run on the board named by ``board`` (a host target runs on this machine, whose power is unknown).
-BOARD_TARGETS = ("serial",)
 
 
 def profile(
@@ -34,19 +33,22 @@ def profile(
     threads: int = 1,
     deadline_ms: float | None = None,
     board: str | None = None,
-    energy_monitor: object | None = None,
+    energy_monitor: str | PowerMonitor | None = None,
+    op_times: bool = False,
     **options: object,
 ) -> ProfileResult:
     """Profile ``model`` on ``target``; ``inputs`` (one (N, ...) array per input) gives the sample to time.
 
     Without ``inputs`` a seeded random sample is used: latency of these models
-    does not depend on the values. ``board`` names the board a serial target
-    is attached to: its power figure turns the measured latency into an
-    estimated energy. Emulated boards estimate energy with their own files.
-    ``energy_monitor`` (a spec such as ``lpm01a:/dev/ttyACM1`` or ``pi5-pmic``,
-    or a :class:`edgeq.energy.PowerMonitor`) measures energy during a second, warmed-up pass of
-    ``runs`` inferences. ``options`` reach the target (``port`` and ``baud``
-    for ``serial``).
+    does not depend on the values. ``board`` names the board a target with
+    ``board_energy`` (serial) is attached to: its power figure turns the
+    measured latency into an estimated energy. Emulated boards estimate energy
+    with their own files. ``energy_monitor`` (a spec such as
+    ``lpm01a:/dev/ttyACM1`` or ``pi5-pmic``, or a :class:`edgeq.energy.PowerMonitor`)
+    measures energy during a second, warmed-up pass of ``runs`` inferences.
+    ``op_times`` also times every operator where the target can (same sample,
+    runs and warm-up), in a separate build and run. ``options`` reach the
+    target (``port`` and ``baud`` for ``serial``).
     """
     if runs < 1 or warmup < 0:
         raise UsageError(f"--runs must be >= 1 and --warmup >= 0 (got {runs} and {warmup})")
@@ -55,7 +57,8 @@ def profile(
     batch = prepare_inputs(graph, inputs) if inputs is not None else random_sample(graph)
     sample = [np.ascontiguousarray(x[:1]) for x in batch]
     runner = get_target(target, **options)
-    if not hasattr(runner, "profile"):
+    caps = runner.capabilities
+    if not caps.profile:
         raise UsageError(f"target {target} cannot profile yet; it can only run models (edgeq run)")
     monitor = _open_monitor(energy_monitor)
     try:
@@ -66,12 +69,16 @@ def profile(
         if monitor is not None:
             monitor.close()
     stats = LatencyStats.from_samples(np.asarray(timing.ms))
-    if timing.energy is None and board is not None and target in BOARD_TARGETS:
+    if timing.energy is None and board is not None and caps.board_energy:
         timing = replace(timing, energy=estimate_energy(board, stats.mean))
-    return ProfileResult(target, str(model), runs, warmup, stats, timing, deadline_ms)
+    ops = None
+    if op_times and caps.op_times:
+        ops = tuple(cast(OpTimingTarget, runner).op_times(data, sample, runs, warmup))
+    why_not = "" if caps.op_times else caps.no_op_times
+    return ProfileResult(target, str(model), runs, warmup, stats, timing, deadline_ms, ops, why_not)
 
 
-def _open_monitor(spec: object | None):
+def _open_monitor(spec: str | PowerMonitor | None) -> PowerMonitor | None:
     """The power monitor named by ``spec`` (or ``spec`` itself), opened; a bad spec fails before any run."""
     if spec is None:
         return None
@@ -80,7 +87,9 @@ def _open_monitor(spec: object | None):
     return monitor
 
 
-def _measured(monitor, runner, data: bytes, sample: list[np.ndarray], runs: int, threads: int) -> Energy:
+def _measured(
+    monitor: PowerMonitor, runner: Target, data: bytes, sample: list[np.ndarray], runs: int, threads: int
+) -> Energy:
     """Energy per inference over a second pass of ``runs`` inferences (already warmed up)."""
     return measure_energy(monitor, lambda: runner.profile(data, sample, runs, 0, threads=threads), runs)
 
@@ -89,9 +98,8 @@ def random_sample(graph: Graph) -> list[np.ndarray]:
     """One seeded random sample per model input, in the input's dtype, with a leading axis of 1."""
     rng = np.random.default_rng(SEED)
     out = []
-    for t in graph.input_tensors:
-        shape = tuple(t.shape[1:]) if t.shape and t.shape[0] == 1 else tuple(t.shape)
-        dtype = np.dtype(NUMPY_DTYPES[t.dtype])
+    for spec in model_inputs(graph):
+        shape, dtype = spec.sample_shape, spec.numpy_dtype
         if dtype.kind in "iu":
             info = np.iinfo(dtype)
             out.append(rng.integers(info.min, info.max, (1, *shape), dtype=dtype, endpoint=True))

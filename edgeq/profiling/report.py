@@ -12,9 +12,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from edgeq import __version__
 from edgeq.errors import UsageError
+from edgeq.measurements import OpTime
 from edgeq.outputs import atomic_write
-from edgeq.profiling.op_timing import NO_BREAKDOWN, OpTime
+from edgeq.profiling import charts
 from edgeq.profiling.types import ProfileResult
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
@@ -35,7 +37,6 @@ HEADERS = (
     "energy",
 )
 PROVENANCE_HEADERS = ("target", "runs", "latency source", "energy source")
-NO_OP_TIMES = "this target times whole invokes only"
 
 
 def report_format(path: str | Path) -> str:
@@ -46,13 +47,12 @@ def report_format(path: str | Path) -> str:
     return FORMATS[suffix]
 
 
-def write_report(results: list[ProfileResult], path: Path, op_breakdown: dict[str, list[OpTime]] | None = None) -> None:
+def write_report(results: list[ProfileResult], path: Path) -> None:
     """Write the comparison of ``results`` to ``path`` (.html or .md), atomically.
 
     Args:
-        results: One profile per target, in the order to show them.
+        results: One profile per target, in the order to show them (with per-op times where collected).
         path: ``*.html`` for the self-contained report with plots, ``*.md`` for the tables and notes.
-        op_breakdown: Per-op times by target name, for the targets that have them.
 
     Raises:
         UsageError: An unknown extension, a folder or no results.
@@ -62,7 +62,7 @@ def write_report(results: list[ProfileResult], path: Path, op_breakdown: dict[st
         raise UsageError("no profile results to report; give at least one --target")
     if Path(path).is_dir():
         raise UsageError(f"report file {path} is a folder; give a file name such as {Path(path) / f'report.{kind}'}")
-    text = render_html(results, op_breakdown) if kind == "html" else render_markdown(results, op_breakdown)
+    text = render_html(results) if kind == "html" else render_markdown(results)
     atomic_write(Path(path), text.encode())
 
 
@@ -119,12 +119,12 @@ def notes(results: list[ProfileResult]) -> list[str]:
     return out
 
 
-def render_markdown(results: list[ProfileResult], op_breakdown: dict[str, list[OpTime]] | None = None) -> str:
+def render_markdown(results: list[ProfileResult]) -> str:
     """The comparison table, the provenance table, per-op tables where given, and the notes."""
     lines = [f"# edgeq profile: {_models(results)}", "", _md_table(HEADERS, table_rows(results)), ""]
     lines += ["`~` marks an estimate (see the sources below).", "", "## Sources", ""]
     lines += [_md_table(PROVENANCE_HEADERS, provenance_rows(results)), ""]
-    for target, ops in (op_breakdown or {}).items():
+    for target, ops in _op_times(results).items():
         if ops:
             rows = [
                 [str(o.position), str(o.op_index), o.detail or o.name, f"{o.mean_us:.2f}", f"{o.p50_us:.2f}"]
@@ -156,11 +156,8 @@ def _models(results: list[ProfileResult]) -> str:
     return ", ".join(dict.fromkeys(Path(r.model).name for r in results))
 
 
-def render_html(results: list[ProfileResult], op_breakdown: dict[str, list[OpTime]] | None = None) -> str:
+def render_html(results: list[ProfileResult]) -> str:
     """The self-contained HTML report (see the module docstring)."""
-    from edgeq import __version__
-    from edgeq.profiling import charts
-
     deadline = next((r.deadline_ms for r in results if r.deadline_ms is not None), None)
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -172,18 +169,28 @@ def render_html(results: list[ProfileResult], op_breakdown: dict[str, list[OpTim
         provenance_headers=PROVENANCE_HEADERS,
         provenance=provenance_rows(results),
         comparison=charts.latency_comparison(results, deadline),
-        targets=[_target_section(r, (op_breakdown or {}).get(r.target), deadline) for r in results],
+        targets=[_target_section(r, deadline) for r in results],
         energy=charts.energy_chart(results),
         notes=notes(results),
     )
 
 
-def _target_section(r: ProfileResult, ops: list[OpTime] | None, deadline: float | None) -> dict[str, Any]:
-    from edgeq.profiling import charts
+def _op_times(results: list[ProfileResult]) -> dict[str, tuple[OpTime, ...]]:
+    """Per-op times by target, for the profiles that hold them (first profile of a target wins)."""
+    found: dict[str, tuple[OpTime, ...]] = {}
+    for r in results:
+        if r.op_times is not None:
+            found.setdefault(r.target, r.op_times)
+    return found
 
+
+def _target_section(r: ProfileResult, deadline: float | None) -> dict[str, Any]:
+    ops = r.op_times
     section: dict[str, Any] = {"name": r.target, "estimated": charts.is_estimated(r), "ops": None}
     section["histogram"] = charts.latency_histogram(r, deadline)
-    section["why_no_ops"] = NO_BREAKDOWN.get(r.target, NO_OP_TIMES)
+    section["why_no_ops"] = r.no_op_times or (
+        "the model has no kernel calls" if ops is not None else "per-op times were not collected"
+    )
     if ops:
         total_us = sum(o.mean_us for o in ops)
         section["ops"] = charts.op_chart(r.target, ops)
@@ -209,15 +216,3 @@ def _environment() -> Any:
 
 
 __all__ = ["render_html", "render_markdown", "report_format", "table_rows", "write_report"]
-
-
-def write_profile_report(results: list[ProfileResult], path: Path, inputs: list | None = None) -> None:
-    """:func:`write_report`; an HTML report also times every op on the targets that can (same runs and sample)."""
-    from edgeq.profiling.op_timing import OP_TIMING_TARGETS, op_breakdown
-
-    ops = {}
-    if report_format(path) == "html":
-        for r in results:
-            if r.target in OP_TIMING_TARGETS and r.target not in ops:
-                ops[r.target] = op_breakdown(r.model, r.target, runs=r.runs, warmup=r.warmup, inputs=inputs)
-    write_report(results, path, ops)

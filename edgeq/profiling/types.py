@@ -1,17 +1,22 @@
-"""What a profile reports: the latency statistics of a target's :class:`~edgeq.measurements.Timing`."""
+"""What a profile holds: the latency statistics of a target's :class:`~edgeq.measurements.Timing`, per-op times."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from edgeq.measurements import Timing
+from edgeq.measurements import OpTime, Timing
 from edgeq.timing import LatencyStats
 
 
 @dataclass(frozen=True)
 class ProfileResult:
-    """One model profiled on one target."""
+    """One model profiled on one target.
+
+    ``op_times`` holds every operator's time when they were asked for and the
+    target can time them; otherwise None, and ``no_op_times`` says why a target
+    cannot.
+    """
 
     target: str
     model: str
@@ -20,6 +25,8 @@ class ProfileResult:
     latency: LatencyStats
     timing: Timing
     deadline_ms: float | None = None
+    op_times: tuple[OpTime, ...] | None = None
+    no_op_times: str = ""
 
     @property
     def deadline_missed_by_ms(self) -> float | None:

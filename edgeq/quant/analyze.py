@@ -175,14 +175,13 @@ def _source(model: Any) -> str:
 def _reference(model: Any) -> tuple[bytes, LayerMap, list[Any]]:
     """Float flatbuffer, layer map and input specs of the float model."""
     if str(model).lower().endswith(".tflite"):
-        from edgeq.evaluation import _specs_from_runner
-        from edgeq.runtime import Runner
+        from edgeq.litert import Runner
 
         data = Path(model).read_bytes()
-        return data, LayerMap(()), _specs_from_runner(Runner(data))
+        return data, LayerMap(()), Runner(data).data_specs()
     from edgeq.convert import converter as conv
     from edgeq.convert.loader import load_model
-    from edgeq.convert.tfenv import import_tf
+    from edgeq.tfimport import import_tf
 
     loaded = load_model(model)
     return conv.convert_float(import_tf(), loaded), LayerMap.from_loaded(loaded), list(loaded.inputs)

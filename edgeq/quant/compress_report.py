@@ -17,6 +17,7 @@ import numpy as np
 from edgeq.convert.options import ConvertOptions
 from edgeq.convert.report import ConversionReport
 from edgeq.log import logger, quiet
+from edgeq.metrics import top1_accuracy
 from edgeq.quant.training import TrainOptions, labelled_arrays
 
 
@@ -38,7 +39,7 @@ def convert_bytes(model: Any, data: Any, opts: ConvertOptions) -> tuple[Conversi
 
 def float_tflite_size(model: Any) -> int | None:
     """Bytes of the plain float32 .tflite of a Keras model (None if it does not convert)."""
-    from edgeq.convert.tfenv import import_tf
+    from edgeq.tfimport import import_tf
 
     tf = import_tf()
     try:
@@ -64,23 +65,20 @@ def keras_accuracy(model: Any, inputs: dict[str, np.ndarray], labels: np.ndarray
     with quiet():
         out = model.predict(arrays if len(arrays) > 1 else arrays[0], batch_size=256, verbose=0)
     out = np.asarray(out[0] if isinstance(out, list) else out)
-    return float(np.mean(out.reshape(len(labels), -1).argmax(1) == labels))
+    return top1_accuracy(out.reshape(len(labels), -1), labels)
 
 
 def tflite_accuracy(model_bytes: bytes, inputs: dict[str, np.ndarray], labels: np.ndarray) -> float:
     """Top-1 accuracy of a .tflite run with LiteRT, one sample at a time."""
     from edgeq.convert.fidelity import ordered_inputs
-    from edgeq.runtime import Runner
+    from edgeq.litert import Runner
 
     with quiet():
         runner = Runner(model_bytes)
     names = list(inputs)
     order = ordered_inputs(runner, names)
-    hits = 0
-    for i, label in enumerate(labels):
-        out = runner.run_float([inputs[names[j]][i : i + 1] for j in order])[0]
-        hits += int(np.argmax(out.reshape(-1)) == label)
-    return hits / len(labels)
+    outputs = [runner.run_float([inputs[names[j]][i : i + 1] for j in order])[0] for i in range(len(labels))]
+    return top1_accuracy(np.stack(outputs), labels)
 
 
 def accuracies(float_model: Any, candidates: dict[str, bytes], eval_data: Any, opts: TrainOptions) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from edgeq.runtime import signature_name
+from edgeq.litert import signature_name
 
 _SUFFIX = re.compile(r"_\d+$")
 

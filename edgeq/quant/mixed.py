@@ -22,16 +22,17 @@ from typing import Any
 
 import numpy as np
 
+from edgeq import metrics
 from edgeq.data import DEFAULT_SAMPLES
 from edgeq.data.labelled import load_labelled
 from edgeq.errors import ConversionError, DatasetError, UsageError
+from edgeq.litert import Runner
 from edgeq.log import logger, quiet
 from edgeq.model import read_model
 from edgeq.outputs import atomic_write_many
 from edgeq.quant import mixed_search as ms
 from edgeq.quant.layer_map import LayerMap
 from edgeq.quant.requantize import Calibrated, Rewrite, calibrate, float_op_outputs
-from edgeq.runtime import Runner, quantize
 from edgeq.timing import measure
 
 Metric = Callable[[np.ndarray, "np.ndarray | None", dict[str, np.ndarray]], float]
@@ -45,10 +46,10 @@ INTEGER_ONLY_WARNING = (
 
 
 def top1_accuracy(outputs: np.ndarray, labels: np.ndarray | None, inputs: dict[str, np.ndarray]) -> float:
-    """Fraction of samples whose arg-max output is the label."""
+    """The default :data:`Metric`: :func:`edgeq.metrics.top1_accuracy`, refusing data without labels."""
     if labels is None:
         raise DatasetError("the evaluation data has no labels; give a labelled .npz (x, y) or class folders")
-    return float(np.mean(outputs.reshape(len(outputs), -1).argmax(axis=1) == labels))
+    return metrics.top1_accuracy(outputs, labels)
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,7 @@ def latency_p50(model: bytes, arrays: dict[str, np.ndarray], runs: int = 200) ->
     with quiet():
         runner = Runner(model, threads=1)
     sample = [arrays[n][:1] for n in arrays]
-    values = [quantize(v, info) for v, info in zip(sample, runner.inputs)]
+    values = [info.quantize(v) for v, info in zip(sample, runner.inputs)]
     return round(measure(lambda: runner.run(values), runs=runs, warmup=20).p50, 4)
 
 
@@ -272,21 +273,4 @@ def _write(path: Path, model: bytes, result: MixedResult) -> None:
     atomic_write_many([(path, model), (path.with_suffix(".json"), text.encode())])
 
 
-def render_mixed(result: MixedResult) -> str:
-    """The human-readable summary ``edgeq convert --accuracy-budget`` prints."""
-    pts = f"{result.metric}: float {100 * result.float_score:.2f}, int8 drop {result.int8_drop_points:+.2f} points"
-    lines = [f"accuracy budget {result.budget_points:g} points on {result.eval_samples} samples; {pts}"]
-    if not result.kept_float:
-        lines.append("  full int8 is within the budget: every layer stays int8")
-    for kept in result.kept_float:
-        layers = ", ".join(kept.layers) or kept.node
-        lines.append(f"  kept float: {kept.op} {layers} (removes {100 * kept.gain:.0f} % of the output error)")
-    lines.append(f"  chosen model: drop {result.drop_points:+.2f} points ({result.trials} trials)")
-    sizes = ", ".join(f"{k} {v:,} B" for k, v in result.sizes.items())
-    latency = ", ".join(f"{k} {v:.3f} ms" for k, v in result.latency_p50_ms.items())
-    lines += [f"  size: {sizes}", f"  LiteRT latency p50: {latency}"]
-    lines += [f"  warning: {w}" for w in result.warnings]
-    return "\n".join(lines)
-
-
-__all__ = ["KeptFloat", "Metric", "MixedResult", "mixed_precision", "render_mixed", "top1_accuracy"]
+__all__ = ["KeptFloat", "Metric", "MixedResult", "mixed_precision", "top1_accuracy"]

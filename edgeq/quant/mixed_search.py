@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgeq.convert.fidelity import ordered_inputs
+from edgeq.litert import Runner
 from edgeq.log import logger, progress, quiet
 from edgeq.model import Graph
 from edgeq.quant.requantize import DATA_MOVEMENT, compute_ops
-from edgeq.runtime import Runner
 
 Quantizer = Callable[[Sequence[str]], bytes]
 Scorer = Callable[[bytes], float]

@@ -3,20 +3,22 @@
 LiteRT normally reuses tensor memory; ``experimental_preserve_all_tensors=True``
 keeps each intermediate readable after ``invoke()``. Inputs are fed as float
 samples and quantized the way the model's input says (round half away from
-zero, clamp), exactly as :class:`edgeq.runtime.Runner` does.
+zero, clamp: :meth:`edgeq.model.io.ModelIO.quantize`), exactly as :class:`edgeq.litert.Runner` does.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from edgeq.errors import DatasetError, DependencyError
+from edgeq.errors import DependencyError
+from edgeq.litert import feed_order, interpreter_class
 from edgeq.log import quiet
-from edgeq.runtime import IOInfo, interpreter_class, quantize, signature_name
+from edgeq.metrics import snr_db
+from edgeq.model import read_model
+from edgeq.model.io import model_inputs
 
 ROUNDING_ONLY = 1.0 / math.sqrt(12.0)
 """RMSE of pure rounding to a grid of step 1 (uniform error on [-0.5, 0.5])."""
@@ -36,13 +38,13 @@ class TensorProbe:
             raise DependencyError(
                 f"{package} cannot keep intermediate tensors ({exc}); pip install ai-edge-litert"
             ) from exc
-        self.inputs = [_io_info(d) for d in self.interpreter.get_input_details()]
-        self.order = _input_order(self.inputs, input_names)
+        self.inputs = list(model_inputs(read_model(model)))
+        self.order = feed_order([info.name for info in self.inputs], input_names, same_count=True)
 
     def run(self, sample: list[np.ndarray]) -> None:
         """Run one sample: float arrays with batch axis 1, in data order."""
         for info, k in zip(self.inputs, self.order):
-            value = quantize(np.asarray(sample[k], np.float32), info)
+            value = info.quantize(np.asarray(sample[k], np.float32))
             self.interpreter.set_tensor(info.index, value.reshape(info.shape))
         self.interpreter.invoke()
 
@@ -89,9 +91,7 @@ class ErrorStats:
     @property
     def snr_db(self) -> float | None:
         """Signal-to-noise ratio in dB (None when the error is exactly zero or nothing was seen)."""
-        if not self.count or self.sum_sq_err == 0.0:
-            return None
-        return 10.0 * math.log10(max(self.sum_sq_ref, 1e-30) / self.sum_sq_err)
+        return snr_db(self.sum_sq_ref, self.sum_sq_err) if self.count else None
 
     @property
     def saturation(self) -> float | None:
@@ -101,23 +101,6 @@ class ErrorStats:
 def dequantize_tensor(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     """Integer tensor -> float with one scale and zero point."""
     return (q.astype(np.float64) - zero_point) * scale
-
-
-def _io_info(detail: dict[str, Any]) -> IOInfo:
-    scale, zero_point = detail.get("quantization", (0.0, 0))
-    shape = tuple(int(d) for d in detail["shape"])
-    return IOInfo(int(detail["index"]), str(detail["name"]), shape, np.dtype(detail["dtype"]), scale, zero_point)
-
-
-def _input_order(inputs: list[IOInfo], names: list[str]) -> list[int]:
-    if len(inputs) != len(names):
-        raise DatasetError(f"the model has {len(inputs)} inputs but the data has {len(names)} arrays")
-    order = []
-    for position, info in enumerate(inputs):
-        bare = signature_name(info.name)
-        match = [k for k, n in enumerate(names) if n == bare or n.split(":")[0] == bare]
-        order.append(match[0] if match else position)
-    return order
 
 
 __all__ = ["ROUNDING_ONLY", "ErrorStats", "TensorProbe", "dequantize_tensor"]

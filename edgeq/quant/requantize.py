@@ -29,12 +29,12 @@ import numpy as np
 from edgeq.convert import converter as conv
 from edgeq.convert.loader import LoadedModel, load_model
 from edgeq.convert.options import ConvertOptions
-from edgeq.convert.tfenv import import_tf
 from edgeq.data import DEFAULT_SAMPLES, Dataset, load_dataset
 from edgeq.errors import ConversionError
 from edgeq.log import logger, quiet
 from edgeq.model import Graph
 from edgeq.model.graph import computes_in_float
+from edgeq.tfimport import import_tf
 
 Rewrite = Callable[[bytes, dict[str, np.ndarray]], bytes]
 """(calibrated flatbuffer, calibration arrays by input name) -> flatbuffer with new recorded ranges."""

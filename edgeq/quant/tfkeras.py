@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from edgeq.convert.tfenv import import_tf
 from edgeq.errors import DependencyError, ModelLoadError
 from edgeq.log import logger, quiet
+from edgeq.tfimport import import_tf
 
 TFMOT_HINT = "pip install tensorflow-model-optimization"
 _LAYER_KWARGS = {"name", "trainable", "dtype", "batch_input_shape", "input_shape", "batch_size", "input_dim", "dynamic"}

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from edgeq.convert.tfenv import import_tf
 from edgeq.errors import DatasetError, UsageError
 from edgeq.log import logger, quiet
-from edgeq.qtypes import TensorSpec
+from edgeq.qtypes import DataSpec
 from edgeq.quant.tfkeras import tf_keras_module
+from edgeq.tfimport import import_tf
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def labelled_arrays(source: Any, model: Any, opts: TrainOptions, what: str) -> t
     """({input name: array} in model order, integer labels) from a labelled .npz (x, y) or class folders."""
     from edgeq.data.labelled import load_labelled
 
-    specs = [TensorSpec(t.name.split(":")[0], tuple(t.shape), "float32") for t in model.inputs]
+    specs = [DataSpec(t.name.split(":")[0], tuple(t.shape), "float32") for t in model.inputs]
     inputs, labels, _ = load_labelled(source, specs, scale=opts.scale, offset=opts.offset)
     if labels is None:
         raise DatasetError(

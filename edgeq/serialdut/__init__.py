@@ -4,8 +4,8 @@
 - :mod:`~edgeq.serialdut.link`: the serial line link (send, receive, deadlines)
 - :mod:`~edgeq.serialdut.client`: :class:`DutClient`, one method per protocol command
 - :mod:`~edgeq.serialdut.outputs`: model tensors <-> the bytes and floats a DUT exchanges
-- :mod:`~edgeq.serialdut.dataset` and :mod:`~edgeq.serialdut.metrics`: MLPerf Tiny datasets,
-  top-1 accuracy and ROC AUC
+- :mod:`~edgeq.serialdut.dataset`: MLPerf Tiny datasets (their metrics, top-1 accuracy
+  and ROC AUC, are in :mod:`edgeq.metrics`)
 
 The ``serial`` target (:mod:`edgeq.targets.serial`) runs models through these.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 from edgeq.serialdut.client import DutClient
 from edgeq.serialdut.dataset import MlperfDataset, MlperfSample, load_mlperf_dataset
 from edgeq.serialdut.link import DeviceRefusedError, DeviceStoppedError
-from edgeq.serialdut.metrics import file_score, reconstruction_mse, roc_auc, top1_accuracy
 from edgeq.serialdut.parse import InferResult, Profile
 
 __all__ = [
@@ -26,9 +25,5 @@ __all__ = [
     "MlperfDataset",
     "MlperfSample",
     "Profile",
-    "file_score",
     "load_mlperf_dataset",
-    "reconstruction_mse",
-    "roc_auc",
-    "top1_accuracy",
 ]

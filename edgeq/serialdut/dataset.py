@@ -27,7 +27,7 @@ import numpy as np
 from edgeq.data.binfiles import BinFormat, BinInput, decode_bin
 from edgeq.errors import DatasetError
 from edgeq.model import Tensor
-from edgeq.serialdut.outputs import sample_shape
+from edgeq.model.io import sample_shape
 
 TRUTH_FILE = "y_labels.csv"
 
@@ -106,7 +106,7 @@ class MlperfDataset:
 
 def bin_layout(tensors: Sequence[Tensor]) -> list[BinInput]:
     """What :func:`decode_bin` needs to know of the model's input tensors."""
-    return [BinInput(t.name, sample_shape(t), t.dtype) for t in tensors]
+    return [BinInput(t.name, sample_shape(t.shape), t.dtype) for t in tensors]
 
 
 def stack_samples(decoded: Sequence[Sequence[np.ndarray]], what: str) -> list[np.ndarray]:

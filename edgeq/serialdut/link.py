@@ -82,7 +82,7 @@ def open_port(port: str, baud: int) -> serial.SerialBase:
     try:
         return serial.serial_for_url(port, baudrate=baud, timeout=POLL_S)
     except (serial.SerialException, OSError, ValueError) as exc:
-        raise DeviceError(_open_failure(port, exc)) from exc
+        raise DeviceError(open_failure(port, exc)) from exc
 
 
 class DutLink:
@@ -242,7 +242,8 @@ def _refusal_hint(message: str) -> str:
     return ""
 
 
-def _open_failure(port: str, exc: Exception) -> str:
+def open_failure(port: str, exc: Exception) -> str:
+    """Why serial port ``port`` did not open, and what to do, as one sentence."""
     code = getattr(exc, "errno", None)
     if code == errno.EACCES:
         fix = "permission denied: add yourself to the dialout group (sudo usermod -aG dialout $USER, then log in again)"

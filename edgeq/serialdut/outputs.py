@@ -1,8 +1,9 @@
 """Model tensors <-> the bytes and floats a DUT exchanges (pure functions).
 
-Layout convention (as the host-c target): one sample's input is all model
-inputs' bytes concatenated in graph order; outputs likewise. Arrays have the
-tensor's shape without a leading batch-1 dimension.
+The byte layout (one sample's input is all model inputs' bytes concatenated in
+graph order; outputs likewise; arrays have the tensor's shape without a leading
+batch-1 dimension) is :mod:`edgeq.model.io`'s, shared with every target; this
+module adds the serial target's checks and its m-results floats.
 """
 
 from __future__ import annotations
@@ -13,24 +14,31 @@ import numpy as np
 
 from edgeq.errors import DatasetError, DeviceError, UnsupportedError
 from edgeq.model import Tensor
+from edgeq.model import io as model_io
 from edgeq.model.graph import FLOAT_DTYPES, NUMPY_DTYPES
+from edgeq.model.io import ModelIO, pack_samples, split_sample
 
 # m-results floats have 3 decimals (error <= 0.0005): requantizing them is exact only above this scale.
 RESULTS_EXACT_SCALE = 0.002
 
 
 def sample_shape(tensor: Tensor) -> tuple[int, ...]:
-    """The tensor's shape without a leading batch-1 dimension."""
-    return tuple(tensor.shape[1:]) if tensor.shape and tensor.shape[0] == 1 else tuple(tensor.shape)
+    """The tensor's shape without a leading batch-1 dimension (:func:`edgeq.model.io.sample_shape`)."""
+    return model_io.sample_shape(tensor.shape)
 
 
-def _numpy_dtype(tensor: Tensor) -> np.dtype:
-    dtype = NUMPY_DTYPES.get(tensor.dtype)
-    if dtype is None:
-        raise UnsupportedError(
-            f"tensor {tensor.name!r} has dtype {tensor.dtype}, which the serial target cannot decode"
-        )
-    return np.dtype(dtype)
+def exchanged(tensors: Sequence[Tensor]) -> tuple[ModelIO, ...]:
+    """The descriptions of ``tensors`` (a graph's inputs or outputs, in order).
+
+    Raises:
+        UnsupportedError: A tensor's dtype has no numpy equivalent, so its bytes cannot be decoded.
+    """
+    for tensor in tensors:
+        if tensor.dtype not in NUMPY_DTYPES:
+            raise UnsupportedError(
+                f"tensor {tensor.name!r} has dtype {tensor.dtype}, which the serial target cannot decode"
+            )
+    return model_io.io_of(tensors)
 
 
 def sample_bytes(tensors: Sequence[Tensor], inputs: Sequence[np.ndarray]) -> list[bytes]:
@@ -41,17 +49,7 @@ def sample_bytes(tensors: Sequence[Tensor], inputs: Sequence[np.ndarray]) -> lis
     """
     if len(inputs) != len(tensors):
         raise DatasetError(f"the model has {len(tensors)} inputs, got {len(inputs)} arrays")
-    for tensor, array in zip(tensors, inputs):
-        want = (_numpy_dtype(tensor), sample_shape(tensor))
-        if (array.dtype, tuple(array.shape[1:])) != want:
-            raise DatasetError(
-                f"input {tensor.name} expects (N, {', '.join(map(str, want[1]))}) {tensor.dtype}, "
-                f"got {array.shape} {array.dtype}"
-            )
-    count = len(inputs[0]) if inputs else 0
-    if any(len(a) != count for a in inputs):
-        raise DatasetError(f"the input arrays have different sample counts: {[len(a) for a in inputs]}")
-    return [b"".join(np.ascontiguousarray(a[n]).tobytes() for a in inputs) for n in range(count)]
+    return pack_samples(exchanged(tensors), inputs)
 
 
 def split_raw(raw: bytes, tensors: Sequence[Tensor]) -> list[np.ndarray]:
@@ -66,18 +64,7 @@ def split_raw(raw: bytes, tensors: Sequence[Tensor]) -> list[np.ndarray]:
             f"the board sent {len(raw)} output bytes but the model's outputs take {expected}; "
             "flash the firmware built for this model"
         )
-    return split_bytes(raw, tensors)
-
-
-def split_bytes(data: bytes, tensors: Sequence[Tensor]) -> list[np.ndarray]:
-    """Cut ``data`` into one read-only array per tensor (sample shape, tensor dtype); no length check."""
-    arrays, pos = [], 0
-    for tensor in tensors:
-        arrays.append(
-            np.frombuffer(data[pos : pos + tensor.nbytes], _numpy_dtype(tensor)).reshape(sample_shape(tensor))
-        )
-        pos += tensor.nbytes
-    return arrays
+    return split_sample(raw, exchanged(tensors))
 
 
 def results_to_outputs(values: Sequence[float], tensors: Sequence[Tensor]) -> list[np.ndarray]:
@@ -97,22 +84,22 @@ def results_to_outputs(values: Sequence[float], tensors: Sequence[Tensor]) -> li
             "are printed); use a firmware with the raw% command"
         )
     flat, arrays, pos = np.asarray(values, np.float64), [], 0
-    for tensor in tensors:
+    for tensor, spec in zip(tensors, exchanged(tensors)):
         part = flat[pos : pos + tensor.size]
-        arrays.append(_requantize(part, tensor).reshape(sample_shape(tensor)))
+        arrays.append(_requantize(part, tensor, spec).reshape(spec.sample_shape))
         pos += tensor.size
     return arrays
 
 
-def _requantize(values: np.ndarray, tensor: Tensor) -> np.ndarray:
-    dtype = _numpy_dtype(tensor)
+def _requantize(values: np.ndarray, tensor: Tensor, spec: ModelIO) -> np.ndarray:
+    """Printed real values back to the output's integers (round half to even: they sit near integers)."""
+    dtype = spec.numpy_dtype
     if tensor.dtype in FLOAT_DTYPES:
         return values.astype(dtype)
-    q = tensor.quantization
-    if q is not None and q.scale:
-        if q.per_channel:
-            raise UnsupportedError(f"output {tensor.name!r} is quantized per channel; use a firmware with raw%")
-        values = values / q.scale[0] + (q.zero_point[0] if q.zero_point else 0)
+    if tensor.quantization is not None and tensor.quantization.per_channel:
+        raise UnsupportedError(f"output {tensor.name!r} is quantized per channel; use a firmware with raw%")
+    if spec.quantized:
+        values = values / spec.scale + (spec.zero_point or 0)
     info = np.iinfo(dtype)
     return np.clip(np.round(values), info.min, info.max).astype(dtype)
 

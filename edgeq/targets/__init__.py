@@ -1,20 +1,19 @@
-"""Where a model runs: one module per target, all behind :class:`Target`.
+"""Where a model runs: one module per target, each declaring what it can do.
 
-``get_target("host-c")`` returns an object whose ``run(model, inputs)`` takes
-a list of input batches (one (N, ...) array per model input, in the model's
-dtypes) and returns one (N, ...) array per output, raw (not dequantized).
+``get_target("host-c")`` returns a :class:`~edgeq.targets.base.Target`; see
+:mod:`edgeq.targets.base` for the protocol. Adding a target is one module with
+``CAPABILITIES`` and ``make_target`` plus one line in :data:`TARGETS`.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Protocol
-
-import numpy as np
+from types import ModuleType
 
 from edgeq.errors import UsageError
+from edgeq.targets.base import Capabilities, OpTimingTarget, Target
 
-# target name -> module under edgeq.targets exposing `TARGET`
+# target name -> module under edgeq.targets
 TARGETS = {
     "host": "host",
     "host-tflm": "host_tflm",
@@ -27,32 +26,38 @@ TARGETS = {
 }
 # name prefix -> module, for targets whose name carries an address
 PREFIXED = {"ssh://": "ssh"}
+PREFIXED_FORMS = {"ssh://": "ssh://user@host[:port]"}
 
 
-class Target(Protocol):
-    """A place to run a model."""
+def target_names() -> list[str]:
+    """Every target name, with the form of the addressed ones (for help and errors)."""
+    return [*TARGETS, *PREFIXED_FORMS.values()]
 
-    name: str
 
-    def run(self, model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        """Run every sample of ``inputs``; returns raw outputs with a leading sample axis."""
-        ...
+def _module(name: str) -> ModuleType:
+    module_name = TARGETS.get(name) or next((m for p, m in PREFIXED.items() if name.startswith(p)), None)
+    if module_name is None:
+        raise UsageError(f"unknown target {name!r}; targets: {', '.join(target_names())}")
+    return importlib.import_module(f"edgeq.targets.{module_name}")
+
+
+def capabilities(name: str) -> Capabilities:
+    """What the target called ``name`` can do (UsageError for an unknown name)."""
+    caps: Capabilities = _module(name).CAPABILITIES
+    return caps
 
 
 def get_target(name: str, **options: object) -> Target:
-    """The target called ``name`` or a UsageError listing the known ones.
+    """The target called ``name``, or a UsageError listing the known ones.
 
-    ``options`` (e.g. ``port``, ``baud`` for ``serial``) go to the module's
-    ``make_target(name, **options)`` when it has one; None values are dropped.
+    ``options`` (e.g. ``port``, ``baud`` for ``serial``) must be ones its
+    capabilities list; None values are dropped.
     """
-    module_name = TARGETS.get(name) or next((m for p, m in PREFIXED.items() if name.startswith(p)), None)
-    if module_name is None:
-        known = ", ".join([*TARGETS, "ssh://user@host[:port]"])
-        raise UsageError(f"unknown target {name!r}; targets: {known}")
-    module = importlib.import_module(f"edgeq.targets.{module_name}")
-    options = {k: v for k, v in options.items() if v is not None}
-    if hasattr(module, "make_target"):
-        return module.make_target(name, **options)
-    if options:
-        raise UsageError(f"target {name} takes no {'/'.join('--' + k for k in options)} option")
-    return module.TARGET
+    module = _module(name)
+    given = {k: v for k, v in options.items() if v is not None}
+    module.CAPABILITIES.check_options(name, given)
+    target: Target = module.make_target(name, **given)
+    return target
+
+
+__all__ = ["TARGETS", "Capabilities", "OpTimingTarget", "Target", "capabilities", "get_target", "target_names"]

@@ -1,6 +1,6 @@
 """``coral``: a Coral Edge TPU (USB Accelerator, Dev Board, M.2/PCIe module) through the libedgetpu delegate.
 
-The model is loaded by LiteRT (or tflite-runtime, see :mod:`edgeq.runtime`)
+The model is loaded by LiteRT (or tflite-runtime, see :mod:`edgeq.litert`)
 with ``libedgetpu.so.1`` as a delegate. Only an ``edgetpu-custom-op`` runs on
 the Edge TPU, so a model that is not compiled yet is first compiled with
 ``edgetpu_compiler`` when it is on PATH; otherwise it runs as given (all on the
@@ -24,6 +24,7 @@ from edgeq.errors import DependencyError, DeviceError, UsageError
 from edgeq.log import logger, quiet
 from edgeq.measurements import Timing
 from edgeq.model import read_model
+from edgeq.targets.base import Capabilities
 
 # Shared library of the Edge TPU runtime per system (the names pycoral loads).
 LIBEDGETPU = {"Linux": "libedgetpu.so.1", "Darwin": "libedgetpu.1.dylib", "Windows": "edgetpu.dll"}
@@ -49,7 +50,7 @@ def load_edgetpu_delegate(device: str | None = None) -> Any:
         DependencyError: libedgetpu or a TFLite runtime is not installed.
         DeviceError: libedgetpu is installed but no Edge TPU answered.
     """
-    from edgeq.runtime import interpreter_class
+    from edgeq.litert import interpreter_class
 
     lib = library_name()
     try:
@@ -71,10 +72,18 @@ def is_compiled(model: bytes) -> bool:
     return any(op.custom_code == EDGETPU_CUSTOM_OP for op in read_model(model).operators)
 
 
+CAPABILITIES = Capabilities(
+    summary="a Coral Edge TPU (edgetpu_compiler and the Edge TPU runtime)",
+    no_op_times="the Edge TPU runtime times whole invokes only",
+    options=("device",),
+)
+
+
 class CoralTarget:
     """Runs and times models on a Coral Edge TPU."""
 
     name = "coral"
+    capabilities = CAPABILITIES
 
     def __init__(self, device: str | None = None) -> None:
         self.device = device
@@ -118,7 +127,7 @@ class CoralTarget:
         return Timing(tuple(ms), latency_source=source, notes=notes)
 
     def _load(self, model: bytes, threads: int) -> tuple[Any, tuple[str, ...]]:
-        from edgeq.runtime import interpreter_class
+        from edgeq.litert import interpreter_class
 
         read_model(model)  # a corrupt file fails here, before any runtime sees it
         delegate = load_edgetpu_delegate(self.device)
@@ -145,12 +154,6 @@ def _invoke(interpreter: Any, values: list[np.ndarray]) -> list[np.ndarray]:
     return [interpreter.get_tensor(d["index"]).copy() for d in interpreter.get_output_details()]
 
 
-def make_target(name: str, **options: object) -> CoralTarget:
+def make_target(name: str, device: object = None) -> CoralTarget:
     """The ``coral`` target; ``device`` (e.g. ``"usb:0"``) picks one of several Edge TPUs."""
-    device = options.pop("device", None)
-    if options:
-        raise UsageError(f"target {name} takes no {'/'.join('--' + k for k in options)} option; allowed: --device")
     return CoralTarget(device=None if device is None else str(device))
-
-
-TARGET = CoralTarget()

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgeq.litert import Runner, interpreter_class
 from edgeq.log import quiet
 from edgeq.measurements import Memory, Timing
-from edgeq.runtime import Runner
-from edgeq.targets.child import time_in_child
+from edgeq.targets.base import Capabilities
+from edgeq.worker import time_invokes
+
+CAPABILITIES = Capabilities(
+    summary="LiteRT on this machine (XNNPACK unless --no-xnnpack)",
+    no_op_times="LiteRT's Python interpreter exposes no per-op profiler",
+    options=("xnnpack",),
+)
 
 
 class HostTarget:
     """LiteRT on this machine; ``xnnpack=False`` times the builtin kernels without the XNNPACK delegate."""
 
     name = "host"
+    capabilities = CAPABILITIES
 
     def __init__(self, xnnpack: bool = True) -> None:
         self.xnnpack = xnnpack
@@ -28,11 +36,9 @@ class HostTarget:
         return [np.stack(o) for o in outputs]
 
     def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:
-        """Time ``runs`` LiteRT invokes in a child process (its peak RSS is the memory figure)."""
-        from edgeq.runtime import interpreter_class
-
+        """Time ``runs`` LiteRT invokes in a worker process (its peak RSS is the memory figure)."""
         runtime = "litert" if self.xnnpack else "litert-no-xnnpack"
-        ms, rss = time_in_child(runtime, model, sample, runs, warmup, threads, "the LiteRT runner")
+        ms, rss = time_invokes(runtime, model, sample, runs, warmup, threads, "the LiteRT runner")
         package = interpreter_class()[1]
         kernels = "XNNPACK" if self.xnnpack else "builtin kernels, XNNPACK off"
         return Timing(
@@ -40,9 +46,6 @@ class HostTarget:
             latency_source=f"wall clock around each invoke ({package}, {kernels}, {threads} thread(s))",
             memory=Memory(peak_rss_bytes=rss),
         )
-
-
-TARGET = HostTarget()
 
 
 def make_target(name: str, xnnpack: bool = True) -> HostTarget:

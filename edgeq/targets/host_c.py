@@ -1,14 +1,22 @@
 """``host-c``: the edgeq compiled engine, built with the host C compiler and run as a process.
 
-Builds are cached by the model's SHA-256 and edgeq's version under
+Builds are cached by the model's SHA-256 and the generator's sources under
 ``$EDGEQ_CACHE`` (default ``~/.cache/edgeq``), so repeated runs do not recompile;
 the cache is safe under parallel use (:mod:`edgeq.cache`).
+
+This is the one target with a per-op breakdown: the generated call sequence
+brackets every kernel call with ``EQ_OP_BEGIN(i)`` / ``EQ_OP_END(i)``, empty
+unless ``EDGEQ_PROFILE_OPS`` is defined, and the ``ops`` driver times each call
+with ``clock_gettime``. (LiteRT's Python interpreter has no per-op profiler: its
+wrapper exposes no profiler API, and a C++ profiler cannot be installed from
+Python; the tflite-micro wrapper times whole invokes only.)
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -16,14 +24,75 @@ import numpy as np
 
 from edgeq import procs
 from edgeq.cache import cache_dir, cached_file, cached_folder
+from edgeq.codegen.context import model_context
+from edgeq.codegen.engine.build import build_engine
+from edgeq.codegen.engine.hooks import engine_calls
 from edgeq.codegen.engine.sources import generator_fingerprint
 from edgeq.errors import DependencyError, EdgeqError
-from edgeq.measurements import Memory, Timing
+from edgeq.measurements import Memory, OpTime, Timing
+from edgeq.model import read_model
+from edgeq.model.io import model_inputs, model_outputs, pack_samples, split_samples
+from edgeq.render import render
+from edgeq.targets.base import Capabilities
+from edgeq.worker import failure_message, run_child
 
+CAPABILITIES = Capabilities(summary="the edgeq compiled engine, built with this machine's C compiler", op_times=True)
 CFLAGS = ("-std=c99", "-O3", "-flto", "-Wall", "-Wextra", "-Werror")
+IDENT = "net"
+DRIVERS = {"engine": f"{IDENT}_host.c", "timing": f"{IDENT}_timing.c", "ops": f"{IDENT}_op_timing.c"}
+TIMEOUT_S = 3600.0
 
 
-DRIVERS = {"engine": "net_host.c", "timing": "net_timing.c", "ops": "net_op_timing.c"}
+class HostCTarget:
+    name = "host-c"
+    capabilities = CAPABILITIES
+
+    def run(self, model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """Every sample through the engine in one process: samples in on stdin, raw outputs out on stdout."""
+        graph = read_model(model)
+        exe = build_host_engine(model)
+        stream = b"".join(pack_samples(model_inputs(graph), inputs))
+        done = procs.run([str(exe)], input=stream, capture_output=True, timeout=TIMEOUT_S)
+        if done.returncode != 0:
+            stderr = done.stderr.decode(errors="replace")
+            raise EdgeqError(failure_message("the compiled engine", done.returncode, stderr))
+        return split_samples(done.stdout, model_outputs(graph), len(inputs[0]), "the compiled engine")
+
+    def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:
+        """Time ``runs`` invokes of the compiled engine (clock_gettime around each, in the child)."""
+        exe = build_host_engine(model, driver="timing")
+        stream = b"".join(np.ascontiguousarray(x).tobytes() for x in sample)
+        done = run_child([str(exe), str(runs), str(warmup)], stdin=stream, what="the compiled engine")
+        ns, rss = timing_output(done.stdout.decode(), runs)
+        return Timing(
+            tuple((ns / 1e6).tolist()),
+            latency_source="clock_gettime around each invoke in the compiled engine (host gcc -O3 -flto)",
+            memory=Memory(ram_bytes=_arena_bytes(exe.parent), peak_rss_bytes=rss),
+        )
+
+    def op_times(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int) -> list[OpTime]:
+        """Mean and median microseconds of every kernel call over ``runs`` invokes of ``sample``."""
+        exe = build_host_engine(model, ("-DEDGEQ_PROFILE_OPS",), driver="ops")
+        calls = engine_calls((exe.parent / f"{IDENT}.c").read_text())
+        if not calls:
+            return []
+        stream = b"".join(np.ascontiguousarray(x).tobytes() for x in sample)
+        what = "the compiled engine's op timing driver"
+        done = run_child([str(exe), str(runs), str(warmup)], stdin=stream, what=what)
+        us = call_times(done.stdout.decode(), runs, len(calls)) / 1e3
+        means, medians = us.mean(axis=0), np.median(us, axis=0)
+        operators = read_model(model).operators
+        source = f"clock_gettime around each kernel call of the compiled engine (host gcc -O3 -flto), {runs} runs"
+        out = []
+        for (position, op_index, text), mean, p50 in zip(calls, means, medians):
+            name = operators[op_index].name if 0 <= op_index < len(operators) else text
+            out.append(OpTime(position, op_index, name, float(mean), float(p50), source, "" if text == name else text))
+        return out
+
+
+def make_target(name: str) -> HostCTarget:
+    """The ``host-c`` target (no options)."""
+    return HostCTarget()
 
 
 def build_host_engine(model: bytes, extra_flags: tuple[str, ...] = (), driver: str = "engine") -> Path:
@@ -34,7 +103,7 @@ def build_host_engine(model: bytes, extra_flags: tuple[str, ...] = (), driver: s
     cached (:mod:`edgeq.cache`): built once, whatever number of edgeq processes ask at the same time.
     """
     key = hashlib.sha256(model + generator_fingerprint() + " ".join(extra_flags).encode()).hexdigest()[:20]
-    folder = cached_folder(cache_dir() / "host-c" / key, lambda stage: _write_sources(model, stage))
+    folder = cached_folder(cache_dir() / "host-c" / key, lambda stage: write_sources(model, stage))
     compiler = shutil.which(os.environ.get("CC", "gcc"))
     if compiler is None:
         raise DependencyError("no C compiler found (set CC or apt-get install gcc)")
@@ -50,19 +119,15 @@ def _compile(compiler: str, flags: list[str], sources: list[str], out: Path) -> 
         raise EdgeqError(f"compiling the engine failed: {first or done.stderr.strip()[:200] or done.returncode}")
 
 
-def _write_sources(model: bytes, folder: Path) -> dict[str, str]:
-    from edgeq.codegen.context import model_context
-    from edgeq.codegen.engine.build import build_engine
-    from edgeq.codegen.engine.hooks import engine_calls
-    from edgeq.model import read_model
-    from edgeq.render import render
-
+def write_sources(model: bytes, folder: Path) -> dict[str, str | bytes]:
+    """The engine for ``model`` and its three host drivers, written into ``folder``; returns them by file name."""
     graph = read_model(model)
-    ctx = model_context(graph, "model.tflite", "net")
-    files = dict(build_engine(graph, ctx).files)
+    ctx = model_context(graph, "model.tflite", IDENT)
+    files: dict[str, str | bytes] = dict(build_engine(graph, ctx).files)
     files[DRIVERS["engine"]] = render("engine/host_driver.c.j2", m=ctx)
     files[DRIVERS["timing"]] = render("engine/host_timing.c.j2", m=ctx)
-    calls = len(engine_calls(files["net.c"]))
+    engine_c = files[f"{IDENT}.c"]
+    calls = len(engine_calls(engine_c if isinstance(engine_c, str) else engine_c.decode()))
     files[DRIVERS["ops"]] = render("engine/host_op_timing.c.j2", m=ctx, n_calls=calls)
     for name, content in files.items():
         path = folder / name
@@ -70,71 +135,13 @@ def _write_sources(model: bytes, folder: Path) -> dict[str, str]:
     return files
 
 
-class HostCTarget:
-    name = "host-c"
-
-    def run(self, model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        from edgeq.model import read_model
-
-        graph = read_model(model)
-        exe = build_host_engine(model)
-        count = len(inputs[0])
-        stream = b"".join(b"".join(np.ascontiguousarray(x[n]).tobytes() for x in inputs) for n in range(count))
-        done = procs.run([str(exe)], input=stream, capture_output=True, timeout=3600)
-        if done.returncode != 0:
-            from edgeq.targets.tflm_worker import failure_message
-
-            stderr = done.stderr.decode(errors="replace")
-            raise EdgeqError(failure_message("the compiled engine", done.returncode, stderr))  # signals by name
-        return _split_outputs(done.stdout, graph, count)
-
-    def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:
-        """Time ``runs`` invokes of the compiled engine (clock_gettime around each, in the child)."""
-        from edgeq.targets.child import run_child
-
-        exe = build_host_engine(model, driver="timing")
-        stream = b"".join(np.ascontiguousarray(x).tobytes() for x in sample)
-        done = run_child([str(exe), str(runs), str(warmup)], stdin=stream, what="the compiled engine")
-        ns, rss = _timing_output(done.stdout.decode(), runs)
-        return Timing(
-            tuple((ns / 1e6).tolist()),
-            latency_source="clock_gettime around each invoke in the compiled engine (host gcc -O3 -flto)",
-            memory=Memory(ram_bytes=_arena_bytes(exe.parent), peak_rss_bytes=rss),
-        )
-
-
-def _split_outputs(raw: bytes, graph, count: int) -> list[np.ndarray]:
-    from edgeq.model.graph import NUMPY_DTYPES
-
-    outs = graph.output_tensors
-    per_sample = sum(t.nbytes for t in outs)
-    if len(raw) != per_sample * count:
-        raise EdgeqError(f"the compiled engine wrote {len(raw)} bytes, expected {per_sample * count}")
-    results: list[list[np.ndarray]] = [[] for _ in outs]
-    pos = 0
-    for _ in range(count):
-        for k, t in enumerate(outs):
-            results[k].append(
-                np.frombuffer(raw[pos : pos + t.nbytes], NUMPY_DTYPES[t.dtype]).reshape(
-                    t.shape[1:] if t.shape and t.shape[0] == 1 else t.shape
-                )
-            )
-            pos += t.nbytes
-    return [np.stack(r) for r in results]
-
-
-TARGET = HostCTarget()
-
-
 def _arena_bytes(folder: Path) -> int | None:
     """NET_ARENA_BYTES from the generated header."""
-    import re
-
-    found = re.search(r"#define NET_ARENA_BYTES (\d+)u", (folder / "net.h").read_text())
+    found = re.search(rf"#define {IDENT.upper()}_ARENA_BYTES (\d+)u", (folder / f"{IDENT}.h").read_text())
     return int(found.group(1)) if found else None
 
 
-def _timing_output(text: str, runs: int) -> tuple[np.ndarray, int | None]:
+def timing_output(text: str, runs: int) -> tuple[np.ndarray, int | None]:
     """The timing driver's ``runs`` lines of nanoseconds and its closing ``vmhwm_kb N`` line."""
     lines = text.split("\n")
     try:
@@ -143,3 +150,15 @@ def _timing_output(text: str, runs: int) -> tuple[np.ndarray, int | None]:
     except (ValueError, IndexError):
         raise EdgeqError(f"the compiled engine's timing driver wrote unexpected output: {text[:80]!r}") from None
     return ns, (kb * 1024 if kb > 0 else None)
+
+
+def call_times(text: str, runs: int, count: int) -> np.ndarray:
+    """The op timing driver's output as a (runs, calls) array of nanoseconds; EdgeqError if it has another shape."""
+    try:
+        rows = [[float(v) for v in line.split()] for line in text.strip().split("\n")]
+        ns = np.array(rows, dtype=np.float64)
+    except ValueError:
+        ns = np.empty(0)
+    if ns.shape != (runs, count):
+        raise EdgeqError(f"the op timing driver wrote unexpected output: {text[:80]!r}")
+    return ns

@@ -1,53 +1,35 @@
 """``host-tflm``: TensorFlow Lite Micro's reference kernels, through the tflite-micro package.
 
-The interpreter runs in a child process (it can abort the process on some
-inputs), with the arena edgeq measures for the model plus room to spare.
+The interpreter runs in a worker process (:mod:`edgeq.worker`; it can abort the
+process on some inputs), with an arena well above what the model needs.
 """
 
 from __future__ import annotations
 
-import sys
-import tempfile
-from pathlib import Path
-
 import numpy as np
 
-from edgeq import procs
-from edgeq.errors import EdgeqError
+from edgeq.codegen.tflm_ops import check_model_ops
 from edgeq.measurements import Memory, Timing
+from edgeq.targets.base import Capabilities
+from edgeq.worker import tflm_outputs, time_invokes
 
-ARENA_FACTOR = 2
+CAPABILITIES = Capabilities(
+    summary="TensorFlow Lite Micro's reference kernels on this machine (tflite-micro package)",
+    no_op_times="the tflite-micro Python interpreter times whole invokes only",
+)
 
 
 class HostTflmTarget:
     name = "host-tflm"
+    capabilities = CAPABILITIES
 
     def run(self, model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        from edgeq.codegen.tflm_ops import check_model_ops
-        from edgeq.targets.tflm_worker import failure_message
-
         check_model_ops(model)  # an op TFLM has no kernel for is named before the interpreter starts
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            (folder / "model.tflite").write_bytes(model)
-            np.savez(folder / "in.npz", *inputs)
-            arena = _arena(model)
-            done = procs.run(
-                [sys.executable, "-m", "edgeq.targets.tflm_worker", str(folder), str(arena)],
-                capture_output=True,
-                text=True,
-                timeout=3600,
-            )
-            if done.returncode != 0:
-                raise EdgeqError(failure_message("the tflite-micro interpreter", done.returncode, done.stderr))
-            with np.load(folder / "out.npz") as out:
-                return [out[f"arr_{i}"] for i in range(len(out.files))]
+        return tflm_outputs(model, inputs, _arena(model))
 
     def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:
-        """Time ``runs`` tflite-micro invokes in a child process (reference kernels, one thread)."""
-        from edgeq.targets.child import time_in_child
-
-        ms, rss = time_in_child("tflm", model, sample, runs, warmup, _arena(model), "the tflite-micro runner")
+        """Time ``runs`` tflite-micro invokes in a worker process (reference kernels, one thread)."""
+        ms, rss = time_invokes("tflm", model, sample, runs, warmup, _arena(model), "the tflite-micro runner")
         return Timing(
             tuple(ms.tolist()),
             latency_source="wall clock around each invoke (tflite-micro interpreter, reference kernels)",
@@ -56,7 +38,10 @@ class HostTflmTarget:
 
 
 def _arena(model: bytes) -> int:
+    """Ten times the model or 2 MiB: generous, since this target measures time, not the arena."""
     return max(len(model) * 10, 1 << 21)
 
 
-TARGET = HostTflmTarget()
+def make_target(name: str) -> HostTflmTarget:
+    """The ``host-tflm`` target (no options)."""
+    return HostTflmTarget()

@@ -30,6 +30,8 @@ from edgeq.errors import DeviceError, UsageError
 from edgeq.measurements import Energy, Memory, Timing
 from edgeq.serialdut.link import DeviceStoppedError
 from edgeq.serialdut.parse import lap_delta_us
+from edgeq.targets.base import Capabilities
+from edgeq.targets.serial import SerialTarget, check_board
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,10 @@ PER_INFERENCE_S = 10.0  # emulated inferences are slow; a silent board still fai
 UART_LINES = 4  # last UART lines an error about a crashed or hung firmware shows
 QEMU_EXIT_S = 1.0  # how long a closed pty may take to become an exited QEMU
 _PC = re.compile(r"pc=(0x[0-9a-f]+)")
+CAPABILITIES = Capabilities(
+    summary="the compiled engine as firmware on an emulated Cortex-M board (QEMU, instruction-counted)",
+    no_op_times="the emulated firmware reports whole-inference instruction counts only",
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class Estimate:
 
 class QemuTarget:
     """The engine firmware on one emulated board."""
+
+    capabilities = CAPABILITIES
 
     def __init__(self, name: str, board_id: str) -> None:
         self.name = name
@@ -82,9 +90,9 @@ class QemuTarget:
         record = dict(result.to_dict(), elf=str(result.elf.resolve().relative_to(folder.resolve())))
         (folder / BUILD_RECORD).write_text(json.dumps(record))
 
-    def _serial(self, port: str):
-        from edgeq.targets.serial import SerialTarget
-
+    def _serial(self, port: str | None) -> SerialTarget:
+        if port is None:
+            raise DeviceError(f"QEMU for {self.board.id} started without a UART pty")
         return SerialTarget(port, 115200, timeout=COMMAND_S, per_inference_s=PER_INFERENCE_S)
 
     def run(self, model: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -100,7 +108,6 @@ class QemuTarget:
         from edgeq.firmware.qemu import Emulator
         from edgeq.model import read_model
         from edgeq.serialdut.outputs import sample_bytes
-        from edgeq.targets.serial import check_board
 
         build = self.firmware(model)
         graph = read_model(model)
@@ -179,6 +186,8 @@ def estimate_time(board: Board, virtual_ns: float) -> Estimate:
     instructions = round(virtual_ns / 2**spec.icount_shift)
     real = load_board(spec.estimate_for) if spec.estimate_for else board
     cycles = instructions * spec.cpi_assumption
+    if real.clock_hz is None:
+        raise UsageError(f"board {real.id} has no clock_hz, so {board.id}'s instructions cannot become a latency")
     latency_ms = cycles / real.clock_hz * 1e3
     source = (
         f"{instructions:,} instructions (QEMU {spec.machine}, -icount shift={spec.icount_shift}) x CPI "
@@ -204,8 +213,6 @@ def _load_build(folder: Path):
     return BuildResult(**dict(fields, elf=folder / fields["elf"]))
 
 
-def make_target(name: str, **options: object) -> QemuTarget:
+def make_target(name: str) -> QemuTarget:
     """The emulated board behind ``name`` (qemu-m4, qemu-m7, qemu-m55); no options."""
-    if options:
-        raise UsageError(f"target {name} takes no {'/'.join('--' + k for k in options)} option")
     return QemuTarget(name, BOARDS[name])

@@ -27,6 +27,7 @@ from edgeq.serialdut.client import DutClient
 from edgeq.serialdut.link import DeviceRefusedError
 from edgeq.serialdut.outputs import inexact_outputs, results_to_outputs, sample_bytes, sample_shape, split_raw
 from edgeq.serialdut.parse import InferResult, lap_delta_us
+from edgeq.targets.base import Capabilities
 from edgeq.timing import LatencyStats
 
 logger = logging.getLogger("edgeq.serialdut")
@@ -64,6 +65,14 @@ class SerialProfile:
         return LatencyStats.from_samples(np.asarray(self.latency_us) / 1000.0)
 
 
+CAPABILITIES = Capabilities(
+    summary="a board running the DUT serial protocol (MLPerf Tiny style) on a serial port",
+    no_op_times="the DUT protocol reports whole-inference times only",
+    options=("port", "baud"),
+    board_energy=True,
+)
+
+
 class SerialTarget:
     """A DUT-protocol board on a serial port.
 
@@ -77,6 +86,7 @@ class SerialTarget:
     """
 
     name = "serial"
+    capabilities = CAPABILITIES
 
     def __init__(
         self,
@@ -249,9 +259,6 @@ def _laps(dut: DutClient, result: InferResult) -> tuple[int, int]:
             "measure energy with a power monitor or flash a performance-mode firmware"
         )
     return result.t0_us, result.t1_us
-
-
-TARGET = SerialTarget()
 
 
 def make_target(name: str, port: str | None = None, baud: int | None = None) -> SerialTarget:

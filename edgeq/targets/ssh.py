@@ -30,8 +30,16 @@ from edgeq.measurements import Memory, Timing
 from edgeq.remote.endpoint import ENV_PYTHON, Endpoint, SshOptions
 from edgeq.remote.job import Job, RemoteResult, run_job
 from edgeq.remote.session import SshSession
+from edgeq.targets.base import Capabilities
 
 OPTIONS = ("python", "known_hosts", "identity", "ssh_config", "connect_timeout", "timeout", "threads")
+
+
+CAPABILITIES = Capabilities(
+    summary="a Linux board over SSH (LiteRT in the board's Python)",
+    no_op_times="the remote runner times whole invokes with LiteRT",
+    options=OPTIONS,
+)
 
 
 class SshTarget:
@@ -113,9 +121,7 @@ def make_target(name: str, **options: Any) -> SshTarget:
     Raises:
         UsageError: A malformed name or an option the SSH target does not take.
     """
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise UsageError(f"target {name} takes no {'/'.join(unknown)} option; options: {', '.join(OPTIONS)}")
+    CAPABILITIES.check_options(name, options)
     return SshTarget(name, **options)
 
 

@@ -1,5 +1,5 @@
 /*
- * kernel_driver.c -- drives every int8 kernel of firmware_templates/engine over
+ * kernel_driver.c -- drives every int8 kernel of edgeq/codegen/engine/kernels over
  * seeded random parameters (extreme offsets, multipliers and shifts included)
  * and prints one FNV-1a hash per kernel family.
  *

@@ -27,10 +27,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edgeq.batch_run import run
 from edgeq.codegen import generate
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, read_model
-from edgeq.running import run
+from edgeq.model.io import sample_shape
 from tests.conftest import FIXTURES
 
 pytest.importorskip("tflite_micro")
@@ -84,7 +85,7 @@ def inputs(key: str) -> tuple[np.ndarray, ...]:
 
 def _samples(graph: Graph, index: int, rng: np.random.Generator) -> np.ndarray:
     tensor = graph.tensors[index]
-    shape = (SAMPLES, *(tensor.shape[1:] if tensor.shape and tensor.shape[0] == 1 else tensor.shape))
+    shape = (SAMPLES, *sample_shape(tensor.shape))
     if tensor.dtype == "float32":
         return _float_samples(graph, index, shape, rng)
     assert tensor.dtype == "int8", tensor.dtype
@@ -205,7 +206,8 @@ def test_engine_compiles_with_arm_gcc(key, engine_dir, compiled):
 def test_engine_is_clean_under_sanitizers(key):
     if shutil.which(os.environ.get("CC", "gcc")) is None:
         pytest.skip("host gcc is not installed")
-    from edgeq.targets.host_c import _split_outputs, build_host_engine
+    from edgeq.model.io import model_outputs, split_samples
+    from edgeq.targets.host_c import build_host_engine
 
     exe = build_host_engine(MODELS[key].read_bytes(), extra_flags=SANITIZE)
     xs = inputs(key)
@@ -213,7 +215,7 @@ def test_engine_is_clean_under_sanitizers(key):
     env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0", "UBSAN_OPTIONS": "print_stacktrace=1"}
     done = subprocess.run([str(exe)], input=stream, capture_output=True, env=env, timeout=600)
     assert done.returncode == 0 and not done.stderr, done.stderr.decode(errors="replace")[-3000:]
-    outputs = _split_outputs(done.stdout, _graph(key), SAMPLES)
+    outputs = split_samples(done.stdout, model_outputs(_graph(key)), SAMPLES)
     assert_same_bytes(outputs, engine_outputs(key), f"{key}: sanitized vs plain engine")
 
 

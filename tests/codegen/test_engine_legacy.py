@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edgeq.batch_run import run
 from edgeq.model import read_model
-from edgeq.running import run
 from tests.conftest import FIXTURES, repack
 
 pytest.importorskip("tflite_micro", reason="tflite-micro is the reference for the engine")

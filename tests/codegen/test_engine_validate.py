@@ -16,13 +16,13 @@ import sys
 import numpy as np
 import pytest
 
+from edgeq.batch_run import run
 from edgeq.codegen.context import model_context
 from edgeq.codegen.engine.build import build_engine
 from edgeq.codegen.engine.emitter import Emitter
 from edgeq.codegen.engine.validate import MAX_ARENA_BYTES
 from edgeq.errors import EdgeqError, ModelFormatError, UnsupportedError
 from edgeq.model import read_model
-from edgeq.running import run
 from tests.conftest import FIXTURES, repack
 from tests.corrupt_models import huge_fc_input, huge_fc_weight_zero_point, set_shape, stale_bias_axis
 
@@ -198,11 +198,13 @@ def test_arena_larger_than_the_limit():
 
 
 def test_parameters_outside_int32_are_refused():
-    em = Emitter(read_model(OPS / "relu.tflite"), "net_arena", {})
-    with pytest.raises(ModelFormatError, match=r"parameter op4_p.weight_offset of the engine would be -717259538432"):
-        em.struct("eq_fc_params", "op4_p", {"batches": 1, "weight_offset": -717259538432})
-    with pytest.raises(ModelFormatError, match=r"op0_ch"):
-        em.channel_table("op0_ch", ((0, 1 << 31, 0, 0),))
+    em = Emitter(read_model(OPS / "relu.tflite"), "net", {})
+    with pytest.raises(
+        ModelFormatError, match=r"parameter net_op4_params.weight_offset of the engine would be -717259538432"
+    ):
+        em.struct("eq_fc_params", "net_op4_params", {"batches": 1, "weight_offset": -717259538432})
+    with pytest.raises(ModelFormatError, match=r"net_op0_channels"):
+        em.channel_table("net_op0_channels", ((0, 1 << 31, 0, 0),))
 
 
 def test_cli_refuses_with_one_line(tmp_path):

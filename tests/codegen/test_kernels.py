@@ -1,6 +1,6 @@
 """The engine's int8 kernel library against TFLM's reference kernels, byte for byte.
 
-The C files of firmware_templates/engine are compiled into a shared library with
+The C files of edgeq/codegen/engine/kernels are compiled into a shared library with
 the host gcc and called through ctypes. Each op variant is a one-op int8 model
 built with TensorFlow (once per module), its parameters come from edgeq's
 reader and quantmath, and on 20 seeded inputs (including all -128, all 127 and
@@ -24,13 +24,14 @@ from edgeq.codegen.engine import layouts, scratch
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.requant_table import RQ_EXACT, RQ_FAST, acc_bounds, channel_table
 from edgeq.codegen.engine.scratch import WEIGHT_TAIL
+from edgeq.codegen.engine.sources import kernel_dir
 from edgeq.model import read_model
 from tests.conftest import repack
 
 tf = pytest.importorskip("tensorflow")
 runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
 
-ENGINE = Path(__file__).resolve().parents[2] / "firmware_templates" / "engine"
+ENGINE = kernel_dir()
 SOURCES = [
     "edgeq_requant.c",
     "edgeq_matmul.c",
@@ -363,7 +364,7 @@ def _tflm(model: bytes):
 
 
 def _litert(model: bytes):
-    from edgeq.runtime import Runner
+    from edgeq.litert import Runner
 
     runner = Runner(model)
     return lambda inputs: runner.run(inputs)[0]

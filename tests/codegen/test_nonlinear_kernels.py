@@ -16,19 +16,19 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from edgeq.codegen.engine import nonlinear_params as nlp
+from edgeq.codegen.engine.sources import kernel_dir
 from edgeq.model import read_model
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Statistics for quantized inputs:UserWarning")]
 tf = pytest.importorskip("tensorflow")
 runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
 
-ENGINE = Path(__file__).resolve().parents[2] / "firmware_templates" / "engine"
+ENGINE = kernel_dir()
 SOURCES = ("edgeq_requant.c", "edgeq_softmax.c", "edgeq_sigmoid.c", "edgeq_leaky_relu_hard_swish.c", "edgeq_reduce.c")
 N_INPUTS = 200
 

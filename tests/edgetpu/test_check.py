@@ -1,13 +1,12 @@
-"""The Edge TPU check: per-op verdicts, the single partition, and the compiler-style summary."""
+"""The Edge TPU check: per-op verdicts, the single partition, the table (its text: tests/cli/test_views.py)."""
 
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
-from edgeq.edgetpu import EdgeTpuReport, OpCheck, Status, check_model, format_report, summary_lines
+from edgeq.edgetpu import EdgeTpuReport, OpCheck, Status, check_model
 from edgeq.errors import ModelFormatError
 from tests.edgetpu.models import (
     CONV_FLOAT,
@@ -140,19 +139,6 @@ def test_unsupported_ops_are_named():
         op = check_model(OPS / f"{fixture}.tflite").ops[0]
         assert (op.op, op.status) == (name, Status.NOT_SUPPORTED)
         assert op.status.value == "Operation not supported"
-
-
-def test_summary_lines_wording():
-    report = check_model(replace_opcode(CONV_INT8.read_bytes(), "MAX_POOL_2D", "HARD_SWISH"))
-    assert summary_lines(report) == [
-        "Number of operations that will run on Edge TPU: 2",
-        "Number of operations that will run on CPU: 4",
-    ]
-    text = format_report(report)
-    assert "Number of operations that will run on Edge TPU: 2\nNumber of operations that will run on CPU: 4" in text
-    assert "Operator" in text and "Count" in text and "Status" in text
-    assert re.search(r"^HARD_SWISH +1  Operation not supported$", text, re.M)
-    assert re.search(r"^RESHAPE +1  More than one subgraph is not supported$", text, re.M)
 
 
 def test_status_wording_matches_the_compiler():

@@ -1,4 +1,4 @@
-"""The MLPerf Tiny / EEMBC DUT protocol (firmware_templates/common/edgeq_dut.c) driven like a board.
+"""The MLPerf Tiny / EEMBC DUT protocol (edgeq/firmware/templates/common/edgeq_dut.c) driven like a board.
 
 host_dut.c links the protocol to stdin/stdout and a small test model; each test
 starts it on a pty and talks to the other end with pyserial, as a runner talks to
@@ -21,10 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from edgeq.render import template_dir
+
 serial = pytest.importorskip("serial", reason="pyserial is not installed")
 
 HERE = Path(__file__).resolve().parent
-COMMON = HERE.parent.parent / "firmware_templates" / "common"
+COMMON = template_dir("common")
 SOURCES = [HERE / "host_dut.c", COMMON / "edgeq_dut.c"]
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", f"-I{COMMON}"]
 BUILDS = {

@@ -1,4 +1,4 @@
-"""edgeq.model.analysis: MACs, sizes, float ops and the text report."""
+"""edgeq.model.analysis: MACs, sizes and float ops (the text report: tests/cli/test_views.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from edgeq.errors import ModelFormatError
 from edgeq.model import read_model
 from edgeq.model.analysis import ModelInfo, inspect_model, peak_activation_bytes
-from edgeq.model.inspect_text import format_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tflite"
 
@@ -100,17 +99,3 @@ def test_inspect_accepts_bytes_and_graph():
 def test_inspect_bad_input_raises_model_format_error(tmp_path):
     with pytest.raises(ModelFormatError):
         inspect_model(tmp_path / "missing.tflite")
-
-
-def test_format_text_report():
-    text = format_text(inspect_model(fixture("conv_int8")))
-    for needle in ("conv_int8.tflite", "sha256 a2ba", "CONV_2D", "DEPTHWISE_CONV_2D", "SOFTMAX"):
-        assert needle in text
-    assert "total MACs     73,328" in text
-    assert "float ops      none" in text
-    assert "scale 0.00784277  zp -1" in text
-
-
-def test_format_text_lists_float_ops():
-    text = format_text(inspect_model(fixture("conv_float")))
-    assert "float ops      6: 0 CONV_2D, 1 DEPTHWISE_CONV_2D" in text

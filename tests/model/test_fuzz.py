@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from edgeq.cli.views.inspect import render_model
 from edgeq.errors import ModelFormatError
 from edgeq.model import Graph, read_model
 from edgeq.model.analysis import inspect_model
-from edgeq.model.inspect_text import format_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tflite"
 MODELS = [(FIXTURES / f"{n}.tflite").read_bytes() for n in ("conv_float", "conv_int8", "two_input_int8")]
@@ -42,7 +42,7 @@ def check(data: bytes) -> None:
         assert message.startswith(NAME)
     else:
         assert isinstance(graph, Graph)
-        format_text(inspect_model(graph))
+        render_model(inspect_model(graph))
     assert time.perf_counter() - start < TIME_LIMIT
 
 

@@ -11,8 +11,8 @@ from edgeq.errors import EdgeqError, UsageError
 from edgeq.model import read_model
 from edgeq.profiling import profile
 from edgeq.profiling.profile import random_sample
-from edgeq.targets.child import peak_rss_bytes
-from edgeq.targets.host_c import _timing_output
+from edgeq.targets.host_c import timing_output
+from edgeq.worker import peak_rss_bytes
 from tests.conftest import FIXTURES
 
 KWS = FIXTURES / "zoo" / "kws_dscnn" / "int8.tflite"
@@ -101,10 +101,10 @@ def test_peak_rss_parses_vmhwm():
 
 
 def test_timing_driver_output_is_checked():
-    ns, rss = _timing_output("100\n200\nvmhwm_kb 8\n", 2)
+    ns, rss = timing_output("100\n200\nvmhwm_kb 8\n", 2)
     assert ns.tolist() == [100.0, 200.0] and rss == 8192
     with pytest.raises(EdgeqError, match="unexpected output"):
-        _timing_output("100\n", 2)
+        timing_output("100\n", 2)
 
 
 def test_host_without_xnnpack_says_so(cli):

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,14 @@ import pytest
 
 from edgeq.codegen.engine.hooks import engine_calls
 from edgeq.errors import EdgeqError, UsageError
-from edgeq.measurements import Energy, Memory, Timing
+from edgeq.measurements import Energy, Memory, OpTime, Timing
 from edgeq.model import read_model
+from edgeq.profiling import profile
 from edgeq.profiling.charts import latency_comparison
-from edgeq.profiling.op_timing import OpTime, call_times, op_breakdown
 from edgeq.profiling.report import render_html, report_format, write_report
 from edgeq.profiling.types import ProfileResult
+from edgeq.targets import capabilities
+from edgeq.targets.host_c import call_times
 from edgeq.timing import LatencyStats
 from tests.conftest import FIXTURES
 
@@ -51,18 +54,24 @@ def _results() -> list[ProfileResult]:
     ]
 
 
-OPS = {
-    "host-c": [
-        OpTime(0, 0, "CONV_2D", 120.0, 118.0, "clock_gettime around each kernel call"),
-        OpTime(1, 3, "ADD", 80.0, 79.5, "clock_gettime around each kernel call", "CONV_2D (op 2) + ADD in place"),
-        OpTime(2, 4, "SOFTMAX", 0.3, 0.29, "clock_gettime around each kernel call"),
+OPS = (
+    OpTime(0, 0, "CONV_2D", 120.0, 118.0, "clock_gettime around each kernel call"),
+    OpTime(1, 3, "ADD", 80.0, 79.5, "clock_gettime around each kernel call", "CONV_2D (op 2) + ADD in place"),
+    OpTime(2, 4, "SOFTMAX", 0.3, 0.29, "clock_gettime around each kernel call"),
+)
+
+
+def _with_ops(results: list[ProfileResult]) -> list[ProfileResult]:
+    """The profiles as collected with per-op times: host-c has them, the others say why not (their capabilities)."""
+    return [
+        replace(r, op_times=OPS) if r.target == "host-c" else replace(r, no_op_times=capabilities(r.target).no_op_times)
+        for r in results
     ]
-}
 
 
 def test_markdown_table_has_a_row_per_target_with_estimates_marked(tmp_path):
     path = tmp_path / "report.md"
-    write_report(_results(), path, OPS)
+    write_report(_with_ops(_results()), path)
     text = path.read_text()
     lines = text.splitlines()
     assert "| target | latency | mean ms | p50 ms | p90 ms | p99 ms | max ms | std ms | instructions |" in text
@@ -90,7 +99,7 @@ def test_unknown_extension_is_a_usage_error_and_writes_nothing(tmp_path):
 
 def test_html_is_self_contained_with_one_plot_per_target(tmp_path):
     path = tmp_path / "report.html"
-    write_report(_results(), path, OPS)
+    write_report(_with_ops(_results()), path)
     html = path.read_text()
     urls = set(re.findall(r"[a-z]+://[^\s\"'<>)]+", html))
     assert urls == {"http://www.w3.org/2000/svg"}  # the SVG namespace only: nothing fetched at view time
@@ -116,19 +125,23 @@ def test_latency_axis_is_log_only_when_targets_differ_by_orders_of_magnitude():
 
 
 def test_engine_op_times_cover_every_kernel_call_in_order():
-    ops = op_breakdown(CONV, "host-c", runs=5, warmup=1)
+    result = profile(CONV, "host-c", runs=5, warmup=1, op_times=True)
+    ops = result.op_times
+    assert ops is not None and result.no_op_times == ""
     graph = read_model(CONV)
     assert [o.position for o in ops] == list(range(len(ops))) and len(ops) >= 3
     assert all(o.name == graph.operators[o.op_index].name for o in ops)
     assert all(o.mean_us > 0 and o.p50_us > 0 for o in ops)
     assert "clock_gettime around each kernel call" in ops[0].source
-    assert op_breakdown(CONV, "host", runs=5) is None  # LiteRT's Python API has no per-op profiler
+    host = profile(CONV, "host", runs=5, op_times=True)
+    assert host.op_times is None and "no per-op profiler" in host.no_op_times  # LiteRT's Python API
+    assert profile(CONV, "host-c", runs=2).op_times is None  # only collected when asked for
 
 
 def test_engine_hooks_compile_warning_free_with_and_without_the_define(tmp_path):
-    from edgeq.targets.host_c import _write_sources
+    from edgeq.targets.host_c import write_sources
 
-    files = _write_sources(CONV.read_bytes(), tmp_path)
+    files = write_sources(CONV.read_bytes(), tmp_path)
     text = files["net.c"]
     assert "#define EQ_OP_BEGIN(i) ((void)0)" in text
     assert [c[0] for c in engine_calls(text)] == list(range(len(re.findall(r"^ +EQ_OP_END\(\d+\);$", text, re.M))))
@@ -175,7 +188,7 @@ def rendered(tmp_path_factory):
     browser = _chromium()
     folder = tmp_path_factory.mktemp("browser")
     report = folder / "report.html"
-    report.write_text(render_html(_results(), OPS))
+    report.write_text(render_html(_with_ops(_results())))
     base = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
     base += ["--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr", "--v=0"]
     base += ["--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=3000", "--hide-scrollbars"]

@@ -111,7 +111,7 @@ def test_json_keys(good):
 
 
 def test_table_is_worst_first(good):
-    from edgeq.quant.analyze_report import render_table
+    from edgeq.cli.views.analyze import render_table
 
     text = render_table(good)
     assert "rmse/scale" in text and "mix" in text

@@ -234,8 +234,8 @@ def _hooked_conversion(data, rewrite):
     from edgeq.convert import converter as conv
     from edgeq.convert.loader import load_model
     from edgeq.convert.options import ConvertOptions
-    from edgeq.convert.tfenv import import_tf
     from edgeq.data import load_dataset
+    from edgeq.tfimport import import_tf
 
     tf, loaded, opts = import_tf(), load_model(MODELS / "tiny_cnn.keras"), ConvertOptions()
     dataset = load_dataset(data, loaded.inputs, samples=opts.samples)
@@ -275,7 +275,7 @@ def test_errors_in_the_hook_reach_the_user_unchanged(outlier_data):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["percentile", "mse", "entropy", "symmetric"])
 def test_methods_give_fully_int8_models_with_the_chosen_scales(converted, name):
-    from edgeq.runtime import Runner
+    from edgeq.litert import Runner
 
     path, report = converted[name]
     graph, quant = _activation_quant(path)

@@ -64,8 +64,8 @@ def qat_run(tiny_sets, tmp_path_factory):
 
 
 def test_qat_writes_a_fully_int8_model_that_litert_runs(qat_run):
+    from edgeq.litert import Runner
     from edgeq.model import read_model
-    from edgeq.runtime import Runner
 
     result, out = qat_run
     assert result.exit_code == 0, result.stderr

@@ -17,6 +17,7 @@ from edgeq.remote.diagnose import runner_failure, ssh_failure
 from edgeq.remote.endpoint import Endpoint, SshOptions
 from edgeq.remote.job import RUNNER, Job, read_result
 from edgeq.remote.session import SshSession
+from edgeq.targets import get_target
 from edgeq.targets.ssh import SshTarget, make_target
 
 CONV = Path(__file__).resolve().parent.parent / "fixtures" / "tflite" / "conv_int8.tflite"
@@ -146,8 +147,8 @@ def test_runner_failures(code, stderr, kind, text):
 
 
 def test_make_target_rejects_unknown_options_and_missing_files(tmp_path):
-    with pytest.raises(UsageError, match="takes no baud/port option"):
-        make_target("ssh://pi@pi.local", port="/dev/ttyACM0", baud=9600)
+    with pytest.raises(UsageError, match="takes no --baud/--port option; it takes: --python, "):
+        get_target("ssh://pi@pi.local", port="/dev/ttyACM0", baud=9600)
     with pytest.raises(UsageError, match="identity file .* does not exist"):
         make_target("ssh://pi@pi.local", identity=tmp_path / "missing")
     with pytest.raises(UsageError, match="threads"):

@@ -1,6 +1,6 @@
 """Devices on a pty for the serialdut tests, and the transcript file format.
 
-- :class:`HostDut`: the C protocol (firmware_templates/common/edgeq_dut.c) linked to the
+- :class:`HostDut`: the C protocol (edgeq/firmware/templates/common/edgeq_dut.c) linked to the
   test model of tests/firmware/host_dut.c, run as a process on a pty: a board on /dev/pts/N.
 - :class:`SimDut`: a DUT simulated in Python and served from a thread on a pty; it can add
   line noise, split its writes, fall silent, or answer with the raw% extension.
@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-COMMON = ROOT / "firmware_templates" / "common"
+COMMON = ROOT / "edgeq" / "firmware" / "templates" / "common"
 HOST_DUT_C = ROOT / "tests" / "firmware" / "host_dut.c"
 TRANSCRIPTS = ROOT / "tests" / "fixtures" / "transcripts"
 

@@ -14,7 +14,7 @@ import serial
 
 from edgeq.errors import DeviceError, UsageError
 from edgeq.serialdut.client import DutClient
-from edgeq.serialdut.link import DeviceRefusedError, _open_failure
+from edgeq.serialdut.link import DeviceRefusedError, open_failure
 from tests.serialdut.harness import ProtocolSim, lines, sum_model
 
 LOADED = bytes(range(200, 216))
@@ -193,7 +193,7 @@ def test_open_failures(tmp_path):
         DutClient.open(str(missing))
     assert str(failed.value).startswith(f"cannot open serial port {missing}: no such port")
     for code, hint in [(errno.EACCES, "dialout group"), (errno.EBUSY, "close other programs")]:
-        text = _open_failure("/dev/ttyACM0", serial.SerialException(code, "could not open port"))
+        text = open_failure("/dev/ttyACM0", serial.SerialException(code, "could not open port"))
         assert text.startswith("cannot open serial port /dev/ttyACM0:") and hint in text
     if os.geteuid() != 0:  # root opens anything
         locked = tmp_path / "locked"

@@ -1,19 +1,14 @@
-"""MLPerf Tiny dataset folders and the accuracy / ROC AUC metrics."""
+"""MLPerf Tiny dataset folders (their metrics are tested in tests/test_metrics.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from edgeq.errors import DatasetError
 from edgeq.model import read_model
 from edgeq.serialdut.dataset import LabelRow, load_mlperf_dataset, parse_labels
-from edgeq.serialdut.metrics import average_ranks, file_score, reconstruction_mse, roc_auc, top1_accuracy
 from tests.conftest import FIXTURES
-
-sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
 
 def test_parse_labels():
@@ -64,53 +59,3 @@ def test_anomaly_windows(tmp_path):
     (tmp_path / "y_labels.csv").write_text("a.bin,2,1,8,4\n")
     (sample,) = load_mlperf_dataset(tmp_path).samples
     assert sample.windows() == [bytes(range(s, s + 8)) for s in (0, 4, 8, 12)]  # 16..23 would overrun
-
-
-def test_top1_accuracy():
-    scores = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
-    assert top1_accuracy(scores, np.array([1, 0, 0])) == pytest.approx(2 / 3)
-    for bad_scores, bad_labels in [(scores[0], [1]), (scores, [1, 0]), (scores, [1, 0, 2]), (scores[:0], [])]:
-        with pytest.raises(DatasetError):
-            top1_accuracy(np.asarray(bad_scores), np.asarray(bad_labels))
-
-
-def test_average_ranks():
-    assert average_ranks(np.array([3.0, 1.0, 3.0, 2.0, 3.0])).tolist() == [4.0, 1.0, 4.0, 2.0, 4.0]
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 1)), min_size=2, max_size=60).filter(
-        lambda pairs: len({label for _, label in pairs}) == 2
-    )
-)
-def test_roc_auc_matches_sklearn(pairs):
-    scores = np.array([s / 2 for s, _ in pairs])  # few distinct values: many ties
-    labels = np.array([label for _, label in pairs])
-    assert roc_auc(scores, labels) == pytest.approx(sklearn_metrics.roc_auc_score(labels, scores), abs=1e-12)
-
-
-def test_roc_auc_edges():
-    assert roc_auc(np.array([0.1, 0.9]), np.array([0, 1])) == 1.0
-    assert roc_auc(np.array([0.5, 0.5]), np.array([1, 0])) == 0.5
-    rng = np.random.default_rng(0)
-    scores, labels = rng.normal(size=500), rng.integers(0, 2, 500)
-    assert roc_auc(scores, labels) == pytest.approx(sklearn_metrics.roc_auc_score(labels, scores))
-    for s, lab, match in [
-        ([0.1, 0.2], [0, 0], "both classes"),
-        ([0.1, 0.2], [0, 2], "labels 0"),
-        ([0.1, np.nan], [0, 1], "NaN"),
-        ([0.1], [0, 1], "1 scores for 2 labels"),
-    ]:
-        with pytest.raises(DatasetError, match=match):
-            roc_auc(np.array(s), np.array(lab))
-
-
-def test_scores():
-    assert file_score([1.0, 2.0, 6.0]) == 3.0
-    with pytest.raises(DatasetError):
-        file_score([])
-    mse = reconstruction_mse(np.array([[1.0, 3.0], [0.0, 0.0]]), np.array([[1.0, 1.0], [1.0, 1.0]]))
-    assert mse.tolist() == [2.0, 1.0]
-    with pytest.raises(DatasetError):
-        reconstruction_mse(np.zeros((2, 2)), np.zeros((2, 3)))

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from edgeq.errors import DeviceError, UsageError
+from edgeq.metrics import file_score, roc_auc
 from edgeq.serialdut import client as client_module
 from edgeq.serialdut.dataset import load_mlperf_dataset
 from edgeq.serialdut.link import DeviceRefusedError
-from edgeq.serialdut.metrics import file_score, roc_auc
-from edgeq.targets.serial import ENV_BAUD, ENV_PORT, TARGET, SerialProfile, SerialTarget
+from edgeq.targets import get_target
+from edgeq.targets.serial import ENV_BAUD, ENV_PORT, SerialProfile, SerialTarget
 from tests.conftest import FIXTURES
 from tests.serialdut.harness import ProtocolSim, sum_model
 
@@ -81,13 +82,13 @@ def test_run_falls_back_to_results(running, monkeypatch, caplog):
     inputs = _two_inputs(4)
     monkeypatch.delenv(ENV_PORT, raising=False)
     with pytest.raises(UsageError, match=ENV_PORT):
-        TARGET.run(TWO_INPUT, inputs)
+        get_target("serial").run(TWO_INPUT, inputs)
     monkeypatch.setenv(ENV_PORT, running("--no-raw"))
     monkeypatch.setenv(ENV_BAUD, "fast")
     with pytest.raises(UsageError, match="is not a baud rate"):
-        TARGET.run(TWO_INPUT, inputs)
+        get_target("serial").run(TWO_INPUT, inputs)
     monkeypatch.setenv(ENV_BAUD, "921600")
-    (out,) = TARGET.run(TWO_INPUT, inputs)  # the registry's instance: port from the environment
+    (out,) = get_target("serial").run(TWO_INPUT, inputs)
     loaded = np.concatenate(inputs, axis=1).astype(np.float64)
     values = np.stack([loaded.sum(1) / 100, loaded.max(1), loaded.min(1), np.arange(1, 5)], axis=1)
     expected = np.clip(np.round(np.round(values, 3) / 0.013348792679607868) + 18, -128, 127)
@@ -124,13 +125,14 @@ def test_mlperf_model_id_checks_the_input_size(sim_dut):
 def _litert_dut(model: bytes):
     """A ProtocolSim model function that runs ``model`` with LiteRT on the loaded bytes."""
     from edgeq.model import read_model
-    from edgeq.serialdut.outputs import split_bytes
-    from edgeq.targets.host import TARGET as HOST
+    from edgeq.model.io import model_inputs, split_sample
+
+    HOST = get_target("host")
 
     graph = read_model(model)
 
     def run(data: bytes) -> tuple[bytes, list[float]]:
-        outputs = HOST.run(model, [a[None] for a in split_bytes(data, graph.input_tensors)])
+        outputs = HOST.run(model, [a[None] for a in split_sample(data, model_inputs(graph))])
         flat = np.concatenate([o.reshape(-1) for o in outputs]).astype(np.float64)
         return b"".join(o.tobytes() for o in outputs), flat.tolist()
 
@@ -139,7 +141,7 @@ def _litert_dut(model: bytes):
 
 def test_raw_outputs_match_litert(sim_dut):
     pytest.importorskip("ai_edge_litert")
-    from edgeq.targets.host import TARGET as HOST
+    HOST = get_target("host")
 
     sim = ProtocolSim(_litert_dut(FLOAT_ADD), input_bytes=480, capacity=480)
     sim.noise = True
@@ -156,7 +158,7 @@ def test_results_readout_warns_when_inexact(sim_dut, caplog):
     sim.raw = False
     inputs = [np.full((1, 4, 5, 3), v, np.float32) for v in (0.25, 0.125)]
     (out,) = SerialTarget(sim_dut(sim).path, chunk_bytes=26).run(FLOAT_ADD, inputs)
-    from edgeq.targets.host import TARGET as HOST
+    HOST = get_target("host")
 
     np.testing.assert_allclose(out, HOST.run(FLOAT_ADD, inputs)[0], atol=0.0005)  # 3 decimals
     warning = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

@@ -43,7 +43,7 @@ CAPTURED = {
     "host_dut_energy.txt": (("--energy",), ["timestamp", *LOAD, "infer 3 1", "results"]),
 }
 HEADER = (
-    "# Captured from tests/firmware/host_dut.c {flags}(firmware_templates/common/edgeq_dut.c) on a pty.\n"
+    "# Captured from tests/firmware/host_dut.c {flags}(edgeq/firmware/templates/common/edgeq_dut.c) on a pty.\n"
     "# Regenerate: EDGEQ_RECAPTURE_TRANSCRIPTS=1 pytest tests/serialdut/test_transcripts.py\n"
 )
 

@@ -12,10 +12,11 @@ import shutil
 import numpy as np
 import pytest
 
+from edgeq.batch_run import run
 from edgeq.boards import load_board
 from edgeq.model import read_model
+from edgeq.model.io import sample_shape
 from edgeq.profiling import profile
-from edgeq.running import run
 from edgeq.targets.qemu import estimate_time
 from tests.conftest import FIXTURES
 
@@ -42,7 +43,7 @@ def _inputs(model, count: int) -> list[np.ndarray]:
     rng = np.random.default_rng(42)
     out = []
     for t in graph.input_tensors:
-        shape = tuple(t.shape[1:]) if t.shape[0] == 1 else tuple(t.shape)
+        shape = sample_shape(t.shape)
         if t.dtype == "float32":
             out.append(rng.normal(0, 2, (count, *shape)).astype(np.float32))
         else:

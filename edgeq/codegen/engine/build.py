@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from edgeq.codegen.context import ModelContext
-from edgeq.codegen.engine import lower_core as core
-from edgeq.codegen.engine import lower_data, lower_elementwise, lower_nonlinear
 from edgeq.codegen.engine.analyze import analyze
 from edgeq.codegen.engine.emitter import Emitter
-from edgeq.codegen.engine.operands import ALIAS_OPS, data_inputs
+from edgeq.codegen.engine.operands import data_inputs
+from edgeq.codegen.engine.ops import KERNEL_DEPENDENCIES, OPS, SHARED_KERNELS
 from edgeq.codegen.engine.planner import ArenaPlan, group_aliases, lifetimes, plan
 from edgeq.codegen.engine.scratch import BLOCK_OPS, MM_COLS, NARROW_COLS, scratch_sizes
+from edgeq.codegen.engine.sources import kernel_source
 from edgeq.codegen.engine.validate import check_plan, validate
-from edgeq.errors import UnsupportedError
+from edgeq.errors import EdgeqError, UnsupportedError
 from edgeq.model import Graph, Operator
-from edgeq.render import render, template_bytes
+from edgeq.render import render
 
-Lowering = Callable[[Emitter, Graph, Operator], None]
-LOWERINGS: dict[str, Lowering] = {
-    "CONV_2D": core.lower_conv2d,
-    "DEPTHWISE_CONV_2D": core.lower_depthwise,
-    "FULLY_CONNECTED": core.lower_fully_connected,
-    "AVERAGE_POOL_2D": core.lower_pool,
-    "MAX_POOL_2D": core.lower_pool,
-    **{name: core.lower_alias for name in ALIAS_OPS},
-    **lower_elementwise.LOWERINGS,
-    **lower_nonlinear.LOWERINGS,
-    **lower_data.LOWERINGS,
-}
-KERNEL_SOURCES = ("edgeq_kernels.h", "edgeq_requant.c")
 ARENA_SLACK = 1 / 128  # arena growth that eight-column CONV_2D blocks may cost (they need twice the scratch)
-# kernel file -> the files it calls into (the matrix kernel of conv and FC; its in-place ADD epilogue
-# uses the ADD arithmetic)
-KERNEL_DEPENDENCIES = {
-    "edgeq_conv.c": ("edgeq_matmul.c", "edgeq_elementwise.c"),
-    "edgeq_fc.c": ("edgeq_matmul.c", "edgeq_elementwise.c"),
-}
 
 
 @dataclass(frozen=True)
@@ -52,7 +32,7 @@ class Engine:
 
 
 def check_supported(ops: tuple[Operator, ...]) -> None:
-    missing = [f"{op.builtin} (op {op.index})" for op in ops if op.builtin not in LOWERINGS]
+    missing = [f"{op.builtin} (op {op.index})" for op in ops if op.builtin not in OPS]
     if missing:
         raise UnsupportedError(f"the edgeq engine has no kernel for {', '.join(missing)}; use --format tflm")
 
@@ -105,18 +85,33 @@ def build_engine(graph: Graph, ctx: ModelContext) -> Engine:
     block_cols = choose_block_cols(graph, analysis.ops, analysis.aliases)
     arena = plan_arena(graph, analysis.ops, analysis.aliases, block_cols)
     check_plan(graph, arena)
-    em = Emitter(graph, f"{ctx.ident}_arena", arena.offsets, block_cols=block_cols)
+    em = Emitter(graph, ctx.ident, arena.offsets, block_cols=block_cols)
     for op in analysis.ops:
-        LOWERINGS[op.builtin](em, graph, op)
-    needed = {*KERNEL_SOURCES, *em.kernels}
+        _lower(em, graph, op)
+    needed = {*SHARED_KERNELS, *em.kernels}
     needed.update(dep for k in list(needed) for dep in KERNEL_DEPENDENCIES.get(k, ()))
     kernels = tuple(sorted(needed))
     io = {"inputs": [arena.offsets[t] for t in graph.inputs], "outputs": [arena.offsets[t] for t in graph.outputs]}
     files: dict[str, str | bytes] = {
         f"{ctx.ident}.h": render("engine/model.h.j2", m=ctx, arena=arena, io=io),
-        f"{ctx.ident}.c": render("engine/model.c.j2", m=ctx, arena=arena, decls=em.decls, calls=em.calls, io=io),
+        f"{ctx.ident}.c": render(
+            "engine/model.c.j2", m=ctx, arena=arena, pointers=em.pointers, decls=em.decls, calls=em.calls, io=io
+        ),
     }
     for name in kernels:
-        files[name] = template_bytes(f"engine/{name}")
+        files[name] = kernel_source(name)
     ops = tuple(dict.fromkeys(op.builtin for op in analysis.ops))
     return Engine(files, arena, em.flash_bytes, kernels, ops)
+
+
+def _lower(em: Emitter, graph: Graph, op: Operator) -> None:
+    """Emit ``op``'s calls; its kernel files must be the ones the op table names for it."""
+    support = OPS[op.builtin]
+    before, em.kernels = em.kernels, set()
+    support.lower(em, graph, op)
+    unnamed = em.kernels - set(support.kernels)
+    if unnamed:
+        raise EdgeqError(
+            f"internal: {op.builtin} called into {sorted(unnamed)}, missing from its entry in engine/ops.py"
+        )
+    em.kernels |= before

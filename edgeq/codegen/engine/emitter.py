@@ -1,7 +1,23 @@
-"""Collects the C of one engine: constant arrays, parameter structs and kernel calls."""
+"""Collects the C of one engine: constant arrays, parameter structs, tensor pointers and kernel calls.
+
+The C it writes reads like hand-written C and is left unchanged by clang-format
+with the repository's ``.clang-format`` (tests/codegen/test_engine_style.py):
+
+- every static name starts with the engine's C name (``ident``), then says what
+  it is: ``net_op6_params``, ``net_op6_conv_weights``, ``net_op6_channels``;
+- every tensor of the arena has one named pointer, declared once
+  (``static int8_t *const net_t12_conv2d_1 = (int8_t *)(net_arena + 2816);``)
+  and used by name in the call sequence;
+- parameter structs use designated initializers, one field a line;
+- no line is longer than LINE_LIMIT; long calls wrap after their opening
+  parenthesis as clang-format wraps them; the value tables of constant arrays
+  (16 values a line) and the per-channel tables (one channel a line) stay
+  between ``clang-format off/on`` markers, as written.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +30,12 @@ from edgeq.model.graph import NUMPY_DTYPES
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
+LINE_LIMIT = 120  # the ColumnLimit of .clang-format
+INDENT = "    "
+MAX_NAME = 40  # a tensor pointer gets a label from the tensor's name only while its name stays this short
+_LABEL_MAX = 24
+# Around value tables (weights, per-channel rows): clang-format would re-pack them into aligned columns.
+_FORMAT_OFF, _FORMAT_ON = "/* clang-format off */", "/* clang-format on */"
 
 
 @dataclass
@@ -21,89 +43,187 @@ class Emitter:
     """Accumulates declarations and calls; knows the arena offsets of every tensor."""
 
     graph: Graph
-    arena: str
+    ident: str  # the engine's C name: every static it declares starts with it
     offsets: dict[int, int]
     block_cols: dict[int, int] = field(default_factory=dict)  # op index -> CONV_2D block columns (else 8)
     decls: list[str] = field(default_factory=list)
+    pointers: list[str] = field(default_factory=list)  # one named pointer per arena tensor or scratch region used
     calls: list[str] = field(default_factory=list)
     flash_bytes: int = 0
     kernels: set[str] = field(default_factory=set)
-    _consts: dict[int, str] = field(default_factory=dict)
-    _arrays: set[str] = field(default_factory=set)
+    _consts: dict[object, str] = field(default_factory=dict)
+    _pointer_names: dict[object, str] = field(default_factory=dict)
 
-    def ptr(self, t: int, const: bool = False) -> str:
-        """C expression of tensor ``t``'s buffer in the arena, typed by its dtype."""
-        ctype = CTYPES[self.graph.tensors[t].dtype]
-        qual = "const " if const else ""
-        return f"(({qual}{ctype} *)({self.arena} + {self.offsets[t]}))"
+    @property
+    def arena(self) -> str:
+        """The C name of the arena array."""
+        return f"{self.ident}_arena"
+
+    def name(self, op_index: int, what: str) -> str:
+        """The C name of something of op ``op_index``: ``{ident}_op{N}_{what}``."""
+        return f"{self.ident}_op{op_index}_{what}"
+
+    def ptr(self, t: int) -> str:
+        """The named pointer to tensor ``t``'s buffer in the arena, typed by its dtype (declared on first use)."""
+        if t not in self._pointer_names:
+            tensor = self.graph.tensors[t]
+            ctype = CTYPES[tensor.dtype]
+            name = f"{self.ident}_t{t}"
+            label = tensor_label(tensor.name)
+            if label and len(name) + 1 + len(label) <= MAX_NAME:
+                name = f"{name}_{label}"
+            self.pointers.append(
+                _definition(f"static {ctype} *const {name}", f"({ctype} *)({self.arena} + {self.offsets[t]})")
+            )
+            self._pointer_names[t] = name
+        return self._pointer_names[t]
 
     def scratch(self, op_index: int) -> str:
-        """C expression of op ``op_index``'s scratch region in the arena (engine.scratch), or NULL."""
-        offset = self.offsets.get(scratch_key(op_index))
-        return "NULL" if offset is None else f"({self.arena} + {offset})"
+        """The named pointer to op ``op_index``'s scratch region in the arena (engine.scratch), or NULL."""
+        key = scratch_key(op_index)
+        offset = self.offsets.get(key)
+        if offset is None:
+            return "NULL"
+        if key not in self._pointer_names:
+            name = self.name(op_index, "scratch")
+            self.pointers.append(_definition(f"static void *const {name}", f"{self.arena} + {offset}"))
+            self._pointer_names[key] = name
+        return self._pointer_names[key]
 
-    def const_tensor(self, tensor: Tensor, tail: int = 0) -> str:
-        """A ``static const`` array holding a constant tensor (emitted once), 16-byte aligned.
+    def const_tensor(self, tensor: Tensor, name: str, tail: int = 0) -> str:
+        """A ``static const`` array holding a constant tensor (emitted once, as ``name``), 16-byte aligned.
 
         ``tail``: zero bytes after the data, for kernels that read a little past the end.
         """
         if tensor.index in self._consts:
             return self._consts[tensor.index]
-        name = f"c{tensor.index}" if tensor.index >= 0 else f"cf{-tensor.index}"
         data = (tensor.data or b"") + bytes(tail)
-        ctype = CTYPES[tensor.dtype]
         values = np.frombuffer(data, dtype=NUMPY_DTYPES[tensor.dtype])
         padded = f" + {tail} zero bytes read past the end" if tail else ""
-        self.decls.append(f"/* {c_comment(tensor.name)[:100]} {list(tensor.shape)}{padded} */")
-        self.decls.append(
-            f"static const {ctype} {name}[{max(len(values), 1)}] EQ_ALIGN16 = {{\n{_literals(values, ctype)}\n}};"
-        )
+        self._data_array(name, values, CTYPES[tensor.dtype], tensor.name, f" {list(tensor.shape)}{padded}")
         self.flash_bytes += len(data)
         self._consts[tensor.index] = name
         return name
 
-    def const_array(self, name: str, values: np.ndarray, comment: str, tail: int = 0) -> str:
-        """A ``static const`` array of ``values`` (int8 or int16), 16-byte aligned, ``tail`` zero bytes after."""
-        if name in self._arrays:
-            return name
-        self._arrays.add(name)
+    def const_array(self, key: object, name: str, values: np.ndarray, comment: str, tail: int = 0) -> str:
+        """A ``static const`` array of ``values`` (int8 or int16), 16-byte aligned, ``tail`` zero bytes after.
+
+        Emitted once per ``key`` (e.g. a weight tensor in one layout), as ``name``; later uses get that name.
+        """
+        if key in self._consts:
+            return self._consts[key]
         values = np.concatenate([values.reshape(-1), np.zeros(-(-tail // values.itemsize), values.dtype)])
-        ctype = CTYPES[str(values.dtype)]
-        self.decls.append(f"/* {c_comment(comment)[:120]} */")
-        self.decls.append(
-            f"static const {ctype} {name}[{max(len(values), 1)}] EQ_ALIGN16 = {{\n{_literals(values, ctype)}\n}};"
-        )
+        self._data_array(name, values, CTYPES[str(values.dtype)], comment, "")
         self.flash_bytes += values.nbytes
+        self._consts[key] = name
         return name
 
     def channel_table(self, name: str, rows: tuple[tuple[int, int, int, int], ...]) -> str:
         """A ``static const eq_channel`` array: (bias, mult, shift, round) per output channel."""
         for row in rows:
             _check_int32(name, "channel", list(row))
-        body = ",\n".join("    {" + ", ".join(str(int(v)) for v in row) + "}" for row in rows)
-        self.decls.append(f"static const eq_channel {name}[{len(rows)}] = {{\n{body}\n}};")
+        body = "\n".join(INDENT + "{" + ", ".join(str(int(v)) for v in row) + "}," for row in rows)
+        self.decls.append(f"{_FORMAT_OFF}\nstatic const eq_channel {name}[{len(rows)}] = {{\n{body}\n}};\n{_FORMAT_ON}")
         self.flash_bytes += 16 * len(rows)
         return name
 
     def int_array(self, name: str, values: list[int]) -> str:
         _check_int32(name, "values", values)
-        self.decls.append(
-            f"static const int32_t {name}[{max(len(values), 1)}] = {{{', '.join(str(int(v)) for v in values)}}};"
-        )
+        line = f"static const int32_t {name}[{max(len(values), 1)}] = {{{', '.join(str(int(v)) for v in values)}}};"
+        if len(line) <= LINE_LIMIT:
+            self.decls.append(line)
+        else:
+            self._data_array(name, np.asarray(values, np.int32), "int32_t", "", "", aligned=False)
         self.flash_bytes += 4 * len(values)
         return name
 
     def struct(self, ctype: str, name: str, fields: dict[str, object]) -> str:
-        """A ``static const`` parameter struct with designated initializers (every value a literal)."""
+        """A ``static const`` parameter struct: designated initializers, one field a line (every value a literal)."""
         for key, value in fields.items():
             _check_int32(name, key, value)
-        body = ", ".join(f".{k} = {_literal(v)}" for k, v in fields.items())
-        self.decls.append(f"static const {ctype} {name} = {{{body}}};")
+        body = "".join(f"{INDENT}.{k} = {_literal(v)},\n" for k, v in fields.items())
+        self.decls.append(f"static const {ctype} {name} = {{\n{body}}};")
         return name
 
-    def call(self, op_index: int, text: str, comment: str, kernel: str) -> None:
-        self.calls.append(f"    /* op {op_index}: {c_comment(comment)} */\n    {text}")
-        self.kernels.add(kernel)
+    def call(self, op_index: int, kernel: str, args: list[str], comment: str, source: str) -> None:
+        """One kernel call ``kernel(args...);`` of op ``op_index``, from the kernel file ``source``."""
+        self.calls.append(f"{INDENT}/* op {op_index}: {c_comment(comment)} */\n{wrap_call(INDENT, kernel, args)}")
+        self.kernels.add(source)
+
+    def block(self, op_index: int, lines: list[str], comment: str, source: str) -> None:
+        """A braced block of statements for op ``op_index`` (``lines`` formatted and indented two levels)."""
+        body = "\n".join(lines)
+        self.calls.append(f"{INDENT}/* op {op_index}: {c_comment(comment)} */\n{INDENT}{{\n{body}\n{INDENT}}}")
+        self.kernels.add(source)
+
+    def _data_array(
+        self, name: str, values: np.ndarray, ctype: str, what: str, suffix: str, aligned: bool = True
+    ) -> None:
+        """A constant table: a comment naming it, then its values 16 a line, kept as written by clang-format."""
+        if what:
+            room = LINE_LIMIT - len("/*  */") - len(suffix)
+            self.decls.append(f"/* {c_comment(what)[:room]}{suffix} */")
+        align = " EQ_ALIGN16" if aligned else ""
+        self.decls.append(
+            f"{_FORMAT_OFF}\n"
+            f"static const {ctype} {name}[{max(len(values), 1)}]{align} = {{\n{_literals(values, ctype)}\n}};\n"
+            f"{_FORMAT_ON}"
+        )
+
+
+def tensor_label(name: str) -> str:
+    """A short C-safe label from a TFLite tensor name (its layer), or "" when nothing short and useful is there.
+
+    ``"model_1/conv2d_3/Relu;model_1/conv2d_3/BiasAdd"`` -> ``"conv2d_3"``; ``"serving_default_image:0"`` -> ``"image"``.
+    """
+    first = name.split(";")[0].split(":")[0]
+    parts = [p for p in first.split("/") if p]
+    if not parts:
+        return ""
+    label = parts[-2] if len(parts) >= 2 else parts[-1]
+    label = label.removeprefix("serving_default_")
+    if label.startswith("StatefulPartitionedCall"):
+        return ""
+    label = re.sub(r"_+", "_", re.sub(r"[^0-9a-z]", "_", label.lower())).strip("_")
+    return label if 0 < len(label) <= _LABEL_MAX else ""
+
+
+def wrap_call(indent: str, function: str, args: list[str]) -> str:
+    """``function(args...);`` at ``indent``, wrapped as clang-format wraps it when longer than a line.
+
+    Arguments are packed, aligned after ``(``; when breaking right after ``(`` (continuation indent)
+    takes fewer lines, clang-format does that instead, and so does this.
+    """
+    line = f"{indent}{function}({', '.join(args)});"
+    if len(line) <= LINE_LIMIT:
+        return line
+    aligned = _pack(f"{indent}{function}(", " " * len(f"{indent}{function}("), args)
+    broken = [f"{indent}{function}(", *_pack(indent + INDENT, indent + INDENT, args)]
+    return "\n".join(broken if len(broken) < len(aligned) else aligned)
+
+
+def wrap_braced(start: str, items: list[str]) -> str:
+    """``start{items...};`` (``start`` ends with ``{``), packed and aligned after the brace when longer than a line."""
+    return "\n".join(_pack(start, " " * len(start), items, "};"))
+
+
+def _pack(first: str, prefix: str, args: list[str], close: str = ");") -> list[str]:
+    """``args`` (the last followed by ``close``) packed into lines: the first starts with ``first``, the others ``prefix``."""
+    lines, current, fresh = [], first, True
+    for i, arg in enumerate(args):
+        piece = arg + (close if i == len(args) - 1 else ",")
+        if not fresh and len(current) + 1 + len(piece) > LINE_LIMIT:
+            lines.append(current)
+            current, fresh = prefix, True
+        current += piece if fresh else " " + piece
+        fresh = False
+    return [*lines, current]
+
+
+def _definition(declarator: str, value: str) -> str:
+    """``declarator = value;``, broken after ``=`` (continuation indented) when longer than a line, as clang-format does."""
+    line = f"{declarator} = {value};"
+    return line if len(line) <= LINE_LIMIT else f"{declarator} =\n{INDENT}{value};"
 
 
 def _check_int32(name: str, key: str, value: object) -> None:
@@ -122,7 +242,7 @@ def _check_int32(name: str, key: str, value: object) -> None:
 
 def _literals(values: np.ndarray, ctype: str) -> str:
     items = [repr(float(v)) + "f" for v in values] if ctype == "float" else [str(int(v)) for v in values]
-    return "\n".join("    " + ", ".join(items[i : i + 16]) + "," for i in range(0, len(items), 16))
+    return "\n".join(INDENT + ", ".join(items[i : i + 16]) + "," for i in range(0, len(items), 16))
 
 
 def _literal(v: object) -> str:

@@ -98,7 +98,9 @@ def _check_weights(op: Operator, w: Tensor, b: Tensor | None) -> None:
         raise unsupported(op, f"{b.dtype} bias")
 
 
-def conv_parts(em: Emitter, graph: Graph, op: Operator, depthwise: bool, cols: int = MM_COLS) -> tuple[str, str, str]:
+def conv_parts(
+    em: Emitter, graph: Graph, op: Operator, depthwise: bool, cols: int = MM_COLS
+) -> tuple[str, str, list[str]]:
     """Emit the parameters and constants of a conv; returns (params name, input pointer, weight arguments).
 
     ``cols``: columns per block of a CONV_2D (its scratch region was planned for that many).
@@ -149,25 +151,31 @@ def conv_parts(em: Emitter, graph: Graph, op: Operator, depthwise: bool, cols: i
         raise unsupported(op, f"depth multiplier {fields['depth_multiplier']} with {in_c} -> {out_c} channels")
     if not depthwise and w.shape[3] != in_c:
         raise unsupported(op, f"grouped convolution ({in_c} input channels, filters of {w.shape[3]})")
-    p = em.struct("eq_conv_params", f"op{op.index}_p", fields)
+    p = em.struct("eq_conv_params", em.name(op.index, "params"), fields)
+    weights = _conv_weights(em, op, w, depthwise)
+    return p, em.ptr(x.index), [weights, _channels(em, op, table)]
+
+
+def _conv_weights(em: Emitter, op: Operator, w: Tensor, depthwise: bool) -> str:
+    """The weights in the kernel's layout, as a constant array; returns its name."""
     if depthwise:
-        data, layout = layouts.depthwise_weights(w.numpy()), "int16 [quads][taps][4]"
+        data, layout, kind = layouts.depthwise_weights(w.numpy()), "int16 [quads][taps][4]", "dw"
     else:
-        data, layout = layouts.conv_weights(w.numpy()), "[out_c][k_h][row taps]"
+        data, layout, kind = layouts.conv_weights(w.numpy()), "[out_c][k_h][row taps]", "conv"
     # the kernels read whole column widths of the last row
-    wn = em.const_array(f"c{w.index}_{'dw' if depthwise else 'conv'}", data, f"{layout}: {w.name}", WEIGHT_TAIL)
-    return p, em.ptr(x.index, True), f"{wn}, {_channels(em, op, table)}"
+    name = em.name(op.index, f"{kind}_weights")
+    return em.const_array(("weights", w.index, kind), name, data, f"{layout}: {w.name}", WEIGHT_TAIL)
 
 
 def _channels(em: Emitter, op: Operator, table: ChannelTable) -> str:
-    return em.channel_table(f"op{op.index}_ch", table.rows)
+    return em.channel_table(em.name(op.index, "channels"), table.rows)
 
 
 def _conv_like(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> None:
     p, x, args = conv_parts(em, graph, op, depthwise, em.block_cols.get(op.index, MM_COLS))
     kernel = "eq_depthwise_conv2d_s8" if depthwise else "eq_conv2d_s8"
     out = em.ptr(op.outputs[0])
-    em.call(op.index, f"{kernel}(&{p}, {x}, {args}, {em.scratch(op.index)}, {out});", op.builtin, "edgeq_conv.c")
+    em.call(op.index, kernel, [f"&{p}", x, *args, em.scratch(op.index), out], op.builtin, "edgeq_conv.c")
 
 
 def lower_conv2d(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -207,14 +215,10 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
         per_channel=int(per_channel),
         rq=table.rq,
     )
-    p = em.struct("eq_fc_params", f"op{op.index}_p", fields)
-    args = f"{em.const_tensor(w, tail=WEIGHT_TAIL)}, {_channels(em, op, table)}"
-    em.call(
-        op.index,
-        f"eq_fully_connected_s8(&{p}, {em.ptr(x.index, True)}, {args}, {em.scratch(op.index)}, {em.ptr(y.index)});",
-        op.builtin,
-        "edgeq_fc.c",
-    )
+    p = em.struct("eq_fc_params", em.name(op.index, "params"), fields)
+    weights = em.const_tensor(w, em.name(op.index, "fc_weights"), tail=WEIGHT_TAIL)
+    args = [f"&{p}", em.ptr(x.index), weights, _channels(em, op, table), em.scratch(op.index), em.ptr(y.index)]
+    em.call(op.index, "eq_fully_connected_s8", args, op.builtin, "edgeq_fc.c")
 
 
 def lower_pool(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -244,9 +248,9 @@ def lower_pool(em: Emitter, graph: Graph, op: Operator) -> None:
         act_min=lo,
         act_max=hi,
     )
-    p = em.struct("eq_pool_params", f"op{op.index}_p", fields)
+    p = em.struct("eq_pool_params", em.name(op.index, "params"), fields)
     kernel = "eq_avg_pool_s8" if op.builtin == "AVERAGE_POOL_2D" else "eq_max_pool_s8"
-    em.call(op.index, f"{kernel}(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_pool.c")
+    em.call(op.index, kernel, [f"&{p}", em.ptr(x.index), em.ptr(y.index)], op.builtin, "edgeq_pool.c")
 
 
 def lower_alias(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -255,6 +259,4 @@ def lower_alias(em: Emitter, graph: Graph, op: Operator) -> None:
     if x.nbytes != y.nbytes:
         raise unsupported(op, f"reshape of {x.nbytes} into {y.nbytes} bytes")
     if em.offsets[x.index] != em.offsets[y.index]:
-        em.call(
-            op.index, f"eq_copy({em.ptr(x.index, True)}, {em.ptr(y.index)}, {x.nbytes});", op.builtin, "edgeq_data.c"
-        )
+        em.call(op.index, "eq_copy", [em.ptr(x.index), em.ptr(y.index), str(x.nbytes)], op.builtin, "edgeq_data.c")

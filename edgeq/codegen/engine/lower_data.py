@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from edgeq.codegen.engine.emitter import Emitter
+from edgeq.codegen.engine.emitter import INDENT, Emitter, wrap_braced, wrap_call
 from edgeq.codegen.engine.lower_core import expect_dtype, pad_shape4, qparams, unsupported
 from edgeq.model import Graph, Operator
 
@@ -29,8 +29,8 @@ def lower_pad(em: Emitter, graph: Graph, op: Operator) -> None:
         "before": before,
         "pad_value": pad_value,
     }
-    p = em.struct("eq_pad_params", f"op{op.index}_p", fields)
-    em.call(op.index, f"eq_pad_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_data.c")
+    p = em.struct("eq_pad_params", em.name(op.index, "params"), fields)
+    em.call(op.index, "eq_pad_s8", [f"&{p}", em.ptr(x.index), em.ptr(y.index)], op.builtin, "edgeq_data.c")
 
 
 def lower_concat(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -44,7 +44,7 @@ def lower_concat(em: Emitter, graph: Graph, op: Operator) -> None:
         raise unsupported(op, "inputs quantized differently from the output (TFLM copies bytes)")
     axis = op.options.get("axis", 0) % len(y.shape)
     inner = math.prod(y.shape[axis + 1 :])
-    inner_in = em.int_array(f"op{op.index}_inner", [t.shape[axis] * inner for t in inputs])
+    inner_in = em.int_array(em.name(op.index, "inner_in"), [t.shape[axis] * inner for t in inputs])
     fields = {
         "outer": math.prod(y.shape[:axis]),
         "inner_out": y.shape[axis] * inner,
@@ -55,10 +55,16 @@ def lower_concat(em: Emitter, graph: Graph, op: Operator) -> None:
         "in_offset": "NULL",
         "out_offset": 0,
     }
-    p = em.struct("eq_concat_params", f"op{op.index}_p", fields)
-    ptrs = ", ".join(em.const_tensor(t) if t.is_constant else em.ptr(t.index, True) for t in inputs)
-    call = f"{{ const int8_t *const in[{len(inputs)}] = {{{ptrs}}}; eq_concat_s8(&{p}, in, {em.ptr(y.index)}); }}"
-    em.call(op.index, call, op.builtin, "edgeq_data.c")
+    p = em.struct("eq_concat_params", em.name(op.index, "params"), fields)
+    ptrs = [
+        em.const_tensor(t, em.name(op.index, f"in{k}")) if t.is_constant else em.ptr(t.index)
+        for k, t in enumerate(inputs, 1)
+    ]
+    lines = [
+        wrap_braced(f"{INDENT * 2}const int8_t *const in[{len(inputs)}] = {{", ptrs),
+        wrap_call(INDENT * 2, "eq_concat_s8", [f"&{p}", "in", em.ptr(y.index)]),
+    ]
+    em.block(op.index, lines, op.builtin, "edgeq_data.c")
 
 
 def lower_strided_slice(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -90,11 +96,5 @@ def lower_strided_slice(em: Emitter, graph: Graph, op: Operator) -> None:
         "step": [1] * pad + step,
         "out_size": y.size,
     }
-    p = em.struct("eq_slice_params", f"op{op.index}_p", fields)
-    em.call(
-        op.index, f"eq_strided_slice_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_data.c"
-    )
-
-
-LOWERINGS = {"PAD": lower_pad, "PADV2": lower_pad, "CONCATENATION": lower_concat, "STRIDED_SLICE": lower_strided_slice}
-"""Op -> lowering, for :mod:`edgeq.codegen.engine.build`."""
+    p = em.struct("eq_slice_params", em.name(op.index, "params"), fields)
+    em.call(op.index, "eq_strided_slice_s8", [f"&{p}", em.ptr(x.index), em.ptr(y.index)], op.builtin, "edgeq_data.c")

@@ -36,10 +36,10 @@ def _broadcast(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, objec
 
 def lower_binary(em: Emitter, graph: Graph, op: Operator) -> None:
     a, b, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
-    p = em.struct("eq_binary_params", f"op{op.index}_p", _binary_fields(op, a, b, y))
+    p = em.struct("eq_binary_params", em.name(op.index, "params"), _binary_fields(op, a, b, y))
     kernel = "eq_add_s8" if op.builtin == "ADD" else "eq_mul_s8"
-    ins = f"{_operand(em, a)}, {_operand(em, b)}"
-    em.call(op.index, f"{kernel}(&{p}, {ins}, {em.ptr(y.index)});", op.builtin, "edgeq_elementwise.c")
+    ins = [_operand(em, op, a, "in1"), _operand(em, op, b, "in2")]
+    em.call(op.index, kernel, [f"&{p}", *ins, em.ptr(y.index)], op.builtin, "edgeq_elementwise.c")
 
 
 def _binary_fields(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, object]:
@@ -56,8 +56,9 @@ def _binary_fields(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, o
         raise unsupported(op, str(exc)) from exc
 
 
-def _operand(em: Emitter, t: Tensor) -> str:
-    return em.const_tensor(t) if t.is_constant else em.ptr(t.index, True)
+def _operand(em: Emitter, op: Operator, t: Tensor, role: str) -> str:
+    """The C name of an input: its constant array (named after the op and ``role``) or its tensor pointer."""
+    return em.const_tensor(t, em.name(op.index, role)) if t.is_constant else em.ptr(t.index)
 
 
 def lower_relu(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -69,10 +70,8 @@ def lower_relu(em: Emitter, graph: Graph, op: Operator) -> None:
         fields = {"size": x.size, **qm.relu_params(op.builtin, si, zi, so, zo)}
     except ValueError as exc:
         raise inconsistent(op, str(exc)) from None
-    p = em.struct("eq_unary_params", f"op{op.index}_p", fields)
-    em.call(
-        op.index, f"eq_relu_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_elementwise.c"
-    )
+    p = em.struct("eq_unary_params", em.name(op.index, "params"), fields)
+    em.call(op.index, "eq_relu_s8", [f"&{p}", em.ptr(x.index), em.ptr(y.index)], op.builtin, "edgeq_elementwise.c")
 
 
 def lower_quantize(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -81,24 +80,17 @@ def lower_quantize(em: Emitter, graph: Graph, op: Operator) -> None:
     (so,), (zo,) = qparams(op, y)
     if x.dtype == "float32":
         fields = {"size": x.size, "scale": float(so), "zero_point": zo, "qmin": -128, "qmax": 127}
-        p = em.struct("eq_quant_params", f"op{op.index}_p", fields)
+        p = em.struct("eq_quant_params", em.name(op.index, "params"), fields)
         em.call(
-            op.index,
-            f"eq_quantize_f32_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});",
-            op.builtin,
-            "edgeq_quant.c",
+            op.index, "eq_quantize_f32_s8", [f"&{p}", em.ptr(x.index), em.ptr(y.index)], op.builtin, "edgeq_quant.c"
         )
         return
     expect_dtype(op, [x])
     (si,), (zi,) = qparams(op, x)
     fields = {"size": x.size, **qm.requantize_params(si, zi, so, zo)}
-    p = em.struct("eq_unary_params", f"op{op.index}_p", fields)
-    em.call(
-        op.index,
-        f"eq_requantize_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});",
-        op.builtin,
-        "edgeq_elementwise.c",
-    )
+    p = em.struct("eq_unary_params", em.name(op.index, "params"), fields)
+    args = [f"&{p}", em.ptr(x.index), em.ptr(y.index)]
+    em.call(op.index, "eq_requantize_s8", args, op.builtin, "edgeq_elementwise.c")
 
 
 def lower_dequantize(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -107,24 +99,8 @@ def lower_dequantize(em: Emitter, graph: Graph, op: Operator) -> None:
     expect_dtype(op, [y], "float32")
     (si,), (zi,) = qparams(op, x)
     fields = {"size": x.size, "scale": float(si), "zero_point": zi, "qmin": -128, "qmax": 127}
-    p = em.struct("eq_quant_params", f"op{op.index}_p", fields)
-    em.call(
-        op.index,
-        f"eq_dequantize_s8_f32(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});",
-        op.builtin,
-        "edgeq_quant.c",
-    )
-
-
-_BINARY = {
-    "ADD": lower_binary,
-    "MUL": lower_binary,
-    "RELU": lower_relu,
-    "RELU6": lower_relu,
-    "RELU_N1_TO_1": lower_relu,
-    "QUANTIZE": lower_quantize,
-    "DEQUANTIZE": lower_dequantize,
-}
+    p = em.struct("eq_quant_params", em.name(op.index, "params"), fields)
+    em.call(op.index, "eq_dequantize_s8_f32", [f"&{p}", em.ptr(x.index), em.ptr(y.index)], op.builtin, "edgeq_quant.c")
 
 
 def lower_conv_add(em: Emitter, graph: Graph, fused) -> None:
@@ -132,13 +108,8 @@ def lower_conv_add(em: Emitter, graph: Graph, fused) -> None:
     conv, add = fused.conv, fused.add
     c, x, y = (graph.tensors[t] for t in (conv.outputs[0], fused.residual, add.outputs[0]))
     first, second = (c, x) if fused.conv_is_in1 else (x, c)
-    pa = em.struct("eq_binary_params", f"op{add.index}_p", _binary_fields(add, first, second, y))
+    pa = em.struct("eq_binary_params", em.name(add.index, "params"), _binary_fields(add, first, second, y))
     pc, xin, args = conv_parts(em, graph, conv, depthwise=False, cols=em.block_cols.get(fused.index, MM_COLS))
-    scratch = em.scratch(fused.index)
-    call = f"eq_conv2d_add_s8(&{pc}, &{pa}, {int(fused.conv_is_in1)}, {xin}, {args}, {scratch}, {em.ptr(x.index)});"
-    em.call(add.index, call, f"CONV_2D (op {conv.index}) + ADD in place", "edgeq_conv.c")
+    call = [f"&{pc}", f"&{pa}", str(int(fused.conv_is_in1)), xin, *args, em.scratch(fused.index), em.ptr(x.index)]
+    em.call(add.index, "eq_conv2d_add_s8", call, f"CONV_2D (op {conv.index}) + ADD in place", "edgeq_conv.c")
     em.kernels.add("edgeq_elementwise.c")
-
-
-LOWERINGS = {**_BINARY, "CONV_2D+ADD": lower_conv_add}
-"""Op (or fused op) -> lowering, for :mod:`edgeq.codegen.engine.build`."""

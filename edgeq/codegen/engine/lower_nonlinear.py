@@ -34,17 +34,15 @@ def lower_softmax(em: Emitter, graph: Graph, op: Operator) -> None:
         "depth": depth,
         **_params(op, nl.softmax_params, op.options.get("beta", 1.0), in_s),
     }
-    p = em.struct("eq_softmax_params", f"op{op.index}_p", fields)
-    em.call(
-        op.index, f"eq_softmax_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_softmax.c"
-    )
+    p = em.struct("eq_softmax_params", em.name(op.index, "params"), fields)
+    em.call(op.index, "eq_softmax_s8", [f"&{p}", em.ptr(x.index), em.ptr(y.index)], op.builtin, "edgeq_softmax.c")
 
 
 def _sigmoid_like(em: Emitter, graph: Graph, op: Operator, kernel: str, params) -> None:
     x, y, in_s, in_zp, _, _ = _unary(graph, op)
     fields = {"size": x.size, **_params(op, params, in_s, in_zp)}
-    p = em.struct("eq_sigmoid_params", f"op{op.index}_p", fields)
-    em.call(op.index, f"{kernel}(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_sigmoid.c")
+    p = em.struct("eq_sigmoid_params", em.name(op.index, "params"), fields)
+    em.call(op.index, kernel, [f"&{p}", em.ptr(x.index), em.ptr(y.index)], op.builtin, "edgeq_sigmoid.c")
 
 
 def lower_logistic(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -63,25 +61,17 @@ def lower_leaky_relu(em: Emitter, graph: Graph, op: Operator) -> None:
     }
     fields.setdefault("act_min", -128)
     fields.setdefault("act_max", 127)
-    p = em.struct("eq_unary_params", f"op{op.index}_p", fields)
-    em.call(
-        op.index,
-        f"eq_leaky_relu_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});",
-        op.builtin,
-        "edgeq_leaky_relu_hard_swish.c",
-    )
+    p = em.struct("eq_unary_params", em.name(op.index, "params"), fields)
+    args = [f"&{p}", em.ptr(x.index), em.ptr(y.index)]
+    em.call(op.index, "eq_leaky_relu_s8", args, op.builtin, "edgeq_leaky_relu_hard_swish.c")
 
 
 def lower_hard_swish(em: Emitter, graph: Graph, op: Operator) -> None:
     x, y, in_s, in_zp, out_s, out_zp = _unary(graph, op)
     fields = {"size": x.size, **_params(op, nl.hard_swish_params, in_s, in_zp, out_s, out_zp)}
-    p = em.struct("eq_hard_swish_params", f"op{op.index}_p", fields)
-    em.call(
-        op.index,
-        f"eq_hard_swish_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});",
-        op.builtin,
-        "edgeq_leaky_relu_hard_swish.c",
-    )
+    p = em.struct("eq_hard_swish_params", em.name(op.index, "params"), fields)
+    args = [f"&{p}", em.ptr(x.index), em.ptr(y.index)]
+    em.call(op.index, "eq_hard_swish_s8", args, op.builtin, "edgeq_leaky_relu_hard_swish.c")
 
 
 def lower_mean(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -94,16 +84,5 @@ def lower_mean(em: Emitter, graph: Graph, op: Operator) -> None:
         )
     _, h, w, c = x.shape
     fields = {"in_h": h, "in_w": w, "channels": c, **_params(op, nl.mean_params, in_s, in_zp, out_s, out_zp, h * w)}
-    p = em.struct("eq_mean_params", f"op{op.index}_p", fields)
-    em.call(op.index, f"eq_mean_hw_s8(&{p}, {em.ptr(x.index, True)}, {em.ptr(y.index)});", op.builtin, "edgeq_reduce.c")
-
-
-LOWERINGS = {
-    "SOFTMAX": lower_softmax,
-    "LOGISTIC": lower_logistic,
-    "TANH": lower_tanh,
-    "LEAKY_RELU": lower_leaky_relu,
-    "HARD_SWISH": lower_hard_swish,
-    "MEAN": lower_mean,
-}
-"""Op -> lowering, for :mod:`edgeq.codegen.engine.build`."""
+    p = em.struct("eq_mean_params", em.name(op.index, "params"), fields)
+    em.call(op.index, "eq_mean_hw_s8", [f"&{p}", em.ptr(x.index), em.ptr(y.index)], op.builtin, "edgeq_reduce.c")

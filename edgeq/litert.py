@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from edgeq.errors import DependencyError, EdgeqError, ModelFormatError, UsageError
+from edgeq.errors import DatasetError, DependencyError, EdgeqError, ModelFormatError, UsageError
+from edgeq.model import read_model
+from edgeq.model.io import ModelIO, model_inputs, model_outputs
+from edgeq.qtypes import DataSpec
 
 # What the runtimes raise for a model they cannot load or run (UnicodeDecodeError is a ValueError:
 # tensor names that are not UTF-8)
@@ -56,30 +58,35 @@ def signature_name(tensor_name: str) -> str:
     return tensor_name.split(":")[0].removeprefix("serving_default_")
 
 
-@dataclass(frozen=True)
-class IOInfo:
-    """One input or output of a loaded interpreter."""
+def feed_order(input_names: Sequence[str], data_names: Sequence[str], *, same_count: bool = False) -> list[int]:
+    """For each model input (its tensor name), the position in ``data_names`` of the array that feeds it.
 
-    index: int
-    name: str
-    shape: tuple[int, ...]
-    dtype: np.dtype
-    scale: float
-    zero_point: int
+    An array feeds the input whose :func:`signature_name` it bears (or that name
+    before a ``:``); an input no array names takes the array at its own position.
 
-    @property
-    def quantized(self) -> bool:
-        return self.dtype.kind in "iu" and self.scale != 0.0
+    Raises:
+        DatasetError: With ``same_count``, when there are not as many arrays as inputs.
+    """
+    if same_count and len(input_names) != len(data_names):
+        raise DatasetError(f"the model has {len(input_names)} inputs but the data has {len(data_names)} arrays")
+    order = []
+    for position, name in enumerate(input_names):
+        bare = signature_name(name)
+        match = [k for k, n in enumerate(data_names) if n == bare or n.split(":")[0] == bare]
+        order.append(match[0] if match else position)
+    return order
 
 
 class Runner:
-    """A LiteRT interpreter over validated model bytes, one batch-1 sample at a time."""
+    """A LiteRT interpreter over validated model bytes, one batch-1 sample at a time.
+
+    ``inputs`` and ``outputs`` describe the model's tensors (:class:`~edgeq.model.io.ModelIO`,
+    read from the model; their ``index`` is the interpreter's tensor index too).
+    """
 
     def __init__(self, model: bytes | str | Path, threads: int | None = None, xnnpack: bool = True) -> None:
-        from edgeq.model import read_model
-
         data = model if isinstance(model, bytes) else Path(model).read_bytes()
-        read_model(data)  # raises ModelFormatError before the runtime sees bad bytes
+        graph = read_model(data)  # raises ModelFormatError before the runtime sees bad bytes
         cls, self.package = interpreter_class()
         extra = {} if xnnpack else {"experimental_op_resolver_type": _without_default_delegates(cls)}
         with self._errors("load the model", ModelFormatError):
@@ -87,8 +94,12 @@ class Runner:
         with self._errors("prepare the model"):
             self.interpreter.allocate_tensors()
         with self._errors("read the model's inputs and outputs", ModelFormatError):
-            self.inputs = [_io(d) for d in self.interpreter.get_input_details()]
-            self.outputs = [_io(d) for d in self.interpreter.get_output_details()]
+            details = (self.interpreter.get_input_details(), self.interpreter.get_output_details())
+        self.inputs: list[ModelIO] = list(model_inputs(graph))
+        self.outputs: list[ModelIO] = list(model_outputs(graph))
+        for specs, found in zip((self.inputs, self.outputs), details):
+            if [s.index for s in specs] != [int(d["index"]) for d in found]:
+                raise ModelFormatError(f"{self.package} reads other input or output tensors than the model lists")
 
     @contextlib.contextmanager
     def _errors(self, stage: str, kind: type[EdgeqError] = EdgeqError) -> Iterator[None]:
@@ -98,20 +109,24 @@ class Runner:
         except RUNTIME_ERRORS as exc:
             raise kind(f"{self.package} could not {stage}: {last_line(exc)}") from None
 
+    def data_specs(self) -> list[DataSpec]:
+        """The float data each input takes, named by its signature name, any number of samples."""
+        return [DataSpec(signature_name(info.name), (None, *info.shape[1:]), "float32") for info in self.inputs]
+
     def run(self, sample: list[np.ndarray]) -> list[np.ndarray]:
         """Run one sample given in the model's dtypes (each with batch axis 1)."""
         if len(sample) != len(self.inputs):
             raise UsageError(f"model has {len(self.inputs)} inputs, got {len(sample)} arrays")
         with self._errors("run the model"):
             for info, value in zip(self.inputs, sample):
-                self.interpreter.set_tensor(info.index, np.asarray(value, info.dtype).reshape(info.shape))
+                self.interpreter.set_tensor(info.index, np.asarray(value, info.numpy_dtype).reshape(info.shape))
             self.interpreter.invoke()
             return [self.interpreter.get_tensor(o.index).copy() for o in self.outputs]
 
     def run_float(self, sample: list[np.ndarray]) -> list[np.ndarray]:
         """Run one float sample: quantize inputs and dequantize outputs as the model says."""
-        values = [quantize(v, info) for v, info in zip(sample, self.inputs)]
-        return [dequantize(v, info) for v, info in zip(self.run(values), self.outputs)]
+        values = [info.quantize(v) for v, info in zip(sample, self.inputs)]
+        return [info.dequantize(v) for v, info in zip(self.run(values), self.outputs)]
 
 
 def last_line(exc: BaseException, limit: int = 300) -> str:
@@ -119,32 +134,3 @@ def last_line(exc: BaseException, limit: int = 300) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     text = lines[-1] if lines else type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def quantize(x: np.ndarray, info: IOInfo) -> np.ndarray:
-    """Float -> the input's dtype: round half away from zero, add zero point, clamp."""
-    if not info.quantized:
-        return np.asarray(x, info.dtype)
-    scaled = np.asarray(x, np.float64) / info.scale
-    q = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + info.zero_point
-    limits = np.iinfo(info.dtype)
-    return np.clip(q, limits.min, limits.max).astype(info.dtype)
-
-
-def dequantize(q: np.ndarray, info: IOInfo) -> np.ndarray:
-    """The output's dtype -> float32 (a float output passes through)."""
-    if not info.quantized:
-        return np.asarray(q, np.float32)
-    return ((q.astype(np.float32) - info.zero_point) * info.scale).astype(np.float32)
-
-
-def _io(detail: dict[str, Any]) -> IOInfo:
-    scale, zero_point = detail.get("quantization", (0.0, 0))
-    return IOInfo(
-        int(detail["index"]),
-        str(detail["name"]),
-        tuple(int(d) for d in detail["shape"]),
-        np.dtype(detail["dtype"]),
-        float(scale),
-        int(zero_point),
-    )

@@ -1,4 +1,4 @@
-"""The Edge TPU check as text, laid out like the ``edgetpu_compiler`` summary and operation log."""
+"""``edgeq edgetpu-check``: the Edge TPU check as text, laid out like the ``edgetpu_compiler`` summary and log."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def summary_lines(report: EdgeTpuReport) -> list[str]:
     ]
 
 
-def format_report(report: EdgeTpuReport) -> str:
+def render_report(report: EdgeTpuReport) -> str:
     """The whole report: header, the compiler-style summary and table, why ops stay on the CPU, notes."""
     lines = [f"Edge TPU check: {report.model} ({len(report.ops)} operations)", ""]
     lines += summary_lines(report)

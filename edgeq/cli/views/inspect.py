@@ -1,4 +1,4 @@
-"""Text rendering of :class:`~edgeq.model.analysis.ModelInfo` for ``edgeq inspect``."""
+"""``edgeq inspect``: :class:`~edgeq.model.analysis.ModelInfo` as text."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from edgeq.model.analysis import ModelInfo, OpInfo, TensorInfo
 from edgeq.textfmt import format_table
 
 
-def format_text(info: ModelInfo) -> str:
+def render_model(info: ModelInfo) -> str:
     """Render ``info`` as a readable report: header, ops table, totals."""
     lines = [
         f"model    {info.file}  ({info.size_bytes:,} bytes, sha256 {info.sha256[:12]})",

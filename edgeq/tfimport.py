@@ -1,4 +1,4 @@
-"""Import TensorFlow quietly and keep its console noise off stdout.
+"""Import TensorFlow quietly and keep its console noise off stdout: the one way edgeq imports TensorFlow.
 
 TensorFlow, Keras and the MLIR converter print to the process's file
 descriptors 1 and 2 (C++ logs, "Saved artifact at ..." from Keras export).
@@ -38,4 +38,4 @@ def import_tf() -> ModuleType:
     return tf
 
 
-__all__ = ["INSTALL_HINT", "import_tf", "quiet"]
+__all__ = ["INSTALL_HINT", "import_tf"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from edgeq.profiling.types import ProfileResult
 from edgeq.textfmt import format_table
 
 
-def render_text(results) -> str:
+def render_text(results: list[ProfileResult]) -> str:
     """One row per target: latency percentiles, instructions, memory, energy; then the notes."""
     headers = [
         "target",
@@ -34,7 +35,7 @@ def render_text(results) -> str:
     return "\n".join(lines)
 
 
-def _row(r) -> list[str]:
+def _row(r: ProfileResult) -> list[str]:
     lat, mem, energy = r.latency, r.timing.memory, r.timing.energy
     est = "~" if r.timing.latency_kind == "estimated" else ""
     cells = [f"{est}{v:.3f}" for v in (lat.mean, lat.p50, lat.p90, lat.p99, lat.max)] + [f"{lat.std:.3f}"]
@@ -51,3 +52,13 @@ def _row(r) -> list[str]:
 
 def _num(v: int | None) -> str:
     return "-" if v is None else f"{v:,}"
+
+
+def render_deadline_misses(results: list[ProfileResult]) -> list[str]:
+    """One line per target whose p99 latency is over its deadline, saying by how much."""
+    return [
+        f"{r.target}: p99 {r.latency.p99:.3f} ms is {r.deadline_missed_by_ms:.3f} ms over the "
+        f"{r.deadline_ms:g} ms deadline"
+        for r in results
+        if r.deadline_missed_by_ms is not None and r.deadline_ms is not None
+    ]

@@ -9,6 +9,7 @@ import numpy as np
 
 from edgeq.errors import DatasetError
 from edgeq.model import Graph, read_model
+from edgeq.model.io import ModelIO, model_inputs
 from edgeq.model.reader import read_bytes
 from edgeq.targets import get_target
 
@@ -25,7 +26,7 @@ def prepare_inputs(graph: Graph, arrays: list[np.ndarray]) -> list[np.ndarray]:
     if len(arrays) != len(graph.inputs):
         raise DatasetError(f"the model has {len(graph.inputs)} inputs, got {len(arrays)} arrays")
     check_sample_counts(arrays, "the input")
-    return [_prepare(t, a) for t, a in zip(graph.input_tensors, arrays)]
+    return [_prepare(spec, a) for spec, a in zip(model_inputs(graph), arrays)]
 
 
 def check_sample_counts(arrays: list[np.ndarray], what: str) -> None:
@@ -40,21 +41,17 @@ def check_sample_counts(arrays: list[np.ndarray], what: str) -> None:
         raise DatasetError(f"{what} holds no samples (shape {shapes[0]}); give at least one sample")
 
 
-def _prepare(tensor, array: np.ndarray) -> np.ndarray:
-    sample = tuple(tensor.shape[1:]) if tensor.shape and tensor.shape[0] == 1 else tuple(tensor.shape)
+def _prepare(spec: ModelIO, array: np.ndarray) -> np.ndarray:
+    sample = spec.sample_shape
     if tuple(array.shape[1:]) != sample:
-        raise DatasetError(f"input {tensor.name} expects (N, {', '.join(map(str, sample))}), got {array.shape}")
-    if tensor.dtype in ("int8", "uint8", "int16") and array.dtype.kind == "f":
-        from edgeq.runtime import IOInfo, quantize
-
-        q = tensor.quantization
-        info = IOInfo(0, tensor.name, tensor.shape, np.dtype(tensor.dtype), float(q.scale[0]), int(q.zero_point[0]))
+        raise DatasetError(f"input {spec.name} expects (N, {', '.join(map(str, sample))}), got {array.shape}")
+    if spec.dtype in ("int8", "uint8", "int16") and spec.quantized and array.dtype.kind == "f":
         if not np.isfinite(array).all():
             bad = int(np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(1))[0])
             raise DatasetError(f"sample {bad} of the input contains NaN or Inf")
-        return quantize(array, info)
-    if array.dtype != np.dtype(tensor.dtype):
-        raise DatasetError(f"input {tensor.name} is {tensor.dtype}, got {array.dtype} data")
+        return spec.quantize(array)
+    if array.dtype != spec.numpy_dtype:
+        raise DatasetError(f"input {spec.name} is {spec.dtype}, got {array.dtype} data")
     return np.ascontiguousarray(array)
 
 

@@ -81,15 +81,17 @@ void eq_col_zero(const eq_cols *b, int32_t j, int32_t k, int32_t len) {
 
 /* ---- requantization and stores ---- */
 
-static int eq_rq_fits(int32_t mult, int32_t shift) {
+/* True when a multiplier and shift are within what the inline add path handles. */
+static int eq_requant_in_range(int32_t mult, int32_t shift) {
     return mult >= 0 && shift >= -31 && shift <= 31;
 }
 
 void eq_matmul_set_add(eq_matmul *m, const eq_binary_params *add, int32_t conv_is_in1) {
     m->add = add;
     m->conv_is_in1 = conv_is_in1;
-    m->add_inline = add != NULL && eq_rq_fits(add->in1_mult, add->in1_shift) &&
-                    eq_rq_fits(add->in2_mult, add->in2_shift) && eq_rq_fits(add->out_mult, add->out_shift);
+    m->add_inline = add != NULL && eq_requant_in_range(add->in1_mult, add->in1_shift) &&
+                    eq_requant_in_range(add->in2_mult, add->in2_shift) &&
+                    eq_requant_in_range(add->out_mult, add->out_shift);
     if (m->add_inline) {
         m->add_q1 = eq_rq_make(add->in1_mult, add->in1_shift);
         m->add_q2 = eq_rq_make(add->in2_mult, add->in2_shift);
@@ -205,8 +207,8 @@ EQ_MM_INLINE void eq_put(const eq_matmul *m, const eq_channel *ch, const eq_rowq
 
 /* Every row against the 8 columns at x (groups of 4 taps); column j of row r to out[j * stride + r],
    the first `used`. */
-EQ_MM_INLINE void eq_rows8(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
-                           int32_t stride, const int epi) {
+EQ_MM_INLINE void eq_rows_by_cols8(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
+                                   int32_t stride, const int epi) {
     const eq_channel *ch = m->ch;
     const int8_t *w = m->w;
     const int32_t rows = m->rows, len = m->len;
@@ -243,8 +245,8 @@ EQ_MM_INLINE void eq_rows8(const eq_matmul *m, const eq_word_t *x, int32_t group
 }
 
 /* The same for 4 columns. */
-EQ_MM_INLINE void eq_rows4(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
-                           int32_t stride, const int epi) {
+EQ_MM_INLINE void eq_rows_by_cols4(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
+                                   int32_t stride, const int epi) {
     const eq_channel *ch = m->ch;
     const int8_t *w = m->w;
     const int32_t rows = m->rows, len = m->len;
@@ -280,7 +282,7 @@ EQ_MM_INLINE void eq_rows4(const eq_matmul *m, const eq_word_t *x, int32_t group
 }
 
 /* One column: rows in pairs (an odd last row computed twice, stored once). */
-EQ_MM_INLINE void eq_rows1(const eq_matmul *m, const eq_word_t *x, int32_t groups, int8_t *out, const int epi) {
+EQ_MM_INLINE void eq_rows_by_cols1(const eq_matmul *m, const eq_word_t *x, int32_t groups, int8_t *out, const int epi) {
     const eq_channel *ch = m->ch;
     const int32_t rows = m->rows, len = m->len;
     int32_t r;
@@ -307,46 +309,46 @@ EQ_MM_INLINE void eq_rows1(const eq_matmul *m, const eq_word_t *x, int32_t group
     }
 }
 
-EQ_MM_FN void eq_mm8(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
-                     int32_t stride) {
+EQ_MM_FN void eq_matmul_cols8(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
+                              int32_t stride) {
     switch (eq_epilogue(m)) {
     case EQ_EPI_FULL_NOFIX:
-        eq_rows8(m, x, groups, used, out, stride, EQ_EPI_FULL_NOFIX);
+        eq_rows_by_cols8(m, x, groups, used, out, stride, EQ_EPI_FULL_NOFIX);
         break;
     case EQ_EPI_CLAMP:
-        eq_rows8(m, x, groups, used, out, stride, EQ_EPI_CLAMP);
+        eq_rows_by_cols8(m, x, groups, used, out, stride, EQ_EPI_CLAMP);
         break;
     default:
-        eq_rows8(m, x, groups, used, out, stride, EQ_EPI_ANY);
+        eq_rows_by_cols8(m, x, groups, used, out, stride, EQ_EPI_ANY);
         break;
     }
 }
 
-EQ_MM_FN void eq_mm4(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
-                     int32_t stride) {
+EQ_MM_FN void eq_matmul_cols4(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
+                              int32_t stride) {
     switch (eq_epilogue(m)) {
     case EQ_EPI_FULL_NOFIX:
-        eq_rows4(m, x, groups, used, out, stride, EQ_EPI_FULL_NOFIX);
+        eq_rows_by_cols4(m, x, groups, used, out, stride, EQ_EPI_FULL_NOFIX);
         break;
     case EQ_EPI_CLAMP:
-        eq_rows4(m, x, groups, used, out, stride, EQ_EPI_CLAMP);
+        eq_rows_by_cols4(m, x, groups, used, out, stride, EQ_EPI_CLAMP);
         break;
     default:
-        eq_rows4(m, x, groups, used, out, stride, EQ_EPI_ANY);
+        eq_rows_by_cols4(m, x, groups, used, out, stride, EQ_EPI_ANY);
         break;
     }
 }
 
-EQ_MM_FN void eq_mm1(const eq_matmul *m, const eq_word_t *x, int32_t groups, int8_t *out) {
+EQ_MM_FN void eq_matmul_cols1(const eq_matmul *m, const eq_word_t *x, int32_t groups, int8_t *out) {
     switch (eq_epilogue(m)) {
     case EQ_EPI_FULL_NOFIX:
-        eq_rows1(m, x, groups, out, EQ_EPI_FULL_NOFIX);
+        eq_rows_by_cols1(m, x, groups, out, EQ_EPI_FULL_NOFIX);
         break;
     case EQ_EPI_CLAMP:
-        eq_rows1(m, x, groups, out, EQ_EPI_CLAMP);
+        eq_rows_by_cols1(m, x, groups, out, EQ_EPI_CLAMP);
         break;
     default:
-        eq_rows1(m, x, groups, out, EQ_EPI_ANY);
+        eq_rows_by_cols1(m, x, groups, out, EQ_EPI_ANY);
         break;
     }
 }
@@ -355,11 +357,11 @@ void eq_matmul_s8(const eq_matmul *m, const eq_cols *b, int32_t used, int8_t *ou
     const eq_word_t *x = (const eq_word_t *)(const void *)b->base;
     const int32_t groups = b->n / 4;
     if (b->cols == 8) {
-        eq_mm8(m, x, groups, used, out, out_stride);
+        eq_matmul_cols8(m, x, groups, used, out, out_stride);
     } else if (b->cols == 4) {
-        eq_mm4(m, x, groups, used, out, out_stride);
+        eq_matmul_cols4(m, x, groups, used, out, out_stride);
     } else {
-        eq_mm1(m, x, groups, out);
+        eq_matmul_cols1(m, x, groups, out);
     }
 }
 #else
