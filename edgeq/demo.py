@@ -14,8 +14,17 @@ from typing import Any
 
 import numpy as np
 
+from edgeq.codegen import generate
+from edgeq.convert import convert
+from edgeq.convert.converter import convert_float
+from edgeq.convert.loader import load_model
 from edgeq.errors import DependencyError
-from edgeq.log import logger
+from edgeq.litert import Runner
+from edgeq.log import logger, quiet
+from edgeq.metrics import top1_accuracy
+from edgeq.outputs import atomic_write
+from edgeq.tfimport import import_tf
+from edgeq.timing import measure
 
 
 @dataclass(frozen=True)
@@ -68,9 +77,6 @@ def load_digits_split(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def train_digits_model(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int = 30) -> Any:
     """A small CNN (about 6k parameters), trained for a few seconds."""
-    from edgeq.log import quiet
-    from edgeq.tfimport import import_tf
-
     import_tf()
     import keras
 
@@ -100,12 +106,6 @@ def train_digits_model(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int 
 
 def run_demo(out_dir: str | Path = "edgeq-demo", seed: int = 0) -> DemoResult:
     """Train, convert, evaluate and time; files land in ``out_dir``."""
-    from edgeq.convert import convert
-    from edgeq.convert.converter import convert_float
-    from edgeq.convert.loader import load_model
-    from edgeq.outputs import atomic_write
-    from edgeq.tfimport import import_tf
-
     started = time.monotonic()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -174,9 +174,6 @@ DEMO_BOARD = "nano33-ble-sense"
 
 def _generate_tflm(model: Path, out: Path) -> dict[str, Any] | None:
     """The int8 model as a TFLM project for a common teaching board (None without tflite-micro)."""
-    from edgeq.codegen import generate
-    from edgeq.errors import DependencyError
-
     logger.info("generating a TensorFlow Lite Micro project for %s ...", DEMO_BOARD)
     try:
         report = generate(model, "tflm", out, name="digits", board=DEMO_BOARD)
@@ -200,10 +197,6 @@ def _generate_tflm(model: Path, out: Path) -> dict[str, Any] | None:
 
 
 def _measure(name: str, path: Path, x: np.ndarray, y: np.ndarray) -> DemoRow:
-    from edgeq.litert import Runner
-    from edgeq.metrics import top1_accuracy
-    from edgeq.timing import measure
-
     runner = Runner(path, threads=1)
     outputs = np.stack([runner.run_float([x[i : i + 1]])[0] for i in range(len(x))])
     sample = [runner.inputs[0].quantize(x[:1])]  # time the model, not Python-side quantization

@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 
 from edgeq.convert.fidelity import compare_outputs, ordered_inputs
+from edgeq.convert.loader import load_model
 from edgeq.data.labelled import load_labelled
+from edgeq.errors import UsageError
 from edgeq.litert import Runner
 from edgeq.log import logger, progress, quiet
 from edgeq.metrics import top1_accuracy
@@ -97,8 +99,6 @@ def _reference_predictor(reference: Any) -> tuple[Predictor, list[DataSpec] | No
     if isinstance(reference, (str, Path)) and str(reference).lower().endswith(".tflite"):
         runner = Runner(Path(reference))
         return (lambda inputs: _run_tflite(runner, inputs, "reference")), None
-    from edgeq.convert.loader import load_model
-
     loaded = load_model(reference)
     if loaded.keras_model is None:
         raise_for_savedmodel(reference)
@@ -115,8 +115,6 @@ def _reference_predictor(reference: Any) -> tuple[Predictor, list[DataSpec] | No
 
 
 def raise_for_savedmodel(reference: Any) -> None:
-    from edgeq.errors import UsageError
-
     raise UsageError(
         f"{reference}: a SavedModel reference is not supported by evaluate; "
         "pass the float .tflite (edgeq convert --mode float16 or a plain conversion) or a .keras/.h5 file"

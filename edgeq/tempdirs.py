@@ -45,7 +45,7 @@ def _owner_alive(pid: int, start: int) -> bool:
 
 def sweep_stale(base: Path) -> list[Path]:
     """Remove the edgeq process folders under ``base`` whose owner is gone; returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(base.iterdir())
     except OSError:

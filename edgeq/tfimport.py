@@ -13,11 +13,25 @@ import contextlib
 import os
 import sys
 from types import ModuleType
+from typing import Any, TypeAlias
 
 from edgeq.errors import DependencyError
 from edgeq.log import quiet, verbosity
 
 INSTALL_HINT = "pip install 'edgeq[convert]' (TensorFlow is only needed to convert)"
+
+# TensorFlow, Keras and tensorflow-model-optimization ship no type information: their objects are Any
+# to mypy. These names say, in signatures, which of them a value is.
+KerasModel: TypeAlias = Any  # a keras.Model (Keras 3) or tf_keras.Model (Keras 2)
+KerasLayer: TypeAlias = Any  # a keras.layers.Layer or tf_keras.layers.Layer
+KerasTensor: TypeAlias = Any  # a symbolic Keras tensor (a functional model's inputs and outputs)
+KerasLoss: TypeAlias = Any  # a keras.losses.Loss object, or a loss name Keras accepts
+KerasCallback: TypeAlias = Any  # a keras.callbacks.Callback
+TFLiteConverter: TypeAlias = Any  # a tf.lite.TFLiteConverter
+TFSavedModelProto: TypeAlias = Any  # a tensorflow.core.protobuf.saved_model_pb2.SavedModel
+TFTensorInfo: TypeAlias = Any  # a SavedModel signature's meta_graph_pb2.TensorInfo
+TFDataset: TypeAlias = Any  # a tf.data.Dataset
+TFSchedule: TypeAlias = Any  # a tfmot pruning schedule (tfmot.sparsity.keras.PruningSchedule)
 
 
 def import_tf() -> ModuleType:
@@ -38,4 +52,17 @@ def import_tf() -> ModuleType:
     return tf
 
 
-__all__ = ["INSTALL_HINT", "import_tf"]
+__all__ = [
+    "INSTALL_HINT",
+    "KerasCallback",
+    "KerasLayer",
+    "KerasLoss",
+    "KerasModel",
+    "KerasTensor",
+    "TFDataset",
+    "TFLiteConverter",
+    "TFSavedModelProto",
+    "TFSchedule",
+    "TFTensorInfo",
+    "import_tf",
+]

@@ -216,6 +216,53 @@ def upward_edges(imports: list[Import], modules: dict[str, Path], root: Path) ->
     return sorted(up)
 
 
+# Third-party packages worth deferring: slow to import, or optional (not installed everywhere edgeq runs).
+HEAVY = frozenset(
+    "tensorflow tf_keras keras tensorflow_model_optimization tflite_micro ai_edge_litert tflite_runtime matplotlib "
+    "serial jinja2 PIL yaml ray rclpy pymavlink scipy sklearn click smbus2 ppk2_api joulescope pycoral".split()
+)
+
+
+def _load_time_imports(path: Path) -> list[str]:
+    """Names imported when the module loads (its top level, including under if/try), not inside functions."""
+    found = []
+    for node in ast.parse(path.read_text(), str(path)).body:
+        for sub in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else [node]:
+            if isinstance(sub, ast.Import):
+                found += [a.name for a in sub.names]
+            elif isinstance(sub, ast.ImportFrom) and sub.module and sub.level == 0:
+                found += [sub.module, *(f"{sub.module}.{a.name}" for a in sub.names)]
+    return found
+
+
+def heavy_dependency(module: str, modules: dict[str, Path], seen: frozenset[str] = frozenset()) -> str | None:
+    """The heavy package that loading ``module`` imports (directly or through edgeq modules), or None."""
+    parents = [".".join(module.split(".")[:i]) for i in range(2, module.count(".") + 1)]
+    for name in [*_load_time_imports(modules[module]), *parents]:
+        if name.split(".")[0] in HEAVY:
+            return name.split(".")[0]
+        if name in modules and name != module and name not in seen:
+            found = heavy_dependency(name, modules, seen | {module})
+            if found:
+                return found
+    return None
+
+
+def deferred_without_reason(imports: list[Import], modules: dict[str, Path]) -> list[str]:
+    """Imports of edgeq modules inside functions that defer nothing heavy (the CLI and the facade excepted).
+
+    The CLI defers imports to keep ``edgeq --help`` fast and ``edgeq/__init__.py`` is a lazy facade; anywhere
+    else an import belongs at the top of the module unless the module it loads pulls in a heavy dependency.
+    """
+    found = []
+    for imp in imports:
+        if not imp.in_function or imp.importer == PACKAGE or imp.importer.startswith(f"{PACKAGE}.cli"):
+            continue
+        if heavy_dependency(imp.imported, modules) is None:
+            found.append(f"{imp.importer}:{imp.line} -> {imp.imported}")
+    return sorted(set(found))
+
+
 def measure(root: Path = ROOT) -> dict:
     """All the numbers, as one JSON-ready dict."""
     modules = module_names(root)
@@ -227,6 +274,7 @@ def measure(root: Path = ROOT) -> dict:
         "imports_in_functions": in_functions,
         "internal_imports_in_functions": len({(i.importer, i.line) for i in imports if i.in_function}),
         "upward_edges": [list(e) for e in upward_edges(imports, modules, root)],
+        "deferred_without_reason": deferred_without_reason(imports, modules),
     }
 
 
@@ -250,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {a} -> {b}")
         print(f"import statements inside functions: {result['imports_in_functions']}")
         print(f"  of which import edgeq modules: {result['internal_imports_in_functions']}")
+        print(f"  deferring nothing heavy, outside the CLI: {len(result['deferred_without_reason'])}")
+        for entry in result["deferred_without_reason"]:
+            print(f"    {entry}")
     return 1 if args.check and result["package_cycles"] else 0
 
 

@@ -57,3 +57,17 @@ def test_the_graph_script_finds_a_cycle(tmp_path):
     result = graph.measure(tmp_path)
     assert result["package_cycles"] == [["edgeq.a", "edgeq.b"]]
     assert result["imports_in_functions"] == 1
+
+
+def test_imports_inside_functions_only_defer_heavy_dependencies():
+    """Outside the CLI, an import inside a function must defer TensorFlow, tflite-micro & co., never hide a cycle."""
+    assert _import_graph().measure(ROOT)["deferred_without_reason"] == []
+
+
+def test_the_deferral_check_sees_through_edgeq_modules_to_the_heavy_one():
+    graph = _import_graph()
+    modules = graph.module_names(ROOT)
+    assert graph.heavy_dependency("edgeq.cli.common", modules) == "click"  # imported at its top
+    assert graph.heavy_dependency("edgeq.cli.profile", modules) == "click"  # through edgeq.cli.common
+    assert graph.heavy_dependency("edgeq.tfimport", modules) is None  # it imports TensorFlow only when called
+    assert graph.heavy_dependency("edgeq.errors", modules) is None

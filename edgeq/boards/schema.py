@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 from edgeq.errors import EdgeqError, UsageError
 
@@ -47,6 +47,10 @@ class BoardKind(str, Enum):
     LINUX = "linux"  # a Linux board reached over SSH
     ACCELERATOR = "accelerator"  # a device attached to a host (Edge TPU)
 
+
+# A field rule (see _validate): a kind name such as "count" or "text?", or a tuple of the allowed values.
+Rule: TypeAlias = str | tuple[object, ...]
+Rules: TypeAlias = dict[str, Rule]
 
 _TYPES = {"text": (str,), "count": (int,), "number": (int, float), "address": (int,), "bool": (bool,)}
 _WORDS = {
@@ -98,7 +102,7 @@ class CpuSpec:
     dsp: bool  # Arm M-profile DSP extension (SMLAD & co.)
     fpu: str
     simd: str
-    RULES: ClassVar = {"core": "text", "cores": "count", "arch": "text", "dsp": "bool"}
+    RULES: ClassVar[Rules] = {"core": "text", "cores": "count", "arch": "text", "dsp": "bool"}
     RULES.update(fpu=("none", "sp", "dp"), simd=("none", "mve", "neon", "xtensa-pie"))
 
     def __post_init__(self) -> None:
@@ -114,7 +118,7 @@ class MemoryRegion:
     base: int
     size: int
     role: str
-    RULES: ClassVar = {"name": "text", "base": "address", "size": "count", "role": ("code", "data", "other")}
+    RULES: ClassVar[Rules] = {"name": "text", "base": "address", "size": "count", "role": ("code", "data", "other")}
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -131,7 +135,7 @@ class SerialSpec:
     uart: str | None = None
     uart_base: int | None = None
     energy_baud: int | None = None  # EEMBC energy mode, through the isolating IO manager
-    RULES: ClassVar = {
+    RULES: ClassVar[Rules] = {
         "port": "text",
         "baud": "count",
         "uart": "text?",
@@ -161,7 +165,7 @@ class QemuSpec:
     icount_shift: int = 0
     binary: str = "qemu-system-arm"
     estimate_for: str | None = None  # id of the real board (same core) whose clock and power turn counts into estimates
-    RULES: ClassVar = {"machine": "text", "cpu": "text", "systick_clock_hz": "count", "cpi_source": "text"}
+    RULES: ClassVar[Rules] = {"machine": "text", "cpu": "text", "systick_clock_hz": "count", "cpi_source": "text"}
     RULES.update(
         instructions_per_systick="number",
         cpi_assumption="number",
@@ -192,7 +196,7 @@ class PowerFigure:
     range_mw: tuple[float, float] | None = None  # the spread of the figures the value summarises
     preferred: bool = False
     note: str | None = None
-    RULES: ClassVar = {"value_mw": "number", "kind": ("derived", "datasheet"), "source": "text"}
+    RULES: ClassVar[Rules] = {"value_mw": "number", "kind": ("derived", "datasheet"), "source": "text"}
     RULES.update(derived_from="text?", preferred="bool", note="text?")
 
     def __post_init__(self) -> None:
@@ -223,7 +227,7 @@ class ReferenceResult:
     energy_uj: float | None = None
     quality: float | None = None  # top-1 accuracy in %, or AUC for anomaly detection ("ad")
     clock_hz: int | None = None
-    RULES: ClassVar = {name: "text" for name in ("suite", "version", "system", "framework", "benchmark", "source")}
+    RULES: ClassVar[Rules] = {name: "text" for name in ("suite", "version", "system", "framework", "benchmark", "source")}
     RULES.update(latency_ms="number", energy_uj="number?", quality="number?", clock_hz="count?")
 
     def __post_init__(self) -> None:
@@ -254,7 +258,7 @@ class PublishedLatency:
     model: str
     config: str
     latency_ms: float
-    RULES: ClassVar = {"model": "text", "config": "text", "latency_ms": "number"}
+    RULES: ClassVar[Rules] = {"model": "text", "config": "text", "latency_ms": "number"}
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -270,7 +274,7 @@ class EdgeTpuSpec:
     runtime_library: str
     source: str
     latencies: tuple[PublishedLatency, ...] = ()
-    RULES: ClassVar = {"tops_int8": "number", "tops_per_watt": "number", "compiler": "text"}
+    RULES: ClassVar[Rules] = {"tops_int8": "number", "tops_per_watt": "number", "compiler": "text"}
     RULES.update(runtime_library="text", source="text")
 
     def __post_init__(self) -> None:
@@ -308,7 +312,7 @@ class Board:
     edgetpu: EdgeTpuSpec | None = None
     notes: tuple[str, ...] = ()
     path: Path | None = field(default=None, compare=False)
-    RULES: ClassVar = {"name": "text", "kind": tuple(k.value for k in BoardKind), "vendor": "text", "flasher": FLASHERS}
+    RULES: ClassVar[Rules] = {"name": "text", "kind": tuple(k.value for k in BoardKind), "vendor": "text", "flasher": FLASHERS}
     RULES.update(clock_hz="count?", flash_bytes="count?", ram_bytes="count?", flash_external="bool")
     RULES.update(power_measurement="text?")
 

@@ -11,13 +11,17 @@ from typing import Any
 from edgeq.codegen.arena import ArenaMeasurement, measure_arena
 from edgeq.codegen.carray import carray_files, check_section
 from edgeq.codegen.context import model_context
+from edgeq.codegen.engine.build import build_engine
 from edgeq.codegen.engine.manifest import MANIFEST, engine_manifest
+from edgeq.codegen.engine.size import cortex_cpu, engine_flash
 from edgeq.codegen.report import GenerationReport
+from edgeq.codegen.tflm import tflm_files, tflm_methods
 from edgeq.errors import UnsupportedError, UsageError
 from edgeq.firmware.build import measure_firmware
 from edgeq.firmware.project import DEFAULT_STACK_BYTES, check_board, region, spill_region
 from edgeq.log import logger
 from edgeq.model import read_model
+from edgeq.model.reader import read_bytes
 from edgeq.render import write_folder
 
 
@@ -63,16 +67,12 @@ def run_generate(
         return _engine(graph, ctx, model, out_dir, board, force)
     methods: list[str] = []
     if fmt == "tflm":
-        from edgeq.codegen.tflm import tflm_methods
-
         methods = tflm_methods(graph)
         lang = "cpp"
     arena = _measure(data) if fmt == "tflm" or board else None
     problems = _fit(board, len(data), arena, force)
     files: dict[str, str | bytes] = dict(carray_files(ctx, data, lang, section))
     if fmt == "tflm":
-        from edgeq.codegen.tflm import tflm_files
-
         files = tflm_files(ctx, methods, arena, files)  # type: ignore[arg-type]
     write_folder(out_dir, files)
     return GenerationReport(
@@ -95,8 +95,6 @@ def run_generate(
 def _read(model: Path) -> bytes:
     if model.suffix.lower() != ".tflite" and model.is_file():
         logger.warning("warning: %s does not end in .tflite; reading it as a TFLite flatbuffer", model)
-    from edgeq.model.reader import read_bytes
-
     return read_bytes(model)
 
 
@@ -126,8 +124,6 @@ def _fit_numbers(board_id: str | None, flash: int, ram: int, force: bool) -> lis
 
 
 def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bool) -> GenerationReport:
-    from edgeq.codegen.engine.build import build_engine
-
     engine = build_engine(graph, ctx)
     flash, how = _engine_flash(engine, board)
     files = _with_manifest(graph, ctx, engine)
@@ -243,8 +239,6 @@ def _with_manifest(graph, ctx, engine) -> dict[str, str | bytes]:
 def _engine_flash(engine, board: str | None) -> tuple[int, str]:
     """Flash of weights, parameters and kernel code for the board's core (Cortex-M4 by default)."""
     import tempfile
-
-    from edgeq.codegen.engine.size import cortex_cpu, engine_flash
 
     core = None
     if board is not None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from edgeq.errors import UnsupportedError
+from edgeq.model import read_model
 
 # BuiltinOperator enum name -> MicroMutableOpResolver method.
 RESOLVER_METHODS: dict[str, str] = {
@@ -238,7 +239,5 @@ def check_model_ops(model: bytes) -> None:
     The host-tflm target calls this before it starts the interpreter, which would only say that it
     failed to allocate tensors.
     """
-    from edgeq.model import read_model
-
     graph = read_model(model)
     resolver_methods((op.builtin, op.custom_code) for op in graph.operators)

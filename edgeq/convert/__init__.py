@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeq.convert.options import ConvertOptions
+from edgeq.convert.pipeline import run_pipeline
 from edgeq.convert.report import ConversionReport, FloatOp
 from edgeq.convert.writer import write_outputs
 from edgeq.errors import ConversionError
@@ -46,8 +47,6 @@ def convert(
     """
     opts = options or ConvertOptions(**kwargs)
     started = time.monotonic()
-    from edgeq.convert.pipeline import run_pipeline
-
     result = run_pipeline(model, data, opts)
     report = result.report(output, time.monotonic() - started)
     if report.float_ops and not opts.allow_float_fallback:

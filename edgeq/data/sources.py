@@ -19,6 +19,7 @@ import numpy as np
 
 from edgeq.data.binfiles import BinFormat, BinInput, decode_bin
 from edgeq.data.files import DATA_KINDS, IMAGE_SUFFIXES, load_npy, load_npz, looks_like_module_spec
+from edgeq.data.images import load_images
 from edgeq.errors import DatasetError
 from edgeq.qtypes import DataSpec
 
@@ -102,8 +103,6 @@ def _read_folder(
     images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     bins = [p for p in files if p.suffix.lower() == ".bin"]
     if images:
-        from edgeq.data.images import load_images
-
         return _single(load_images(images, _only(specs, path), scale, offset), specs, str(path))
     if bins:
         return _single(load_bins(bins, _only(specs, path), bin_format), specs, str(path))

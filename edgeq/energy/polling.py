@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from edgeq.energy.types import PowerTrace
 from edgeq.errors import EdgeqError, UsageError
 
@@ -111,9 +113,9 @@ class PolledMonitor:
         currents = [r.current_a for r in readings]
         volts = [r.voltage_v for r in readings]
         return PowerTrace(
-            t_s=times,
-            power_w=[r.power_w for r in readings],
-            current_a=None if None in currents else currents,
-            voltage_v=None if None in volts else volts,
+            t_s=np.asarray(times, dtype=np.float64),
+            power_w=np.asarray([r.power_w for r in readings], dtype=np.float64),
+            current_a=None if None in currents else np.asarray(currents, dtype=np.float64),
+            voltage_v=None if None in volts else np.asarray(volts, dtype=np.float64),
             host_clock=True,
         )

@@ -72,12 +72,23 @@ class PowerTrace:
         t_s: Sequence[float] | np.ndarray,
         current_a: Sequence[float] | np.ndarray,
         voltage_v: float | Sequence[float] | np.ndarray,
-        **kwargs: object,
+        *,
+        edges_s: tuple[float, ...] = (),
+        host_clock: bool = False,
+        notes: tuple[str, ...] = (),
     ) -> PowerTrace:
         """A trace from current samples and a voltage (one figure or one per sample): power = I x V."""
         current = np.asarray(current_a, dtype=np.float64)
         voltage = np.broadcast_to(np.asarray(voltage_v, dtype=np.float64), current.shape).copy()
-        return cls(t_s=t_s, power_w=current * voltage, current_a=current, voltage_v=voltage, **kwargs)
+        return cls(
+            t_s=np.asarray(t_s, dtype=np.float64),
+            power_w=current * voltage,
+            current_a=current,
+            voltage_v=voltage,
+            edges_s=edges_s,
+            host_clock=host_clock,
+            notes=notes,
+        )
 
     @property
     def samples(self) -> int:

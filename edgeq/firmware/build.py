@@ -26,11 +26,13 @@ from typing import Any
 
 from edgeq import procs
 from edgeq.boards import Board, load_board
+from edgeq.cache import folder_fingerprint
 from edgeq.errors import EdgeqError, UsageError
 from edgeq.firmware.manifest import read_manifest
 from edgeq.firmware.project import Project, region, spill_region, write_project
 from edgeq.firmware.toolchain import tool
 from edgeq.log import logger
+from edgeq.render import template_dir
 
 TIMEOUT = 600.0
 _OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
@@ -273,7 +275,4 @@ def _over(what: str, need: int, parts: str, have: int, where: str) -> str:
 
 def firmware_fingerprint() -> bytes:
     """The firmware templates and this package's sources: a change rebuilds every cached firmware image."""
-    from edgeq.cache import folder_fingerprint
-    from edgeq.render import template_dir
-
     return folder_fingerprint(template_dir("cortexm"), template_dir("common"), Path(__file__).resolve().parent)

@@ -183,28 +183,28 @@ def _op_info(graph: Graph, op: Operator) -> OpInfo:
 
 def op_macs(graph: Graph, op: Operator) -> int:
     """Multiply-accumulates of one op (MLPerf Tiny convention; 0 for other ops or odd shapes)."""
-    shapes = [() if i < 0 else graph.tensors[i].shape for i in op.inputs]
-    out = graph.tensors[op.outputs[0]].shape if op.outputs else ()
+    shapes: list[Shape] = [() if i < 0 else graph.tensors[i].shape for i in op.inputs]
+    out: Shape = graph.tensors[op.outputs[0]].shape if op.outputs else ()
     rule = _MAC_RULES.get(op.builtin)
     return rule(shapes, out, op.options) if rule else 0
 
 
-def _conv(shapes: list, out: tuple, options: dict) -> int:
-    w = shapes[1] if len(shapes) > 1 else ()  # (out_c, k_h, k_w, in_c / groups)
+def _conv(shapes: list[Shape], out: Shape, options: Mapping[str, Any]) -> int:
+    w: Shape = shapes[1] if len(shapes) > 1 else ()  # (out_c, k_h, k_w, in_c / groups)
     return math.prod(out) * w[1] * w[2] * w[3] if len(w) == 4 else 0
 
 
-def _depthwise(shapes: list, out: tuple, options: dict) -> int:
-    w = shapes[1] if len(shapes) > 1 else ()  # (1, k_h, k_w, out_c)
+def _depthwise(shapes: list[Shape], out: Shape, options: Mapping[str, Any]) -> int:
+    w: Shape = shapes[1] if len(shapes) > 1 else ()  # (1, k_h, k_w, out_c)
     return math.prod(out) * w[1] * w[2] if len(w) == 4 else 0
 
 
-def _fully_connected(shapes: list, out: tuple, options: dict) -> int:
-    w = shapes[1] if len(shapes) > 1 else ()  # (units, in_features)
+def _fully_connected(shapes: list[Shape], out: Shape, options: Mapping[str, Any]) -> int:
+    w: Shape = shapes[1] if len(shapes) > 1 else ()  # (units, in_features)
     return math.prod(out) * w[-1] if len(w) == 2 else 0
 
 
-def _transpose_conv(shapes: list, out: tuple, options: dict) -> int:
+def _transpose_conv(shapes: list[Shape], out: Shape, options: Mapping[str, Any]) -> int:
     # inputs: output_shape, weights (out_c, k_h, k_w, in_c), input; each input value
     # is multiplied into k_h * k_w * out_c outputs.
     if len(shapes) < 3 or len(shapes[1]) != 4:
@@ -213,15 +213,15 @@ def _transpose_conv(shapes: list, out: tuple, options: dict) -> int:
     return math.prod(shapes[2]) * w[0] * w[1] * w[2]
 
 
-def _batch_matmul(shapes: list, out: tuple, options: dict) -> int:
-    a = shapes[0] if shapes else ()
+def _batch_matmul(shapes: list[Shape], out: Shape, options: Mapping[str, Any]) -> int:
+    a: Shape = shapes[0] if shapes else ()
     if len(a) < 2:
         return 0
     inner = a[-2] if options.get("adj_x") else a[-1]
     return math.prod(out) * inner
 
 
-_MAC_RULES = {
+_MAC_RULES: dict[str, Callable[[list[Shape], Shape, Mapping[str, Any]], int]] = {
     "CONV_2D": _conv,
     "DEPTHWISE_CONV_2D": _depthwise,
     "FULLY_CONNECTED": _fully_connected,

@@ -29,14 +29,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from edgeq.convert import converter as conv
+from edgeq.convert.loader import load_model
 from edgeq.data import DEFAULT_SAMPLES, load_dataset
 from edgeq.errors import UsageError
+from edgeq.litert import Runner
 from edgeq.log import logger, progress
 from edgeq.model import Graph, read_model
 from edgeq.quant.layer_map import LayerMap
 from edgeq.quant.probe import ROUNDING_ONLY, ErrorStats, TensorProbe, dequantize_tensor
-from edgeq.quant.requantize import Rewrite
+from edgeq.quant.requantize import Rewrite, calibrate
 from edgeq.quant.tensor_match import align_debug, float_indices, quant_params, range_used, tracked_tensors
+from edgeq.tfimport import import_tf
 
 
 @dataclass(frozen=True)
@@ -155,8 +159,6 @@ def _prepare(
     if quantized is None:
         if str(model).lower().endswith(".tflite"):
             raise UsageError(f"{model} is a .tflite: give the TensorFlow model, or the float .tflite with --quantized")
-        from edgeq.quant.requantize import calibrate
-
         cal = calibrate(model, data, samples=samples, seed=seed, scale=scale, offset=offset, rewrite=rewrite)
         layer_map = LayerMap.from_loaded(cal.loaded)
         int8, debug = cal.quantize(), cal.quantize(debug=True)
@@ -175,14 +177,8 @@ def _source(model: Any) -> str:
 def _reference(model: Any) -> tuple[bytes, LayerMap, list[Any]]:
     """Float flatbuffer, layer map and input specs of the float model."""
     if str(model).lower().endswith(".tflite"):
-        from edgeq.litert import Runner
-
         data = Path(model).read_bytes()
         return data, LayerMap(()), Runner(data).data_specs()
-    from edgeq.convert import converter as conv
-    from edgeq.convert.loader import load_model
-    from edgeq.tfimport import import_tf
-
     loaded = load_model(model)
     return conv.convert_float(import_tf(), loaded), LayerMap.from_loaded(loaded), list(loaded.inputs)
 

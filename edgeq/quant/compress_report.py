@@ -14,11 +14,17 @@ from typing import Any
 
 import numpy as np
 
+from edgeq.convert import convert
+from edgeq.convert.fidelity import ordered_inputs
 from edgeq.convert.options import ConvertOptions
 from edgeq.convert.report import ConversionReport
+from edgeq.convert.writer import report_path
+from edgeq.litert import Runner
 from edgeq.log import logger, quiet
 from edgeq.metrics import top1_accuracy
+from edgeq.outputs import atomic_write_many
 from edgeq.quant.training import TrainOptions, labelled_arrays
+from edgeq.tfimport import import_tf
 
 
 def convert_bytes(model: Any, data: Any, opts: ConvertOptions) -> tuple[ConversionReport, bytes]:
@@ -26,8 +32,6 @@ def convert_bytes(model: Any, data: Any, opts: ConvertOptions) -> tuple[Conversi
 
     ``data`` is any representative data source, or {input name: (N, ...) array}.
     """
-    from edgeq.convert import convert
-
     if isinstance(data, dict):
         arrays = list(data.values())
         data = arrays[0] if len(arrays) == 1 else (lambda: list(zip(*arrays)))
@@ -39,8 +43,6 @@ def convert_bytes(model: Any, data: Any, opts: ConvertOptions) -> tuple[Conversi
 
 def float_tflite_size(model: Any) -> int | None:
     """Bytes of the plain float32 .tflite of a Keras model (None if it does not convert)."""
-    from edgeq.tfimport import import_tf
-
     tf = import_tf()
     try:
         with quiet():
@@ -52,9 +54,6 @@ def float_tflite_size(model: Any) -> int | None:
 
 def write_report(output: Path, model_bytes: bytes, report: dict[str, Any]) -> None:
     """Write OUT.tflite and OUT.json together (staged, then renamed)."""
-    from edgeq.convert.writer import report_path
-    from edgeq.outputs import atomic_write_many
-
     text = json.dumps(report, indent=2, default=str) + "\n"
     atomic_write_many([(output, model_bytes), (report_path(output), text.encode())])
 
@@ -70,9 +69,6 @@ def keras_accuracy(model: Any, inputs: dict[str, np.ndarray], labels: np.ndarray
 
 def tflite_accuracy(model_bytes: bytes, inputs: dict[str, np.ndarray], labels: np.ndarray) -> float:
     """Top-1 accuracy of a .tflite run with LiteRT, one sample at a time."""
-    from edgeq.convert.fidelity import ordered_inputs
-    from edgeq.litert import Runner
-
     with quiet():
         runner = Runner(model_bytes)
     names = list(inputs)

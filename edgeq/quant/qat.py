@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from edgeq.convert import ConvertOptions
 from edgeq.convert.report import ConversionReport
 from edgeq.errors import UnsupportedError
 from edgeq.log import quiet
@@ -95,8 +96,6 @@ def qat(
         options: epochs, learning rate, batch size, loss, seed (:class:`TrainOptions`).
         samples: training samples used as representative data by the converter.
     """
-    from edgeq.convert import ConvertOptions
-
     started = time.monotonic()
     opts = options or TrainOptions()
     tfmot = import_tfmot()

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from edgeq.convert.loader import load_model
 from edgeq.errors import DependencyError, ModelLoadError
 from edgeq.log import logger, quiet
-from edgeq.tfimport import import_tf
+from edgeq.tfimport import KerasLayer, KerasModel, KerasTensor, import_tf
 
 TFMOT_HINT = "pip install tensorflow-model-optimization"
 _LAYER_KWARGS = {"name", "trainable", "dtype", "batch_input_shape", "input_shape", "batch_size", "input_dim", "dynamic"}
@@ -53,7 +54,7 @@ def tf_keras_module() -> ModuleType:
     return tf_keras
 
 
-def to_tf_keras(model: Any) -> Any:
+def to_tf_keras(model: str | Path | KerasModel) -> KerasModel:
     """A tf-keras (Keras 2) model for ``model``: a .keras/.h5 path or a Keras 3 / tf-keras model object.
 
     Raises:
@@ -83,7 +84,7 @@ def to_tf_keras(model: Any) -> Any:
     return rebuilt
 
 
-def _load_path(path: Path) -> Any:
+def _load_path(path: Path) -> KerasModel:
     if path.is_dir():
         raise ModelLoadError(f"{path} is a SavedModel folder; QAT, clustering and pruning need a .keras or .h5 file")
     if path.suffix.lower() in (".keras", ".h5", ".hdf5") and path.is_file():
@@ -93,12 +94,10 @@ def _load_path(path: Path) -> Any:
                 return tfk.models.load_model(str(path), compile=False)
         except Exception as exc:  # noqa: BLE001 - Keras 3 files fail here and load below
             logger.debug("tf-keras cannot load %s (%s); trying Keras 3", path, exc)
-    from edgeq.convert.loader import load_model
-
     return load_model(path).keras_model
 
 
-def _layer(tfk: ModuleType, entry: dict[str, Any]) -> Any:
+def _layer(tfk: ModuleType, entry: dict[str, Any]) -> KerasLayer:
     cls_name, config = entry["class_name"], entry["config"]
     name = config.get("name", cls_name)
     if cls_name in ("Functional", "Sequential", "Model"):
@@ -118,12 +117,12 @@ def _layer(tfk: ModuleType, entry: dict[str, Any]) -> Any:
         raise ModelLoadError(f"layer {name!r} ({cls_name}) cannot be rebuilt in tf-keras: {exc}") from exc
 
 
-def _accepted(cls: type) -> tuple[set[str], bool]:
+def _accepted(cls: type[KerasLayer]) -> tuple[set[str], bool]:
     params = inspect.signature(cls.__init__).parameters
     return set(params) - {"self"}, any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-def _clean(tfk: ModuleType, cls: type, config: dict[str, Any], layer: str) -> dict[str, Any]:
+def _clean(tfk: ModuleType, cls: type[KerasLayer], config: dict[str, Any], layer: str) -> dict[str, Any]:
     names, takes_kwargs = _accepted(cls)
     out: dict[str, Any] = {}
     for key, value in config.items():
@@ -154,9 +153,9 @@ def _sub_object(tfk: ModuleType, spec: dict[str, Any], layer: str) -> Any:
     return cls(**{k: v for k, v in (spec.get("config") or {}).items() if k in names})
 
 
-def _functional(tfk: ModuleType, config: dict[str, Any]) -> Any:
-    tensors: dict[tuple[str, int, int], Any] = {}
-    pending: list[tuple[Any, str, int, dict[str, Any]]] = []
+def _functional(tfk: ModuleType, config: dict[str, Any]) -> KerasModel:
+    tensors: dict[tuple[str, int, int], KerasTensor] = {}
+    pending: list[tuple[KerasLayer, str, int, dict[str, Any]]] = []
     for entry in config["layers"]:
         layer = _layer(tfk, entry)
         if entry["class_name"] == "InputLayer":
@@ -177,7 +176,7 @@ def _refs(refs: list[Any]) -> list[list[Any]]:
     return [refs] if refs and isinstance(refs[0], str) else list(refs)
 
 
-def _call_node(item: tuple[Any, str, int, dict[str, Any]], tensors: dict[tuple[str, int, int], Any]) -> bool:
+def _call_node(item: tuple[KerasLayer, str, int, dict[str, Any]], tensors: dict[tuple[str, int, int], KerasTensor]) -> bool:
     layer, name, index, node = item
     try:
         args = _resolve(node.get("args", []), tensors)
@@ -190,7 +189,7 @@ def _call_node(item: tuple[Any, str, int, dict[str, Any]], tensors: dict[tuple[s
     return True
 
 
-def _resolve(value: Any, tensors: dict[tuple[str, int, int], Any]) -> Any:
+def _resolve(value: Any, tensors: dict[tuple[str, int, int], KerasTensor]) -> Any:
     if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
         return tensors[tuple(value["config"]["keras_history"])]
     if isinstance(value, dict):
@@ -200,7 +199,7 @@ def _resolve(value: Any, tensors: dict[tuple[str, int, int], Any]) -> Any:
     return value
 
 
-def _copy_weights(source: Any, target: Any) -> None:
+def _copy_weights(source: KerasModel, target: KerasModel) -> None:
     for layer in source.layers:
         if layer.weights:
             try:
@@ -209,7 +208,7 @@ def _copy_weights(source: Any, target: Any) -> None:
                 raise ModelLoadError(f"layer {layer.name!r}: weights do not fit the tf-keras rebuild: {exc}") from exc
 
 
-def _check_same(source: Any, target: Any) -> None:
+def _check_same(source: KerasModel, target: KerasModel) -> None:
     shapes = [tuple(t.shape) for t in source.inputs]
     if any(d is None for s in shapes for d in s[1:]):
         return

@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from edgeq.data.labelled import load_labelled
 from edgeq.errors import DatasetError, UsageError
 from edgeq.log import logger, quiet
 from edgeq.qtypes import DataSpec
 from edgeq.quant.tfkeras import tf_keras_module
-from edgeq.tfimport import import_tf
+from edgeq.tfimport import KerasCallback, import_tf
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,6 @@ class TrainData:
 
 def labelled_arrays(source: Any, model: Any, opts: TrainOptions, what: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """({input name: array} in model order, integer labels) from a labelled .npz (x, y) or class folders."""
-    from edgeq.data.labelled import load_labelled
-
     specs = [DataSpec(t.name.split(":")[0], tuple(t.shape), "float32") for t in model.inputs]
     inputs, labels, _ = load_labelled(source, specs, scale=opts.scale, offset=opts.offset)
     if labels is None:
@@ -125,8 +124,10 @@ def fine_tune(model: Any, data: TrainData, opts: TrainOptions, label: str, callb
     return [{k: round(float(v[i]), 5) for k, v in per_epoch.items()} for i in range(len(per_epoch.get("loss", [])))]
 
 
-def _epoch_logger(tfk: ModuleType, label: str, epochs: int) -> Any:
-    class EpochLog(tfk.callbacks.Callback):
+def _epoch_logger(tfk: ModuleType, label: str, epochs: int) -> KerasCallback:
+    callback: type[KerasCallback] = tfk.callbacks.Callback  # the base class of the Keras flavour in use
+
+    class EpochLog(callback):
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
             self.started = time.monotonic()
 

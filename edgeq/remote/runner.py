@@ -81,7 +81,7 @@ def load_numpy():
 
 def load_runtime(numpy_version: str) -> tuple[type, str, str]:
     """(Interpreter class, pip package, version) of the first TFLite runtime that imports."""
-    broken = []
+    broken: list[tuple[str, Exception]] = []
     for module_name, package in RUNTIMES:
         try:
             module = importlib.import_module(module_name)
@@ -95,13 +95,13 @@ def load_runtime(numpy_version: str) -> tuple[type, str, str]:
             return module.Interpreter, package, _version(package, module_name)
     if not broken:
         raise RunnerError(EXIT_NO_RUNTIME, "no TFLite runtime; pip install ai-edge-litert (or tflite-runtime)")
-    package, exc = broken[0]
+    package, error = broken[0]
     fix = "pip install ai-edge-litert"
     if package == "tflite-runtime" and numpy_version.split(".")[0] not in ("0", "1"):
         fix = "tflite-runtime wheels need numpy 1: pip install ai-edge-litert, or pip install 'numpy<2'"
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
     raise RunnerError(
-        EXIT_BROKEN_RUNTIME, f"{package} is installed but does not import ({type(exc).__name__}: {first}); {fix}"
+        EXIT_BROKEN_RUNTIME, f"{package} is installed but does not import ({type(error).__name__}: {first}); {fix}"
     )
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from edgeq.edgetpu.compiler import compile_model, find_compiler
 from edgeq.edgetpu.ops import EDGETPU_CUSTOM_OP
 from edgeq.errors import DependencyError, DeviceError, UsageError
+from edgeq.litert import interpreter_class
 from edgeq.log import logger, quiet
 from edgeq.measurements import Timing
 from edgeq.model import read_model
@@ -50,8 +51,6 @@ def load_edgetpu_delegate(device: str | None = None) -> Any:
         DependencyError: libedgetpu or a TFLite runtime is not installed.
         DeviceError: libedgetpu is installed but no Edge TPU answered.
     """
-    from edgeq.litert import interpreter_class
-
     lib = library_name()
     try:
         ctypes.CDLL(lib)
@@ -127,8 +126,6 @@ class CoralTarget:
         return Timing(tuple(ms), latency_source=source, notes=notes)
 
     def _load(self, model: bytes, threads: int) -> tuple[Any, tuple[str, ...]]:
-        from edgeq.litert import interpreter_class
-
         read_model(model)  # a corrupt file fails here, before any runtime sees it
         delegate = load_edgetpu_delegate(self.device)
         prepared, notes = self.prepare(model)

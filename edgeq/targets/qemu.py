@@ -26,8 +26,12 @@ import numpy as np
 
 from edgeq import procs
 from edgeq.boards import Board, load_board
+from edgeq.cache import cache_dir, cached_folder
+from edgeq.codegen import generate
+from edgeq.codegen.engine.sources import generator_fingerprint
 from edgeq.errors import DeviceError, UsageError
 from edgeq.measurements import Energy, Memory, Timing
+from edgeq.model import read_model
 from edgeq.serialdut.link import DeviceStoppedError
 from edgeq.serialdut.parse import lap_delta_us
 from edgeq.targets.base import Capabilities
@@ -72,8 +76,6 @@ class QemuTarget:
 
         The build is a cache entry (:mod:`edgeq.cache`): made once, whatever number of edgeq processes ask at once.
         """
-        from edgeq.cache import cache_dir, cached_folder
-        from edgeq.codegen.engine.sources import generator_fingerprint
         from edgeq.firmware.build import firmware_fingerprint
 
         key = hashlib.sha256(model + generator_fingerprint() + firmware_fingerprint()).hexdigest()[:20]
@@ -81,7 +83,6 @@ class QemuTarget:
         return _load_build(folder)
 
     def _build(self, model: bytes, folder: Path) -> None:
-        from edgeq.codegen import generate
         from edgeq.firmware.build import build_firmware
 
         (folder / "model.tflite").write_bytes(model)
@@ -106,7 +107,6 @@ class QemuTarget:
     def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:
         """Instructions per inference from one window of ``runs`` inferences, turned into estimates."""
         from edgeq.firmware.qemu import Emulator
-        from edgeq.model import read_model
         from edgeq.serialdut.outputs import sample_bytes
 
         build = self.firmware(model)

@@ -27,6 +27,7 @@ import numpy as np
 
 from edgeq.errors import UsageError
 from edgeq.measurements import Memory, Timing
+from edgeq.model import read_model
 from edgeq.remote.endpoint import ENV_PYTHON, Endpoint, SshOptions
 from edgeq.remote.job import Job, RemoteResult, run_job
 from edgeq.remote.session import SshSession
@@ -106,8 +107,6 @@ class SshTarget:
         )
 
     def _job(self, job: Job, model: bytes, arrays: list[np.ndarray]) -> RemoteResult:
-        from edgeq.model import read_model
-
         read_model(model)  # a malformed model fails here, not as a crash on the board
         with SshSession(self.endpoint, self.options) as session:
             result = run_job(session, job, model, arrays)

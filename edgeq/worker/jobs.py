@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from edgeq.litert import Runner
 from edgeq.model.io import sample_shape
 from edgeq.tflm_errors import reason
+from edgeq.timing import time_calls
 from edgeq.worker import FAILED, REFUSED, peak_rss_bytes
 
 
@@ -94,8 +96,6 @@ def outputs_job(folder: Path, arena: int) -> None:
 
 
 def _litert_invoke(model: bytes, inputs: list[np.ndarray], threads: int, xnnpack: bool) -> Callable[[], None]:
-    from edgeq.litert import Runner
-
     runner = Runner(model, threads=threads, xnnpack=xnnpack)
     for info, value in zip(runner.inputs, inputs):
         runner.interpreter.set_tensor(info.index, value.reshape(info.shape))
@@ -111,8 +111,6 @@ def _tflm_invoke(model: bytes, inputs: list[np.ndarray], arena: int) -> Callable
 
 def time_job(runtime: str, folder: Path, runs: int, warmup: int, arg: int) -> None:
     """Milliseconds of ``runs`` invokes of FOLDER/in.npz's sample and this process's peak RSS, into FOLDER/ms.npz."""
-    from edgeq.timing import time_calls
-
     model, inputs = (folder / "model.tflite").read_bytes(), _load_inputs(folder)
     if runtime == "tflm":
         invoke = _tflm_invoke(model, inputs, arg)

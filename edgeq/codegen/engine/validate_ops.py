@@ -262,8 +262,6 @@ def check_arity(op: Operator) -> None:
 
     Ops without a lowering are left alone: build.check_supported names them.
     """
-    from edgeq.codegen.engine.validate_ops import RULES
-
     if op.builtin not in RULES:
         return
     fewest, most = ARITY.get(op.builtin, (1, 1))
