@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,6 +13,10 @@ from edgeq.model import Graph, read_model
 from edgeq.model.io import ModelIO, model_inputs
 from edgeq.model.reader import read_bytes
 from edgeq.targets import get_target
+
+if TYPE_CHECKING:
+    from edgeq.data.binfiles import BinFormat
+    from edgeq.mlperf_eval import DatasetScore
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,9 @@ def run(model: str | Path, target: str, inputs: list[np.ndarray], **options: obj
     return RunResult(target, len(prepared[0]), outputs)
 
 
-def run_dataset(model: str | Path, target: str, folder: Path, bin_format=None, **options: object):
+def run_dataset(
+    model: str | Path, target: str, folder: Path, bin_format: BinFormat | None = None, **options: object
+) -> tuple[RunResult, DatasetScore]:
     """Run an MLPerf Tiny dataset folder (.bin files + y_labels.csv); returns (RunResult, DatasetScore).
 
     ``bin_format``: a :class:`edgeq.data.binfiles.BinFormat` for one-byte-per-element

@@ -23,7 +23,7 @@ from edgeq.litert import Runner
 from edgeq.log import logger, quiet
 from edgeq.metrics import top1_accuracy
 from edgeq.outputs import atomic_write
-from edgeq.tfimport import import_tf
+from edgeq.tfimport import KerasModel, import_tf
 from edgeq.timing import measure
 
 
@@ -75,7 +75,7 @@ def load_digits_split(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
 
 
-def train_digits_model(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int = 30) -> Any:
+def train_digits_model(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int = 30) -> KerasModel:
     """A small CNN (about 6k parameters), trained for a few seconds."""
     import_tf()
     import keras

@@ -22,7 +22,8 @@ from edgeq.errors import UsageError
 from edgeq.litert import Runner
 from edgeq.log import logger, progress, quiet
 from edgeq.metrics import top1_accuracy
-from edgeq.qtypes import DataSpec
+from edgeq.qtypes import DataSource, DataSpec
+from edgeq.tfimport import ModelSource
 
 Predictor = Callable[[dict[str, np.ndarray]], np.ndarray]
 
@@ -49,9 +50,9 @@ class EvaluationResult:
 
 
 def evaluate(
-    reference: Any,
+    reference: ModelSource,
     candidate: str | Path,
-    data: Any,
+    data: DataSource,
     *,
     limit: int | None = None,
     scale: float = 1 / 255,
@@ -95,7 +96,7 @@ def _result(reference, candidate, data, count, labels, ref_out, cand_out) -> Eva
     )
 
 
-def _reference_predictor(reference: Any) -> tuple[Predictor, list[DataSpec] | None]:
+def _reference_predictor(reference: ModelSource) -> tuple[Predictor, list[DataSpec] | None]:
     if isinstance(reference, (str, Path)) and str(reference).lower().endswith(".tflite"):
         runner = Runner(Path(reference))
         return (lambda inputs: _run_tflite(runner, inputs, "reference")), None
@@ -114,7 +115,7 @@ def _reference_predictor(reference: Any) -> tuple[Predictor, list[DataSpec] | No
     return predict, specs
 
 
-def raise_for_savedmodel(reference: Any) -> None:
+def raise_for_savedmodel(reference: ModelSource) -> None:
     raise UsageError(
         f"{reference}: a SavedModel reference is not supported by evaluate; "
         "pass the float .tflite (edgeq convert --mode float16 or a plain conversion) or a .keras/.h5 file"

@@ -14,7 +14,7 @@ import contextlib
 import importlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -26,6 +26,10 @@ from edgeq.qtypes import DataSpec
 # What the runtimes raise for a model they cannot load or run (UnicodeDecodeError is a ValueError:
 # tensor names that are not UTF-8)
 RUNTIME_ERRORS = (ValueError, RuntimeError, IndexError)
+# The runtimes (ai_edge_litert, tflite_runtime, tflite_micro) ship no type information: these names say which
+# of their objects a value is.
+Interpreter: TypeAlias = Any  # an Interpreter of the LiteRT / TFLite runtime (or of TFLM's runtime)
+Delegate: TypeAlias = Any  # a LiteRT delegate (load_delegate), e.g. the Edge TPU's
 _CANDIDATES = (
     ("ai_edge_litert.interpreter", "ai-edge-litert"),
     ("tflite_runtime.interpreter", "tflite-runtime"),
@@ -44,7 +48,7 @@ def interpreter_class() -> tuple[type, str]:
     raise DependencyError("no TFLite runtime found; pip install ai-edge-litert")
 
 
-def _without_default_delegates(cls: type) -> Any:
+def _without_default_delegates(cls: type[Interpreter]) -> Any:
     """The op resolver type that leaves XNNPACK (the default delegate) out."""
     module = importlib.import_module(cls.__module__)
     resolver = getattr(module, "OpResolverType", None)

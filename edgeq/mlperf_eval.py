@@ -75,7 +75,7 @@ def _windowed(data: MlperfDataset) -> bool:
 
 def _real(values: np.ndarray, spec: ModelIO) -> np.ndarray:
     """Real values (float64) of raw tensor values; float arrays (real already) pass unchanged."""
-    if not spec.quantized or values.dtype.kind == "f":
+    if spec.scale is None or values.dtype.kind == "f":  # spec.scale is None: not quantized
         return np.asarray(values, np.float64)
     return (np.asarray(values, np.float64) - (spec.zero_point or 0)) * spec.scale
 

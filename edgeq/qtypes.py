@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from edgeq.errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from pathlib import Path
+
+    import numpy as np
+
+E = TypeVar("E", bound=Enum)
+
+# Data a model runs on (edgeq.data.load_dataset): a .npy/.npz path, an image or .bin folder,
+# "module:function", a callable returning an iterable of samples (a generator, a tf.data.Dataset) or an array.
+DataSource: TypeAlias = "str | Path | np.ndarray | Callable[[], Iterable[Any]]"
+# Labelled data (edgeq.evaluate, mixed precision): a DataSource (an .npz with x and y, class folders) or (x, y).
+LabelledSource: TypeAlias = "DataSource | tuple[np.ndarray, np.ndarray]"
 
 
 class QuantMode(str, Enum):
@@ -30,14 +45,14 @@ class IOType(str, Enum):
     INT16 = "int16"
 
 
-def parse_enum(enum_cls: type[Enum], value: object, what: str) -> Enum:
+def parse_enum(enum_cls: type[E], value: E | str, what: str) -> E:
     """Return ``enum_cls(value)`` or raise a :class:`UsageError` listing the allowed values."""
     if isinstance(value, enum_cls):
         return value
     try:
         return enum_cls(str(value).lower())
     except ValueError:
-        allowed = ", ".join(m.value for m in enum_cls)  # type: ignore[attr-defined]
+        allowed = ", ".join(m.value for m in enum_cls)
         raise UsageError(f"{what} {value!r} is not one of: {allowed}") from None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeAlias
 
@@ -23,6 +24,8 @@ INSTALL_HINT = "pip install 'edgeq[convert]' (TensorFlow is only needed to conve
 # TensorFlow, Keras and tensorflow-model-optimization ship no type information: their objects are Any
 # to mypy. These names say, in signatures, which of them a value is.
 KerasModel: TypeAlias = Any  # a keras.Model (Keras 3) or tf_keras.Model (Keras 2)
+# A model to convert: a SavedModel folder, a .keras/.h5 file or a Keras model object.
+ModelSource: TypeAlias = "str | Path | KerasModel"
 KerasLayer: TypeAlias = Any  # a keras.layers.Layer or tf_keras.layers.Layer
 KerasTensor: TypeAlias = Any  # a symbolic Keras tensor (a functional model's inputs and outputs)
 KerasLoss: TypeAlias = Any  # a keras.losses.Loss object, or a loss name Keras accepts
@@ -30,7 +33,6 @@ KerasCallback: TypeAlias = Any  # a keras.callbacks.Callback
 TFLiteConverter: TypeAlias = Any  # a tf.lite.TFLiteConverter
 TFSavedModelProto: TypeAlias = Any  # a tensorflow.core.protobuf.saved_model_pb2.SavedModel
 TFTensorInfo: TypeAlias = Any  # a SavedModel signature's meta_graph_pb2.TensorInfo
-TFDataset: TypeAlias = Any  # a tf.data.Dataset
 TFSchedule: TypeAlias = Any  # a tfmot pruning schedule (tfmot.sparsity.keras.PruningSchedule)
 
 
@@ -59,7 +61,7 @@ __all__ = [
     "KerasLoss",
     "KerasModel",
     "KerasTensor",
-    "TFDataset",
+    "ModelSource",
     "TFLiteConverter",
     "TFSavedModelProto",
     "TFSchedule",

@@ -121,7 +121,7 @@ def run_one(model: Any, calib: np.ndarray, evaluation: tuple, metric: Any, analy
 def worst_layers(model: Any, calib: np.ndarray, count: int = 3) -> list[dict[str, Any]]:
     """The ``count`` worst rows of ``edgeq analyze`` plus any other flagged row."""
     from edgeq.quant.analyze import analyze
-    from edgeq.quant.analyze_report import flagged
+    from edgeq.quant.analyze_plot import flagged
 
     result = analyze(model, calib[:CALIBRATION_SAMPLES], samples=ANALYSIS_SAMPLES, seed=SEED)
     rows = [r for i, r in enumerate(result.rows) if i < count or flagged(r)]

@@ -78,7 +78,7 @@ def carrier_net(x: np.ndarray, y: np.ndarray) -> Any:
 def run_qat(tmp: Path) -> dict[str, Any]:
     """Float vs PTQ int8 vs QAT int8 on carrier_net, plus the fine-tuned-float control."""
     from edgeq.convert import ConvertOptions
-    from edgeq.quant.compress_report import convert_bytes, tflite_accuracy
+    from edgeq.quant.candidates import convert_bytes, tflite_accuracy
     from edgeq.quant.qat import qat
     from edgeq.quant.tfkeras import to_tf_keras
     from edgeq.quant.training import TrainOptions, fine_tune, training_data
@@ -129,8 +129,8 @@ def zoo_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 def variant_row(model: Any, blob: bytes, test: dict[str, np.ndarray], labels: np.ndarray) -> dict[str, Any]:
     """Sizes, accuracy and the clustered / pruned state of the Conv2D and Dense kernels of one variant."""
+    from edgeq.quant.candidates import tflite_accuracy
     from edgeq.quant.compress import gzip_size, kernel_stats
-    from edgeq.quant.compress_report import tflite_accuracy
 
     kernels = [k for k in kernel_stats(model).values() if k["kind"] == "kernel"]
     return {
@@ -145,8 +145,8 @@ def variant_row(model: Any, blob: bytes, test: dict[str, np.ndarray], labels: np
 def run_compression(tmp: Path) -> dict[str, Any]:
     """Plain int8 vs clustered / pruned int8 of the zoo model: sizes, gzip sizes, accuracy."""
     from edgeq.convert import ConvertOptions
+    from edgeq.quant.candidates import convert_bytes, keras_accuracy
     from edgeq.quant.compress import CompressOptions, compress_model
-    from edgeq.quant.compress_report import convert_bytes, keras_accuracy
     from edgeq.quant.tfkeras import to_tf_keras
     from edgeq.quant.training import TrainOptions, training_data
 

@@ -104,7 +104,7 @@ def _load_file(path: Path) -> Board:
     return board
 
 
-def board_from_dict(data: Any, path: Path | None = None) -> Board:
+def board_from_dict(data: dict[str, Any], path: Path | None = None) -> Board:
     """Build a :class:`Board` from a parsed board file; nested mappings become the dataclasses above."""
     check(isinstance(data, dict), "board", f"must be a mapping of fields, got {type(data).__name__}")
     data = dict(data)

@@ -227,7 +227,9 @@ class ReferenceResult:
     energy_uj: float | None = None
     quality: float | None = None  # top-1 accuracy in %, or AUC for anomaly detection ("ad")
     clock_hz: int | None = None
-    RULES: ClassVar[Rules] = {name: "text" for name in ("suite", "version", "system", "framework", "benchmark", "source")}
+    RULES: ClassVar[Rules] = {
+        name: "text" for name in ("suite", "version", "system", "framework", "benchmark", "source")
+    }
     RULES.update(latency_ms="number", energy_uj="number?", quality="number?", clock_hz="count?")
 
     def __post_init__(self) -> None:
@@ -312,7 +314,12 @@ class Board:
     edgetpu: EdgeTpuSpec | None = None
     notes: tuple[str, ...] = ()
     path: Path | None = field(default=None, compare=False)
-    RULES: ClassVar[Rules] = {"name": "text", "kind": tuple(k.value for k in BoardKind), "vendor": "text", "flasher": FLASHERS}
+    RULES: ClassVar[Rules] = {
+        "name": "text",
+        "kind": tuple(k.value for k in BoardKind),
+        "vendor": "text",
+        "flasher": FLASHERS,
+    }
     RULES.update(clock_hz="count?", flash_bytes="count?", ram_bytes="count?", flash_external="bool")
     RULES.update(power_measurement="text?")
 

@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from functools import partial
 
 import numpy as np
 
@@ -133,10 +134,20 @@ def _mse(hist: Histogram, rule: RangeRule, symmetric: bool) -> tuple[float, floa
     lo, hi = min(hist.min, 0.0), max(hist.max, 0.0)
     for _ in range(2):  # coordinate descent: each end given the other
         if hi > 0.0:
-            hi = _search(lambda h, lo=lo: expected_error(dist, np.full_like(h, lo), h), max(hist.max, 0.0), floor)
+            hi = _search(partial(_cost_of_hi, dist, lo), max(hist.max, 0.0), floor)
         if lo < 0.0:
-            lo = -_search(lambda t, hi=hi: expected_error(dist, -t, np.full_like(t, hi)), -min(hist.min, 0.0), floor)
+            lo = -_search(partial(_cost_of_lo, dist, hi), -min(hist.min, 0.0), floor)
     return lo, hi
+
+
+def _cost_of_hi(dist: Distribution, lo: float, h: np.ndarray) -> np.ndarray:
+    """Expected error of each upper end ``h`` with the lower end fixed at ``lo``."""
+    return expected_error(dist, np.full_like(h, lo), h)
+
+
+def _cost_of_lo(dist: Distribution, hi: float, t: np.ndarray) -> np.ndarray:
+    """Expected error of each lower end ``-t`` with the upper end fixed at ``hi``."""
+    return expected_error(dist, -t, np.full_like(t, hi))
 
 
 def _search(cost: Callable[[np.ndarray], np.ndarray], top: float, bottom: float) -> float:

@@ -9,13 +9,12 @@ model and a flatbuffer is involved.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 
 from edgeq.calibration.histograms import DEFAULT_BINS, Histogram
 from edgeq.errors import ConversionError
-from edgeq.litert import feed_order, interpreter_class
+from edgeq.litert import Interpreter, feed_order, interpreter_class
 from edgeq.log import progress, quiet
 
 
@@ -52,7 +51,7 @@ def collect_histograms(
     return hists
 
 
-def _observe(interpreter: Any, hists: dict[int, Histogram]) -> None:
+def _observe(interpreter: Interpreter, hists: dict[int, Histogram]) -> None:
     """Add each tensor's current value to its histogram; forget tensors the interpreter does not keep."""
     for index in list(hists):
         try:
@@ -63,7 +62,7 @@ def _observe(interpreter: Any, hists: dict[int, Histogram]) -> None:
         hists[index].update(value)
 
 
-def _interpreter(model: bytes) -> Any:
+def _interpreter(model: bytes) -> Interpreter:
     cls, _ = interpreter_class()
     try:
         with quiet():

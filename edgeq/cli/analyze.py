@@ -44,7 +44,7 @@ def command(model, data, quantized, samples, seed, top, plot_path, scale, offset
     """
     from edgeq.cli.views.analyze import render_table
     from edgeq.quant.analyze import analyze
-    from edgeq.quant.analyze_report import plot
+    from edgeq.quant.analyze_plot import plot
 
     result = analyze(model, data, quantized=quantized, samples=samples, seed=seed, scale=scale, offset=offset)
     written = plot(result, plot_path) if plot_path else None

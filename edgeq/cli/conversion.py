@@ -7,11 +7,14 @@ Their text is :mod:`edgeq.cli.views.convert` (the conversion report) and
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from edgeq.cli.common import Number, print_json
+
+if TYPE_CHECKING:
+    from edgeq.convert.options import ConvertOptions
 
 
 def compression_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,7 +50,14 @@ def compression_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def convert_compressed_command(
-    model: Any, data: Any, output: str, opts: Any, *, as_json: bool, eval_data: Any = None, **compress: Any
+    model: str,
+    data: str | None,
+    output: str,
+    opts: ConvertOptions,
+    *,
+    as_json: bool,
+    eval_data: str | None = None,
+    **compress: Any,
 ) -> None:
     """Run :func:`edgeq.quant.compress.convert_compressed` and print its report (text or JSON).
 

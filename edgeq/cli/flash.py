@@ -48,7 +48,7 @@ def _run_emulated(engine_dir: Path, board, link: str | None) -> None:
 
     elf = current_image(engine_dir, board) or build_firmware(engine_dir, board).elf
     with Emulator(elf, board) as emu, port_link(emu.port, link):
-        click.echo(render_emulated(board.id, elf.name, link or emu.port))
+        click.echo(render_emulated(board.id, elf.name, link or emu.pty))
         click.echo(" ".join(emu.command), err=True)
         try:
             emu.wait()

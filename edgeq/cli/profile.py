@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from edgeq.cli.common import Number, OutputPath, edgeq_errors, json_option, load_arrays, port_options, print_json
 from edgeq.targets import target_names
+
+if TYPE_CHECKING:
+    from edgeq.profiling import ProfileResult
 
 
 @click.command("profile")
@@ -96,13 +100,14 @@ def command(
         raise SystemExit(1)
 
 
-def _profile_each(model: str, targets: tuple[str, ...], settings: dict, xnnpack: bool) -> list:
+def _profile_each(model: str, targets: tuple[str, ...], settings: dict[str, Any], xnnpack: bool) -> list[ProfileResult]:
     """One profile per target, in order, with progress on stderr."""
     from edgeq.log import progress
     from edgeq.profiling import profile
 
+    no_xnnpack: dict[str, Any] = {"xnnpack": False}  # an option of the host target only
     return [
-        profile(model, t, **settings, **({} if xnnpack or t != "host" else {"xnnpack": False}))
+        profile(model, t, **settings, **({} if xnnpack or t != "host" else no_xnnpack))
         for t in progress(targets, len(targets), "profiling targets")
     ]
 

@@ -18,11 +18,13 @@ from edgeq.convert.report import ConversionReport, FloatOp
 from edgeq.convert.writer import write_outputs
 from edgeq.errors import ConversionError
 from edgeq.log import logger
+from edgeq.qtypes import DataSource
+from edgeq.tfimport import ModelSource
 
 
 def convert(
-    model: Any,
-    data: Any,
+    model: ModelSource,
+    data: DataSource | None,
     output: str | Path,
     options: ConvertOptions | None = None,
     **kwargs: Any,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -24,9 +25,10 @@ from edgeq.data import Dataset
 from edgeq.errors import ConversionError, EdgeqError
 from edgeq.log import logger, progress, quiet
 from edgeq.qtypes import IOType, QuantMode
+from edgeq.tfimport import TFLiteConverter
 
 
-def new_converter(tf: Any, model: LoadedModel) -> Any:
+def new_converter(tf: ModuleType, model: LoadedModel) -> TFLiteConverter:
     """A converter for ``model`` with no options set."""
     with quiet():
         if model.keras_model is not None:
@@ -35,7 +37,9 @@ def new_converter(tf: Any, model: LoadedModel) -> Any:
         return tf.lite.TFLiteConverter.from_saved_model(model.source, signature_keys=keys)
 
 
-def configure(tf: Any, converter: Any, opts: ConvertOptions, data: Dataset | None, model: LoadedModel) -> None:
+def configure(
+    tf: ModuleType, converter: TFLiteConverter, opts: ConvertOptions, data: Dataset | None, model: LoadedModel
+) -> None:
     """Set optimizations, op sets, I/O types and the representative dataset."""
     ops = tf.lite.OpsSet
     if opts.mode is QuantMode.FLOAT16:
@@ -56,8 +60,8 @@ def configure(tf: Any, converter: Any, opts: ConvertOptions, data: Dataset | Non
         IOType.INT16: tf.int16,
         IOType.FLOAT32: tf.float32,
     }
-    converter.inference_input_type = io_dtype[opts.io]
-    converter.inference_output_type = io_dtype[opts.io]
+    converter.inference_input_type = io_dtype[opts.io_type]
+    converter.inference_output_type = io_dtype[opts.io_type]
     converter.representative_dataset = _representative(data, model)
 
 
@@ -77,7 +81,7 @@ def _representative(data: Dataset | None, model: LoadedModel) -> Any:
 
 
 def run(
-    converter: Any, record_float: bool, rewrite: Callable[[bytes], bytes] | None = None
+    converter: TFLiteConverter, record_float: bool, rewrite: Callable[[bytes], bytes] | None = None
 ) -> tuple[bytes, bytes | None]:
     """Convert; return (model bytes, float flatbuffer seen before quantization or None).
 
@@ -123,7 +127,9 @@ def _hint(exc: BaseException) -> str:
 _INTERNALS_HINT = "this TensorFlow release changed converter internals edgeq relies on; use --calibration minmax"
 
 
-def install_recalibration(converter: Any, rewrite: Callable[[bytes], bytes], captured: dict[str, bytes]) -> None:
+def install_recalibration(
+    converter: TFLiteConverter, rewrite: Callable[[bytes], bytes], captured: dict[str, bytes]
+) -> None:
     """Make the converter calibrate, pass the calibrated model through ``rewrite``, then quantize.
 
     Relies on three TFLiteConverter internals (TF 2.x, checked with 2.21):
@@ -153,7 +159,9 @@ def install_recalibration(converter: Any, rewrite: Callable[[bytes], bytes], cap
     converter._quantize = quantize
 
 
-def _quantize_kwargs(converter: Any, signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Any]:
+def _quantize_kwargs(
+    converter: TFLiteConverter, signature: inspect.Signature, args: tuple, kwargs: dict
+) -> dict[str, Any]:
     """The arguments ``TFLiteConverterBase._quantize`` passes to ``_mlir_quantize`` for int8 activations."""
     try:
         call = signature.bind(*args, **kwargs).arguments
@@ -172,7 +180,7 @@ def _quantize_kwargs(converter: Any, signature: inspect.Signature, args: tuple, 
         raise ConversionError(f"{_INTERNALS_HINT} ({exc})") from exc
 
 
-def convert_float(tf: Any, model: LoadedModel) -> bytes:
+def convert_float(tf: ModuleType, model: LoadedModel) -> bytes:
     """The plain float32 conversion (no optimizations)."""
     converter = new_converter(tf, model)
     return run(converter, record_float=False)[0]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from edgeq.data.binfiles import BinFormat
 from edgeq.log import logger
 from edgeq.model import Graph
 from edgeq.model.io import model_inputs
+from edgeq.tfimport import KerasLayer
 
 LIMIT = 3.0
 STAT_LAYERS = ("BatchNormalization", "Normalization")
@@ -58,7 +60,7 @@ def range_warning(loaded: LoadedModel, arrays: Mapping[str, np.ndarray]) -> str 
     )
 
 
-def _stored_stats(layer: Any) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+def _stored_stats(layer: KerasLayer) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """Per-channel mean and standard deviation stored in ``layer``, and the axes they run along."""
     if type(layer).__name__ == "BatchNormalization":
         mean, var = _flat(layer.moving_mean), _flat(layer.moving_variance)
@@ -82,7 +84,7 @@ def _flat(value: Any) -> np.ndarray:
 
 
 def _seen_stats(
-    loaded: LoadedModel, layer: Any, arrays: Mapping[str, np.ndarray], axes: tuple[int, ...], channels: int
+    loaded: LoadedModel, layer: KerasLayer, arrays: Mapping[str, np.ndarray], axes: tuple[int, ...], channels: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and standard deviation of ``layer``'s input over the calibration samples."""
     module = _keras(loaded.keras_flavour)
@@ -100,7 +102,7 @@ def _seen_stats(
     return mean, std
 
 
-def _keras(flavour: str | None) -> Any:
+def _keras(flavour: str | None) -> ModuleType:
     if flavour == "tf_keras":
         import tf_keras
 

@@ -11,6 +11,7 @@ its ranges, a badly calibrated model can still look perfect.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypedDict
 
 import numpy as np
 
@@ -19,7 +20,16 @@ from edgeq.log import quiet
 from edgeq.metrics import agreement, rmse, snr_db
 
 
-def compare_outputs(reference: Sequence[np.ndarray], candidate: Sequence[np.ndarray]) -> dict[str, float | None]:
+class OutputMetrics(TypedDict):
+    """What :func:`compare_outputs` measures (a plain dict at run time)."""
+
+    rmse: float
+    snr_db: float | None  # None: identical outputs (infinite SNR)
+    top1_agreement: float | None  # None: outputs not classifier-shaped
+    max_abs_error: float
+
+
+def compare_outputs(reference: Sequence[np.ndarray], candidate: Sequence[np.ndarray]) -> OutputMetrics:
     """Metrics between stacked float outputs (N, ...) of a reference and a candidate."""
     ref = np.asarray(reference, np.float64)
     cand = np.asarray(candidate, np.float64)

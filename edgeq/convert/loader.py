@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from edgeq.errors import ModelLoadError
 from edgeq.log import logger, quiet
 from edgeq.qtypes import DataSpec
-from edgeq.tfimport import import_tf
+from edgeq.tfimport import KerasModel, KerasTensor, ModelSource, TFSavedModelProto, TFTensorInfo, import_tf
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,13 @@ class LoadedModel:
     source: str
     kind: str
     inputs: tuple[DataSpec, ...]
-    keras_model: Any = None
+    keras_model: KerasModel = None
     keras_flavour: str | None = None
     layer_names: tuple[str, ...] = ()
     signature_key: str | None = None
 
 
-def load_model(model: Any) -> LoadedModel:
+def load_model(model: ModelSource) -> LoadedModel:
     """Load ``model`` (a path, or an in-memory Keras model) and read its input signature."""
     if not isinstance(model, (str, Path)):
         return _from_keras_object(model, "<keras model>", _flavour_of(model), "keras")
@@ -125,7 +126,7 @@ def _load_keras_file(path: Path, kind: str) -> LoadedModel:
     raise ModelLoadError(f"cannot load {path}: " + "; ".join(errors))
 
 
-def _keras_module(flavour: str) -> Any:
+def _keras_module(flavour: str) -> ModuleType:
     if flavour == "keras3":
         import keras
 
@@ -137,12 +138,12 @@ def _keras_module(flavour: str) -> Any:
     return tf_keras
 
 
-def _flavour_of(obj: Any) -> str:
+def _flavour_of(obj: KerasModel) -> str:
     module = type(obj).__module__
     return "tf_keras" if module.startswith("tf_keras") else "keras3"
 
 
-def _from_keras_object(obj: Any, source: str, flavour: str, kind: str) -> LoadedModel:
+def _from_keras_object(obj: KerasModel, source: str, flavour: str, kind: str) -> LoadedModel:
     if not hasattr(obj, "inputs") or not hasattr(obj, "layers"):
         raise ModelLoadError(f"{source} is not a Keras model (got {type(obj).__name__})")
     if not obj.inputs:
@@ -155,7 +156,7 @@ def _from_keras_object(obj: Any, source: str, flavour: str, kind: str) -> Loaded
     return LoadedModel(source, kind, specs, obj, flavour, layers)
 
 
-def _keras_input_spec(tensor: Any, index: int) -> DataSpec:
+def _keras_input_spec(tensor: KerasTensor, index: int) -> DataSpec:
     shape = tuple(None if d is None else int(d) for d in tensor.shape)
     name = getattr(tensor, "name", None) or f"input_{index}"
     name = name.split(":")[0]
@@ -181,7 +182,7 @@ def _load_saved_model(path: Path) -> LoadedModel:
     return LoadedModel(str(path), "savedmodel", specs, signature_key=key)
 
 
-def _pick_signature(proto: Any, path: Path) -> tuple[str, Any]:
+def _pick_signature(proto: TFSavedModelProto, path: Path) -> tuple[str, Any]:
     serving = [mg for mg in proto.meta_graphs if "serve" in mg.meta_info_def.tags]
     metas = serving or list(proto.meta_graphs)
     if not metas:
@@ -198,7 +199,7 @@ def _pick_signature(proto: Any, path: Path) -> tuple[str, Any]:
     )
 
 
-def _tensor_info_spec(tf: Any, name: str, info: Any) -> DataSpec:
+def _tensor_info_spec(tf: ModuleType, name: str, info: TFTensorInfo) -> DataSpec:
     dims = info.tensor_shape.dim
     shape = tuple(None if d.size < 0 else int(d.size) for d in dims)
     if info.tensor_shape.unknown_rank:

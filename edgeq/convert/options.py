@@ -77,6 +77,13 @@ class ConvertOptions:
             raise UsageError(f"{flags} needs --mode int8 (--mode {mode.value} keeps TFLite's min/max ranges)")
 
     @property
+    def io_type(self) -> IOType:
+        """The I/O dtype: ``io``, which ``__post_init__`` always sets (None picks the mode's default)."""
+        if self.io is None:
+            raise UsageError("ConvertOptions.io is unset; build the options with ConvertOptions(...)")
+        return self.io
+
+    @property
     def range_rule(self) -> RangeRule:
         """The calibration method and its settings (validated)."""
         return RangeRule(self.calibration, self.percentile, self.symmetric_activations)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from edgeq.calibration.recalibrate import CalibrationSummary, recalibrate
@@ -20,8 +21,8 @@ from edgeq.errors import ConversionError, EdgeqError
 from edgeq.log import logger
 from edgeq.model import Graph, read_model
 from edgeq.model.io import model_inputs, model_outputs
-from edgeq.qtypes import QuantMode
-from edgeq.tfimport import import_tf
+from edgeq.qtypes import DataSource, QuantMode
+from edgeq.tfimport import ModelSource, import_tf
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class PipelineResult:
             model_kind=self.loaded.kind,
             output=str(output),
             mode=o.mode.value,
-            io=o.io.value,  # type: ignore[union-attr]
+            io=o.io_type.value,
             float_tflite_bytes=len(self.float_bytes) if self.float_bytes else None,
             output_bytes=len(self.model_bytes),
             ops_by_type=ops_by_type(g),
@@ -64,7 +65,7 @@ class PipelineResult:
         )
 
 
-def run_pipeline(model: Any, data: Any, opts: ConvertOptions) -> PipelineResult:
+def run_pipeline(model: ModelSource, data: DataSource | None, opts: ConvertOptions) -> PipelineResult:
     """Convert ``model`` with ``opts``; raises EdgeqError subclasses on user errors.
 
     Warnings (implausible data, a check on calibration samples, .bin files in
@@ -120,7 +121,7 @@ def _default_calibration(dataset: Dataset | None, opts: ConvertOptions) -> Calib
     return CalibrationSummary("minmax", None, False, dataset.count)
 
 
-def _dataset(data: Any, loaded: LoadedModel, opts: ConvertOptions) -> Dataset | None:
+def _dataset(data: DataSource | None, loaded: LoadedModel, opts: ConvertOptions) -> Dataset | None:
     if data is None:
         if opts.mode.needs_data:
             raise ConversionError(
@@ -141,7 +142,7 @@ def _dataset(data: Any, loaded: LoadedModel, opts: ConvertOptions) -> Dataset | 
     return dataset
 
 
-def _float_reference(tf: Any, loaded: LoadedModel) -> bytes | None:
+def _float_reference(tf: ModuleType, loaded: LoadedModel) -> bytes | None:
     try:
         return conv.convert_float(tf, loaded)
     except EdgeqError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -12,7 +11,7 @@ from edgeq.data.binfiles import BinFormat
 from edgeq.data.checks import check_arrays
 from edgeq.data.sources import read_source
 from edgeq.log import logger
-from edgeq.qtypes import DataSpec
+from edgeq.qtypes import DataSource, DataSpec
 
 DEFAULT_SAMPLES = 200
 """Calibration samples when --samples is not given (TFLite's guidance: 100 to 500)."""
@@ -51,7 +50,7 @@ class Dataset:
 
 
 def load_dataset(
-    source: Any,
+    source: DataSource,
     specs: Sequence[DataSpec],
     *,
     samples: int | None = DEFAULT_SAMPLES,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from edgeq.errors import DatasetError, UsageError
+from edgeq.qtypes import DataSource
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members, an empty zip
@@ -80,7 +80,7 @@ def looks_like_module_spec(text: str) -> bool:
     return bool(sep) and module.replace(".", "").replace("_", "").isalnum() and func.isidentifier()
 
 
-def check_data_path(source: Any, *, bins_only: bool = False, option: str = "-d") -> None:
+def check_data_path(source: DataSource | None, *, bins_only: bool = False, option: str = "-d") -> None:
     """Check a data argument in milliseconds, before a model loads: it exists, is readable, of a known kind.
 
     Arrays, callables and ``module:function`` specs pass (they are checked when read).

@@ -31,7 +31,8 @@ def load_images(files: list[Path], spec: DataSpec, scale: float, offset: float) 
     for i, path in enumerate(files):
         try:
             with Image.open(path) as img:
-                img = img.convert(mode).resize((width, height), Image.BILINEAR)
+                # Pillow >= 9.1 sets Image.BILINEAR at run time (from Image.Resampling), out of its stubs' sight
+                img = img.convert(mode).resize((width, height), Image.BILINEAR)  # type: ignore[attr-defined]
                 pixels = np.asarray(img, dtype=np.float32)
         except (UnidentifiedImageError, OSError) as exc:
             raise DatasetError(f"{path} is not a readable image ({exc}); remove it from the folder") from exc

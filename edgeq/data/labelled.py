@@ -12,13 +12,13 @@ from edgeq.data.files import load_npz
 from edgeq.data.images import load_images
 from edgeq.data.sources import IMAGE_SUFFIXES, Arrays, match_npz_arrays, read_source
 from edgeq.errors import DatasetError
-from edgeq.qtypes import DataSpec
+from edgeq.qtypes import DataSource, DataSpec
 
 LABEL_KEYS = ("y", "labels", "label")
 
 
 def load_labelled(
-    source: object, specs: Sequence[DataSpec], *, scale: float = 1 / 255, offset: float = 0.0
+    source: DataSource, specs: Sequence[DataSpec], *, scale: float = 1 / 255, offset: float = 0.0
 ) -> tuple[Arrays, np.ndarray | None, list[str] | None]:
     """Return (inputs, integer labels or None, class names or None)."""
     path = Path(str(source))

@@ -21,13 +21,13 @@ from edgeq.data.binfiles import BinFormat, BinInput, decode_bin
 from edgeq.data.files import DATA_KINDS, IMAGE_SUFFIXES, load_npy, load_npz, looks_like_module_spec
 from edgeq.data.images import load_images
 from edgeq.errors import DatasetError
-from edgeq.qtypes import DataSpec
+from edgeq.qtypes import DataSource, DataSpec
 
 Arrays = dict[str, np.ndarray]
 
 
 def read_source(
-    source: Any,
+    source: DataSource,
     specs: Sequence[DataSpec],
     *,
     scale: float,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ FREQS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000,
 EDGE_FIELD = "current_lsb"
 
 
-def load_joulescope() -> Any:
+def load_joulescope() -> ModuleType:
     """The ``joulescope`` module, or a DependencyError saying what to install."""
     try:
         import joulescope

@@ -140,6 +140,13 @@ class Emulator:
             self.proc.stdin.write(command + b"\n")
             self.proc.stdin.flush()
 
+    @property
+    def pty(self) -> str:
+        """The pty path of the emulated UART; UsageError before :meth:`start`."""
+        if self.port is None:
+            raise UsageError("the emulator is not started; call start() or use it in a with block")
+        return self.port
+
     def last_output(self) -> str:
         """QEMU's last message (its error when it fails to start), without the monitor's chatter."""
         output = [line.rpartition("(qemu) ")[2].strip() for line in self._output]

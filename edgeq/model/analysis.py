@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from edgeq.model.graph import Graph, Operator, Tensor, computes_in_float
 from edgeq.model.reader import Source, read_model
 
+Shape: TypeAlias = tuple[int, ...]
 SHOWN_CHANNELS = 4  # per-channel scales / zero points listed before "... (count)"
 
 

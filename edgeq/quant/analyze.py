@@ -36,11 +36,12 @@ from edgeq.errors import UsageError
 from edgeq.litert import Runner
 from edgeq.log import logger, progress
 from edgeq.model import Graph, read_model
+from edgeq.qtypes import DataSource, DataSpec
 from edgeq.quant.layer_map import LayerMap
 from edgeq.quant.probe import ROUNDING_ONLY, ErrorStats, TensorProbe, dequantize_tensor
 from edgeq.quant.requantize import Rewrite, calibrate
 from edgeq.quant.tensor_match import align_debug, float_indices, quant_params, range_used, tracked_tensors
-from edgeq.tfimport import import_tf
+from edgeq.tfimport import ModelSource, import_tf
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,8 @@ class _Models:
 
 
 def analyze(
-    model: Any,
-    data: Any,
+    model: ModelSource,
+    data: DataSource,
     *,
     quantized: str | Path | None = None,
     samples: int | None = DEFAULT_SAMPLES,
@@ -147,9 +148,9 @@ def analyze(
 
 
 def _prepare(
-    model: Any,
-    data: Any,
-    quantized: Any,
+    model: ModelSource,
+    data: DataSource,
+    quantized: str | Path | None,
     samples: int | None,
     seed: int,
     norm: tuple[float, float],
@@ -170,11 +171,11 @@ def _prepare(
     return _Models(float_model, int8, None, layer_map, loaded.arrays, loaded.description, str(quantized))
 
 
-def _source(model: Any) -> str:
+def _source(model: ModelSource) -> str:
     return str(model) if isinstance(model, (str, Path)) else "<keras model>"
 
 
-def _reference(model: Any) -> tuple[bytes, LayerMap, list[Any]]:
+def _reference(model: ModelSource) -> tuple[bytes, LayerMap, list[DataSpec]]:
     """Float flatbuffer, layer map and input specs of the float model."""
     if str(model).lower().endswith(".tflite"):
         data = Path(model).read_bytes()

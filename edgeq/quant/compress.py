@@ -6,7 +6,7 @@ but both make it compress far better, so reports give the gzip size next to
 the plain size (:func:`gzip_size`). Both work on tf-keras models
 (:func:`edgeq.quant.tfkeras.to_tf_keras`), fine-tune when labelled training data is
 given, strip the tfmot wrappers and return plain tf-keras models. The shared
-conversion, accuracy and report-writing helpers live in :mod:`edgeq.quant.compress_report`.
+conversion, accuracy and report-writing helpers live in :mod:`edgeq.quant.candidates`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import gzip
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -23,10 +24,12 @@ from edgeq.convert.options import ConvertOptions
 from edgeq.convert.report import ConversionReport
 from edgeq.errors import UsageError
 from edgeq.log import logger, quiet
-from edgeq.quant.compress_report import accuracies, convert_bytes, write_report
+from edgeq.qtypes import DataSource
+from edgeq.quant.candidates import accuracies, convert_bytes, write_report
 from edgeq.quant.tfkeras import import_tfmot, tf_keras_module, to_tf_keras
 from edgeq.quant.training import TrainData, TrainOptions, fine_tune
 from edgeq.quant.training import training_data as load_training
+from edgeq.tfimport import KerasLayer, KerasModel, ModelSource, TFSchedule
 
 CENTROID_INITS = {"kmeans++": "KMEANS_PLUS_PLUS", "linear": "LINEAR", "density": "DENSITY_BASED", "random": "RANDOM"}
 SCHEDULES = ("polynomial", "constant")
@@ -38,7 +41,7 @@ def gzip_size(data: bytes) -> int:
     return len(gzip.compress(data, compresslevel=9, mtime=0))
 
 
-def kernel_stats(model: Any) -> dict[str, dict[str, Any]]:
+def kernel_stats(model: KerasModel) -> dict[str, dict[str, Any]]:
     """{layer: {"kind", "weights", "unique", "sparsity"}} for each kernel or depthwise_kernel of a Keras model."""
     stats = {}
     for layer in model.layers:
@@ -55,13 +58,13 @@ def kernel_stats(model: Any) -> dict[str, dict[str, Any]]:
     return stats
 
 
-def _train(train_data: Any, model: Any, opts: TrainOptions) -> TrainData | None:
+def _train(train_data: DataSource | TrainData | None, model: KerasModel, opts: TrainOptions) -> TrainData | None:
     if train_data is None or isinstance(train_data, TrainData):
         return train_data
     return load_training(train_data, model, opts)
 
 
-def _fresh(model: Any) -> Any:
+def _fresh(model: ModelSource) -> KerasModel:
     """A tf-keras copy of ``model`` (tfmot wrappers modify the layers they wrap)."""
     base = to_tf_keras(model)
     with quiet():
@@ -71,15 +74,15 @@ def _fresh(model: Any) -> Any:
 
 
 def cluster_model(
-    model: Any,
+    model: ModelSource,
     k: int,
-    train_data: Any = None,
+    train_data: DataSource | TrainData | None = None,
     epochs: int = 2,
     *,
     init: str = "kmeans++",
     options: TrainOptions | None = None,
     preserve_sparsity: bool = False,
-) -> Any:
+) -> KerasModel:
     """Cluster each supported kernel (Conv2D, Dense) to ``k`` shared values; fine-tune if data is given.
 
     Args:
@@ -112,7 +115,7 @@ def cluster_model(
         return clustering.strip_clustering(wrapped)
 
 
-def _cluster_layer(layer: Any, params: dict[str, Any]) -> Any:
+def _cluster_layer(layer: KerasLayer, params: dict[str, Any]) -> KerasLayer:
     """The layer wrapped for clustering, or itself: layers tfmot does not cluster, kernels with <= k weights."""
     kernel = getattr(layer, "kernel", None)
     if kernel is None or int(np.prod(kernel.shape)) <= params["number_of_clusters"]:
@@ -125,14 +128,14 @@ def _cluster_layer(layer: Any, params: dict[str, Any]) -> Any:
 
 
 def prune_model(
-    model: Any,
+    model: ModelSource,
     sparsity: float,
-    train_data: Any = None,
+    train_data: DataSource | TrainData | None = None,
     epochs: int = 2,
     *,
     schedule: str = "polynomial",
     options: TrainOptions | None = None,
-) -> Any:
+) -> KerasModel:
     """Zero the smallest-magnitude weights of each supported kernel (Conv2D, Dense) to ``sparsity``.
 
     With training data, tfmot's ``prune_low_magnitude`` ramps sparsity up
@@ -161,7 +164,7 @@ def prune_model(
         return sparse.strip_pruning(wrapped)
 
 
-def _schedule(sparse: Any, target: float, kind: str, steps: int) -> Any:
+def _schedule(sparse: ModuleType, target: float, kind: str, steps: int) -> TFSchedule:
     if kind == "constant":
         return sparse.ConstantSparsity(target, begin_step=0, frequency=1)
     ramp = max(1, int(0.7 * steps))
@@ -171,7 +174,7 @@ def _schedule(sparse: Any, target: float, kind: str, steps: int) -> Any:
     )
 
 
-def _prune_once(wrapped: Any, target: float) -> None:
+def _prune_once(wrapped: KerasModel, target: float) -> None:
     """Zero the ``target`` fraction of smallest-magnitude weights of each wrapped kernel (no training data)."""
     for layer in wrapped.layers:
         for weight in layer.layer.get_prunable_weights() if hasattr(layer, "pruning_schedule") else []:
@@ -201,8 +204,8 @@ class CompressOptions:
     cluster_init: str = "kmeans++"
     prune: float | None = None
     schedule: str = "polynomial"
-    train_data: Any = None
-    eval_data: Any = None
+    train_data: DataSource | TrainData | None = None
+    eval_data: DataSource | None = None
     train: TrainOptions = field(default_factory=lambda: TrainOptions(epochs=2))
 
     def __post_init__(self) -> None:
@@ -229,7 +232,7 @@ class CompressionReport:
         return {**self.conversion.to_dict(), "compression": self.compression}
 
 
-def compress_model(model: Any, options: CompressOptions) -> Any:
+def compress_model(model: ModelSource, options: CompressOptions) -> KerasModel:
     """Prune and/or cluster ``model`` as ``options`` say; returns a plain tf-keras model."""
     opts = options.train
     data = _train(options.train_data, to_tf_keras(model), opts)
@@ -250,7 +253,11 @@ def compress_model(model: Any, options: CompressOptions) -> Any:
 
 
 def convert_compressed(
-    model: Any, data: Any, output: str | Path, convert_options: ConvertOptions, options: CompressOptions
+    model: ModelSource,
+    data: DataSource | None,
+    output: str | Path,
+    convert_options: ConvertOptions,
+    options: CompressOptions,
 ) -> CompressionReport:
     """Convert ``model`` plain and compressed; write the compressed one with a report comparing both.
 

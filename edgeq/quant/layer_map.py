@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from edgeq.litert import signature_name
+
+if TYPE_CHECKING:
+    from edgeq.convert.loader import LoadedModel
 
 _SUFFIX = re.compile(r"_\d+$")
 
@@ -39,7 +42,7 @@ class LayerMap:
         self.keras3 = keras3
 
     @classmethod
-    def from_loaded(cls, loaded: Any) -> LayerMap:
+    def from_loaded(cls, loaded: LoadedModel) -> LayerMap:
         """The map of an :class:`edgeq.convert.loader.LoadedModel` (empty for SavedModels)."""
         return cls(loaded.layer_names, keras3=loaded.keras_flavour != "tf_keras")
 

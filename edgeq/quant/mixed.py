@@ -30,9 +30,11 @@ from edgeq.litert import Runner
 from edgeq.log import logger, quiet
 from edgeq.model import read_model
 from edgeq.outputs import atomic_write_many
+from edgeq.qtypes import DataSource, LabelledSource
 from edgeq.quant import mixed_search as ms
 from edgeq.quant.layer_map import LayerMap
 from edgeq.quant.requantize import Calibrated, Rewrite, calibrate, float_op_outputs
+from edgeq.tfimport import ModelSource
 from edgeq.timing import measure
 
 Metric = Callable[[np.ndarray, "np.ndarray | None", dict[str, np.ndarray]], float]
@@ -100,9 +102,9 @@ class MixedResult:
 
 
 def mixed_precision(
-    model: Any,
-    calib_data: Any,
-    eval_data: Any,
+    model: ModelSource,
+    calib_data: DataSource,
+    eval_data: LabelledSource,
     budget_points: float,
     *,
     output: str | Path | None = None,
@@ -184,7 +186,10 @@ class _Score:
         return float(self.metric(ms.run_outputs(model, self.inputs), self.labels, self.inputs))
 
 
-def _scorer(cal: Calibrated, eval_data: Any, metric: Metric, limit: int | None, scale: float, offset: float) -> _Score:
+def _scorer(
+    cal: Calibrated, eval_data: LabelledSource, metric: Metric, limit: int | None, scale: float, offset: float
+) -> _Score:
+    labels: np.ndarray | None
     if isinstance(eval_data, tuple) and len(eval_data) == 2:
         name = cal.loaded.inputs[0].name
         inputs, labels = {name: np.asarray(eval_data[0], np.float32)}, np.asarray(eval_data[1])
@@ -198,7 +203,7 @@ def _scorer(cal: Calibrated, eval_data: Any, metric: Metric, limit: int | None, 
 
 def _result(  # noqa: PLR0913 - every field of the result comes from somewhere else
     cal: Calibrated,
-    model: Any,
+    model: ModelSource,
     output: str | Path | None,
     budget: float,
     metric: Metric,

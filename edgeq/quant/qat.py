@@ -6,7 +6,7 @@ fake-quant ops (``quantize_model``) and fine-tunes it on labelled data
 (:mod:`edgeq.quant.training`); :func:`qat` then converts it with
 :func:`edgeq.convert.convert` (the converter uses the ranges the fake-quant ops
 learned) and writes OUT.tflite and OUT.json atomically, with float / PTQ int8 /
-QAT int8 accuracies when evaluation data is given (:mod:`edgeq.quant.compress_report`).
+QAT int8 accuracies when evaluation data is given (:mod:`edgeq.quant.candidates`).
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ from edgeq.convert import ConvertOptions
 from edgeq.convert.report import ConversionReport
 from edgeq.errors import UnsupportedError
 from edgeq.log import quiet
-from edgeq.quant.compress_report import accuracies, convert_bytes, float_tflite_size, write_report
+from edgeq.qtypes import DataSource
+from edgeq.quant.candidates import accuracies, convert_bytes, float_tflite_size, write_report
 from edgeq.quant.tfkeras import import_tfmot, to_tf_keras
 from edgeq.quant.training import TrainOptions, fine_tune, training_data
+from edgeq.tfimport import KerasModel, ModelSource
 
 
-def quantize_aware(model: Any, train_data: Any, options: TrainOptions | None = None) -> Any:
+def quantize_aware(model: ModelSource, train_data: DataSource, options: TrainOptions | None = None) -> KerasModel:
     """Wrap ``model`` with tfmot fake-quant ops and fine-tune it; returns the trained tf-keras QAT model.
 
     Raises:
@@ -42,7 +44,7 @@ def quantize_aware(model: Any, train_data: Any, options: TrainOptions | None = N
     return quantized
 
 
-def quantize_wrap(tfmot: ModuleType, model: Any) -> Any:
+def quantize_wrap(tfmot: ModuleType, model: KerasModel) -> KerasModel:
     """``tfmot.quantization.keras.quantize_model`` with its errors turned into one-line UnsupportedErrors."""
     try:
         with quiet():
@@ -78,11 +80,11 @@ class QatReport:
 
 
 def qat(
-    model: Any,
-    train_data: Any,
+    model: ModelSource,
+    train_data: DataSource,
     output: str | Path,
     *,
-    eval_data: Any = None,
+    eval_data: DataSource | None = None,
     options: TrainOptions | None = None,
     samples: int | None = 200,
 ) -> QatReport:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -34,7 +33,8 @@ from edgeq.errors import ConversionError
 from edgeq.log import logger, quiet
 from edgeq.model import Graph
 from edgeq.model.graph import computes_in_float
-from edgeq.tfimport import import_tf
+from edgeq.qtypes import DataSource, IOType, QuantMode, parse_enum
+from edgeq.tfimport import ModelSource, import_tf
 
 Rewrite = Callable[[bytes, dict[str, np.ndarray]], bytes]
 """(calibrated flatbuffer, calibration arrays by input name) -> flatbuffer with new recorded ranges."""
@@ -70,8 +70,8 @@ class Calibrated:
 
 
 def calibrate(
-    model: Any,
-    data: Any,
+    model: ModelSource,
+    data: DataSource,
     *,
     samples: int | None = DEFAULT_SAMPLES,
     seed: int = 0,
@@ -95,7 +95,8 @@ def calibrate(
     tf = import_tf()
     loaded = load_model(model)
     dataset = load_dataset(data, loaded.inputs, samples=samples, seed=seed, scale=scale, offset=offset)
-    opts = ConvertOptions(mode="int8", io=io, samples=samples, seed=seed, allow_float_fallback=True)
+    io_type = None if io is None else parse_enum(IOType, io, "--io")  # as ConvertOptions would parse it
+    opts = ConvertOptions(mode=QuantMode.INT8, io=io_type, samples=samples, seed=seed, allow_float_fallback=True)
     converter = conv.new_converter(tf, loaded)
     conv.configure(tf, converter, opts, dataset, loaded)
     converter._experimental_calibrate_only = True

@@ -176,7 +176,9 @@ def _refs(refs: list[Any]) -> list[list[Any]]:
     return [refs] if refs and isinstance(refs[0], str) else list(refs)
 
 
-def _call_node(item: tuple[KerasLayer, str, int, dict[str, Any]], tensors: dict[tuple[str, int, int], KerasTensor]) -> bool:
+def _call_node(
+    item: tuple[KerasLayer, str, int, dict[str, Any]], tensors: dict[tuple[str, int, int], KerasTensor]
+) -> bool:
     layer, name, index, node = item
     try:
         args = _resolve(node.get("args", []), tensors)

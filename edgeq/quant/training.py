@@ -11,16 +11,15 @@ import math
 import time
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 
 from edgeq.data.labelled import load_labelled
 from edgeq.errors import DatasetError, UsageError
 from edgeq.log import logger, quiet
-from edgeq.qtypes import DataSpec
+from edgeq.qtypes import DataSource, DataSpec
 from edgeq.quant.tfkeras import tf_keras_module
-from edgeq.tfimport import KerasCallback, import_tf
+from edgeq.tfimport import KerasCallback, KerasLoss, KerasModel, import_tf
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class TrainData:
     x: dict[str, np.ndarray] = field(repr=False)
     y: np.ndarray = field(repr=False)
     description: str
-    loss: Any = field(repr=False)
+    loss: KerasLoss = field(repr=False)
     loss_name: str
 
     @property
@@ -69,7 +68,9 @@ class TrainData:
         return len(self.y)
 
 
-def labelled_arrays(source: Any, model: Any, opts: TrainOptions, what: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def labelled_arrays(
+    source: DataSource, model: KerasModel, opts: TrainOptions, what: str
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """({input name: array} in model order, integer labels) from a labelled .npz (x, y) or class folders."""
     specs = [DataSpec(t.name.split(":")[0], tuple(t.shape), "float32") for t in model.inputs]
     inputs, labels, _ = load_labelled(source, specs, scale=opts.scale, offset=opts.offset)
@@ -83,7 +84,7 @@ def labelled_arrays(source: Any, model: Any, opts: TrainOptions, what: str) -> t
     return {s.name: np.asarray(inputs[s.name], np.float32) for s in specs}, labels
 
 
-def training_data(source: Any, model: Any, opts: TrainOptions) -> TrainData:
+def training_data(source: DataSource, model: KerasModel, opts: TrainOptions) -> TrainData:
     """Load labelled training data for ``model`` (a tf-keras model) and pick the loss."""
     x, y = labelled_arrays(source, model, opts, "training data")
     tfk = tf_keras_module()
@@ -105,7 +106,9 @@ def training_data(source: Any, model: Any, opts: TrainOptions) -> TrainData:
         ) from exc
 
 
-def fine_tune(model: Any, data: TrainData, opts: TrainOptions, label: str, callbacks: list[Any] | None = None) -> list:
+def fine_tune(
+    model: KerasModel, data: TrainData, opts: TrainOptions, label: str, callbacks: list[KerasCallback] | None = None
+) -> list[dict[str, float]]:
     """Compile ``model`` with Adam(opts.lr) and the data's loss, train, log one line per epoch on stderr."""
     tf, tfk = import_tf(), tf_keras_module()
     tf.random.set_seed(opts.seed)

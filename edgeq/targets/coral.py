@@ -21,7 +21,7 @@ import numpy as np
 from edgeq.edgetpu.compiler import compile_model, find_compiler
 from edgeq.edgetpu.ops import EDGETPU_CUSTOM_OP
 from edgeq.errors import DependencyError, DeviceError, UsageError
-from edgeq.litert import interpreter_class
+from edgeq.litert import Delegate, Interpreter, interpreter_class
 from edgeq.log import logger, quiet
 from edgeq.measurements import Timing
 from edgeq.model import read_model
@@ -41,7 +41,7 @@ def library_name() -> str:
     return LIBEDGETPU.get(platform.system(), LIBEDGETPU["Linux"])
 
 
-def load_edgetpu_delegate(device: str | None = None) -> Any:
+def load_edgetpu_delegate(device: str | None = None) -> Delegate:
     """The Edge TPU delegate of the installed TFLite runtime.
 
     Args:
@@ -137,7 +137,7 @@ class CoralTarget:
         return interpreter, notes
 
 
-def _set_inputs(interpreter: Any, values: list[np.ndarray]) -> None:
+def _set_inputs(interpreter: Interpreter, values: list[np.ndarray]) -> None:
     details = interpreter.get_input_details()
     if len(values) != len(details):
         raise UsageError(f"model has {len(details)} inputs, got {len(values)} arrays")
@@ -145,12 +145,12 @@ def _set_inputs(interpreter: Any, values: list[np.ndarray]) -> None:
         interpreter.set_tensor(detail["index"], np.asarray(value, detail["dtype"]).reshape(detail["shape"]))
 
 
-def _invoke(interpreter: Any, values: list[np.ndarray]) -> list[np.ndarray]:
+def _invoke(interpreter: Interpreter, values: list[np.ndarray]) -> list[np.ndarray]:
     _set_inputs(interpreter, values)
     interpreter.invoke()
     return [interpreter.get_tensor(d["index"]).copy() for d in interpreter.get_output_details()]
 
 
-def make_target(name: str, device: object = None) -> CoralTarget:
+def make_target(name: str, device: str | None = None) -> CoralTarget:
     """The ``coral`` target; ``device`` (e.g. ``"usb:0"``) picks one of several Edge TPUs."""
     return CoralTarget(device=None if device is None else str(device))

@@ -246,7 +246,7 @@ def _warn_results_readout(dut: DutClient, graph: Graph) -> None:
 
 def _as_samples(inputs: Sequence[np.ndarray] | Sequence[bytes], model: bytes | None) -> list[bytes]:
     if inputs and all(isinstance(x, (bytes, bytearray)) for x in inputs):
-        return [bytes(x) for x in inputs]  # type: ignore[arg-type]
+        return [bytes(x) for x in inputs]
     if model is None:
         raise UsageError("profile() needs the model to lay out array inputs; pass model= or raw sample bytes")
     return sample_bytes(read_model(model).input_tensors, list(inputs))  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from edgeq.litert import Runner
+from edgeq.litert import Interpreter, Runner
 from edgeq.model.io import sample_shape
 from edgeq.tflm_errors import reason
 from edgeq.timing import time_calls
@@ -60,13 +60,13 @@ def _load_inputs(folder: Path) -> list[np.ndarray]:
         return [data[f"arr_{i}"] for i in range(len(data.files))]
 
 
-def _tflm(model: bytes, arena: int) -> Any:
+def _tflm(model: bytes, arena: int) -> Interpreter:
     from tflite_micro.python.tflite_micro import runtime
 
     return runtime.Interpreter.from_bytes(model, arena_size=arena)
 
 
-def _tflm_outputs(interpreter: Any) -> list[np.ndarray]:
+def _tflm_outputs(interpreter: Interpreter) -> list[np.ndarray]:
     """Every output of the last invoke, a leading batch-1 axis dropped (the wrapper has no output count)."""
     outputs: list[np.ndarray] = []
     k = 0

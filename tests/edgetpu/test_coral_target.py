@@ -68,7 +68,7 @@ def fake_edgetpu(monkeypatch):
 
     monkeypatch.setattr(coral, "load_edgetpu_delegate", lambda device=None: "edgetpu-delegate")
     monkeypatch.setattr(coral, "find_compiler", lambda: None)
-    monkeypatch.setattr("edgeq.litert.interpreter_class", lambda: (interpreter, "test"))
+    monkeypatch.setattr(coral, "interpreter_class", lambda: (interpreter, "test"))
 
 
 def test_run_and_profile_with_a_stand_in_delegate(fake_edgetpu, rng):

@@ -142,7 +142,7 @@ def test_missing_matplotlib_is_a_dependency_error(good, tmp_path, monkeypatch):
     import builtins
 
     from edgeq.errors import DependencyError
-    from edgeq.quant.analyze_report import plot
+    from edgeq.quant.analyze_plot import plot
 
     real_import = builtins.__import__
 

@@ -1,13 +1,13 @@
 """``edgeq analyze``: the per-layer analysis as a table, worst first.
 
-Which rows are worth a look (:func:`edgeq.quant.analyze_report.flagged`) is decided
+Which rows are worth a look (:func:`edgeq.quant.analyze_plot.flagged`) is decided
 with the data: the bar chart (``--plot``) colours the same rows.
 """
 
 from __future__ import annotations
 
 from edgeq.quant.analyze import AnalysisResult, LayerStats
-from edgeq.quant.analyze_report import flagged
+from edgeq.quant.analyze_plot import flagged
 from edgeq.quant.layer_map import describe, scope_label
 from edgeq.quant.probe import ROUNDING_ONLY
 from edgeq.textfmt import format_table

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def render_report(report: ConversionReport) -> str:
     """The human-readable conversion summary."""
-    lines = [f"{report.output}: {report.mode} model, {report.output_bytes:,} bytes"]
+    lines: list[str | None] = [f"{report.output}: {report.mode} model, {report.output_bytes:,} bytes"]
     if report.float_tflite_bytes:
         lines.append(f"  float TFLite {report.float_tflite_bytes:,} bytes -> ratio {report.size_ratio:.3f}")
     for kind, tensors in (("input", report.inputs), ("output", report.outputs)):

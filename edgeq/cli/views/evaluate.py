@@ -11,9 +11,10 @@ if TYPE_CHECKING:
 def render_evaluation(r: EvaluationResult) -> str:
     """Accuracies (labelled data), top-1 agreement and the output error."""
     lines = [f"{r.samples} samples of {r.data}"]
-    if r.labelled:
+    ref_acc, cand_acc = r.reference_accuracy, r.candidate_accuracy  # both set when labelled
+    if r.labelled and ref_acc is not None and cand_acc is not None:
         lines.append(
-            f"  top-1 accuracy  reference {100 * r.reference_accuracy:.2f} %  candidate {100 * r.candidate_accuracy:.2f} %  drop {r.accuracy_drop_points:+.2f} points"
+            f"  top-1 accuracy  reference {100 * ref_acc:.2f} %  candidate {100 * cand_acc:.2f} %  drop {r.accuracy_drop_points:+.2f} points"
         )
     if r.top1_agreement is not None:
         lines.append(f"  top-1 agreement {100 * r.top1_agreement:.2f} %")

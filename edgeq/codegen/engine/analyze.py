@@ -84,8 +84,9 @@ def _fold(graph: Graph, op: Operator, folded: dict[int, np.ndarray]) -> np.ndarr
         return np.asarray(source.shape, np.int32)
     if out.dtype not in ("int32", "int64"):
         return None
-    values = [_value(graph, i, folded) for i in op.inputs if i >= 0]
-    if any(v is None for v in values):
+    found = [_value(graph, i, folded) for i in op.inputs if i >= 0]
+    values = [v for v in found if v is not None]
+    if len(values) != len(found):
         return None
     if op.builtin == "PACK":
         return np.stack(values, axis=op.options.get("axis", 0)).astype(np.int32)

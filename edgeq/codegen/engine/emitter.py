@@ -18,6 +18,7 @@ with the repository's ``.clang-format`` (tests/codegen/test_engine_style.py):
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,7 +106,7 @@ class Emitter:
         self._consts[tensor.index] = name
         return name
 
-    def const_array(self, key: object, name: str, values: np.ndarray, comment: str, tail: int = 0) -> str:
+    def const_array(self, key: Hashable, name: str, values: np.ndarray, comment: str, tail: int = 0) -> str:
         """A ``static const`` array of ``values`` (int8 or int16), 16-byte aligned, ``tail`` zero bytes after.
 
         Emitted once per ``key`` (e.g. a weight tensor in one layout), as ``name``; later uses get that name.
@@ -137,7 +138,7 @@ class Emitter:
         self.flash_bytes += 4 * len(values)
         return name
 
-    def struct(self, ctype: str, name: str, fields: dict[str, object]) -> str:
+    def struct(self, ctype: str, name: str, fields: Mapping[str, object]) -> str:
         """A ``static const`` parameter struct: designated initializers, one field a line (every value a literal)."""
         for key, value in fields.items():
             _check_int32(name, key, value)

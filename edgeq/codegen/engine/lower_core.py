@@ -12,7 +12,7 @@ import numpy as np
 from edgeq.codegen.engine import layouts
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.emitter import Emitter
-from edgeq.codegen.engine.operands import inconsistent
+from edgeq.codegen.engine.operands import constant_data, inconsistent
 from edgeq.codegen.engine.requant_table import ChannelTable, acc_bounds, channel_table
 from edgeq.codegen.engine.scratch import MM_COLS, WEIGHT_TAIL
 from edgeq.errors import UnsupportedError
@@ -120,7 +120,7 @@ def conv_parts(
     dh, dw = op.options.get("dilation_h", 1), op.options.get("dilation_w", 1)
     mult, shift = multipliers(op, in_s, w_s, out_s, out_c)
     lo, hi = act_range(op, y)
-    weights = w.numpy().astype(np.int64)
+    weights = constant_data(op, w).astype(np.int64)
     abs_sums = np.abs(weights).reshape(-1, out_c).sum(0) if depthwise else np.abs(weights).reshape(out_c, -1).sum(1)
     bias = b.numpy() if b is not None else None
     table = channel_table(mult, shift, bias, acc_bounds(abs_sums, bias, in_zp), out_zp, lo, hi)
@@ -152,16 +152,16 @@ def conv_parts(
     if not depthwise and w.shape[3] != in_c:
         raise unsupported(op, f"grouped convolution ({in_c} input channels, filters of {w.shape[3]})")
     p = em.struct("eq_conv_params", em.name(op.index, "params"), fields)
-    weights = _conv_weights(em, op, w, depthwise)
-    return p, em.ptr(x.index), [weights, _channels(em, op, table)]
+    weights_name = _conv_weights(em, op, w, depthwise)
+    return p, em.ptr(x.index), [weights_name, _channels(em, op, table)]
 
 
 def _conv_weights(em: Emitter, op: Operator, w: Tensor, depthwise: bool) -> str:
     """The weights in the kernel's layout, as a constant array; returns its name."""
     if depthwise:
-        data, layout, kind = layouts.depthwise_weights(w.numpy()), "int16 [quads][taps][4]", "dw"
+        data, layout, kind = layouts.depthwise_weights(constant_data(op, w)), "int16 [quads][taps][4]", "dw"
     else:
-        data, layout, kind = layouts.conv_weights(w.numpy()), "[out_c][k_h][row taps]", "conv"
+        data, layout, kind = layouts.conv_weights(constant_data(op, w)), "[out_c][k_h][row taps]", "conv"
     # the kernels read whole column widths of the last row
     name = em.name(op.index, f"{kind}_weights")
     return em.const_array(("weights", w.index, kind), name, data, f"{layout}: {w.name}", WEIGHT_TAIL)
@@ -200,7 +200,7 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
     mult, shift = multipliers(op, in_s, w_s, out_s, out_depth)
     lo, hi = act_range(op, y)
     w_offset = 0 if per_channel else -w_zp[0]  # the per-channel kernel ignores a weight zero point, as TFLM's
-    abs_sums = np.abs(w.numpy().astype(np.int64) + w_offset).sum(1)
+    abs_sums = np.abs(constant_data(op, w).astype(np.int64) + w_offset).sum(1)
     bias = b.numpy() if b is not None else None
     table = channel_table(mult, shift, bias, acc_bounds(abs_sums, bias, in_zp), out_zp, lo, hi)
     fields = dict(

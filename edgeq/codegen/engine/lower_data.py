@@ -70,14 +70,17 @@ def lower_concat(em: Emitter, graph: Graph, op: Operator) -> None:
 def lower_strided_slice(em: Emitter, graph: Graph, op: Operator) -> None:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     expect_dtype(op, [x, y])
-    values = [graph.tensors[i].numpy() for i in op.inputs[1:4]]
-    if any(v is None for v in values):
+    arrays = [graph.tensors[i].numpy() for i in op.inputs[1:4]]
+    values = [v for v in arrays if v is not None]
+    if len(values) != len(arrays):
         raise unsupported(op, "non-constant begin, end or strides")
     opts = op.options
     if opts.get("ellipsis_mask", 0) or opts.get("new_axis_mask", 0) or opts.get("offset", False):
         raise unsupported(op, "ellipsis, new-axis or offset masks")
     begin, end, strides = (v.reshape(-1).tolist() for v in values)
-    start, stop, step = [], [], []
+    start: list[int] = []
+    stop: list[int] = []
+    step: list[int] = []
     for axis, dim in enumerate(x.shape):
         b = None if opts.get("begin_mask", 0) >> axis & 1 else begin[axis]
         e = None if opts.get("end_mask", 0) >> axis & 1 else end[axis]
@@ -87,7 +90,9 @@ def lower_strided_slice(em: Emitter, graph: Graph, op: Operator) -> None:
         else:
             s = strides[axis]
         lo, hi, st = slice(b, e, s).indices(dim)
-        start.append(lo), stop.append(hi), step.append(st)
+        start.append(lo)
+        stop.append(hi)
+        step.append(st)
     pad = 4 - len(x.shape)
     fields = {
         "in_shape": pad_shape4(op, x.shape),

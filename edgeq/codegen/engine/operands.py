@@ -6,6 +6,8 @@ lowerings all use it, and it imports none of them.
 
 from __future__ import annotations
 
+import numpy as np
+
 from edgeq.errors import ModelFormatError
 from edgeq.model import Operator, Tensor
 
@@ -25,6 +27,14 @@ def inconsistent(op: Operator, what: str) -> ModelFormatError:
     return ModelFormatError(
         f"op {op.index} {op.builtin}: {what}; the model is inconsistent, re-export it with the TFLite converter"
     )
+
+
+def constant_data(op: Operator, t: Tensor) -> np.ndarray:
+    """The data of an operand the caller has checked is constant (weights, paddings, ...)."""
+    values = t.numpy()
+    if values is None:
+        raise inconsistent(op, f"{describe(t)} has no constant data")
+    return values
 
 
 def describe(t: Tensor) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from edgeq.codegen.engine import quantmath as qm
-from edgeq.codegen.engine.operands import ALIAS_OPS, describe, inconsistent
+from edgeq.codegen.engine.operands import ALIAS_OPS, constant_data, describe, inconsistent
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator, Tensor
 
@@ -166,7 +166,7 @@ def _constant(graph: Graph, op: Operator, position: int, what: str) -> np.ndarra
         raise UnsupportedError(f"op {op.index} {op.builtin}: non-constant {what} is not supported by the edgeq engine")
     if t.dtype not in ("int32", "int64", "int8"):
         raise inconsistent(op, f"its {what} {describe(t)} are {t.dtype}")
-    return t.numpy().reshape(-1).astype(np.int64)
+    return constant_data(op, t).reshape(-1).astype(np.int64)
 
 
 def check_pad(graph: Graph, op: Operator) -> None:

@@ -1,4 +1,4 @@
-"""Conversion, accuracy and report-writing helpers shared by QAT and compression.
+"""Candidates of QAT and compression: convert them, measure their accuracy, write the chosen one with its report.
 
 :func:`convert_bytes` converts into a temporary folder, :func:`accuracies`
 measures float Keras and int8 .tflite top-1 accuracy on labelled data, and
@@ -23,11 +23,14 @@ from edgeq.litert import Runner
 from edgeq.log import logger, quiet
 from edgeq.metrics import top1_accuracy
 from edgeq.outputs import atomic_write_many
+from edgeq.qtypes import DataSource
 from edgeq.quant.training import TrainOptions, labelled_arrays
-from edgeq.tfimport import import_tf
+from edgeq.tfimport import KerasModel, ModelSource, import_tf
 
 
-def convert_bytes(model: Any, data: Any, opts: ConvertOptions) -> tuple[ConversionReport, bytes]:
+def convert_bytes(
+    model: ModelSource, data: DataSource | dict[str, np.ndarray] | None, opts: ConvertOptions
+) -> tuple[ConversionReport, bytes]:
     """:func:`edgeq.convert.convert` into a temporary folder; return its report and the model bytes.
 
     ``data`` is any representative data source, or {input name: (N, ...) array}.
@@ -41,7 +44,7 @@ def convert_bytes(model: Any, data: Any, opts: ConvertOptions) -> tuple[Conversi
         return report, out.read_bytes()
 
 
-def float_tflite_size(model: Any) -> int | None:
+def float_tflite_size(model: KerasModel) -> int | None:
     """Bytes of the plain float32 .tflite of a Keras model (None if it does not convert)."""
     tf = import_tf()
     try:
@@ -58,7 +61,7 @@ def write_report(output: Path, model_bytes: bytes, report: dict[str, Any]) -> No
     atomic_write_many([(output, model_bytes), (report_path(output), text.encode())])
 
 
-def keras_accuracy(model: Any, inputs: dict[str, np.ndarray], labels: np.ndarray) -> float:
+def keras_accuracy(model: KerasModel, inputs: dict[str, np.ndarray], labels: np.ndarray) -> float:
     """Top-1 accuracy of a Keras model."""
     arrays = list(inputs.values())
     with quiet():
@@ -77,7 +80,9 @@ def tflite_accuracy(model_bytes: bytes, inputs: dict[str, np.ndarray], labels: n
     return top1_accuracy(np.stack(outputs), labels)
 
 
-def accuracies(float_model: Any, candidates: dict[str, bytes], eval_data: Any, opts: TrainOptions) -> dict[str, Any]:
+def accuracies(
+    float_model: KerasModel, candidates: dict[str, bytes], eval_data: DataSource, opts: TrainOptions
+) -> dict[str, Any]:
     """{"float": Keras accuracy, name: .tflite accuracy for each candidate, "samples", "data"} on labelled data."""
     inputs, labels = labelled_arrays(eval_data, float_model, opts, "evaluation data")
     result: dict[str, Any] = {"data": str(eval_data), "samples": int(len(labels))}
