@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from edgeq.errors import EdgeqError, UsageError
+from edgeq.procs import raise_if_terminated
 
 
 class OutputError(EdgeqError):
@@ -93,6 +94,7 @@ def atomic_write_many(files: list[tuple[Path, bytes]]) -> None:
         for path, data in files:
             with writing(path):
                 staged.append((_stage(Path(path), data), Path(path)))
+        raise_if_terminated()  # a signal a library swallowed still keeps the outputs from landing
         for tmp, path in staged:
             with writing(path):
                 os.replace(tmp, path)

@@ -16,16 +16,30 @@ start a long-lived child from a thread that lives at least as long as it
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["popen", "run", "TimeoutExpired", "CalledProcessError", "PIPE", "DEVNULL", "STDOUT"]
+__all__ = [
+    "Terminated",
+    "signals_as_exceptions",
+    "termination_received",
+    "raise_if_terminated",
+    "popen",
+    "run",
+    "TimeoutExpired",
+    "CalledProcessError",
+    "PIPE",
+    "DEVNULL",
+    "STDOUT",
+]
 
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
@@ -115,3 +129,51 @@ def signal_name(returncode: int) -> str | None:
         return signal.Signals(-returncode).name
     except ValueError:
         return f"signal {-returncode}"
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised in the main thread so that cleanup runs as it does for Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+_received: list[int] = []
+
+
+def termination_received() -> int | None:
+    """The first SIGTERM/SIGHUP seen while :func:`signals_as_exceptions` was active, or None.
+
+    Some libraries (the TFLite converter calling back into Python from C++)
+    turn the raised :class:`Terminated` into an error of their own; code that
+    wraps such errors asks here before reporting them as a failure.
+    """
+    return _received[0] if _received else None
+
+
+def raise_if_terminated() -> None:
+    """Raise :class:`Terminated` again if a termination signal arrived (see :func:`termination_received`)."""
+    if (signum := termination_received()) is not None:
+        raise Terminated(signum)
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    _received.append(signum)
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def signals_as_exceptions() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` while the block runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _received.clear()
+    saved = {sig: signal.signal(sig, _raise_terminated) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)

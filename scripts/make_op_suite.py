@@ -21,6 +21,8 @@ and the reference target (``host-tflm``; ``host``, LiteRT, where TFLM has no ker
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -483,17 +485,42 @@ def build(spec: Spec, out_dir: Path) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="output directory")
+    parser.add_argument(
+        "--only", default="", help="comma-separated ops (e.g. SUB,PRELU): rebuild only their models, keep the rest"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     tf.keras.utils.set_random_seed(0)
-    index = {spec.name: build(spec, args.out) for spec in all_specs()}
-    digests = [e["sha256"] for e in index.values()]
-    if len(set(digests)) != len(digests):
-        raise SystemExit("two suite models have the same bytes")
-    (args.out / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
+    only = {op.strip() for op in args.only.split(",") if op.strip()}
+    specs = [spec for spec in all_specs() if not only or spec.op in only]
+    if only and not specs:
+        raise SystemExit(f"no suite model covers {sorted(only)}")
+    with _index_lock(args.out):
+        index_path = args.out / "index.json"
+        index = json.loads(index_path.read_text()) if only and index_path.exists() else {}
+        if only:  # drop this op's old entries (a renamed or removed spec leaves no stale file)
+            for name in [n for n, e in index.items() if e["op"] in only]:
+                (args.out / f"{name}.tflite").unlink(missing_ok=True)
+                del index[name]
+        index.update({spec.name: build(spec, args.out) for spec in specs})
+        digests = [e["sha256"] for e in index.values()]
+        if len(set(digests)) != len(digests):
+            raise SystemExit("two suite models have the same bytes")
+        index_path.write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
     total = sum(e["bytes"] for e in index.values())
-    print(f"wrote {len(index)} models ({total} bytes) and index.json to {args.out}")
+    print(f"wrote {len(specs)} models; index.json lists {len(index)} ({total} bytes) in {args.out}")
     return 0
+
+
+@contextlib.contextmanager
+def _index_lock(out_dir: Path):
+    """One writer of index.json at a time (several ops may be rebuilt in parallel)."""
+    with open(out_dir / ".index.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 if __name__ == "__main__":

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from edgeq.errors import DatasetError, EdgeqError
+from edgeq.procs import Terminated, signals_as_exceptions, termination_received
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -45,14 +43,15 @@ def run_main(group: click.Group, argv: list[str] | None) -> int:
         try:
             rv = group.main(args=argv, prog_name="edgeq", standalone_mode=False)
         except EdgeqError as exc:
+            if (signum := termination_received()) is not None:  # a library turned the signal into its own error
+                return _stopped(Terminated(signum))
             click.echo(f"error: {exc}", err=True)
             return exc.exit_code
         except click.exceptions.Abort:
             click.echo("aborted", err=True)
             return 130
         except Terminated as exc:
-            click.echo(f"stopped by {exc.name}", err=True)
-            return 128 + exc.signum
+            return _stopped(exc)
         except click.UsageError as exc:
             click.echo(f"error: {one_line_usage(exc)}", err=True)
             return exc.exit_code
@@ -62,6 +61,11 @@ def run_main(group: click.Group, argv: list[str] | None) -> int:
         except click.exceptions.Exit as exc:
             return exc.exit_code
     return rv if isinstance(rv, int) else 0
+
+
+def _stopped(exc: Terminated) -> int:
+    click.echo(f"stopped by {exc.name}", err=True)
+    return 128 + exc.signum
 
 
 def one_line_usage(exc: click.UsageError) -> str:
@@ -110,33 +114,6 @@ class Number(click.ParamType):
         if self.high is not None and number > self.high:
             self.fail(f"{value} must be at most {self.high:g}", param, ctx)
         return number
-
-
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP, raised in the main thread so that cleanup runs as it does for Ctrl-C."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-        self.name = signal.Signals(signum).name
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated(signum)
-
-
-@contextlib.contextmanager
-def signals_as_exceptions() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP into :class:`Terminated` while the block runs (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    saved = {sig: signal.signal(sig, _raise_terminated) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
 
 
 def edgeq_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -195,7 +172,13 @@ def image_norm_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def port_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--port`` and ``--baud`` for the serial target."""
+    """``--port``, ``--baud`` and ``--via`` for the serial target."""
+    func = click.option(
+        "--via",
+        type=click.Choice(["direct", "io-manager"]),
+        help="How the serial target reaches the board: directly (default, or $EDGEQ_SERIAL_VIA) or through "
+        "an EEMBC IO manager on --port (energy mode: commands sent as 'dut CMD%', replies read from '[dut]: ').",
+    )(func)
     func = click.option("--baud", type=Number(int, low=1), help="Baud rate of the serial target (default 115200).")(
         func
     )

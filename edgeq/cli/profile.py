@@ -63,6 +63,7 @@ def command(
     report_path,
     port,
     baud,
+    via,
     as_json,
 ):
     """Time MODEL on each --target: mean, p50, p90, p99, max, std; memory; energy (measured or estimated)."""
@@ -85,6 +86,7 @@ def command(
         "op_times": report_kind == "html",  # the HTML report shows every op's time where a target can
         "port": port,
         "baud": baud,
+        "via": via,
     }
     results = _profile_each(model, targets, settings, xnnpack)
     if as_json:

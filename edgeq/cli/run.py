@@ -32,7 +32,7 @@ from edgeq.targets import TARGETS
 @port_options
 @json_option
 @edgeq_errors
-def command(model, target, input_path, output, bin_dtype, bin_scale, bin_zero_point, port, baud, as_json):
+def command(model, target, input_path, output, bin_dtype, bin_scale, bin_zero_point, port, baud, via, as_json):
     """Run every sample of --input through MODEL on --target; save the raw outputs."""
     from edgeq.batch_run import run, run_dataset
     from edgeq.cli.views.run import render_run
@@ -40,7 +40,7 @@ def command(model, target, input_path, output, bin_dtype, bin_scale, bin_zero_po
     from edgeq.mlperf_eval import is_mlperf_folder
     from edgeq.outputs import atomic_write
 
-    options = {"port": port, "baud": baud}
+    options = {"port": port, "baud": baud, "via": via}
     scored = None
     fmt = bin_format(bin_dtype, bin_scale, bin_zero_point)
     if is_mlperf_folder(Path(input_path)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from edgeq.codegen.arena import ArenaMeasurement
 from edgeq.codegen.context import ModelContext, results_are_mse
-from edgeq.codegen.tflm_ops import resolver_methods
+from edgeq.codegen.tflm_ops import check_tflm_buffers, resolver_methods
 from edgeq.model import Graph
 from edgeq.render import render, template_bytes
 
@@ -18,8 +18,10 @@ SHARED_SOURCES = ("common/edgeq_dut.h", "common/edgeq_dut.c", "common/edgeq_plat
 
 
 def tflm_methods(graph: Graph) -> list[str]:
-    """Resolver methods of the model's ops; UnsupportedError lists ops TFLM lacks."""
-    return resolver_methods((op.builtin, op.custom_code) for op in graph.operators)
+    """Resolver methods of the model's ops; UnsupportedError lists ops TFLM lacks (or data it cannot read)."""
+    methods = resolver_methods((op.builtin, op.custom_code) for op in graph.operators)
+    check_tflm_buffers(graph, "use --format engine")
+    return methods
 
 
 def tflm_files(

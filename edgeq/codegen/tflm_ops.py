@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from edgeq.errors import UnsupportedError
-from edgeq.model import read_model
+from edgeq.model import Graph, read_model
 
 # BuiltinOperator enum name -> MicroMutableOpResolver method.
 RESOLVER_METHODS: dict[str, str] = {
@@ -241,3 +241,19 @@ def check_model_ops(model: bytes) -> None:
     """
     graph = read_model(model)
     resolver_methods((op.builtin, op.custom_code) for op in graph.operators)
+    check_tflm_buffers(graph, "use --target host-c")
+
+
+def check_tflm_buffers(graph: Graph, instead: str) -> None:
+    """UnsupportedError for constants stored after the flatbuffer (Buffer.offset/size), which TFLM does not read.
+
+    tflite-micro reads only a buffer's inline data: it would allocate those
+    tensors in the arena and run without their values, a silently wrong result.
+    """
+    if graph.external_buffers:
+        raise UnsupportedError(
+            f"{graph.name} stores constant data after the flatbuffer (Buffer.offset/size of buffers "
+            f"{', '.join(map(str, graph.external_buffers[:5]))}{', ...' if len(graph.external_buffers) > 5 else ''}), "
+            f"which tflite-micro does not read (it would run without those values); {instead}, "
+            "or re-export the model with its constants inline"
+        )

@@ -24,6 +24,7 @@ from edgeq.convert.options import ConvertOptions
 from edgeq.data import Dataset
 from edgeq.errors import ConversionError, EdgeqError
 from edgeq.log import logger, progress, quiet
+from edgeq.procs import raise_if_terminated
 from edgeq.qtypes import IOType, QuantMode
 from edgeq.tfimport import TFLiteConverter
 
@@ -105,6 +106,7 @@ def run(
     except EdgeqError:
         raise
     except Exception as exc:  # noqa: BLE001 - the converter raises many types
+        raise_if_terminated()  # SIGTERM inside the converter's callbacks comes back as another error
         raise ConversionError(f"the TFLite converter failed: {_summary(exc)}{_hint(exc)}") from exc
     return bytes(result), captured.get("float")
 

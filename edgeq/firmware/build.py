@@ -113,6 +113,8 @@ def build_firmware(
     engine_dir: str | Path,
     board: str | Path | Board,
     out_dir: str | Path | None = None,
+    *,
+    mlperf: str | None = None,
 ) -> BuildResult:
     """Build the engine in ``engine_dir`` into firmware for ``board``.
 
@@ -120,13 +122,16 @@ def build_firmware(
         engine_dir: a folder written by ``edgeq generate MODEL --format engine``.
         board: a board id, board file or :class:`~edgeq.boards.Board`.
         out_dir: the project folder [default: ``engine_dir/firmware/<board id>``].
+        mlperf: an MLPerf Tiny model id (kws01, ic01, vww01, ad01, sww01): the firmware reports it in
+            `profile%` (m-model-[ID]) and takes the input in the form the MLPerf Tiny runner sends
+            (ad01: float32 values, quantized on the board); None reports the engine's name.
 
     Returns:
         The image and its sizes; it fits the board.
 
     Raises:
         DependencyError: arm-none-eabi-gcc is not installed.
-        UsageError: not an engine folder.
+        UsageError: not an engine folder, or ``mlperf`` is no MLPerf Tiny model id.
         FirmwareFitError: the image does not fit the board (the message names the numbers).
         EdgeqError: a source does not compile (the message holds the compiler's first error).
     """
@@ -136,7 +141,7 @@ def build_firmware(
     out = Path(out_dir).resolve() if out_dir is not None else default_out_dir(engine_dir, board)
     gcc, size = tool("gcc"), tool("size")
     with _removed_on_failure(out):
-        project = write_project(engine_dir, board, out)
+        project = write_project(engine_dir, board, out, mlperf=mlperf)
         objects = _compile_all(project, gcc)
         with tempfile.TemporaryDirectory(prefix=".link-", dir=out) as tmp:
             staged = Path(tmp) / project.elf.name
@@ -185,7 +190,7 @@ def _link_with_spill(
     spare = spill_region(board)
     if "CODE" in overflow and spare is not None:
         logger.info("read-only data does not fit %s: moving it to %s", region(board, "code").name, spare.name)
-        project = write_project(engine_dir, board, project.folder, rodata=spare)
+        project = write_project(engine_dir, board, project.folder, rodata=spare, mlperf=project.mlperf)
         overflow = _link(project, gcc, objects, elf)
     return project, overflow
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgeq import __version__
-from edgeq.errors import UnsupportedError
+from edgeq.errors import UnsupportedError, UsageError
 from edgeq.firmware.manifest import EngineManifest
+from edgeq.firmware.mlperf import MLPERF_MODELS
 from edgeq.render import render, template_bytes
 
 # Copied unchanged from edgeq/firmware/templates/common/.
@@ -35,10 +36,42 @@ def check_dtypes(engine: EngineManifest) -> None:
         raise UnsupportedError(f"engine {engine.name} has {bad[0]} tensors; the firmware reads {', '.join(C_TYPES)}")
 
 
-def protocol_files(engine: EngineManifest) -> dict[str, str | bytes]:
-    """The protocol sources (copied) and the engine glue (rendered), by file name."""
+def check_mlperf(mlperf: str | None) -> None:
+    """UsageError unless ``mlperf`` is None or one of the MLPerf Tiny runner's model ids."""
+    if mlperf is not None and mlperf not in MLPERF_MODELS:
+        raise UsageError(f"--mlperf {mlperf!r} is not an MLPerf Tiny model id; use one of {', '.join(MLPERF_MODELS)}")
+
+
+def float_input(engine: EngineManifest, mlperf: str | None = None) -> bool:
+    """The firmware also takes the input as float32 values and quantizes them (MLPerf Tiny ad01).
+
+    On for ``--mlperf ad01`` and for autoencoder-shaped engines (those whose results are an MSE),
+    when the engine has one quantized int8 input.
+    """
+    single_int8 = len(engine.inputs) == 1 and engine.inputs[0].dtype == "int8" and engine.inputs[0].scale is not None
+    return single_int8 and (mlperf == "ad01" or (mlperf is None and engine.results_are_mse))
+
+
+def protocol_files(engine: EngineManifest, mlperf: str | None = None) -> dict[str, str | bytes]:
+    """The protocol sources (copied) and the engine glue (rendered), by file name.
+
+    Args:
+        engine: the engine's manifest.
+        mlperf: an MLPerf Tiny model id (``kws01``, ``ic01``, ``vww01``, ``ad01``, ``sww01``): `profile%`
+            reports it instead of the engine's name, and ``ad01`` reports the MSE and takes float32 input.
+    """
+    check_mlperf(mlperf)
     files: dict[str, str | bytes] = {name: template_bytes(f"common/{name}") for name in COMMON}
-    files[GLUE_C] = render(f"common/{GLUE_C}.j2", e=engine, ctypes=C_TYPES, edgeq_version=__version__)
+    files[GLUE_C] = render(
+        f"common/{GLUE_C}.j2",
+        e=engine,
+        ctypes=C_TYPES,
+        edgeq_version=__version__,
+        mlperf=mlperf,
+        model_id=mlperf or engine.name,
+        results_are_mse=engine.results_are_mse if mlperf is None else mlperf == "ad01",
+        float_input=float_input(engine, mlperf),
+    )
     return files
 
 

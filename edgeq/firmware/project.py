@@ -45,6 +45,7 @@ class Project:
     cflags: tuple[str, ...]
     ldflags: tuple[str, ...]
     rodata_region: str | None  # the region read-only data was moved to, if not the code region
+    mlperf: str | None = None  # the MLPerf Tiny model id the firmware reports (edgeq build --mlperf)
 
     @property
     def elf(self) -> Path:
@@ -90,6 +91,7 @@ def write_project(
     *,
     stack_bytes: int = DEFAULT_STACK_BYTES,
     rodata: MemoryRegion | None = None,
+    mlperf: str | None = None,
 ) -> Project:
     """Write the firmware folder for the engine in ``engine_dir`` on ``board`` into ``out_dir``.
 
@@ -99,6 +101,8 @@ def write_project(
         out_dir: the project folder to write (created; other files in it are left alone).
         stack_bytes: the stack reserved at the bottom of the data region.
         rodata: put read-only data in this region instead of the code region.
+        mlperf: an MLPerf Tiny model id (kws01, ic01, vww01, ad01, sww01) the firmware reports in
+            `profile%` instead of the engine's name; ad01 also takes float32 input (see :mod:`.glue`).
 
     Raises:
         UsageError: ``engine_dir`` is no engine folder (a TFLM project gets its own message).
@@ -111,8 +115,9 @@ def write_project(
     sources += [name for name in CORTEXM if name.endswith(".c")]
     cflags = (*cpu_flags(board), "-O2", *CFLAGS, "-DEDGEQ_PLATFORM_TIMER_SYNC", f"-I{ENGINE_SUBDIR}", "-I.")
     ldflags = (*LDFLAGS, "-T", "linker.ld")
-    project = Project(out_dir, engine, board, tuple(sources), cflags, ldflags, rodata.name if rodata else None)
-    write_folder(out_dir, {**_copied(engine_dir), **protocol_files(engine), **_rendered(project, stack_bytes, rodata)})
+    project = Project(out_dir, engine, board, tuple(sources), cflags, ldflags, rodata.name if rodata else None, mlperf)
+    files = {**_copied(engine_dir), **protocol_files(engine, mlperf), **_rendered(project, stack_bytes, rodata)}
+    write_folder(out_dir, files)
     return project
 
 

@@ -172,6 +172,8 @@ class Graph:
         buffer_count: Number of buffers in the model.
         size_bytes: File size.
         sha256: Hex SHA-256 of the file.
+        external_buffers: Buffers whose data lies after the flatbuffer (Buffer.offset/size, the
+            layout of models over 2 GB) and that a tensor uses; tflite-micro does not read them.
     """
 
     name: str
@@ -188,6 +190,7 @@ class Graph:
     buffer_count: int
     size_bytes: int
     sha256: str
+    external_buffers: tuple[int, ...] = ()
 
     @property
     def input_tensors(self) -> tuple[Tensor, ...]:

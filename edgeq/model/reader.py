@@ -77,7 +77,8 @@ def _parse(data: bytes, name: str, digest: str) -> Graph:
     fb = FlatBuffer(data, name)
     model = fb.root()
     subgraph = _single_subgraph(fb, model)
-    buffers = [_read_buffer(fb, i, t) for i, t in enumerate(model.tables(ModelSlot.BUFFERS))]
+    buffer_tables = model.tables(ModelSlot.BUFFERS)
+    buffers = [_read_buffer(fb, i, t) for i, t in enumerate(buffer_tables)]
     opcodes = [_read_opcode(fb, i, t) for i, t in enumerate(model.tables(ModelSlot.OPERATOR_CODES))]
     tensor_tables = subgraph.tables(SubGraphSlot.TENSORS)
     tensors = tuple(_read_tensor(fb, i, t, buffers) for i, t in enumerate(tensor_tables))
@@ -98,6 +99,7 @@ def _parse(data: bytes, name: str, digest: str) -> Graph:
         buffer_count=len(buffers),
         size_bytes=len(data),
         sha256=digest,
+        external_buffers=_external(tensors, buffer_tables),
     )
 
 
@@ -154,10 +156,24 @@ def _single_subgraph(fb: FlatBuffer, model: Table) -> Table:
     return subgraphs[0]
 
 
+def _is_external(table: Table) -> bool:
+    """True when the buffer's data lies at offset/size rather than inline.
+
+    Offset 0 means inline data, 1 the placeholder written before the offset is known.
+    """
+    return table.scalar(BufferSlot.OFFSET, "Q", 0) > 1
+
+
+def _external(tensors: tuple[Tensor, ...], buffer_tables: list[Table]) -> tuple[int, ...]:
+    """The buffers stored at offset/size that some tensor uses."""
+    used = {t.buffer for t in tensors if t.buffer < len(buffer_tables)}
+    return tuple(sorted(b for b in used if _is_external(buffer_tables[b])))
+
+
 def _read_buffer(fb: FlatBuffer, index: int, table: Table) -> bytes | None:
     """A buffer's data: inline, or at offset/size from the file start (models > 2 GB)."""
     offset = table.scalar(BufferSlot.OFFSET, "Q", 0)
-    if offset > 1:  # 0 = inline data, 1 = placeholder written before the offset is known
+    if _is_external(table):
         size = table.scalar(BufferSlot.SIZE, "Q", 0)
         if offset + size > fb.size:
             fb.fail(f"buffer {index} spans bytes {offset}..{offset + size} of a {fb.size}-byte file")
@@ -200,7 +216,7 @@ def _read_tensor(fb: FlatBuffer, index: int, table: Table, buffers: list[bytes |
         dtype=dtype,
         buffer=buffer,
         data=data,
-        quantization=_read_quantization(fb, index, table, shape),
+        quantization=_read_quantization(fb, index, table, shape, dtype),
         is_variable=table.scalar(TensorSlot.IS_VARIABLE, "?", False),
         is_sparse=sparse,
     )
@@ -215,8 +231,25 @@ def _check_shape(fb: FlatBuffer, index: int, shape: tuple[int, ...], min_dim: in
         _bad(fb, f"tensor {index} shape {list(shape)} has more than 2**31 - 1 elements")
 
 
-def _read_quantization(fb: FlatBuffer, index: int, table: Table, shape: tuple[int, ...]) -> Quantization | None:
-    """Scales and zero points (empty zero points read as zeros); None when there are no scales."""
+def _read_quantization(
+    fb: FlatBuffer, index: int, table: Table, shape: tuple[int, ...], dtype: str
+) -> Quantization | None:
+    """Scales and zero points; None when the tensor is not quantized (as TFLM reads it).
+
+    Strict about what is indexed per channel (as many zero points as scales, or
+    one for all; scales along an axis of that length), lenient about what TFLM
+    ignores (docs/model-compatibility.md):
+
+    - no scales, or scales without zero points: not quantized, as TFLM reads
+      it; an int32 tensor (a bias, whose parameters no kernel reads) keeps its
+      scales with zero points 0;
+    - one zero point for several scales: repeated for every channel;
+    - ``quantized_dimension`` matters only with several scales on a tensor of
+      rank 2 or more (TFLM checks a filter's); with one scale it is ignored
+      (kept when it names an axis, else 0), and a 1-D tensor with one scale
+      per entry (a per-channel bias, to which older converters copied the
+      filter's axis) has axis 0.
+    """
     quant = table.table(TensorSlot.QUANTIZATION)
     if quant is None:
         return None
@@ -226,14 +259,20 @@ def _read_quantization(fb: FlatBuffer, index: int, table: Table, shape: tuple[in
     zero_point = quant.vector(QuantizationSlot.ZERO_POINT, "q")
     if not scale:
         return None
+    if not zero_point and dtype != "int32":
+        return None  # TFLM quantizes a tensor only with both arrays; its kernels then refuse it as unquantized
+    if len(zero_point) == 1:
+        zero_point = zero_point * len(scale)
     if zero_point and len(zero_point) != len(scale):
         _bad(fb, f"tensor {index} has {len(scale)} scales but {len(zero_point)} zero points")
     if not all(math.isfinite(s) for s in scale):
         _bad(fb, f"tensor {index} has a non-finite quantization scale")
     axis = quant.scalar(QuantizationSlot.QUANTIZED_DIMENSION, "i", 0)
-    if len(scale) > 1 and len(shape) == 1 and shape[0] == len(scale):
-        axis = 0  # a 1-D tensor (a per-channel bias) has one axis, whatever older converters wrote; TFLM ignores it
-    elif len(scale) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scale)):
+    if len(shape) == 1 and shape[0] == len(scale):
+        axis = 0  # the only axis, whatever the file says (TFLM does not read a bias's)
+    elif len(scale) == 1:
+        axis = axis if 0 <= axis < len(shape) else 0  # per tensor: the field means nothing, kept when it is an axis
+    elif not (0 <= axis < len(shape) and shape[axis] == len(scale)):
         _bad(fb, f"tensor {index} has {len(scale)} scales along axis {axis} of shape {list(shape)}")
     return Quantization(scale, zero_point or (0,) * len(scale), axis)
 

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import serial
 
 from edgeq.errors import DeviceError, UsageError
-from edgeq.serialdut.link import CMD_MAX, DeviceRefusedError, DutLink, open_port, short
+from edgeq.serialdut.link import CMD_MAX, IO_MANAGER_COMMAND, DeviceRefusedError, DutLink, open_port, short
 from edgeq.serialdut.parse import (
     InferResult,
     Profile,
@@ -44,6 +44,7 @@ T = TypeVar("T")
 
 PROBE_S = 1.0  # wait_ready: time given to a boot banner, then between `name%` probes
 DEFAULT_CHUNK = 31  # bytes per `db HEX%` (62 hex digits), as MLPerf Tiny hosts send
+IO_MANAGER_CHUNK = 26  # through the EEMBC IO manager (energy mode), as the MLPerf Tiny runner sends
 MAX_CHUNK = (CMD_MAX - len("db ")) // 2
 
 __all__ = ["DeviceRefusedError", "DutClient"]
@@ -58,8 +59,10 @@ class DutClient:
         timeout: Seconds each command may take before the board counts as silent.
         per_inference_s: Seconds added to ``infer``'s timeout per inference (warm-up included),
             generous for slow emulated boards.
-        chunk_bytes: Input bytes per `db HEX%` command: 31 (MLPerf Tiny hosts), 26 through the
-            energy interface board; at most 38 to stay within the DUT's 80 characters.
+        chunk_bytes: Input bytes per `db HEX%` command [default: 31 as MLPerf Tiny hosts send, 26 through
+            the IO manager]; at most 38 (36 through the IO manager) to stay within 80 characters.
+        via: "direct" (the DUT's own port) or "io-manager": ``port`` is the EEMBC IO manager board's
+            (energy mode), which forwards ``dut CMD%`` to the DUT and relays its lines as ``[dut]: ...``.
     """
 
     def __init__(
@@ -68,13 +71,15 @@ class DutClient:
         *,
         timeout: float = 10.0,
         per_inference_s: float = 2.0,
-        chunk_bytes: int = DEFAULT_CHUNK,
+        chunk_bytes: int | None = None,
+        via: str = "direct",
     ) -> None:
         if timeout <= 0 or per_inference_s < 0:
             raise UsageError(f"timeout must be > 0 and per_inference_s >= 0, got {timeout} and {per_inference_s}")
-        self.link = DutLink(port, timeout)
+        self.link = DutLink(port, timeout, via)
         self.per_inference_s = per_inference_s
-        self.chunk_bytes = _check_chunk(chunk_bytes)
+        default = IO_MANAGER_CHUNK if via == "io-manager" else DEFAULT_CHUNK
+        self.chunk_bytes = self._check_chunk(chunk_bytes or default)
 
     @classmethod
     def open(cls, port: str, baud: int = 115200, **kwargs: Any) -> DutClient:
@@ -168,7 +173,7 @@ class DutClient:
         """
         if not data:
             raise UsageError("nothing to load: the input is empty")
-        chunk = _check_chunk(chunk_bytes or self.chunk_bytes)
+        chunk = self._check_chunk(chunk_bytes or self.chunk_bytes)
         expecting = self._parsed(f"db load {len(data)}", parse_expecting)
         if expecting != len(data):
             raise self._bad_reply(f"db load {len(data)}", f"the board expects {expecting} bytes instead")
@@ -207,16 +212,17 @@ class DutClient:
         except ReplyError as exc:
             raise self._bad_reply(cmd, str(exc)) from exc
 
+    def _check_chunk(self, chunk: int) -> int:
+        prefix = IO_MANAGER_COMMAND if self.link.via == "io-manager" else ""
+        most = (CMD_MAX - len(prefix + "db ")) // 2
+        if not 1 <= chunk <= most:
+            raise UsageError(
+                f"chunk_bytes must be 1..{most} (a `{prefix}db HEX%` command has at most 80 characters), got {chunk}"
+            )
+        return chunk
+
     def _bad_reply(self, cmd: str, what: str) -> DeviceError:
         return DeviceError(
             f"the board on {self.port_name} gave an unexpected reply to `{short(cmd)}%`: {what}; "
             "is it running an MLPerf Tiny / edgeq DUT firmware?"
         )
-
-
-def _check_chunk(chunk: int) -> int:
-    if not 1 <= chunk <= MAX_CHUNK:
-        raise UsageError(
-            f"chunk_bytes must be 1..{MAX_CHUNK} (a `db HEX%` command has at most 80 characters), got {chunk}"
-        )
-    return chunk

@@ -14,7 +14,16 @@ import time
 import serial
 
 from edgeq.errors import DeviceError, UsageError
-from edgeq.serialdut.parse import Line, LineKind, Reply, classify, fault_report, split_lines, take_reply
+from edgeq.serialdut.parse import (
+    Line,
+    LineKind,
+    Reply,
+    classify,
+    fault_report,
+    split_lines,
+    take_reply,
+    unwrap_io_manager,
+)
 
 logger = logging.getLogger("edgeq.serialdut")
 
@@ -23,6 +32,10 @@ SETTLE_QUIET_S = 0.2  # silence that ends a board's chatter (boot banner, late r
 SETTLE_MAX_S = 2.0
 CMD_MAX = 80  # the DUT buffers at most 80 characters per command
 RECENT_LINES = 6  # lines received last, which errors about a board that stopped keep
+# How the host reaches the DUT: its own serial port, or through the EEMBC IO manager board (energy mode),
+# which takes `dut CMD%` and relays the DUT's lines prefixed with "[dut]: ".
+VIAS = ("direct", "io-manager")
+IO_MANAGER_COMMAND = "dut "
 
 
 class DeviceRefusedError(DeviceError):
@@ -91,9 +104,17 @@ class DutLink:
     Args:
         port: An open port; its read timeout is set to POLL_S and its write timeout to ``timeout``.
         timeout: The default seconds a reply may take.
+        via: "direct" (the DUT's own port) or "io-manager": the port is the EEMBC IO manager's,
+            commands go out as ``dut CMD%`` and only the lines it relays from the DUT (``[dut]: ...``)
+            make the reply; its own lines are noise, except an ``e-[...]`` of its own, which ends
+            the exchange with its ``m-ready``.
     """
 
-    def __init__(self, port: serial.SerialBase, timeout: float) -> None:
+    def __init__(self, port: serial.SerialBase, timeout: float, via: str = "direct") -> None:
+        if via not in VIAS:
+            raise UsageError(f"unknown DUT connection {via!r}; use one of {', '.join(VIAS)}")
+        self.via = via
+        self._manager_error = False  # the IO manager refused the command: its m-ready ends the reply
         self.port = port
         self.port.timeout = POLL_S
         self.port.write_timeout = timeout
@@ -106,7 +127,7 @@ class DutLink:
 
     def exchange(self, cmd: str, timeout: float | None = None) -> Reply:
         """Send ``cmd%`` and return its reply (up to m-ready); an ``e-[...]`` line raises DeviceRefusedError."""
-        check_command(cmd)
+        check_command(self.wire(cmd))
         self.discard_stale()
         self.send(cmd)
         reply = self.await_reply(self.timeout if timeout is None else timeout)
@@ -121,10 +142,12 @@ class DutLink:
 
     def send(self, cmd: str) -> None:
         """Write ``cmd%`` (no CR/LF: the protocol ends commands with ``%``)."""
-        logger.debug("%s <- %s%%", self.port_name, cmd)
+        wire = self.wire(cmd)
+        logger.debug("%s <- %s%%", self.port_name, wire)
         self.last = f"`{short(cmd)}%`"
+        self._manager_error = False
         try:
-            self.port.write(cmd.encode("ascii") + b"%")
+            self.port.write(wire.encode("ascii") + b"%")
         except (serial.SerialException, OSError) as exc:
             raise self._lost(exc) from exc
 
@@ -156,16 +179,36 @@ class DutLink:
         for text in texts:
             if text.strip():
                 self.recent.append(text.strip())
+            text, line = self._line(text)
             fault = fault_report(text)
             if fault is not None:
                 raise self._crashed(fault)
-            line = classify(text)
             if line.kind is LineKind.NOISE and text:
                 logger.debug("skipping noise from %s: %r", self.port_name, text)
             else:
                 logger.debug("%s -> %s", self.port_name, text)
             self._lines.append(line)
         return True
+
+    def wire(self, cmd: str) -> str:
+        """The command as it goes over the port (without the ``%``)."""
+        return IO_MANAGER_COMMAND + cmd if self.via == "io-manager" else cmd
+
+    def _line(self, text: str) -> tuple[str, Line]:
+        """The received text (unwrapped from the IO manager's prefix) and its classification."""
+        if self.via == "direct":
+            return text, classify(text)
+        text, from_dut = unwrap_io_manager(text)
+        line = classify(text)
+        if from_dut:
+            return text, line
+        if line.kind is LineKind.ERROR:
+            self._manager_error = True
+            return text, line
+        if line.kind is LineKind.READY and self._manager_error:
+            self._manager_error = False
+            return text, line
+        return text, Line(text, LineKind.NOISE)  # the IO manager's acknowledgement and m-ready
 
     def discard_stale(self) -> None:
         """Drop output left over from earlier replies (late boot chatter, an answer after a timeout)."""

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 READY = "m-ready"
+# What the EEMBC IO manager (energy mode) puts before each line the DUT sent.
+IO_MANAGER_PREFIX = "[dut]: "
 # Micro-second timers on boards are often 32-bit and wrap after about 71 minutes.
 LAP_WRAP = 2**32
 # Characters stripped from both ends of a line before classifying it: control bytes,
@@ -159,6 +161,18 @@ def classify(text: str) -> Line:
     return Line(text, LineKind.NOISE)
 
 
+def unwrap_io_manager(text: str) -> tuple[str, bool]:
+    """A line received through the EEMBC IO manager board: (the text without ``[dut]: ``, whether the DUT sent it).
+
+    In energy mode the host talks to the IO manager, which forwards ``dut CMD%`` to the
+    DUT and relays each DUT line with the prefix ``[dut]: ``; lines without it are the
+    IO manager's own (its acknowledgement and its ``m-ready``).
+    """
+    if IO_MANAGER_PREFIX not in text:
+        return text, False
+    return text.replace(IO_MANAGER_PREFIX, ""), True
+
+
 def fault_report(text: str) -> str | None:
     """The fault line an edgeq firmware prints when it crashes, or None for any other line."""
     match = _FAULT.search(text)
@@ -235,13 +249,18 @@ def lap_delta_us(t0: int, t1: int) -> int:
 
 
 def parse_results_line(text: str) -> tuple[float, ...]:
-    """The floats of ``m-results-[v0,v1,...]`` (spaces allowed; ``[]`` gives an empty tuple)."""
+    """The floats of ``m-results-[v0,v1,...]``, read as the MLPerf Tiny runner reads them.
+
+    The values are split at commas; empty items are skipped (the reference firmwares
+    print a trailing comma: ``[0.973,0.027,]``) and spaces around a value are allowed,
+    so ``[]``, ``[,]`` and ``[ 1.5 , 2 ,]`` are valid. Each value is a Python float
+    literal (``nan``, ``inf``, ``-inf`` included).
+    """
     match = _RESULTS.fullmatch(text)
     if match is None:
         raise ReplyError(f"not a results line: {text!r}")
-    body = match.group(1).strip()
     try:
-        return tuple(float(v) for v in body.split(",")) if body else ()
+        return tuple(float(v) for v in match.group(1).split(",") if v.strip())
     except ValueError:
         raise ReplyError(f"results are not numbers: {text!r}") from None
 

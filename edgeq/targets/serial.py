@@ -5,8 +5,10 @@ the same code drives real MCUs (``/dev/ttyACM0``), QEMU's ``-serial pty`` and an
 MLPerf Tiny submission firmware. Outputs come from edgeq's ``raw%`` extension
 when the firmware has it, else they are rebuilt from the ``m-results`` floats.
 
-The registry's ``TARGET`` reads the port from ``$EDGEQ_SERIAL_PORT`` and the baud
-rate from ``$EDGEQ_SERIAL_BAUD`` (default 115200) when it runs.
+The registry's ``TARGET`` reads the port from ``$EDGEQ_SERIAL_PORT``, the baud
+rate from ``$EDGEQ_SERIAL_BAUD`` (default 115200) and the connection from
+``$EDGEQ_SERIAL_VIA`` (``direct``, or ``io-manager``: the port is the EEMBC IO
+manager board of an energy setup, which relays commands to the DUT) when it runs.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from edgeq.measurements import Timing
 from edgeq.model import Graph, read_model
 from edgeq.model.graph import NUMPY_DTYPES
 from edgeq.serialdut.client import DutClient
-from edgeq.serialdut.link import DeviceRefusedError
+from edgeq.serialdut.link import VIAS, DeviceRefusedError
 from edgeq.serialdut.outputs import inexact_outputs, results_to_outputs, sample_bytes, sample_shape, split_raw
 from edgeq.serialdut.parse import InferResult, lap_delta_us
 from edgeq.targets.base import Capabilities
@@ -34,6 +36,7 @@ logger = logging.getLogger("edgeq.serialdut")
 
 ENV_PORT = "EDGEQ_SERIAL_PORT"
 ENV_BAUD = "EDGEQ_SERIAL_BAUD"
+ENV_VIA = "EDGEQ_SERIAL_VIA"
 # Input bytes of the MLPerf Tiny reference benchmarks (what their hosts load per inference).
 MLPERF_INPUT_BYTES = {"ic01": 32 * 32 * 3, "kws01": 49 * 10, "vww01": 96 * 96 * 3, "ad01": 640 * 4}
 READOUTS = ("auto", "raw", "results")
@@ -68,7 +71,7 @@ class SerialProfile:
 CAPABILITIES = Capabilities(
     summary="a board running the DUT serial protocol (MLPerf Tiny style) on a serial port",
     no_op_times="the DUT protocol reports whole-inference times only",
-    options=("port", "baud"),
+    options=("port", "baud", "via"),
     board_energy=True,
 )
 
@@ -81,8 +84,10 @@ class SerialTarget:
         baud: Baud rate; None reads ``$EDGEQ_SERIAL_BAUD`` (default 115200).
         timeout: Seconds per command before the board counts as silent.
         per_inference_s: Seconds added per inference to `infer`'s timeout (slow emulated boards).
-        chunk_bytes: Bytes per `db HEX%` command (31; 26 through an energy interface board).
+        chunk_bytes: Bytes per `db HEX%` command [default: 31; 26 through the IO manager].
         readout: "auto" (raw% if the firmware has it, else m-results), "raw" or "results".
+        via: "direct" or "io-manager" (the port is the EEMBC IO manager's, which forwards `dut CMD%`
+            to the DUT); None reads ``$EDGEQ_SERIAL_VIA`` (default direct).
     """
 
     name = "serial"
@@ -95,12 +100,15 @@ class SerialTarget:
         *,
         timeout: float = 10.0,
         per_inference_s: float = 2.0,
-        chunk_bytes: int = 31,
+        chunk_bytes: int | None = None,
         readout: str = "auto",
+        via: str | None = None,
     ) -> None:
         if readout not in READOUTS:
             raise UsageError(f"unknown readout {readout!r}; readouts: {', '.join(READOUTS)}")
-        self.port, self.baud, self.readout = port, baud, readout
+        if via is not None:
+            _check_via(via, "via")
+        self.port, self.baud, self.readout, self.via = port, baud, readout, via
         self._options = {"timeout": timeout, "per_inference_s": per_inference_s, "chunk_bytes": chunk_bytes}
 
     @contextlib.contextmanager
@@ -109,7 +117,8 @@ class SerialTarget:
         port = self.port or os.environ.get(ENV_PORT)
         if not port:
             raise UsageError(f"the serial target needs a port: --port /dev/ttyACM0 (or set {ENV_PORT})")
-        with DutClient.open(port, self.baud or _env_baud(), **self._options) as dut:
+        via = self.via or _check_via(os.environ.get(ENV_VIA) or "direct", ENV_VIA)
+        with DutClient.open(port, self.baud or _env_baud(), via=via, **self._options) as dut:
             dut.wait_ready()
             yield dut
 
@@ -219,6 +228,12 @@ def _env_baud() -> int:
     return int(text)
 
 
+def _check_via(via: str, what: str) -> str:
+    if via not in VIAS:
+        raise UsageError(f"{what}={via!r} is not a DUT connection; use one of {', '.join(VIAS)}")
+    return via
+
+
 def _read_outputs(dut: DutClient, graph: Graph, readout: str) -> tuple[list[np.ndarray], str]:
     """The last inference's outputs, and the readout to use from now on ("auto" settles on one)."""
     if readout in ("auto", "raw"):
@@ -261,6 +276,6 @@ def _laps(dut: DutClient, result: InferResult) -> tuple[int, int]:
     return result.t0_us, result.t1_us
 
 
-def make_target(name: str, port: str | None = None, baud: int | None = None) -> SerialTarget:
-    """The ``serial`` target on ``port`` (default ``$EDGEQ_SERIAL_PORT``) at ``baud``."""
-    return SerialTarget(port, baud)
+def make_target(name: str, port: str | None = None, baud: int | None = None, via: str | None = None) -> SerialTarget:
+    """The ``serial`` target on ``port`` (default ``$EDGEQ_SERIAL_PORT``) at ``baud``, ``via`` an IO manager or not."""
+    return SerialTarget(port, baud, via=via)

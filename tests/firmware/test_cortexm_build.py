@@ -184,3 +184,18 @@ def test_cli_build_text_and_json(engine, tmp_path):
     data = result.json()
     assert data["fits"] and data["flash_limit"] == 524288 and data["flash_bytes"] == data["text"] + data["data"]
     assert os.path.isfile(data["elf"])
+
+
+def test_cli_build_mlperf_model_id(engine, tmp_path):
+    """Without --mlperf a name the MLPerf Tiny runner does not know is one warning line; --mlperf ID reports ID."""
+    needs("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi")
+    folder = engine(CONV)
+    result = run_cli("build", str(folder), "--board", "qemu-mps2-an386", "-o", str(tmp_path / "a"))
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "'net'" in warnings[0] and "--mlperf" in warnings[0]
+    result = run_cli("build", str(folder), "--board", "qemu-mps2-an386", "-o", str(tmp_path / "b"), "--mlperf", "ic01")
+    assert result.exit_code == 0 and "warning" not in result.stderr, result.stderr
+    assert '"ic01", INPUT_BYTES' in (tmp_path / "b" / "edgeq_engine_glue.c").read_text()
+    result = run_cli("build", str(folder), "--board", "qemu-mps2-an386", "--mlperf", "xx01")
+    assert result.exit_code == 2 and "kws01" in result.stderr

@@ -314,3 +314,27 @@ def test_real_board_flashers(firmware, tmp_path, monkeypatch):
     esptool = flash_command(FLASHERS["esptool"], "esptool", Path("fw.bin"), "/dev/ttyUSB0")
     assert esptool == ["esptool", "--port", "/dev/ttyUSB0", "write_flash", "0x0", "fw.bin"]
     assert flash_command(FLASHERS["pyocd"], "pyocd", Path("fw.elf")) == ["pyocd", "flash", "fw.elf"]
+
+
+def test_mlperf_ad01_quantizes_float_input(engine, tmp_path):
+    """edgeq build --mlperf ad01: the runner's 2560 float32 bytes run like their int8 quantization (TFLM's bytes)."""
+    import numpy as np
+
+    from edgeq.firmware.build import build_firmware
+    from edgeq.firmware.manifest import read_manifest
+    from tests.firmware.test_mlperf_input import AD, quantize_like_reference
+
+    needs("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi")
+    board = "qemu-mps2-an386"
+    folder = engine(AD)
+    (tensor,) = read_manifest(folder).inputs
+    values = np.random.default_rng(3).uniform(-80.0, 10.0, 640).astype(np.float32)
+    quantized = quantize_like_reference(values, tensor.scale, tensor.zero_point)
+    reference = tflm_output_bytes(AD, [quantized.reshape(1, 640)])
+    elf = build_firmware(folder, board, tmp_path / "fw", mlperf="ad01").elf
+    with booted(elf, board) as (_, dut, _banner):
+        assert dut.command("profile") == ["m-profile-[edgeq-0.1.0]", "m-model-[ad01]", "m-ready"]
+        dut.load(values.astype("<f4").tobytes())
+        _, lines = dut.infer(1)
+        assert lines[-2].startswith("m-results-[") and lines[-2].count(",") == 0  # one value: the MSE
+        assert dut.raw() == reference

@@ -276,3 +276,21 @@ class ProtocolSim:
 def sum_model(data: bytes) -> tuple[bytes, list[float]]:
     """A toy model for ProtocolSim: raw = the bytes reversed, results = [sum / 100, len]."""
     return data[::-1], [sum(data) / 100, float(len(data))]
+
+
+class Replay:
+    """``respond`` for SimDut: the DUT side of a transcript, each command answered with what followed it there.
+
+    Commands must come in the transcript's order; ``banner`` is what the DUT printed before the first command.
+    """
+
+    def __init__(self, path: Path) -> None:
+        pairs = exchanges(read_transcript(path))
+        self.banner = pairs[0][1] if pairs and pairs[0][0] is None else b""
+        self.script = [(cmd, data) for cmd, data in pairs if cmd is not None]
+
+    def __call__(self, cmd: str) -> list[bytes | float]:
+        assert self.script, f"no reply left in the transcript for {cmd!r}"
+        expected, data = self.script.pop(0)
+        assert cmd == expected, f"the host sent {cmd!r}, the transcript has {expected!r}"
+        return [data]

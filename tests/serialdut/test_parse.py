@@ -126,7 +126,13 @@ def test_results():
     assert parse_results_line("m-results-[ 1.5 , 2 ]") == (1.5, 2.0)
     assert parse_results_line("m-results-[]") == ()
     assert parse_results(["m-ready-ish", "m-results-[nan,inf,-inf]"])[1] == float("inf")
-    for bad in ["m-results-[1,,2]", "m-results-[x]", "m-results-1"]:
+    # What the MLPerf Tiny runner accepts: empty items are skipped (trailing commas of the
+    # reference firmwares), spaces around values are allowed.
+    assert parse_results_line("m-results-[0.973,0.027,]") == (0.973, 0.027)
+    assert parse_results_line("m-results-[1,,2]") == (1.0, 2.0)
+    assert parse_results_line("m-results-[ 0.5 ,\t]") == (0.5,)
+    assert parse_results_line("m-results-[,]") == ()
+    for bad in ["m-results-[x]", "m-results-[1,x,]", "m-results-[0.-500]", "m-results-1"]:
         with pytest.raises(ReplyError):
             parse_results_line(bad)
 

@@ -152,3 +152,30 @@ def test_noisy_link(chunking):
 def test_transcript_lines_classify():
     kinds = [classify(t).kind for t in split_lines(received(read_transcript(TRANSCRIPTS / "noisy.txt")))[0]]
     assert {LineKind.READY, LineKind.MESSAGE, LineKind.NOISE} <= set(kinds)
+
+
+# Each reference firmware's m-results form, as the MLPerf Tiny runner accepts it (trailing comma included).
+REFERENCE_RESULTS = {
+    "mlperf_reference.txt": ("kws01", "infer 10 1", 12, 0.918),  # "0.%d%d%d" digits, no trailing comma
+    "mlperf_reference_ic01.txt": ("ic01", "infer 20 5", 10, 0.871),  # "%0.3f", no trailing comma
+    "mlperf_reference_vww01.txt": ("vww01", "infer 20 5", 2, 0.973),  # "%0.3f," for each: trailing comma
+    "mlperf_reference_ad01.txt": ("ad01", "infer 1500 10", 1, 11.873),  # one MSE value
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_RESULTS))
+@pytest.mark.parametrize("chunking", [0, 3])
+def test_reference_firmware_results_forms(name, chunking):
+    model_id, infer_cmd, count, top = REFERENCE_RESULTS[name]
+    replies = _replies(name, chunking)
+    assert parse_profile(replies["profile"][0].messages).model_id == model_id
+    infer = parse_infer(replies[infer_cmd][0].messages)
+    assert len(infer.results) == count and max(infer.results) == pytest.approx(top)
+    assert infer.latency_us is not None and infer.latency_us > 0
+    if "results" in replies:
+        assert parse_results(replies["results"][0].messages) == infer.results
+
+
+def test_empty_reference_trailing_comma():
+    replies = _replies("mlperf_reference_empty.txt", 2)
+    assert parse_infer(replies["infer 1 0"][0].messages).results == (0.0, 0.0)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib
 import inspect
 
+import numpy as np
 import pytest
 
 from edgeq.errors import UsageError
-from edgeq.model import reader
+from edgeq.model import read_model, reader
 from edgeq.profiling import profile
 from edgeq.targets import PREFIXED, TARGETS, Capabilities, capabilities, get_target, target_names
 from tests.conftest import FIXTURES
@@ -42,7 +43,7 @@ def test_the_built_target_carries_its_capabilities_and_the_methods_they_promise(
 def test_an_option_a_target_does_not_take_is_named_with_the_ones_it_does():
     with pytest.raises(UsageError, match=r"^target host-c takes no --port option; it takes: no options$"):
         get_target("host-c", port="/dev/ttyACM0")
-    with pytest.raises(UsageError, match=r"^target serial takes no --device option; it takes: --port, --baud$"):
+    with pytest.raises(UsageError, match=r"^target serial takes no --device option; it takes: --port, --baud, --via$"):
         get_target("serial", device="usb:0")
     get_target("host", xnnpack=False, port=None)  # None means "not given"
 
@@ -62,3 +63,13 @@ def test_profile_parses_the_model_once_and_collects_op_times_in_the_same_call(mo
     assert len(parses) == 1, parses
     assert result.op_times and result.no_op_times == ""
     assert result.timing.memory.ram_bytes is not None
+
+
+def test_the_io_manager_option_reaches_the_serial_target_and_no_other(cli, tmp_path):
+    assert get_target("serial", via="io-manager").via == "io-manager"
+    x = tmp_path / "x.npy"
+    np.save(x, np.zeros((1, *read_model(CONV).input_tensors[0].shape[1:]), np.int8))
+    out = cli(
+        "run", str(CONV), "--target", "host", "--via", "io-manager", "--input", str(x), "-o", str(tmp_path / "y.npy")
+    )
+    assert out.exit_code == 2 and "target host takes no --via option" in out.stderr

@@ -95,7 +95,10 @@ static void out_error(edgeq_dut *dut, const char *msg, const char *arg) {
     out_line(dut, "]");
 }
 
-/* ---- float formatting: printf("%0.3f"), exact, half away from zero ---- */
+/* ---- float formatting: printf("%0.3f") without printf, exact for every float ----
+ * Like C's printf, the value's exact binary expansion is rounded to three
+ * decimals; an exact tie (the rest is exactly half a thousandth, as for 0.0625)
+ * goes to the even last digit, as printf does in the default rounding mode. */
 
 /* Digits of mant * 2^exp2 (0 <= exp2 <= 104, an integer below 2^128). */
 static size_t big_digits(uint32_t mant, int exp2, char *out) {
@@ -125,14 +128,16 @@ static size_t big_digits(uint32_t mant, int exp2, char *out) {
     return n;
 }
 
-/* round(mant * 1000 / 2^k), half away from zero, 1 <= k. */
+/* round(mant * 1000 / 2^k) to nearest, exact ties to even, 1 <= k. */
 static uint64_t thousandths(uint32_t mant, int k) {
-    uint64_t p = (uint64_t)mant * 1000u, q;
+    uint64_t p = (uint64_t)mant * 1000u, q, rest, half;
     if (k >= 40) { /* p < 2^34 is below half of 2^k */
         return 0u;
     }
     q = p >> k;
-    if ((p & (((uint64_t)1 << k) - 1u)) >= ((uint64_t)1 << (k - 1))) {
+    rest = p & (((uint64_t)1 << k) - 1u);
+    half = (uint64_t)1 << (k - 1);
+    if (rest > half || (rest == half && (q & 1u) != 0u)) {
         ++q;
     }
     return q;

@@ -113,8 +113,8 @@ void edgeq_dut_feed(edgeq_dut *dut, int ch);
  * EDGEQ_PLATFORM_EOF (host builds only; boards never return). */
 void edgeq_dut_serve_forever(edgeq_dut *dut);
 
-/* Format v like printf("%0.3f") (rounding half away from zero, exact for every float;
- * "nan", "inf", "-inf") into out, NUL-terminated. Returns the length, or 0 (out
+/* Format v exactly as printf("%0.3f") does (the exact binary value rounded to nearest,
+ * exact ties to even: 0.0625 -> "0.062"; "nan", "inf", "-inf") into out, NUL-terminated. Returns the length, or 0 (out
  * untouched) when cap < EDGEQ_DUT_FLOAT_CHARS. */
 size_t edgeq_dut_format_float(float v, char *out, size_t cap);
 
