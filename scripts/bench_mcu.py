@@ -24,7 +24,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 ZOO = ROOT / "tests" / "fixtures" / "zoo"
-NAMES = {"ic_resnet8": "ic", "kws_dscnn": "kws", "vww_mobilenet": "vww", "ad_autoencoder": "ad"}
+NAMES = {
+    "ic_resnet8": "ic",
+    "kws_dscnn": "kws",
+    "vww_mobilenet": "vww",
+    "ad_autoencoder": "ad",
+    "seg_unet": "seg",
+    "imu_lstm": "imu",
+}
 # X-CUBE-AI 8.1 on NUCLEO-L4R5ZI (MLPerf Tiny v1.1), ms at 120 MHz -> cycles (docs/specs/boards.md)
 PUBLISHED_MS = {"ic": 214.0, "kws": 62.87, "vww": 118.7, "ad": 6.86}
 M4_TARGET = {k: v * 120e3 for k, v in PUBLISHED_MS.items()}
@@ -81,6 +88,23 @@ def table(rows: list[dict]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+def merged(path: Path, rows: list[dict]) -> tuple[list[dict], str]:
+    """``rows`` plus the rows of other models already in ``path`` (in NAMES order), and the dates they span."""
+    measured = {r["model"] for r in rows}
+    old = json.loads(path.read_text()) if path.exists() else {"rows": []}
+    kept = [{"date": old.get("date"), **r} for r in old["rows"] if r["model"] not in measured]
+    order = list(NAMES)
+    rows = sorted(kept + rows, key=lambda r: order.index(r["model"]) if r["model"] in order else len(order))
+    return rows, ", ".join(sorted({str(r["date"]) for r in rows}))
+
+
+def written_sections(path: Path) -> str:
+    """The sections written by hand below the table (from the first ``## `` heading on), kept across runs."""
+    text = path.read_text() if path.exists() else ""
+    start = text.find("\n## ")
+    return "" if start < 0 else text[start:]
+
+
 def main(argv: list[str] | None = None) -> int:
     from edgeq.model.analysis import inspect_model
     from edgeq.model.reader import read_bytes
@@ -88,29 +112,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--boards", default="qemu-m4,qemu-m7,qemu-m55")
+    parser.add_argument("--models", default=",".join(NAMES), help="measure only these; keep the other rows of the JSON")
     args = parser.parse_args(argv)
     rows = []
-    for name, bench in NAMES.items():
+    for name, bench in ((n, NAMES[n]) for n in args.models.split(",")):
         model = ZOO / name / "int8.tflite"
         macs = inspect_model(read_bytes(model)).total_macs
         for target in args.boards.split(","):
             row = {"model": name, "board": target, "macs": macs, **measure(model, target, args.runs)}
-            row["m4_target"] = M4_TARGET[bench] if target == "qemu-m4" else None
+            row["m4_target"] = M4_TARGET.get(bench) if target == "qemu-m4" else None  # seg_unet: none published
+            row["date"] = str(date.today())
             row["exact"] = bit_exact(model, target)
             print(f"{name} {target}: {row['instructions']:,} instructions", file=sys.stderr)
             rows.append(row)
     out = ROOT / "docs"
-    (out / "benchmarks-mcu.json").write_text(json.dumps({"date": str(date.today()), "rows": rows}, indent=2) + "\n")
+    rows, dates = merged(out / "benchmarks-mcu.json", rows)
+    (out / "benchmarks-mcu.json").write_text(json.dumps({"date": dates, "rows": rows}, indent=2) + "\n")
+    notes = written_sections(out / "benchmarks-mcu.md")
     (out / "benchmarks-mcu.md").write_text(
         "# The edgeq engine as firmware on emulated Cortex-M boards\n\n"
-        f"`scripts/bench_mcu.py`, {date.today()}, one run. Instructions per inference are exact and repeatable "
+        f"`scripts/bench_mcu.py`, {dates}, one run per model. Instructions per inference are exact and repeatable "
         "(QEMU `-icount shift=0`: 1 ns of virtual time per instruction; the firmware's SysTick laps over "
         f"{args.runs} inferences). Estimated ms: instructions x the board file's CPI assumption / the clock of the "
         "real board the emulated one stands in for (M4: NUCLEO-L4R5ZI 120 MHz, M7: NUCLEO-H7A3ZI-Q 280 MHz; "
         "M55: the emulated 32 MHz clock). M4 target: cycles of the fastest published MLPerf Tiny result on a "
         "Cortex-M4 (X-CUBE-AI 8.1, NUCLEO-L4R5ZI, v1.1: ms x 120 MHz). Flash: text + data of the whole firmware "
         "(engine, kernels, DUT protocol, start-up); RAM: data + bss (arena, stack, protocol buffers). "
-        "bytes = TFLM: outputs on 3 random inputs equal the tflite-micro interpreter's byte for byte.\n\n" + table(rows)
+        "bytes = TFLM: outputs on 3 random inputs equal the tflite-micro interpreter's byte for byte.\n\n"
+        + table(rows)
+        + notes
     )
     print(table(rows))
     return 0

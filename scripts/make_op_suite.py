@@ -7,13 +7,16 @@ through the compiled engine and the tflite-micro interpreter::
 
 Every model is small (< 30 KB) and fully int8: TFLiteConverter with
 Optimize.DEFAULT, TFLITE_BUILTINS_INT8 and int8 I/O, except the ``float_io_*``
-models whose float32 I/O adds QUANTIZE / DEQUANTIZE. Weights and representative
-data are seeded from the model's name, so a rerun writes the same bytes.
+models whose float32 I/O adds QUANTIZE / DEQUANTIZE and the ``s16_*`` models,
+converted with the int16x8 op set (int16 activations and I/O, int8 weights,
+int64 biases). Weights and representative data are seeded from the model's name, so a rerun writes the same bytes.
 ``*_sat`` models are calibrated on tiny values plus one sample holding a single
 extreme element per input: the input keeps its full range while every later
 tensor gets a small one, so random inputs saturate. A few graphs are edited
 after conversion (the converter turns a static SQUEEZE into RESHAPE and always
-gives a convolution a bias). ``index.json`` maps each name to the op it covers,
+gives a convolution a bias). The UNIDIRECTIONAL_SEQUENCE_LSTM models are tf-keras
+LSTM layers converted with ``from_keras_model`` (Keras 3's LSTM gives a WHILE loop,
+or the unrolled steps). ``index.json`` maps each name to the op it covers,
 the variant, the ops the file holds, whether the engine is expected to run it
 and the reference target (``host-tflm``; ``host``, LiteRT, where TFLM has no kernel).
 """
@@ -22,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -62,6 +67,8 @@ class Spec:
     edit: Callable | None = None
     supported: bool = True
     oracle: str = "host-tflm"
+    int16: bool = False  # int16x8: int16 activations and I/O, int8 weights, int64 biases
+    keras: bool = False  # fn() makes a tf-keras model, converted with from_keras_model (a fused LSTM needs it)
 
 
 def weights(name: str, shape: tuple[int, ...], tag: int = 0) -> tf.Tensor:
@@ -364,22 +371,257 @@ def float_io_specs() -> list[Spec]:
 
 
 def unsupported_specs() -> list[Spec]:
-    sq = tf.math.squared_difference
-    return [
-        Spec(
-            "unsupported_squared_difference",
-            "SQUARED_DIFFERENCE",
-            "no engine kernel",
-            sq,
-            (SMALL, SMALL),
-            supported=False,
-        )
+    reduce_max = lambda x: tf.reduce_max(x, axis=[1, 2])  # noqa: E731
+    return [Spec("unsupported_reduce_max", "REDUCE_MAX", "no engine kernel", reduce_max, (SMALL,), supported=False)]
+
+
+def s16_specs() -> list[Spec]:
+    """int16x8 models (int16 activations and I/O, int8 weights): the engine's int16 kernels."""
+    fc, conv, dw = (
+        [
+            _fc("s16_fc_b1_bias_relu", (1, 10), True, "relu", True),
+            _fc("s16_fc_b3_per_tensor_relu6", (3, 10), True, "relu6", False),
+            _fc("s16_fc_b1_no_bias", (1, 10), False, "none", True),
+            _fc("s16_fc_b1_bias_sat", (1, 10), True, "none", True, saturate=True),
+        ],
+        [
+            _conv("s16_conv_k3_s1_same_relu", IMAGE, 3, 1, "SAME", 1, "relu", True),
+            _conv("s16_conv_k3_s2_valid_per_tensor", IMAGE, 3, 2, "VALID", 1, "none", False),
+            _conv("s16_conv_k3_dil2_same_relu6", IMAGE, 3, 1, "SAME", 2, "relu6", True),
+            _conv("s16_conv_k3_s1_same_sat", IMAGE, 3, 1, "SAME", 1, "none", True, saturate=True),
+        ],
+        [
+            _depthwise("s16_dw_k3_m2_s1_same", IMAGE, 3, 2, 1, "SAME", 1, "none", True),
+            _depthwise("s16_dw_k3_m1_s2_valid_relu6", IMAGE, 3, 1, 2, "VALID", 1, "relu6", True),
+            _depthwise("s16_dw_k3_m1_dil2_same_sat", IMAGE, 3, 1, 1, "SAME", 2, "none", True, saturate=True),
+        ],
+    )
+    add, mul = (lambda a, b: tf.nn.relu(a + b)), (lambda a, b: a * b)
+    binary = [  # name, function, shapes, variant, saturate
+        ("s16_add_same_shape_relu", add, (SMALL, SMALL), "same shape, fused relu", False),
+        ("s16_add_broadcast_both", lambda a, b: a + b, ((1, 4, 1, 3), (1, 1, 5, 1)), "broadcast both", False),
+        ("s16_add_same_shape_sat", add, (SMALL, SMALL), "same shape, fused relu, saturating", True),
+        ("s16_mul_same_shape", mul, (SMALL, SMALL), "same shape", False),
+        ("s16_mul_broadcast_row_relu", lambda a, b: tf.nn.relu(a * b), (SMALL, (1, 4, 1, 3)), "broadcast, relu", False),
+        ("s16_mul_same_shape_sat", mul, (SMALL, SMALL), "same shape, saturating", True),
     ]
+    ew = [Spec(n, n[4:7].upper(), v, fn, shapes, saturate=sat) for n, fn, shapes, v, sat in binary]
+    pool = lambda x: tf.nn.avg_pool2d(x, 2, 2, "VALID")  # noqa: E731
+    refused = Spec("s16_unsupported_avgpool", "AVERAGE_POOL_2D", "no int16 kernel", pool, (IMAGE,), supported=False)
+    vec = ((1, 64),)
+    act = [
+        Spec("s16_logistic", "LOGISTIC", "range 8", tf.nn.sigmoid, vec, -4.0, 4.0),
+        Spec("s16_logistic_wide", "LOGISTIC", "range 120, saturating", tf.nn.sigmoid, vec, -60.0, 60.0),
+        Spec("s16_tanh", "TANH", "range 6", tf.nn.tanh, vec, -3.0, 3.0),
+        Spec("s16_tanh_wide", "TANH", "range 40, saturating", tf.nn.tanh, vec, -20.0, 20.0),
+        Spec("s16_softmax_2d", "SOFTMAX", "1x10, range 4", tf.nn.softmax, ((1, 10),), -2.0, 2.0),
+        Spec("s16_softmax_3d", "SOFTMAX", "1x4x12, range 6", tf.nn.softmax, ((1, 4, 12),), -3.0, 3.0),
+        Spec("s16_softmax_2d_wide", "SOFTMAX", "1x10, range 100", tf.nn.softmax, ((1, 10),), -50.0, 50.0),
+    ]
+    specs = (*fc, *conv, *dw, *ew, *act, refused)
+    return [dataclasses.replace(s, int16=True, variant=f"int16x8, {s.variant}") for s in specs]
+
+
+def spatial_specs() -> list[Spec]:
+    """Upsampling: RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR (Keras Resizing / UpSampling2D, TF1 flags), TRANSPOSE_CONV."""
+    v1, half = tf.compat.v1.image, "half-pixel centers"
+    up2 = tf.keras.layers.UpSampling2D(2, interpolation="bilinear")
+    # name: (function, variant); every input is 1x4x5x3
+    resizes = {
+        "resize_nearest_up2": (_resizing(8, 10, "nearest"), f"4x5 -> 8x10, Keras Resizing, {half}"),
+        "resize_nearest_odd": (_resizing(7, 9, "nearest"), f"4x5 -> 7x9, Keras Resizing, {half}"),
+        "resize_nearest_down": (_resizing(3, 2, "nearest"), f"4x5 -> 3x2, Keras Resizing, {half}"),
+        "resize_nearest_align_corners": (_v1_resize(v1.resize_nearest_neighbor, True), "4x5 -> 7x9, align_corners"),
+        "resize_nearest_legacy": (_v1_resize(v1.resize_nearest_neighbor, False), "4x5 -> 7x9, no flags (TF1)"),
+        "resize_bilinear_up2": (up2, f"4x5 -> 8x10, Keras UpSampling2D bilinear, {half}"),
+        "resize_bilinear_odd": (_resizing(7, 9, "bilinear"), f"4x5 -> 7x9, Keras Resizing, {half}"),
+        "resize_bilinear_down": (_resizing(3, 2, "bilinear"), f"4x5 -> 3x2, Keras Resizing, {half}"),
+        "resize_bilinear_align_corners": (_v1_resize(v1.resize_bilinear, True), "4x5 -> 7x9, align_corners"),
+        "resize_bilinear_legacy": (_v1_resize(v1.resize_bilinear, False), "4x5 -> 7x9, no flags (TF1)"),
+    }
+    specs = [
+        Spec(n, "RESIZE_NEAREST_NEIGHBOR" if "nearest" in n else "RESIZE_BILINEAR", v, fn, ((1, 4, 5, 3),))
+        for n, (fn, v) in resizes.items()
+    ]
+    sat = Spec("resize_bilinear_sat", "RESIZE_BILINEAR", "4x5 -> 8x10, saturating", up2, ((1, 4, 5, 3),), saturate=True)
+    specs.append(sat)
+    # name: (input, filters, kernel, stride, padding, bias, relu, per_channel)
+    cases = {
+        "tconv_k3_s2_same_bias": ((1, 4, 5, 3), 4, 3, 2, "same", True, False, True),
+        "tconv_k3_s2_valid_no_bias": ((1, 4, 5, 3), 4, 3, 2, "valid", False, False, True),
+        "tconv_k2_s2_valid_bias_relu": ((1, 4, 5, 3), 5, 2, 2, "valid", True, True, True),
+        "tconv_k4_s2_same_per_tensor": ((1, 3, 4, 6), 3, 4, 2, "same", True, False, False),
+        "tconv_k3_s1_same_bias": ((1, 4, 5, 3), 4, 3, 1, "same", True, False, True),
+        "tconv_k3x2_s21_valid_bias": ((1, 4, 5, 3), 2, (3, 2), (2, 1), "valid", True, False, True),
+        "tconv_k5_s3_same_no_bias": ((1, 3, 3, 4), 3, 5, 3, "same", False, False, True),
+    }
+    specs += [_tconv(name, *case) for name, case in cases.items()]
+    # name: (shapes, transpose_a, transpose_b, variant); two activations (a constant operand becomes FULLY_CONNECTED)
+    matmuls = {
+        "bmm_rank4": (((1, 2, 3, 4), (1, 2, 4, 5)), False, False, "1x2x3x4 x 1x2x4x5"),
+        "bmm_adj_x": (((1, 4, 3), (1, 4, 5)), True, False, "adj_x: 1x4x3 x 1x4x5"),
+        "bmm_adj_y": (((1, 3, 4), (1, 5, 4)), False, True, "adj_y: 1x3x4 x 1x5x4 (attention scores)"),
+        "bmm_broadcast": (((1, 2, 3, 4), (1, 1, 4, 5)), False, False, "rhs batch broadcast: 1x2x3x4 x 1x1x4x5"),
+    }
+    for name, (shapes, adj_a, adj_b, variant) in matmuls.items():
+        specs.append(Spec(name, "BATCH_MATMUL", variant, _matmul(adj_a, adj_b), shapes))
+    return specs
+
+
+def _matmul(adj_a: bool, adj_b: bool) -> Callable:
+    return lambda a, b: tf.matmul(a, b, transpose_a=adj_a, transpose_b=adj_b)
+
+
+def _resizing(h: int, w: int, interpolation: str) -> Callable:
+    return tf.keras.layers.Resizing(h, w, interpolation=interpolation)
+
+
+def _v1_resize(resize: Callable, align_corners: bool) -> Callable:
+    return lambda x: resize(x, (7, 9), align_corners=align_corners)
+
+
+def _tconv(name, shape, filters, k, stride, padding, bias, relu, per_channel) -> Spec:
+    kernel = (k, k) if isinstance(k, int) else k
+    layer = tf.keras.layers.Conv2DTranspose(filters, kernel, stride, padding, use_bias=bias)
+    layer.build(shape)
+    values = [weights(name, (*kernel, filters, shape[3])).numpy()]
+    layer.set_weights(values + ([weights(name, (filters,), 1).numpy()] if bias else []))
+
+    def fn(x):
+        return tf.nn.relu(layer(x)) if relu else layer(x)
+
+    quant = "per-channel" if per_channel else "per-tensor"
+    extras = ", ".join(s for s in ("bias" if bias else "no bias", "relu" if relu else "", quant) if s)
+    variant = f"{shape[1]}x{shape[2]}x{shape[3]} -> {filters}, {k}, stride {stride}, {padding.upper()}, {extras}"
+    return Spec(name, "TRANSPOSE_CONV", variant, fn, (shape,), per_channel=per_channel)
+
+
+def _specs_binary_and_shape() -> list[Spec]:
+    """SUB, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, PRELU, and the ops that only move bytes."""
+    return [*_specs_new_binary(), *_specs_movement()]
+
+
+def _specs_new_binary() -> list[Spec]:
+    c = weights("sub_const_channel", (3,))
+    sub, sqd = (lambda a, b: a - b), tf.math.squared_difference
+    relu_sub, relu6_sub = (lambda a, b: tf.nn.relu(a - b)), (lambda a, b: tf.nn.relu6(a - b))
+    both = ((1, 4, 1, 3), (1, 1, 5, 1))
+    # name: (op, function, shapes, variant, saturate)
+    cases = {
+        "sub_same_shape": ("SUB", sub, (SMALL, SMALL), "same shape", False),
+        "sub_same_shape_relu": ("SUB", relu_sub, (SMALL, SMALL), "same shape, fused relu", False),
+        "sub_broadcast_both_relu6": ("SUB", relu6_sub, both, "broadcast both, fused relu6", False),
+        "sub_broadcast_rank2": ("SUB", sub, ((2, 6), (1, 6)), "rank-2 broadcast", False),
+        "sub_same_shape_sat": ("SUB", sub, (SMALL, SMALL), "same shape, saturating", True),
+        "sub_const_channel": ("SUB", lambda x: c - x, (SMALL,), "constant per-channel minuend", False),
+        "squared_difference_same_shape": ("SQUARED_DIFFERENCE", sqd, (SMALL, SMALL), "same shape", False),
+        "squared_difference_broadcast": ("SQUARED_DIFFERENCE", sqd, both, "broadcast both", False),
+        "squared_difference_sat": ("SQUARED_DIFFERENCE", sqd, (SMALL, SMALL), "same shape, saturating", True),
+        "maximum_same_shape": ("MAXIMUM", tf.maximum, (SMALL, SMALL), "same shape", False),
+        "maximum_broadcast": ("MAXIMUM", tf.maximum, (SMALL, (1, 1, 1, 3)), "broadcast over H and W", False),
+        "maximum_const_channel": ("MAXIMUM", lambda x: tf.maximum(x, c), (SMALL,), "constant per-channel", False),
+        "minimum_same_shape": ("MINIMUM", tf.minimum, (SMALL, SMALL), "same shape", False),
+        "minimum_broadcast": ("MINIMUM", tf.minimum, both, "broadcast both", False),
+    }
+    specs = [Spec(n, op, v, fn, shapes, saturate=sat) for n, (op, fn, shapes, v, sat) in cases.items()]
+    prelu = {  # name: (alpha shape, shared axes, input shape, variant)
+        "prelu_per_element": ((4, 5, 3), None, SMALL, "Keras PReLU, alpha per element"),
+        "prelu_shared_hw": ((1, 1, 3), [1, 2], SMALL, "Keras PReLU, alpha per channel"),
+        "prelu_rank2": ((16,), None, (1, 16), "Keras PReLU on 1x16"),
+    }
+    specs += [Spec(n, "PRELU", v, _prelu(n, a, axes), (shape,)) for n, (a, axes, shape, v) in prelu.items()]
+    return specs
+
+
+def _prelu(name: str, alpha_shape: tuple[int, ...], shared_axes=None) -> Callable:
+    """A Keras PReLU whose alpha, seeded from ``name``, takes values in [-0.3, 0.6)."""
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    alpha = tf.keras.initializers.Constant(rng.uniform(-0.3, 0.6, alpha_shape).astype(np.float32))
+    return tf.keras.layers.PReLU(alpha_initializer=alpha, shared_axes=shared_axes)
+
+
+def _specs_movement() -> list[Spec]:
+    rank5 = (1, 2, 3, 4, 5)
+    gather_batch = tf.constant([[4, 0, 2]], tf.int32)
+    # name: (op, function, shapes, variant)
+    cases = {
+        "transpose_nhwc_to_nchw": ("TRANSPOSE", _perm([0, 3, 1, 2]), (SMALL,), "1x4x5x3, perm 0 3 1 2"),
+        "transpose_rank3": ("TRANSPOSE", _perm([0, 2, 1]), ((1, 4, 12),), "1x4x12, perm 0 2 1"),
+        "transpose_rank5": ("TRANSPOSE", _perm([0, 4, 2, 1, 3]), (rank5,), "rank 5, perm 0 4 2 1 3"),
+        "depth_to_space_b2": ("DEPTH_TO_SPACE", lambda x: tf.nn.depth_to_space(x, 2), ((1, 3, 4, 8),), "block 2"),
+        "depth_to_space_b3": ("DEPTH_TO_SPACE", lambda x: tf.nn.depth_to_space(x, 3), ((1, 2, 2, 18),), "block 3"),
+        "space_to_depth_b2": ("SPACE_TO_DEPTH", lambda x: tf.nn.space_to_depth(x, 2), ((1, 4, 6, 3),), "block 2"),
+        "space_to_depth_b3": ("SPACE_TO_DEPTH", lambda x: tf.nn.space_to_depth(x, 3), ((1, 6, 3, 2),), "block 3"),
+        "split_channels": ("SPLIT", lambda x: tuple(tf.split(x, 3, axis=3)), (IMAGE[:3] + (6,),), "3 parts, axis 3"),
+        "split_width_add": ("SPLIT", _split_add, (SMALL,), "2 parts of axis 1 added"),
+        "split_v_width": ("SPLIT_V", lambda x: tuple(tf.split(x, [1, 3, 1], axis=2)), (SMALL,), "sizes 1 3 1, axis 2"),
+        "split_v_inferred": ("SPLIT_V", lambda x: tuple(tf.split(x, [2, -1], axis=1)), ((1, 12),), "sizes 2 -1"),
+        "pack_axis1": ("PACK", lambda a, b: tf.stack([a, b], axis=1), ((1, 4, 3), (1, 4, 3)), "2 inputs, axis 1"),
+        "pack_last_axis": ("PACK", lambda *xs: tf.stack(xs, axis=-1), ((1, 4, 3),) * 3, "3 inputs, axis -1"),
+        "unpack_axis1": ("UNPACK", lambda x: tuple(tf.unstack(x, axis=1)), ((1, 3, 4, 5),), "3 outputs, axis 1"),
+        "unpack_last_axis": ("UNPACK", lambda x: tuple(tf.unstack(x, axis=-1)), ((1, 4, 2),), "2 outputs, axis -1"),
+        "gather_channels": (
+            "GATHER",
+            lambda x: tf.gather(x, [2, 0, 1, 1], axis=3),
+            (SMALL,),
+            "indices 2 0 1 1, axis 3",
+        ),
+        "gather_rows": ("GATHER", lambda x: tf.gather(x, [3, 0], axis=1), (SMALL,), "indices 3 0, axis 1"),
+        "gather_batch_dims": (
+            "GATHER",
+            lambda x: tf.gather(x, gather_batch, axis=2, batch_dims=1),
+            (SMALL,),
+            "indices [[4, 0, 2]], axis 2, batch_dims 1",
+        ),
+    }
+    return [Spec(n, op, v, fn, shapes) for n, (op, fn, shapes, v) in cases.items()]
+
+
+def _perm(perm: list[int]) -> Callable:
+    return lambda x: tf.transpose(x, perm)
+
+
+def _split_add(x):
+    a, b = tf.split(x, 2, axis=1)
+    return tf.nn.relu(a) + b
 
 
 def all_specs() -> list[Spec]:
     groups = (conv_specs, depthwise_specs, fc_specs, pool_specs, binary_specs, shape_specs, activation_specs)
-    return [s for g in (*groups, data_specs, float_io_specs, unsupported_specs) for s in g()]
+    extra = (data_specs, float_io_specs, unsupported_specs, s16_specs, spatial_specs, _specs_binary_and_shape)
+    return [s for g in (*groups, *extra, lstm_specs) for s in g()]
+
+
+def lstm_specs() -> list[Spec]:
+    """UNIDIRECTIONAL_SEQUENCE_LSTM: tf-keras LSTM layers (Keras 3's LSTM converts to a WHILE loop instead)."""
+    # name: (steps, features, units, return_sequences, saturate)
+    shapes = {
+        "lstm_t10_f4_u12_last": (10, 4, 12, False, False),
+        "lstm_t16_f6_u16_seq": (16, 6, 16, True, False),
+        "lstm_t8_f3_u8_seq_sat": (8, 3, 8, True, True),
+    }
+    specs = []
+    for name, (steps, features, units, sequences, sat) in shapes.items():
+        variant = f"{steps} steps x {features} features, {units} units, {'every step' if sequences else 'last step'}"
+        make = functools.partial(_keras_lstm, name, steps, features, units, sequences)
+        op = "UNIDIRECTIONAL_SEQUENCE_LSTM"
+        specs.append(Spec(name, op, variant, make, ((1, steps, features),), saturate=sat, keras=True))
+    return specs
+
+
+def _keras_lstm(name: str, steps: int, features: int, units: int, sequences: bool):
+    """A tf-keras LSTM with weights seeded from ``name`` (forget bias 1, as Keras initializes it)."""
+    import tf_keras
+
+    inp = tf_keras.Input((steps, features), batch_size=1)
+    layer = tf_keras.layers.LSTM(units, return_sequences=sequences)
+    model = tf_keras.Model(inp, layer(inp))
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    kernel, recurrent = (rng.normal(0.0, 0.4, (n, 4 * units)).astype(np.float32) for n in (features, units))
+    bias = rng.normal(0.0, 0.2, 4 * units).astype(np.float32)
+    bias[units : 2 * units] += 1.0
+    layer.set_weights([kernel, recurrent, bias])
+    return model
 
 
 # ---- conversion ----
@@ -412,17 +654,21 @@ def _spiked(x: np.ndarray, spec: Spec, n: int, k: int) -> np.ndarray:
 
 
 def convert(spec: Spec) -> bytes:
-    specs = [tf.TensorSpec(s, tf.float32) for s in spec.shapes]
-    func = tf.function(spec.fn, autograph=False).get_concrete_function(*specs)
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([func], func)
+    if spec.keras:
+        conv = tf.lite.TFLiteConverter.from_keras_model(spec.fn())
+    else:
+        specs = [tf.TensorSpec(s, tf.float32) for s in spec.shapes]
+        func = tf.function(spec.fn, autograph=False).get_concrete_function(*specs)
+        conv = tf.lite.TFLiteConverter.from_concrete_functions([func], func)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = representative(spec)
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if spec.int16:
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
     conv._experimental_disable_per_channel = not spec.per_channel
     conv._experimental_disable_per_channel_quantization_for_dense_layers = not spec.per_channel
     if not spec.float_io:
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
+        conv.inference_input_type = conv.inference_output_type = tf.int16 if spec.int16 else tf.int8
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "Statistics for quantized inputs were expected"
         data = conv.convert()

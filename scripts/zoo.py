@@ -25,18 +25,31 @@ per model, so data made with different ``seed`` values share classes
   (narrow-band tones and spectral tilts outside that subspace); the
   autoencoder trains on label 0 only and anomalies are scored by reconstruction
   error (AUC).
+
+Two more models are edgeq's own, not MLPerf references (their "published"
+figures are their own counts): ``seg_unet``, a small U-Net-like segmenter (see
+``scripts/zoo_seg.py``), and ``imu_lstm``, an LSTM
+activity classifier over 48-step accelerometer + gyroscope windows: see
+``scripts/zoo_imu.py`` for the model, its data and how it converts.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import zoo_data  # noqa: E402
+import zoo_imu  # noqa: E402
+import zoo_seg  # noqa: E402
+
 L2 = 1e-4  # kernel regulariser of the IC, KWS and VWW references
-MAC_LAYERS = ("Conv2D", "DepthwiseConv2D", "Dense")  # MLPerf convention: no pooling/add/BN
+MAC_LAYERS = ("Conv2D", "DepthwiseConv2D", "Dense", "Conv2DTranspose")  # MLPerf convention: no pooling/add/BN
 
 
 def _keras() -> Any:
@@ -147,10 +160,14 @@ def count_params(model: Any) -> tuple[int, int]:
 
 def layer_macs(layer: Any) -> int:
     """MACs of one Keras layer: output positions x kernel size for conv/depthwise/dense."""
+    if type(layer).__name__ == "LSTM":
+        return zoo_imu.layer_macs(layer)
     if type(layer).__name__ not in MAC_LAYERS:
         return 0
     kernel = layer.depthwise_kernel if hasattr(layer, "depthwise_kernel") else layer.kernel
-    positions = int(np.prod(layer.output.shape[1:-1]))
+    # a transposed convolution applies its whole kernel once per input position
+    spatial = layer.input if type(layer).__name__ == "Conv2DTranspose" else layer.output
+    positions = int(np.prod(spatial.shape[1:-1]))
     return positions * int(np.prod(kernel.shape))
 
 
@@ -163,103 +180,13 @@ def count_macs(model: Any) -> int:
 # Synthetic data
 
 
-def _kws_data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    proto = np.random.default_rng(1049)
-    blobs = 3
-    t_c = proto.uniform(12, 37, (12, blobs))
-    c_c = proto.uniform(0, 9, (12, blobs))
-    t_w = proto.uniform(2.5, 6.0, (12, blobs))
-    c_w = proto.uniform(0.8, 2.0, (12, blobs))
-    amp = proto.choice([-1.0, 1.0], (12, blobs)) * proto.uniform(5, 10, (12, blobs))
-    y = rng.integers(0, 12, n)
-    shift = rng.integers(-6, 7, (n, 1))
-    scale = rng.uniform(0.8, 1.2, (n, 1, 1, 1))
-    t = np.arange(49.0)[None, None, :, None]
-    c = np.arange(10.0)[None, None, None, :]
-    dt = (t - (t_c[y] + shift)[:, :, None, None]) / t_w[y][:, :, None, None]
-    dc = (c - c_c[y][:, :, None, None]) / c_w[y][:, :, None, None]
-    pattern = (amp[y][:, :, None, None] * np.exp(-0.5 * (dt**2 + dc**2))).sum(axis=1)
-    envelope = 12.0 * np.exp(-np.arange(10.0) / 2.0) - 4.0
-    x = envelope + scale[..., 0] * pattern + rng.normal(0.0, 7.0, (n, 49, 10))
-    return np.clip(x, -30.0, 30.0)[..., None].astype(np.float32), y
-
-
-def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
-    yy, xx = np.mgrid[0:size, 0:size] / float(size)
-    return yy[None], xx[None]
-
-
-def _ic_data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    proto = np.random.default_rng(1032)
-    theta = np.linspace(0, np.pi, 10, endpoint=False) + proto.uniform(-0.1, 0.1, 10)
-    freq = proto.uniform(1.5, 4.5, 10)
-    col_a, col_b = proto.uniform(0.1, 0.9, (10, 3)), proto.uniform(0.1, 0.9, (10, 3))
-    y = rng.integers(0, 10, n)
-    yy, xx = _grid(32)
-    phase = rng.uniform(0, 2 * np.pi, (n, 1, 1))
-    angle = (theta[y] + rng.normal(0, 0.12, n))[:, None, None]
-    f = (freq[y] * rng.uniform(0.85, 1.15, n))[:, None, None]
-    g = 0.5 + 0.5 * np.sin(2 * np.pi * f * (xx * np.cos(angle) + yy * np.sin(angle)) + phase)
-    jitter = rng.normal(0, 0.2, (n, 2, 3))
-    img = (col_a[y] + jitter[:, 0])[:, None, None] * (1 - g[..., None])
-    img = img + (col_b[y] + jitter[:, 1])[:, None, None] * g[..., None]
-    light = 1 + rng.uniform(-0.25, 0.25, (n, 1, 1, 1)) * (xx[..., None] - 0.5)
-    img = img * light * rng.uniform(0.8, 1.2, (n, 1, 1, 1)) + rng.normal(0, 0.12, img.shape)
-    return np.clip(img, 0, 1).astype(np.float32), y
-
-
-def _smooth_background(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    yy, xx = _grid(size)
-    img = rng.uniform(0.2, 0.8, (n, 1, 1, 3)) * np.ones((1, size, size, 1))
-    for _ in range(3):
-        theta = rng.uniform(0, np.pi, (n, 1, 1))
-        freq = rng.uniform(0.5, 2.5, (n, 1, 1))
-        wave = np.sin(2 * np.pi * freq * (xx * np.cos(theta) + yy * np.sin(theta)))
-        img = img + wave[..., None] * rng.uniform(-0.15, 0.15, (n, 1, 1, 3))
-    return img
-
-
-def _vww_data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    img = _smooth_background(n, 96, rng)
-    y = rng.integers(0, 2, n)
-    yy, xx = _grid(96)
-    height = rng.uniform(0.35, 0.7, (n, 1, 1))
-    cy, cx = rng.uniform(0.3, 0.7, (n, 1, 1)), rng.uniform(0.2, 0.8, (n, 1, 1))
-    body = ((yy - cy) / (0.5 * height)) ** 2 + ((xx - cx) / (0.16 * height)) ** 2
-    head_y = cy - 0.5 * height - 0.1 * height
-    head = ((yy - head_y) ** 2 + (xx - cx) ** 2) / (0.1 * height) ** 2
-    mask = 1 / (1 + np.exp(np.clip(8 * (np.minimum(body, head) - 1), -30, 30)))  # soft edges
-    mask = mask * y[:, None, None]
-    colour = np.where(img.mean(axis=(1, 2)) > 0.5, 0.15, 0.85)[:, None, None, :]
-    colour = np.clip(colour + rng.normal(0, 0.1, (n, 1, 1, 3)), 0, 1)
-    img = img * (1 - mask[..., None]) + colour * mask[..., None]
-    img = img + rng.normal(0, 0.04, img.shape)
-    return np.clip(img, 0, 1).astype(np.float32), y
-
-
-def _ad_data(n: int, rng: np.random.Generator, anomaly_fraction: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    proto = np.random.default_rng(1640)
-    bins = np.arange(128.0) / 127.0
-    basis = np.stack([np.cos(np.pi * k * bins + proto.uniform(0, np.pi)) for k in range(1, 7)])
-    mean = -30.0 - 20.0 * bins + 6.0 * np.sin(3 * np.pi * bins)
-    z = rng.normal(0, 1, (n, 6)) * np.array([6.0, 5.0, 4.0, 3.0, 2.5, 2.0])
-    envelope = mean + z @ basis
-    frames = envelope[:, None, :] + rng.normal(0, 1.0, (n, 5, 1)) + rng.normal(0, 1.0, (n, 5, 128))
-    y = (rng.uniform(0, 1, n) < anomaly_fraction).astype(np.int64)
-    centre = rng.uniform(0, 1, (n, 1, 1))
-    tone = 12.0 * np.exp(-0.5 * ((bins - centre) / 0.015) ** 2)
-    tilt = rng.choice([-1.0, 1.0], (n, 1, 1)) * 10.0 * (bins - 0.5) ** 3 * 8
-    kind = rng.integers(0, 2, (n, 1, 1))
-    anomaly = np.where(kind == 0, tone, tilt) * y[:, None, None]
-    x = np.clip(frames + anomaly, -80.0, 10.0).reshape(n, 640)  # dB floor and ceiling
-    return x.astype(np.float32), y
-
-
 _GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
-    "kws_dscnn": _kws_data,
-    "ic_resnet8": _ic_data,
-    "vww_mobilenet": _vww_data,
-    "ad_autoencoder": _ad_data,
+    "kws_dscnn": zoo_data.kws_data,
+    "ic_resnet8": zoo_data.ic_data,
+    "vww_mobilenet": zoo_data.vww_data,
+    "ad_autoencoder": zoo_data.ad_data,
+    "seg_unet": zoo_seg.seg_data,
+    "imu_lstm": zoo_imu.imu_data,
 }
 
 
@@ -274,7 +201,8 @@ def make_data(name: str, n: int, seed: int, **options: Any) -> tuple[np.ndarray,
 
     Returns:
         ``(x, y)``: ``x`` float32 of shape ``(n, *input_shape)``; ``y`` int64
-        class labels, or anomaly flags (1 = anomalous) for the autoencoder.
+        class labels, anomaly flags (1 = anomalous) for the autoencoder, or
+        per-pixel object masks ``(n, 32, 32)`` for the segmenter.
     """
     if name not in _GENERATORS:
         raise KeyError(f"unknown zoo model {name!r}; choose from {sorted(_GENERATORS)}")
@@ -345,6 +273,7 @@ class ZooEntry:
 _REF = "mlcommons/tiny benchmark/training/"
 _NXP = "NXP eIQ Model Zoo model card of the MLCommons-trained model ("
 _MLTK = "Silicon Labs MLTK docs, `mltk summarize --tflite` of the reference model ("
+_OWN = "not published: edgeq's own count of the Keras model"
 
 ZOO: dict[str, ZooEntry] = {
     e.name: e
@@ -421,6 +350,42 @@ ZOO: dict[str, ZooEntry] = {
             f"{_REF}anomaly_detection/keras_model.py",
             f"{_NXP}tasks/audio/anomaly-detection/deep-autoencoder)",
             f"{_MLTK}models/tinyml/anomaly_detection.py: Total MACs 264.192 k)",
+        ),
+        ZooEntry(
+            "seg_unet",
+            zoo_seg.seg_unet,
+            (32, 32, 1),
+            2,
+            25_122,
+            25_122,
+            3_465_216,
+            25_122,
+            "total",
+            3_465_216.0,
+            (0.0, 1.0),
+            "U-Net-like segmenter of 32x32 grayscale images (edgeq's own, no MLPerf reference): conv 8, "
+            "stride-2 convs 16 and 32, conv 32, transposed conv 3x3/2 to 16 concatenated with the 16x16 "
+            "skip, conv 16, bilinear upsampling x2, 1x1 conv 8 added to the 32x32 skip, conv 8, 1x1 conv 2 "
+            "with a per-pixel softmax",
+            _OWN,
+            _OWN,
+        ),
+        ZooEntry(
+            "imu_lstm",
+            zoo_imu.imu_lstm,
+            (zoo_imu.STEPS, zoo_imu.CHANNELS),
+            zoo_imu.CLASSES,
+            3_126,
+            3_126,
+            138_384,
+            3_126,
+            "total",
+            138_384.0,
+            (-4.0, 4.0),
+            "LSTM activity classifier over 48 steps of a 3-axis accelerometer and gyroscope (edgeq's own, "
+            "no MLPerf reference): LSTM 24 units, dense 6 with softmax (idle, walk, run, wave, circle, shake)",
+            _OWN,
+            _OWN,
         ),
     )
 }

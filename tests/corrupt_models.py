@@ -67,7 +67,7 @@ def tile_model() -> bytes:
         for code in model.operatorCodes:
             code.builtinCode = code.deprecatedBuiltinCode = fbs.BuiltinOperator.TILE
 
-    return repack((OPS / "unsupported_squared_difference.tflite").read_bytes(), edit)
+    return repack((OPS / "squared_difference_same_shape.tflite").read_bytes(), edit)
 
 
 def unterminated_string() -> bytes:

@@ -18,7 +18,8 @@ from edgeq.firmware.mlperf import MLPERF_MODELS
     "--mlperf",
     type=click.Choice(MLPERF_MODELS),
     help="Report this MLPerf Tiny model id (profile%: m-model-[ID]) and take the input the MLPerf Tiny "
-    "runner sends (ad01: float32 values, quantized on the board) [default: the engine's name].",
+    "runner sends (kws01: int8 features as they are; ic01, vww01: pixel bytes 0..255, given to the int8 model "
+    "as pixel - 128; ad01: float32 values, quantized on the board) [default: the engine's name].",
 )
 @json_option
 @edgeq_errors

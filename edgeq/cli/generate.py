@@ -15,7 +15,7 @@ from edgeq.codegen import FORMATS, LANGS
     "fmt",
     type=click.Choice(FORMATS),
     required=True,
-    help="carray: the model as a C array; tflm: a TFLM project folder.",
+    help="carray: the model as a C array; tflm: a TFLM project folder; engine: edgeq's compiled engine.",
 )
 @click.option("-o", "--out", "out_dir", required=True, type=OutputPath("folder"), help="Folder to write.")
 @click.option("--name", help="C identifier for the symbols [default: the file name].")
@@ -29,14 +29,37 @@ from edgeq.codegen import FORMATS, LANGS
 )
 @click.option("--section", help="Linker section for the model array, e.g. .rodata.model or .extflash.")
 @click.option("--force", is_flag=True, help="Write even when the model does not fit the board.")
+@click.option(
+    "--optimize",
+    type=click.Choice(("speed", "balanced", "ram")),
+    help="engine: kernels for speed (fastest, any scratch), ram (smallest arena) or balanced "
+    "(fast, arena never above TFLM's) [default: balanced].",
+)
+@click.option(
+    "--ram-budget",
+    type=click.IntRange(min=1),
+    metavar="BYTES",
+    help="engine: the most arena bytes; the fastest kernels that fit (too small: the error names the least).",
+)
 @json_option
 @edgeq_errors
-def command(model, fmt, out_dir, name, board, lang, section, force, as_json):
+def command(model, fmt, out_dir, name, board, lang, section, force, optimize, ram_budget, as_json):
     """Generate C/C++ for MODEL (.tflite) into a folder."""
     from edgeq.cli.views.generate import render_generation
     from edgeq.codegen import generate
 
-    report = generate(model, fmt, out_dir, name=name, board=board, lang=lang, section=section, force=force)
+    report = generate(
+        model,
+        fmt,
+        out_dir,
+        name=name,
+        board=board,
+        lang=lang,
+        section=section,
+        force=force,
+        optimize=optimize,
+        ram_budget=ram_budget,
+    )
     if as_json:
         print_json(report.to_dict())
         return

@@ -1,16 +1,21 @@
-"""Measure the TFLM tensor arena a model needs, with the tflite-micro interpreter.
+"""Size the TFLM tensor arena a model needs on its target, starting from the host's tflite-micro.
 
-The ``tflite-micro`` package runs TFLM's reference kernels on the host. Its
-recording allocator reports the arena bytes used (head: tensors planned
-offline; tail: persistent structures), but for some models (per-channel
+The ``tflite-micro`` package runs TFLM's reference kernels on this (64-bit)
+host. Its recording allocator reports the arena bytes used (head: tensors
+planned offline; tail: persistent structures), but for some models (per-channel
 FULLY_CONNECTED, for one) a kernel needs more than that report while preparing.
-edgeq therefore takes the smallest arena with which the interpreter really
-allocates *and* invokes, found by bisection from the reported total, each try
-in its own process (the interpreter can abort near the limit). That number is
-exact for this host build: 16 bytes less fails. 32-bit targets need somewhat
-less (smaller pointers and structs); optimized kernel libraries (CMSIS-NN,
-ESP-NN) may ask for scratch buffers the reference kernels do not, which the
-margin is for.
+edgeq therefore first takes the smallest arena with which the host interpreter
+really allocates *and* invokes, found by bisection from the reported total,
+each try in its own process (the interpreter can abort near the limit). That
+number is exact for the host build: 16 bytes less fails.
+
+A microcontroller build differs: its pointers are 32 bits wide and Cortex-M
+builds use CMSIS-NN, whose kernels ask for scratch buffers the reference
+kernels do not. ``edgeq.codegen.arena32`` turns the host figure into the
+figure of a 32-bit build with either kernel library; that, plus a small
+margin, is the constant edgeq writes. A 64-bit host build of the generated
+project uses the host figure plus the same margin (the header chooses by
+pointer width).
 """
 
 from __future__ import annotations
@@ -22,43 +27,89 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgeq import procs
+from edgeq.codegen.arena32 import TargetArena, target_arena
 from edgeq.errors import DependencyError, UnsupportedError
 from edgeq.log import logger
+from edgeq.model import read_model
 from edgeq.tflm_errors import reason
 from edgeq.worker import worker_command
 
-MARGIN_FRACTION = 0.05
+MARGIN_FRACTION = 0.02
 ALIGN = 16
 PROBE_TIMEOUT_S = 120
 
 
+def margin(need: int) -> int:
+    """The margin added to ``need``: MARGIN_FRACTION of it, rounded up to ALIGN, at least ALIGN."""
+    return max(-(-int(need * MARGIN_FRACTION) // ALIGN) * ALIGN, ALIGN)
+
+
 @dataclass(frozen=True)
 class ArenaMeasurement:
-    """The arena a model needs in TFLM, and the constant to write."""
+    """The arena a model needs in TFLM on its target and on this host, and the constant to write.
 
-    measured_bytes: int
+    ``host_bytes`` is measured (host interpreter, 64-bit, reference kernels); ``target`` models a
+    32-bit build with reference kernels or CMSIS-NN from it (``edgeq.codegen.arena32``).
+    """
+
+    host_bytes: int
     recorded_bytes: int
     head_bytes: int
     tail_bytes: int
-    margin_bytes: int
+    target: TargetArena
+
+    @property
+    def measured_bytes(self) -> int:
+        """What the target needs before the margin (the ``arena_measured_bytes`` of ``--json``)."""
+        return self.target.bytes
+
+    @property
+    def margin_bytes(self) -> int:
+        return margin(self.measured_bytes)
 
     @property
     def arena_bytes(self) -> int:
+        """The constant written for a 32-bit target."""
         return self.measured_bytes + self.margin_bytes
 
     @property
+    def host_arena_bytes(self) -> int:
+        """The constant for a 64-bit host build of the same project."""
+        return self.host_bytes + margin(self.host_bytes)
+
+    @property
     def how(self) -> str:
+        t = self.target
+        return (
+            f"modeled for a 32-bit build of TFLM (reference kernels {t.reference_bytes}, CMSIS-NN with the DSP "
+            f"extension {t.cmsis_nn_bytes} bytes; the larger is used): {self.measured_bytes} bytes = "
+            f"{self._host_text()} - {t.pointer_savings} saved by the 32-bit layout + {t.cmsis_scratch_bytes} for "
+            f"CMSIS-NN's largest scratch buffer + {t.cmsis_op_data_bytes} for its kernel data (rounded up to "
+            f"{ALIGN}); plus a margin of {self.margin_bytes} bytes ({MARGIN_FRACTION:.0%}, rounded up to {ALIGN})"
+        )
+
+    def _host_text(self) -> str:
+        split = f"head {self.head_bytes} + tail {self.tail_bytes}"
         extra = (
-            f"; its recording allocator reported {self.recorded_bytes} (head {self.head_bytes} + tail "
-            f"{self.tail_bytes}), kernels needed {self.measured_bytes - self.recorded_bytes} more while preparing"
-            if self.measured_bytes > self.recorded_bytes
-            else f" (head {self.head_bytes} + tail {self.tail_bytes})"
+            f"; its recording allocator reported {self.recorded_bytes} ({split}), kernels needed "
+            f"{self.host_bytes - self.recorded_bytes} more while preparing"
+            if self.host_bytes > self.recorded_bytes
+            else f" ({split})"
         )
         return (
-            f"smallest arena with which the tflite-micro interpreter (reference kernels, 64-bit host) allocates "
-            f"and invokes: {self.measured_bytes} bytes{extra}; plus a margin of {self.margin_bytes} bytes "
-            f"({MARGIN_FRACTION:.0%}, rounded up to {ALIGN})"
+            f"{self.host_bytes} measured (the smallest arena with which the tflite-micro interpreter, reference "
+            f"kernels on this 64-bit host, allocates and invokes{extra})"
         )
+
+    def to_dict(self) -> dict[str, int | str]:
+        """The figures behind the constant, for reports."""
+        return {
+            "arena_method": "modeled",
+            "arena_host_bytes": self.host_bytes,
+            "arena_host_constant_bytes": self.host_arena_bytes,
+            "arena_reference_bytes": self.target.reference_bytes,
+            "arena_cmsis_nn_bytes": self.target.cmsis_nn_bytes,
+        }
 
 
 def probe(model_path: Path, arena: int, record: bool = False) -> dict | None:
@@ -89,7 +140,7 @@ def runs_with(model_path: Path, arena: int) -> bool:
 
 
 def measure_arena(model: bytes) -> ArenaMeasurement:
-    """Measure the arena of ``model`` (validated .tflite bytes)."""
+    """Measure the host arena of ``model`` (validated .tflite bytes) and model the target's from it."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.tflite"
         path.write_bytes(model)
@@ -98,8 +149,8 @@ def measure_arena(model: bytes) -> ArenaMeasurement:
         if not first or not first["ok"] or "total" not in first:
             raise UnsupportedError(f"TensorFlow Lite Micro cannot run this model: {_reason(first)}")
         measured = _smallest(path, first["total"], generous)
-    margin = -(-int(measured * MARGIN_FRACTION) // ALIGN) * ALIGN
-    return ArenaMeasurement(measured, first["total"], first["head"], first["tail"], max(margin, ALIGN))
+    target = target_arena(read_model(model), measured)
+    return ArenaMeasurement(measured, first["total"], first["head"], first["tail"], target)
 
 
 def _smallest(path: Path, low: int, high: int) -> int:

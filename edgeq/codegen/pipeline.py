@@ -58,13 +58,15 @@ def run_generate(
     lang: str,
     section: str | None,
     force: bool,
+    engine: tuple[str, int | None] = ("balanced", None),
 ) -> GenerationReport:
+    """``engine``: the engine's --optimize mode and --ram-budget (engine.schedule)."""
     data = _read(model)
     graph = read_model(data, name=str(model))
     ctx = model_context(graph, model, name)
     check_section(section)
     if fmt == "engine":
-        return _engine(graph, ctx, model, out_dir, board, force)
+        return _engine(graph, ctx, model, out_dir, board, force, engine)
     methods: list[str] = []
     if fmt == "tflm":
         methods = tflm_methods(graph)
@@ -89,6 +91,7 @@ def run_generate(
         resolver_methods=tuple(methods),
         board=board,
         fit_problems=tuple(problems),
+        arena_figures=arena.to_dict() if arena else None,
     )
 
 
@@ -101,7 +104,12 @@ def _read(model: Path) -> bytes:
 def _measure(data: bytes) -> ArenaMeasurement:
     logger.info("measuring the tensor arena with the tflite-micro interpreter ...")
     arena = measure_arena(data)
-    logger.info("arena: %d bytes measured, %d with margin", arena.measured_bytes, arena.arena_bytes)
+    logger.info(
+        "arena: %d bytes on the host, %d modeled for a 32-bit target, %d with margin",
+        arena.host_bytes,
+        arena.measured_bytes,
+        arena.arena_bytes,
+    )
     return arena
 
 
@@ -123,8 +131,8 @@ def _fit_numbers(board_id: str | None, flash: int, ram: int, force: bool) -> lis
     return problems
 
 
-def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bool) -> GenerationReport:
-    engine = build_engine(graph, ctx)
+def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bool, kernels) -> GenerationReport:
+    engine = build_engine(graph, ctx, *kernels)  # kernels: (--optimize, --ram-budget)
     flash, how = _engine_flash(engine, board)
     files = _with_manifest(graph, ctx, engine)
     fit = _engine_fit(files, graph, board, (flash, how), engine.plan.arena_bytes, force) if board else None
@@ -145,6 +153,8 @@ def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bo
         arena_lower_bound_bytes=engine.plan.lower_bound_bytes,
         flash_how=how,
         board_check=fit.to_dict() if fit else None,
+        scratch_bytes=engine.schedule.scratch_bytes,
+        schedule=engine.schedule.to_dict(),
     )
 
 

@@ -18,8 +18,9 @@ class GenerationReport:
         files: generated file names, relative to ``out_dir``.
         flash_bytes: bytes of the model array in flash.
         arena_bytes: the tensor arena constant written (margin included), or None.
-        arena_measured_bytes: the arena TFLM needed on the host, without margin.
-        arena_how: how the arena was measured.
+        arena_measured_bytes: the arena a 32-bit TFLM build needs (modeled from the host interpreter's
+            measurement, the larger of reference kernels and CMSIS-NN), without margin.
+        arena_how: how the arena was measured and modeled.
         ops: the model's ops, in first-use order.
         resolver_methods: TFLM resolver methods registered (tflm format).
         board: the board checked against, or None.
@@ -28,6 +29,13 @@ class GenerationReport:
         flash_how: engine only: what flash_bytes counts.
         board_check: engine with a board only: the totals checked against it (the firmware edgeq build
             links, or the engine alone where edgeq build makes no firmware), their limits and what they count.
+        scratch_bytes: engine only: the largest kernel scratch region in the arena (regions of different
+            ops share bytes; arena_bytes includes them).
+        schedule: engine only: the --optimize mode, --ram-budget, the arena cap the kernels were chosen
+            under, the smallest arena the model can run in, and per op with scratch its kernel variant and
+            scratch bytes (codegen.engine.schedule).
+        arena_figures: tflm and carray with a board: the figures behind the arena constant (method, the
+            64-bit host measurement and its own constant, the reference-kernel and CMSIS-NN figures).
     """
 
     format: str
@@ -46,6 +54,9 @@ class GenerationReport:
     arena_lower_bound_bytes: int | None = None
     flash_how: str | None = None
     board_check: dict[str, Any] | None = None
+    scratch_bytes: int | None = None
+    schedule: dict[str, Any] | None = None
+    arena_figures: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

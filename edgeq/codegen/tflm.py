@@ -1,8 +1,10 @@
 """``--format tflm``: a folder to drop into a TensorFlow Lite Micro build.
 
 Holds the C array files, the op resolver with exactly the model's ops, the
-measured arena size, a ``main.cc`` speaking the MLPerf Tiny serial protocol on
-top of TFLM, the shared protocol sources, the platform layer and a README.
+arena size (modeled for a 32-bit target from the host measurement, with the
+host figure for 64-bit builds; ``edgeq.codegen.arena``), a ``main.cc``
+speaking the MLPerf Tiny serial protocol on top of TFLM, the shared protocol
+sources, the platform layer and a README.
 """
 
 from __future__ import annotations

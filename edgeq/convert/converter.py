@@ -114,8 +114,32 @@ def run(
 RNN_HINT = (
     "; a recurrent layer (LSTM, GRU, SimpleRNN) kept its loop over time steps, which the converter rejects: "
     "build it with unroll=True, e.g. LSTM(..., unroll=True), on an input of fixed sequence length "
-    "(keras.Input((steps, features))), and convert again"
+    "(keras.Input((steps, features))), or build the LSTM with tf-keras (tf_keras.layers.LSTM), which converts "
+    "to one UNIDIRECTIONAL_SEQUENCE_LSTM op, and convert again"
 )
+
+
+def looping_recurrent_layers(model: LoadedModel) -> list[str]:
+    """Keras 3 recurrent layers that keep their time loop (``unroll=False``), as "name (Class)".
+
+    TensorFlow's converter turns such a layer into a WHILE loop over tensor
+    lists; its integer calibration fails on that loop, and with a fixed batch
+    size it crashes the process. tf-keras LSTMs are not listed: they convert to
+    the fused UNIDIRECTIONAL_SEQUENCE_LSTM op.
+    """
+    if model.keras_flavour != "keras3" or model.keras_model is None:
+        return []
+    import keras
+
+    found: list[str] = []
+    pending = list(getattr(model.keras_model, "layers", []))
+    while pending:
+        layer = pending.pop(0)
+        if isinstance(layer, keras.layers.RNN) and not getattr(layer, "unroll", True):
+            found.append(f"{layer.name} ({type(layer).__name__})")
+        pending.extend(getattr(layer, "layers", []))  # nested models
+        pending.extend(w for w in (getattr(layer, "forward_layer", None), getattr(layer, "backward_layer", None)) if w)
+    return found
 
 
 def _hint(exc: BaseException) -> str:

@@ -73,6 +73,7 @@ def run_pipeline(model: ModelSource, data: DataSource | None, opts: ConvertOptio
     """
     check_data_path(data, bins_only=opts.bin_format is not None)
     loaded = load_model(model)
+    _check_recurrent_layers(loaded, opts)
     tf = import_tf()
     logger.info("loaded %s (%s, inputs %s)", loaded.source, loaded.kind, _specs_text(loaded))
     dataset = _dataset(data, loaded, opts)
@@ -92,6 +93,18 @@ def run_pipeline(model: ModelSource, data: DataSource | None, opts: ConvertOptio
     summary = calibration.get("summary") or _default_calibration(dataset, opts)
     kept = tuple(n for n in notes if n)
     return PipelineResult(opts, loaded, dataset, model_bytes, float_bytes, graph, fidelity, summary, kept)
+
+
+def _check_recurrent_layers(loaded: LoadedModel, opts: ConvertOptions) -> None:
+    """Refuse, before calibration, the Keras 3 recurrent loops the integer converter cannot quantize."""
+    if not opts.mode.needs_data:
+        return
+    if looping := conv.looping_recurrent_layers(loaded):
+        raise ConversionError(
+            f"{', '.join(looping)} keeps its loop over time steps (unroll=False), which TensorFlow cannot "
+            f"quantize to {opts.mode.value}: build it with unroll=True on an input of fixed sequence length, "
+            "or with tf-keras (tf_keras.layers.LSTM, one fused LSTM op), and convert again"
+        )
 
 
 def _warn(message: str | None) -> str | None:

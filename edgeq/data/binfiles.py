@@ -11,15 +11,17 @@ decides by the file's size against the inputs' element count E and dtypes:
    integer model input then quantizes them with its own scale and zero point.
 2. The inputs' own size (E times the input dtype's itemsize): values of the
    input's own dtype, as they are. For an int8 or uint8 input that is the
-   model's own quantized input, the MLPerf Tiny convention (the dataset was
-   written for that model's input quantization); for a float32 input, float32
-   little-endian real values.
+   model's own quantized input (MLPerf Tiny's KWS files: int8 features written
+   for the reference model's input quantization); for a float32 input, float32
+   little-endian real values. MLPerf Tiny's IC and VWW files hold uint8 pixels
+   0..255 instead, not int8 values: read them with ``--bin-dtype uint8
+   --bin-scale 0.00392157 --bin-zero-point 0``.
 3. ``4 E`` bytes for an integer input: float32 little-endian real values,
    quantized with the input's scale and zero point when run.
 4. Anything else is an error naming the sizes accepted. In particular E bytes
-   for a float input without a BinFormat: those are quantized values (MLPerf
-   Tiny's KWS, VWW and IC files hold the int8 input of the reference model),
-   and their meaning depends on a scale and zero point only the user knows.
+   for a float input without a BinFormat: those are quantized values (int8
+   features for KWS, uint8 pixels for IC and VWW), and their meaning depends
+   on a scale and zero point only the user knows.
 """
 
 from __future__ import annotations

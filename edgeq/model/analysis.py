@@ -2,7 +2,8 @@
 
 MACs follow the MLPerf Tiny convention: only multiply-accumulate heavy ops
 count (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV,
-BATCH_MATMUL); elementwise ops, pooling, softmax and data movement count 0.
+BATCH_MATMUL, and UNIDIRECTIONAL_SEQUENCE_LSTM: its eight gate weight matrices
+once per step); elementwise ops, pooling, softmax and data movement count 0.
 """
 
 from __future__ import annotations
@@ -223,12 +224,20 @@ def _batch_matmul(shapes: list[Shape], out: Shape, options: Mapping[str, Any]) -
     return math.prod(out) * inner
 
 
+def _lstm(shapes: list[Shape], out: Shape, options: Mapping[str, Any]) -> int:
+    # inputs 1-4: input weights (units, features); 5-8: recurrent weights (units, units); out (.., steps, units)
+    weights = [w for w in shapes[1:9] if len(w) == 2]
+    units = out[-1] if out else 0
+    return math.prod(out) // units * sum(w[0] * w[1] for w in weights) if units else 0
+
+
 _MAC_RULES: dict[str, Callable[[list[Shape], Shape, Mapping[str, Any]], int]] = {
     "CONV_2D": _conv,
     "DEPTHWISE_CONV_2D": _depthwise,
     "FULLY_CONNECTED": _fully_connected,
     "TRANSPOSE_CONV": _transpose_conv,
     "BATCH_MATMUL": _batch_matmul,
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": _lstm,
 }
 
 

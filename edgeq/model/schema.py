@@ -249,7 +249,19 @@ BUILTIN_OPTIONS: dict[int, tuple[str, tuple[tuple[str, int, str, Any], ...]]] = 
         ),
     ),
     59: ("PackOptions", (("values_count", 0, "i", 0), ("axis", 1, "i", 0))),
+    19: ("SpaceToDepthOptions", (("block_size", 0, "i", 0),)),
+    94: ("DepthToSpaceOptions", (("block_size", 0, "i", 0),)),
+    23: ("GatherOptions", (("axis", 0, "i", 0), ("batch_dims", 1, "i", 0))),
+    35: ("SplitOptions", (("num_splits", 0, "i", 0),)),
+    79: ("SplitVOptions", (("num_splits", 0, "i", 0),)),
+    64: ("UnpackOptions", (("num", 0, "i", 0), ("axis", 1, "i", 0))),
     75: ("LeakyReluOptions", (("alpha", 0, "f", 0.0),)),
+    71: (
+        "UnidirectionalSequenceLSTMOptions",
+        (_act(0), ("cell_clip", 1, "f", 0.0), ("proj_clip", 2, "f", 0.0), ("time_major", 3, "?", False)),
+    ),
+    15: ("ResizeBilinearOptions", (("align_corners", 2, "?", False), ("half_pixel_centers", 3, "?", False))),
+    74: ("ResizeNearestNeighborOptions", (("align_corners", 0, "?", False), ("half_pixel_centers", 1, "?", False))),
 }
 
 _SCALAR_FORMATS = {"b": "b", "i": "i", "f": "f", "?": "?", "pad": "b", "act": "b", "wfmt": "b"}

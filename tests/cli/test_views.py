@@ -71,7 +71,7 @@ def test_generation_carray_that_does_not_fit():
     lines = render_generation(report).splitlines()
     assert lines[1:3] == [
         "  model array 12,345 bytes (flash)",
-        "  tensor arena 20,000 bytes (RAM; 18,000 measured + margin)",
+        "  tensor arena 20,000 bytes (RAM; 18,000 modeled for a 32-bit target from the host measurement + margin)",
     ]
     assert "  does not fit nucleo: RAM too small" in lines
 

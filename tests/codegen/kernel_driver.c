@@ -151,7 +151,7 @@ static void conv(int round, int depthwise) {
     p.pad_top = rnd(0, 3);
     p.pad_left = rnd(0, 3);
     p.depth_multiplier = depthwise ? rnd(1, 3) : 1;
-    p.cols = round % 3 ? 8 : 4;
+    p.cols = round % 4 == 0 ? 4 : (round % 4 == 1 ? 8 : (round % 4 == 2 ? 1 : 0));
     p.out_c = depthwise ? p.in_c * p.depth_multiplier : rnd(1, 7);
     p.in_offset = rnd(-127, 128);
     p.out_offset = rnd(-128, 127);
@@ -205,7 +205,7 @@ static void conv_add(int round) {
     p.pad_top = rnd(0, 1);
     p.pad_left = rnd(0, 1);
     p.depth_multiplier = 1;
-    p.cols = round % 3 ? 8 : 4;
+    p.cols = round % 4 == 0 ? 4 : (round % 4 == 1 ? 8 : (round % 4 == 2 ? 1 : 0));
     p.out_c = rnd(1, 9);
     p.in_offset = rnd(-127, 128);
     p.out_offset = rnd(-128, 127);
@@ -258,6 +258,7 @@ static void fully_connected(int round) {
     p.act_min = -128;
     p.act_max = rnd(0, 127);
     p.per_channel = round % 2;
+    p.direct = (round / 2) % 2;
     fill(in1, p.batches * p.in_depth, round);
     fill(weights, p.out_depth * p.in_depth, round + 1);
     fill_requant(p.out_depth, round);

@@ -2,8 +2,9 @@
 
 Models: the op-coverage suite (tests/fixtures/ops, built by
 scripts/make_op_suite.py), the zoo's int8 models and tests/fixtures/tflite's
-int8 models. Each gets 100 seeded input samples: all -128, all 127, alternating
-extremes, then random int8; a float32 input spans 1.5 times the range its
+int8 models. Each gets 100 seeded input samples: all at the dtype's minimum
+(-128, or -32768 for the int16 inputs of the ``s16_*`` models), all at its
+maximum, alternating extremes, then random values; a float32 input spans 1.5 times the range its
 QUANTIZE op represents, with rounding ties and zeros. ``run(model, "host-c")``
 and ``run(model, "host-tflm")`` must return the same bytes (``host``, LiteRT,
 for the ops TFLM has no kernel for, as index.json says). The generated
@@ -88,10 +89,11 @@ def _samples(graph: Graph, index: int, rng: np.random.Generator) -> np.ndarray:
     shape = (SAMPLES, *sample_shape(tensor.shape))
     if tensor.dtype == "float32":
         return _float_samples(graph, index, shape, rng)
-    assert tensor.dtype == "int8", tensor.dtype
-    x = rng.integers(-128, 128, shape).astype(np.int8)
-    x[0], x[1] = -128, 127
-    x[2] = np.where(np.arange(x[2].size) % 2 == 0, -128, 127).reshape(shape[1:])
+    assert tensor.dtype in ("int8", "int16"), tensor.dtype
+    info = np.iinfo(tensor.dtype)
+    x = rng.integers(info.min, info.max + 1, shape).astype(tensor.dtype)
+    x[0], x[1] = info.min, info.max
+    x[2] = np.where(np.arange(x[2].size) % 2 == 0, info.min, info.max).reshape(shape[1:])
     return x
 
 

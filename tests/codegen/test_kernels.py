@@ -68,7 +68,8 @@ ConvParams = _struct(
     ),
 )
 FcParams = _struct(
-    "FcParams", _ints("batches in_depth out_depth in_offset weight_offset out_offset act_min act_max per_channel rq")
+    "FcParams",
+    _ints("batches in_depth out_depth in_offset weight_offset out_offset act_min act_max per_channel rq direct"),
 )
 PoolParams = _struct(
     "PoolParams",
@@ -432,15 +433,16 @@ def _conv_call(lib, graph, op, depthwise: bool, exact: bool = False, cols: int =
     return kernel
 
 
-@pytest.mark.parametrize("exact", [False, True], ids=["fast", "exact"])
+@pytest.mark.parametrize("variant", list(scratch.VARIANT_COLS))
 @pytest.mark.parametrize("name", CONV_CASES)
-def test_conv2d_matches_tflm(lib, models, name, exact):
+def test_conv2d_matches_tflm(lib, models, name, variant):
+    """Every kernel variant (blocks of 8, 4 or 1 columns, or none), each with one rq form."""
     graph = read_model(models[f"conv_{name}"])
     op = _only_op(graph, "CONV_2D")
     assert graph.tensors[op.inputs[1]].quantization.per_channel == CONV_CASES[name][5]
     assert _fused(op) == CONV_CASES[name][4].upper()
     assert (len(op.inputs) > 2 and op.inputs[2] >= 0) == CONV_CASES[name][6]
-    cols = scratch.NARROW_COLS if exact else scratch.MM_COLS  # both block widths, each with one rq form
+    cols, exact = scratch.VARIANT_COLS[variant], variant in ("cols4", "direct")
     _check(models[f"conv_{name}"], _conv_call(lib, graph, op, depthwise=False, exact=exact, cols=cols))
 
 
@@ -453,9 +455,11 @@ def test_depthwise_conv2d_matches_tflm(lib, models, name, exact):
     _check(models[f"dw_{name}"], _conv_call(lib, graph, op, depthwise=True, exact=exact))
 
 
+@pytest.mark.parametrize("direct", [False, True], ids=["column", "direct"])
 @pytest.mark.parametrize("exact", [False, True], ids=["fast", "exact"])
 @pytest.mark.parametrize("name", FC_CASES)
-def test_fully_connected_matches_tflm(lib, models, name, exact):
+def test_fully_connected_matches_tflm(lib, models, name, exact, direct):
+    """The int16-column and the direct (no scratch) kernel, each with both rq forms."""
     graph = read_model(models[f"fc_{name}"])
     op = _only_op(graph, "FULLY_CONNECTED")
     x, w, y = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
@@ -471,9 +475,9 @@ def test_fully_connected_matches_tflm(lib, models, name, exact):
     bias = graph.tensors[op.inputs[2]].numpy() if has_bias else None
     abs_sums = np.abs(w.numpy().astype(np.int64) - (0 if per_channel else w_zp)).sum(1)
     rq, td = _table(mult, shift, bias, abs_sums, in_zp, out_zp, lo, hi, exact)
-    p = FcParams(x.size // in_depth, in_depth, out_depth, -in_zp, -w_zp, out_zp, lo, hi, per_channel, rq)
+    p = FcParams(x.size // in_depth, in_depth, out_depth, -in_zp, -w_zp, out_zp, lo, hi, per_channel, rq, direct)
     wd = _padded_weights(w.numpy())
-    sc = _scratch(lib, "eq_fc_scratch_bytes", p, scratch.fc_scratch(graph, op))
+    sc = _scratch(lib, "eq_fc_scratch_bytes", p, scratch.fc_scratch(graph, op, direct))
 
     def kernel(inputs):
         out = np.zeros(y.shape, np.int8)
@@ -514,7 +518,7 @@ def test_per_tensor_fc_multiplies_the_scales_in_double_like_tflm(lib, models):
     for rq_form in (RQ_FAST, RQ_EXACT):
         rq, td = _table(mult, shift, np.zeros(1, np.int32), [127], 0, 0, -128, 127, exact=rq_form == RQ_EXACT)
         assert rq & RQ_FAST == rq_form
-        p = FcParams(1, 1, 1, 0, 0, 0, -128, 127, 0, rq)
+        p = FcParams(1, 1, 1, 0, 0, 0, -128, 127, 0, rq, 0)
         for x in range(-128, 128):
             xd, out = np.array([[x]], np.int8), np.zeros((1, 1), np.int8)
             lib.eq_fully_connected_s8(ctypes.byref(p), _ptr(xd), _ptr(wd), _ptr(td, I32P), _ptr(sc), _ptr(out))

@@ -32,17 +32,54 @@ def generated(tmp_path_factory):
     return {model: (generate(model, "tflm", root / _id(model).replace("/", "_"), name="net"), root) for model in TFLITE}
 
 
+def _defines(header: str) -> dict[str, int]:
+    return {k: int(v) for k, v in re.findall(r"#define (NET_ARENA_\w+) (\d+)u", header)}
+
+
 @pytest.mark.parametrize("model", TFLITE, ids=_id)
-def test_arena_constant_is_proven_by_tflm(generated, model):
-    """TFLM allocates and invokes with exactly the arena written, and fails with 10 % less."""
+def test_arena_constants_are_proven_by_tflm(generated, model):
+    """The host constant runs the host interpreter, whose measurement is the minimum; the target one is smaller."""
     report, _ = generated[model]
     header = (Path(report.out_dir) / "net_arena.h").read_text()
-    arena = int(re.search(r"#define NET_ARENA_BYTES (\d+)u", header).group(1))
-    assert arena == report.arena_bytes and arena % 16 == 0
-    assert runs_with(model, arena)
-    assert not runs_with(model, int(arena * 0.9))
-    assert not runs_with(model, report.arena_measured_bytes - 16)  # the measurement is the minimum
-    assert "tflite-micro interpreter" in header
+    found = _defines(header)
+    target, host, measured = (
+        found["NET_ARENA_TARGET_BYTES"],
+        found["NET_ARENA_HOST_BYTES"],
+        found["NET_ARENA_MEASURED_BYTES"],
+    )
+    assert target == report.arena_bytes and target % 16 == 0 and host % 16 == 0
+    assert report.arena_measured_bytes < report.arena_bytes
+    assert found["NET_ARENA_REFERENCE_NEED_BYTES"] < measured  # 32-bit pointers: less than the host
+    assert runs_with(model, host) and runs_with(model, measured)
+    assert not runs_with(model, measured - 16)  # the host measurement is the minimum
+    assert found["NET_ARENA_CMSIS_NN_NEED_BYTES"] >= found["NET_ARENA_REFERENCE_NEED_BYTES"]
+    assert report.arena_measured_bytes == found["NET_ARENA_CMSIS_NN_NEED_BYTES"]
+    assert "tflite-micro interpreter" in header and "CMSIS-NN" in header
+
+
+def _chosen_arena(compiler: list[str], out: Path, tmp_path: Path) -> int:
+    """NET_ARENA_BYTES as ``compiler`` sees it: a static assertion per candidate, one compiles."""
+    found = _defines((out / "net_arena.h").read_text())
+    for name in ("NET_ARENA_TARGET_BYTES", "NET_ARENA_HOST_BYTES"):
+        probe = tmp_path / "probe.c"
+        probe.write_text(f'#include "net_arena.h"\n_Static_assert(NET_ARENA_BYTES == {name}, "");\n')
+        done = subprocess.run([*compiler, "-std=c11", f"-I{out}", "-fsyntax-only", str(probe)], capture_output=True)
+        if done.returncode == 0:
+            return found[name]
+    raise AssertionError("NET_ARENA_BYTES is neither constant")
+
+
+def test_header_picks_the_constant_by_pointer_width(generated, tmp_path):
+    """A 64-bit host compiler gets the host constant, a 32-bit Cortex-M compiler the target one."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed")
+    report, _ = generated[FIXTURES / "zoo" / "kws_dscnn" / "int8.tflite"]
+    out = Path(report.out_dir)
+    found = _defines((out / "net_arena.h").read_text())
+    assert _chosen_arena(["gcc"], out, tmp_path) == found["NET_ARENA_HOST_BYTES"]
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc is not installed")
+    assert _chosen_arena(["arm-none-eabi-gcc", "-mcpu=cortex-m4"], out, tmp_path) == report.arena_bytes
 
 
 @pytest.mark.parametrize("model", TFLITE, ids=_id)

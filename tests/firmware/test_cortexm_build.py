@@ -194,8 +194,8 @@ def test_cli_build_mlperf_model_id(engine, tmp_path):
     assert result.exit_code == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "'net'" in warnings[0] and "--mlperf" in warnings[0]
-    result = run_cli("build", str(folder), "--board", "qemu-mps2-an386", "-o", str(tmp_path / "b"), "--mlperf", "ic01")
+    result = run_cli("build", str(folder), "--board", "qemu-mps2-an386", "-o", str(tmp_path / "b"), "--mlperf", "kws01")
     assert result.exit_code == 0 and "warning" not in result.stderr, result.stderr
-    assert '"ic01", INPUT_BYTES' in (tmp_path / "b" / "edgeq_engine_glue.c").read_text()
+    assert '"kws01", INPUT_BYTES' in (tmp_path / "b" / "edgeq_engine_glue.c").read_text()
     result = run_cli("build", str(folder), "--board", "qemu-mps2-an386", "--mlperf", "xx01")
     assert result.exit_code == 2 and "kws01" in result.stderr

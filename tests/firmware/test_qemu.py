@@ -338,3 +338,22 @@ def test_mlperf_ad01_quantizes_float_input(engine, tmp_path):
         _, lines = dut.infer(1)
         assert lines[-2].startswith("m-results-[") and lines[-2].count(",") == 0  # one value: the MSE
         assert dut.raw() == reference
+
+
+def test_mlperf_image_benchmark_takes_pixel_bytes(engine, tmp_path):
+    """edgeq build --mlperf ic01|vww01: the runner's pixel bytes p run like TFLM on the int8 input p - 128."""
+    import numpy as np
+
+    from edgeq.firmware.build import build_firmware
+    from tests.firmware.test_mlperf_input import IC, pixels
+
+    needs("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi")
+    board = "qemu-mps2-an386"
+    sample = pixels(32 * 32 * 3, seed=9)
+    reference = tflm_output_bytes(IC, [(sample.astype(np.int16) - 128).astype(np.int8).reshape(1, 32, 32, 3)])
+    elf = build_firmware(engine(IC), board, tmp_path / "fw", mlperf="vww01").elf
+    with booted(elf, board) as (_, dut, _banner):
+        assert dut.command("profile") == ["m-profile-[edgeq-0.1.0]", "m-model-[vww01]", "m-ready"]
+        dut.load(sample.tobytes())
+        dut.infer(1)
+        assert dut.raw() == reference

@@ -17,11 +17,14 @@ def render_generation(report: GenerationReport) -> str:
             f"  tensor arena {report.arena_bytes:,} bytes (RAM, {report.arena_how}; "
             f"lower bound {report.arena_lower_bound_bytes:,})"
         )
+        if report.schedule is not None:
+            lines.append(f"  {_schedule(report.schedule, report.scratch_bytes or 0)}")
     else:
         lines.append(f"  model array {report.flash_bytes:,} bytes (flash)")
     if report.format != "engine" and report.arena_bytes is not None:
         lines.append(
-            f"  tensor arena {report.arena_bytes:,} bytes (RAM; {report.arena_measured_bytes:,} measured + margin)"
+            f"  tensor arena {report.arena_bytes:,} bytes (RAM; {report.arena_measured_bytes:,} modeled for a "
+            "32-bit target from the host measurement + margin)"
         )
     lines.append(f"  ops: {', '.join(report.ops)}")
     if report.board_check:
@@ -39,3 +42,17 @@ def _board_check(check: dict[str, Any]) -> str:
         use.append(f"{what} {check[f'{key}_bytes']:,} / {'?' if limit is None else f'{limit:,}'} B")
     missing = f"; not counted: {check['not_counted']}" if check["not_counted"] else ""
     return f"{check['board']} ({check['covers']}): {', '.join(use)}{missing}"
+
+
+def _schedule(schedule: dict[str, Any], scratch: int) -> str:
+    """One line: the --optimize mode, the budget, the largest scratch and how many ops run each kernel variant."""
+    counts: dict[str, int] = {}
+    for k in schedule["kernels"]:
+        key = f"{k['builtin']} {k['kernel']}"
+        counts[key] = counts.get(key, 0) + 1
+    budget = f", --ram-budget {schedule['ram_budget']:,}" if schedule["ram_budget"] is not None else ""
+    kinds = ", ".join(f"{key} x{n}" for key, n in counts.items()) or "no kernel needs scratch"
+    return (
+        f"kernels (--optimize {schedule['optimize']}{budget}; largest scratch {scratch:,} B, smallest possible "
+        f"arena {schedule['smallest_arena_bytes']:,} B): {kinds}"
+    )

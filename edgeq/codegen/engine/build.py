@@ -7,17 +7,15 @@ from dataclasses import dataclass
 from edgeq.codegen.context import ModelContext
 from edgeq.codegen.engine.analyze import analyze
 from edgeq.codegen.engine.emitter import Emitter
-from edgeq.codegen.engine.operands import data_inputs
 from edgeq.codegen.engine.ops import KERNEL_DEPENDENCIES, OPS, SHARED_KERNELS
-from edgeq.codegen.engine.planner import ArenaPlan, group_aliases, lifetimes, plan
-from edgeq.codegen.engine.scratch import BLOCK_OPS, MM_COLS, NARROW_COLS, scratch_sizes
+from edgeq.codegen.engine.planner import ArenaPlan
+from edgeq.codegen.engine.schedule import Schedule, choose_schedule, plan_arena
+from edgeq.codegen.engine.scratch import VARIANT_COLS
 from edgeq.codegen.engine.sources import kernel_source
 from edgeq.codegen.engine.validate import check_plan, validate
 from edgeq.errors import EdgeqError, UnsupportedError
 from edgeq.model import Graph, Operator
 from edgeq.render import render
-
-ARENA_SLACK = 1 / 128  # arena growth that eight-column CONV_2D blocks may cost (they need twice the scratch)
 
 
 @dataclass(frozen=True)
@@ -29,6 +27,7 @@ class Engine:
     weights_bytes: int
     kernel_files: tuple[str, ...]
     ops: tuple[str, ...]
+    schedule: Schedule
 
 
 def check_supported(ops: tuple[Operator, ...]) -> None:
@@ -37,55 +36,22 @@ def check_supported(ops: tuple[Operator, ...]) -> None:
         raise UnsupportedError(f"the edgeq engine has no kernel for {', '.join(missing)}; use --format tflm")
 
 
-def plan_arena(
-    graph: Graph,
-    ops: tuple[Operator, ...],
-    aliases: tuple[tuple[int, int], ...],
-    block_cols: dict[int, int] | None = None,
-) -> ArenaPlan:
-    """Offsets of every non-constant tensor and of every kernel scratch region (see engine.scratch)."""
-    uses = [(data_inputs(op), list(op.outputs)) for op in ops]
-    spans = lifetimes(len(ops), uses, list(graph.inputs), list(graph.outputs))
-    spans = {t: s for t, s in spans.items() if not graph.tensors[t].is_constant}
-    sizes = {t: graph.tensors[t].nbytes for t in spans}
-    for key, (position, size) in scratch_sizes(graph, ops, block_cols).items():
-        spans[key], sizes[key] = (position, position), size
-    return plan(group_aliases(spans, sizes, list(aliases)))
-
-
-def choose_block_cols(graph: Graph, ops: tuple[Operator, ...], aliases: tuple[tuple[int, int], ...]) -> dict[int, int]:
-    """Columns per block of each CONV_2D: eight (faster), but four where eight would grow the arena.
-
-    Eight columns everywhere when that costs at most ARENA_SLACK of the smallest arena (four columns
-    everywhere); else four, widened op by op while the arena stays within that budget.
-    """
-    blocks = [op.index for op in ops if op.builtin in BLOCK_OPS]
-    narrow = {index: NARROW_COLS for index in blocks}
-    budget = plan_arena(graph, ops, aliases, narrow).arena_bytes
-    budget += int(budget * ARENA_SLACK)
-    if plan_arena(graph, ops, aliases).arena_bytes <= budget:
-        return {}
-    cols = dict(narrow)
-    for index in blocks:
-        wide = {**cols, index: MM_COLS}
-        if plan_arena(graph, ops, aliases, wide).arena_bytes <= budget:
-            cols = wide
-    return cols
-
-
-def build_engine(graph: Graph, ctx: ModelContext) -> Engine:
+def build_engine(graph: Graph, ctx: ModelContext, optimize: str = "balanced", ram_budget: int | None = None) -> Engine:
     """Generate the engine sources for ``graph``; UnsupportedError names any op it cannot run.
 
     ModelFormatError names the op and tensors of a model whose shapes, sizes or quantization
-    contradict each other (engine.validate), before anything is planned or emitted.
+    contradict each other (engine.validate), before anything is planned or emitted. The kernel
+    variants are chosen by engine.schedule for ``optimize`` within ``ram_budget`` (UsageError when
+    the budget is below the smallest arena the model can run in).
     """
     analysis = analyze(graph)
     check_supported(analysis.ops)
     validate(graph, analysis.ops)
-    block_cols = choose_block_cols(graph, analysis.ops, analysis.aliases)
-    arena = plan_arena(graph, analysis.ops, analysis.aliases, block_cols)
+    schedule = choose_schedule(graph, analysis.ops, analysis.aliases, optimize, ram_budget)
+    arena = plan_arena(graph, analysis.ops, analysis.aliases, schedule.chosen)
     check_plan(graph, arena)
-    em = Emitter(graph, ctx.ident, arena.offsets, block_cols=block_cols)
+    block_cols = {i: VARIANT_COLS[v] for i, v in schedule.chosen.items() if v in VARIANT_COLS}
+    em = Emitter(graph, ctx.ident, arena.offsets, block_cols=block_cols, variants=schedule.chosen)
     for op in analysis.ops:
         _lower(em, graph, op)
     needed = {*SHARED_KERNELS, *em.kernels}
@@ -101,7 +67,7 @@ def build_engine(graph: Graph, ctx: ModelContext) -> Engine:
     for name in kernels:
         files[name] = kernel_source(name)
     ops = tuple(dict.fromkeys(op.builtin for op in analysis.ops))
-    return Engine(files, arena, em.flash_bytes, kernels, ops)
+    return Engine(files, arena, em.flash_bytes, kernels, ops, schedule)
 
 
 def _lower(em: Emitter, graph: Graph, op: Operator) -> None:

@@ -47,6 +47,7 @@ class Emitter:
     ident: str  # the engine's C name: every static it declares starts with it
     offsets: dict[int, int]
     block_cols: dict[int, int] = field(default_factory=dict)  # op index -> CONV_2D block columns (else 8)
+    variants: dict[int, str] = field(default_factory=dict)  # op index -> kernel variant (engine.schedule)
     decls: list[str] = field(default_factory=list)
     pointers: list[str] = field(default_factory=list)  # one named pointer per arena tensor or scratch region used
     calls: list[str] = field(default_factory=list)

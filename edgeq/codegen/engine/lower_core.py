@@ -214,6 +214,7 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
         act_max=hi,
         per_channel=int(per_channel),
         rq=table.rq,
+        direct=int(em.variants.get(op.index) == "direct"),  # the int8 input read directly, no scratch
     )
     p = em.struct("eq_fc_params", em.name(op.index, "params"), fields)
     weights = em.const_tensor(w, em.name(op.index, "fc_weights"), tail=WEIGHT_TAIL)

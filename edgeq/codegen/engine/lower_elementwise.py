@@ -1,7 +1,8 @@
-"""Lowering of ADD, MUL, the RELU family and the QUANTIZE / DEQUANTIZE edges."""
+"""Lowering of the binary ops (ADD, MUL, SUB, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, PRELU), the RELU family and the QUANTIZE / DEQUANTIZE edges."""
 
 from __future__ import annotations
 
+from edgeq.codegen.engine import binary_params as bp
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.emitter import Emitter
 from edgeq.codegen.engine.lower_core import conv_parts, expect_dtype, fused_activation, pad_shape4, qparams, unsupported
@@ -34,26 +35,57 @@ def _broadcast(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, objec
     return {"broadcast": 1, "out_shape": so, "in1_strides": _strides(sa, so), "in2_strides": _strides(sb, so)}
 
 
+BINARY_KERNELS = {
+    "ADD": "eq_add_s8",
+    "MUL": "eq_mul_s8",
+    "SUB": "eq_sub_s8",
+    "SQUARED_DIFFERENCE": "eq_squared_difference_s8",
+    "MAXIMUM": "eq_maximum_s8",
+    "MINIMUM": "eq_minimum_s8",
+    "PRELU": "eq_prelu_s8",
+}
+"""Binary op -> its kernel in edgeq_elementwise.c (each takes ``eq_binary_params``)."""
+
+
 def lower_binary(em: Emitter, graph: Graph, op: Operator) -> None:
     a, b, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
     p = em.struct("eq_binary_params", em.name(op.index, "params"), _binary_fields(op, a, b, y))
-    kernel = "eq_add_s8" if op.builtin == "ADD" else "eq_mul_s8"
-    ins = [_operand(em, op, a, "in1"), _operand(em, op, b, "in2")]
+    ins = [_operand(em, op, a, "in1"), _operand(em, op, b, "alpha" if op.builtin == "PRELU" else "in2")]
+    kernel = BINARY_KERNELS[op.builtin]
     em.call(op.index, kernel, [f"&{p}", *ins, em.ptr(y.index)], op.builtin, "edgeq_elementwise.c")
 
 
 def _binary_fields(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, object]:
-    """``eq_binary_params`` of an int8 ADD or MUL of ``a`` (input 1) and ``b`` (input 2) into ``y``."""
+    """``eq_binary_params`` of an int8 binary op of ``a`` (input 1) and ``b`` (input 2) into ``y``."""
     expect_dtype(op, [a, b, y])
     (s1,), (z1,) = qparams(op, a)
-    (s2,), (z2,) = qparams(op, b)
+    (s2,), (z2,) = _scalar_qparams(op, b)
     (so,), (zo,) = qparams(op, y)
-    fused = fused_activation(op)
-    make = qm.add_params if op.builtin == "ADD" else qm.mul_params
     try:
-        return {"size": y.size, **make(s1, z1, s2, z2, so, zo, fused=fused), **_broadcast(op, a, b, y)}
+        return {"size": y.size, **_quant_fields(op, s1, z1, s2, z2, so, zo), **_broadcast(op, a, b, y)}
     except ValueError as exc:
         raise unsupported(op, str(exc)) from exc
+
+
+def _scalar_qparams(op: Operator, t: Tensor) -> tuple[list[float], list[int]]:
+    """The per-tensor scale and zero point of ``t``; several (a per-channel PRELU alpha) are refused."""
+    scales, zps = qparams(op, t)
+    if len(scales) != 1:
+        raise unsupported(op, f"tensor {t.name!r} quantized per channel ({len(scales)} scales)")
+    return scales, zps
+
+
+def _quant_fields(op: Operator, s1: float, z1: int, s2: float, z2: int, so: float, zo: int) -> dict[str, int]:
+    """The requantization fields of ``op``, as TFLM's Prepare of that op computes them."""
+    kind = op.builtin
+    if kind in ("ADD", "MUL", "SUB"):
+        make = {"ADD": qm.add_params, "MUL": qm.mul_params, "SUB": bp.sub_params}[kind]
+        return make(s1, z1, s2, z2, so, zo, fused=fused_activation(op))
+    if kind == "SQUARED_DIFFERENCE":
+        return bp.squared_difference_params(s1, z1, s2, z2, so, zo)
+    if kind == "PRELU":
+        return bp.prelu_params(s1, z1, s2, z2, so, zo)
+    return bp.compare_params()
 
 
 def _operand(em: Emitter, op: Operator, t: Tensor, role: str) -> str:

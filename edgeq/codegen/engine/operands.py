@@ -15,11 +15,21 @@ ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 """Reshape-like ops: they move no data, their output shares the input's buffer."""
 
 
+STATE_OPERANDS = {"UNIDIRECTIONAL_SEQUENCE_LSTM": (18, 19)}
+"""Op -> positions of its variable state operands: kept outside the arena, from one inference to the next."""
+
+
 def data_inputs(op: Operator) -> list[int]:
-    """Inputs that carry data (reshape's shape operand excluded)."""
+    """Inputs that carry data (reshape's shape operand and state operands excluded)."""
     if op.builtin in ALIAS_OPS:
         return [i for i in op.inputs[:1] if i >= 0]
-    return [i for i in op.inputs if i >= 0]
+    state = STATE_OPERANDS.get(op.builtin, ()) + SHAPE_OPERANDS.get(op.builtin, ())
+    return [i for k, i in enumerate(op.inputs) if i >= 0 and k not in state]
+
+
+SHAPE_OPERANDS = {"TRANSPOSE_CONV": (0,)}
+"""Op -> positions of shape operands its kernel ignores (TRANSPOSE_CONV's output shape, often computed by
+shape arithmetic from a dynamic batch; TFLM reads the output tensor's shape instead)."""
 
 
 def inconsistent(op: Operator, what: str) -> ModelFormatError:

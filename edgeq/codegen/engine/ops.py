@@ -12,12 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from edgeq.codegen.engine import lower_batch_matmul as batch_matmul
 from edgeq.codegen.engine import lower_core as core
 from edgeq.codegen.engine import lower_data as data
 from edgeq.codegen.engine import lower_elementwise as elementwise
+from edgeq.codegen.engine import lower_lstm as lstm
 from edgeq.codegen.engine import lower_nonlinear as nonlinear
+from edgeq.codegen.engine import lower_s16 as s16
+from edgeq.codegen.engine import lower_s16_elementwise as s16e
+from edgeq.codegen.engine import lower_s16_nonlinear as s16n
+from edgeq.codegen.engine import lower_shape as shape
+from edgeq.codegen.engine import lower_spatial as spatial
 from edgeq.codegen.engine.emitter import Emitter
 from edgeq.codegen.engine.fuse import FUSED
+from edgeq.codegen.engine.lower_s16 import by_dtype
 from edgeq.model import Graph
 
 Lowering = Callable[[Emitter, Graph, Any], None]  # (emitter, graph, op or fused op) -> emits its calls
@@ -43,21 +51,30 @@ KERNEL_DEPENDENCIES: dict[str, tuple[str, ...]] = {
 _CONV = ("edgeq_conv.c",)
 _ELEMENTWISE = ("edgeq_elementwise.c",)
 _QUANT = ("edgeq_quant.c", "edgeq_elementwise.c")  # float <-> int8 edges; int8 -> int8 requantizes
+_SIGMOID = ("edgeq_sigmoid.c", s16n.NONLINEAR_KERNELS)  # int8, int16
 _COPY = ("edgeq_data.c",)  # reshape-like ops copy only when the planner could not alias their buffers
 
 OPS: dict[str, OpSupport] = {
     # core: lower_core
-    "CONV_2D": OpSupport(core.lower_conv2d, _CONV),
-    "DEPTHWISE_CONV_2D": OpSupport(core.lower_depthwise, _CONV),
-    "FULLY_CONNECTED": OpSupport(core.lower_fully_connected, ("edgeq_fc.c",)),
+    # int8 in lower_core, int16x8 (an int16 input) in lower_s16
+    "CONV_2D": OpSupport(by_dtype(core.lower_conv2d, s16.lower_conv2d), (*_CONV, s16.CONV_KERNELS)),
+    "DEPTHWISE_CONV_2D": OpSupport(by_dtype(core.lower_depthwise, s16.lower_depthwise), (*_CONV, s16.CONV_KERNELS)),
+    "FULLY_CONNECTED": OpSupport(
+        by_dtype(core.lower_fully_connected, s16.lower_fully_connected), ("edgeq_fc.c", s16.CONV_KERNELS)
+    ),
     "AVERAGE_POOL_2D": OpSupport(core.lower_pool, ("edgeq_pool.c",)),
     "MAX_POOL_2D": OpSupport(core.lower_pool, ("edgeq_pool.c",)),
     "RESHAPE": OpSupport(core.lower_alias, _COPY),
     "SQUEEZE": OpSupport(core.lower_alias, _COPY),
     "EXPAND_DIMS": OpSupport(core.lower_alias, _COPY),
     # elementwise: lower_elementwise
-    "ADD": OpSupport(elementwise.lower_binary, _ELEMENTWISE),
-    "MUL": OpSupport(elementwise.lower_binary, _ELEMENTWISE),
+    "ADD": OpSupport(by_dtype(elementwise.lower_binary, s16e.lower_binary), (*_ELEMENTWISE, s16e.ELEMENTWISE_KERNELS)),
+    "MUL": OpSupport(by_dtype(elementwise.lower_binary, s16e.lower_binary), (*_ELEMENTWISE, s16e.ELEMENTWISE_KERNELS)),
+    "SUB": OpSupport(elementwise.lower_binary, _ELEMENTWISE),
+    "SQUARED_DIFFERENCE": OpSupport(elementwise.lower_binary, _ELEMENTWISE),
+    "MAXIMUM": OpSupport(elementwise.lower_binary, _ELEMENTWISE),
+    "MINIMUM": OpSupport(elementwise.lower_binary, _ELEMENTWISE),
+    "PRELU": OpSupport(elementwise.lower_binary, _ELEMENTWISE),
     "RELU": OpSupport(elementwise.lower_relu, _ELEMENTWISE),
     "RELU6": OpSupport(elementwise.lower_relu, _ELEMENTWISE),
     "RELU_N1_TO_1": OpSupport(elementwise.lower_relu, _ELEMENTWISE),
@@ -65,9 +82,11 @@ OPS: dict[str, OpSupport] = {
     "DEQUANTIZE": OpSupport(elementwise.lower_dequantize, ("edgeq_quant.c",)),
     FUSED: OpSupport(elementwise.lower_conv_add, ("edgeq_conv.c", "edgeq_elementwise.c")),  # CONV_2D + ADD
     # nonlinear: lower_nonlinear
-    "SOFTMAX": OpSupport(nonlinear.lower_softmax, ("edgeq_softmax.c",)),
-    "LOGISTIC": OpSupport(nonlinear.lower_logistic, ("edgeq_sigmoid.c",)),
-    "TANH": OpSupport(nonlinear.lower_tanh, ("edgeq_sigmoid.c",)),
+    "SOFTMAX": OpSupport(
+        by_dtype(nonlinear.lower_softmax, s16n.lower_softmax), ("edgeq_softmax.c", s16n.SOFTMAX_KERNELS)
+    ),
+    "LOGISTIC": OpSupport(by_dtype(nonlinear.lower_logistic, s16n.lower_logistic), _SIGMOID),
+    "TANH": OpSupport(by_dtype(nonlinear.lower_tanh, s16n.lower_tanh), _SIGMOID),
     "LEAKY_RELU": OpSupport(nonlinear.lower_leaky_relu, ("edgeq_leaky_relu_hard_swish.c",)),
     "HARD_SWISH": OpSupport(nonlinear.lower_hard_swish, ("edgeq_leaky_relu_hard_swish.c",)),
     "MEAN": OpSupport(nonlinear.lower_mean, ("edgeq_reduce.c",)),
@@ -76,6 +95,22 @@ OPS: dict[str, OpSupport] = {
     "PADV2": OpSupport(data.lower_pad, ("edgeq_data.c",)),
     "CONCATENATION": OpSupport(data.lower_concat, ("edgeq_data.c",)),
     "STRIDED_SLICE": OpSupport(data.lower_strided_slice, ("edgeq_data.c",)),
+    # bytes moved unchanged: lower_shape
+    "TRANSPOSE": OpSupport(shape.lower_transpose, _COPY),
+    "DEPTH_TO_SPACE": OpSupport(shape.lower_space_depth, _COPY),
+    "SPACE_TO_DEPTH": OpSupport(shape.lower_space_depth, _COPY),
+    "SPLIT": OpSupport(shape.lower_split, _COPY),
+    "SPLIT_V": OpSupport(shape.lower_split, _COPY),
+    "UNPACK": OpSupport(shape.lower_split, _COPY),
+    "PACK": OpSupport(shape.lower_pack, _COPY),
+    "GATHER": OpSupport(shape.lower_gather, _COPY),
+    # upsampling: lower_spatial
+    "RESIZE_NEAREST_NEIGHBOR": OpSupport(spatial.lower_resize_nearest, (spatial.RESIZE_SOURCE,)),
+    "RESIZE_BILINEAR": OpSupport(spatial.lower_resize_bilinear, (spatial.RESIZE_SOURCE,)),
+    "TRANSPOSE_CONV": OpSupport(spatial.lower_transpose_conv, (spatial.TRANSPOSE_CONV_SOURCE,)),
+    "BATCH_MATMUL": OpSupport(batch_matmul.lower_batch_matmul, (batch_matmul.SOURCE,)),
+    # recurrent: lower_lstm
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": OpSupport(lstm.lower_lstm, ("edgeq_lstm.c",)),
 }
 
 

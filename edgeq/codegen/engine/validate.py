@@ -29,6 +29,7 @@ from edgeq.codegen.engine.fuse import FusedConvAdd
 from edgeq.codegen.engine.operands import data_inputs, describe, inconsistent
 from edgeq.codegen.engine.planner import ArenaPlan
 from edgeq.codegen.engine.validate_ops import RULES, check_arity
+from edgeq.codegen.engine.validate_s16 import check_int16
 from edgeq.errors import ModelFormatError, UnsupportedError
 from edgeq.model import Graph, Operator, Tensor
 
@@ -42,6 +43,7 @@ def validate(graph: Graph, ops: tuple) -> None:
     for op in plain_ops(ops):
         check_arity(op)
         touched = _touched(graph, op)
+        check_int16(op, touched)
         for t in touched:
             _check_tensor(op, t, is_output=t.index in op.outputs)
         rule = RULES.get(op.builtin)

@@ -16,9 +16,15 @@ import numpy as np
 
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.operands import ALIAS_OPS, constant_data, describe, inconsistent
+from edgeq.codegen.engine.validate_lstm import LSTM_ARITY, LSTM_RULES
+from edgeq.codegen.engine.validate_shape_ops import ARITY as SHAPE_ARITY
+from edgeq.codegen.engine.validate_shape_ops import MULTI_OUTPUT
+from edgeq.codegen.engine.validate_shape_ops import RULES as SHAPE_RULES
+from edgeq.codegen.engine.validate_spatial import SPATIAL_ARITY, SPATIAL_RULES
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator, Tensor
 
+BINARY = ("SUB", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM", "PRELU")  # besides ADD and MUL
 ELEMENTWISE = ("RELU", "RELU6", "RELU_N1_TO_1", "QUANTIZE", "DEQUANTIZE", "LOGISTIC", "TANH", "HARD_SWISH")
 
 
@@ -231,12 +237,16 @@ RULES: dict[str, Callable[[Graph, Operator], None]] = {
     **{name: check_alias for name in ALIAS_OPS},
     "ADD": check_binary,
     "MUL": check_binary,
+    **{name: check_binary for name in BINARY},  # SUB ... PRELU
     **{name: check_elementwise for name in (*ELEMENTWISE, "SOFTMAX", "LEAKY_RELU")},
     "MEAN": check_mean,
     "PAD": check_pad,
     "PADV2": check_pad,
     "CONCATENATION": check_concat,
     "STRIDED_SLICE": check_strided_slice,
+    **SPATIAL_RULES,  # RESIZE_*, TRANSPOSE_CONV: engine.validate_spatial
+    **LSTM_RULES,  # UNIDIRECTIONAL_SEQUENCE_LSTM: engine.validate_lstm
+    **SHAPE_RULES,  # TRANSPOSE, SPLIT, PACK, GATHER, ...: engine.validate_shape_ops
 }
 
 MANY = 1 << 16
@@ -254,6 +264,10 @@ ARITY: dict[str, tuple[int, int]] = {
     "STRIDED_SLICE": (4, 4),
     "ADD": (2, 2),
     "MUL": (2, 2),
+    **{name: (2, 2) for name in BINARY},
+    **SPATIAL_ARITY,
+    **LSTM_ARITY,
+    **SHAPE_ARITY,
 }
 
 
@@ -268,7 +282,7 @@ def check_arity(op: Operator) -> None:
     if not fewest <= len(op.inputs) <= most:
         expected = f"{fewest}" if fewest == most else f"{fewest} to {most}" if most < MANY else f"at least {fewest}"
         raise inconsistent(op, f"{len(op.inputs)} inputs, expected {expected}")
-    if any(i < 0 for i in op.inputs[:fewest]) or (op.builtin == "CONCATENATION" and -1 in op.inputs):
+    if any(i < 0 for i in op.inputs[:fewest]) or (op.builtin in ("CONCATENATION", "PACK") and -1 in op.inputs):
         raise inconsistent(op, f"a required input is missing (inputs {list(op.inputs)})")
-    if len(op.outputs) != 1:
+    if op.builtin not in MULTI_OUTPUT and len(op.outputs) != 1:  # SPLIT ...: the op's rule counts them
         raise inconsistent(op, f"{len(op.outputs)} outputs, expected 1")

@@ -7,10 +7,13 @@
  * MultiplyByQuantizedMultiplier with its own multiplier and shift, + out_offset,
  * and the clamp to [act_min, act_max] (the op's eq_channel table and rq form).
  *
- * CONV_2D copies the receptive fields of up to eight output pixels into int16
- * columns (x + in_offset, 0 outside the image: a skipped tap and a zero tap add
- * the same nothing) and runs the matrix kernel of edgeq_matmul.c over them; 1x1
- * filters are the one-tap case. Each filter row of a column starts a group of
+ * CONV_2D copies the receptive fields of up to eight output pixels (four, or
+ * one, where the generator keeps the scratch small) into int16 columns
+ * (x + in_offset, 0 outside the image: a skipped tap and a zero tap add the
+ * same nothing) and runs the matrix kernel of edgeq_matmul.c over them; 1x1
+ * filters are the one-tap case. With cols 0 it needs no scratch: each output
+ * channel is summed straight from the int8 input over the taps inside the
+ * image, the smallest and slowest form. Each filter row of a column starts a group of
  * four taps (the weights are laid out that way, zero padded): a row inside the
  * image is one run of whole words, the padding taps read whatever input follows
  * (times a zero weight) when it exists. DEPTHWISE_CONV_2D with depth multiplier
@@ -25,9 +28,9 @@ int32_t eq_conv_row_taps(const eq_conv_params *p) {
     return (p->k_w * p->in_c + EQ_ROW_ALIGN - 1) / EQ_ROW_ALIGN * EQ_ROW_ALIGN;
 }
 
-/* Columns per block: EQ_MM_COLS, or 4 where the generator keeps the scratch small. */
+/* Columns per block: EQ_MM_COLS, or 4 or 1 where the generator keeps the scratch small (0: none). */
 static int32_t eq_conv_cols(const eq_conv_params *p) {
-    return p->cols == 4 ? 4 : EQ_MM_COLS;
+    return p->cols == 4 || p->cols == 1 || p->cols == 0 ? p->cols : EQ_MM_COLS;
 }
 
 int32_t eq_conv2d_scratch_bytes(const eq_conv_params *p) {
@@ -103,15 +106,21 @@ static void eq_im2col(const eq_conv_params *p, const int8_t *in, int32_t y0, int
 }
 
 /* Columns of the next block for `left` pixels still to compute (at most `cols`): 8, then 4, then single
-   columns (SIMD32: a single column costs about half of a 4-column block). */
+   columns (SIMD32: a single column costs about half of a 4-column block); always 1 when cols is 1. */
 static int32_t eq_block_cols(int32_t left, int32_t cols) {
 #if EQ_USE_SIMD32
     const int32_t four = 3;
 #else
     const int32_t four = 2;
 #endif
+    if (cols == 1) {
+        return 1;
+    }
     return left >= 5 && cols == 8 ? 8 : (left >= four ? 4 : 1);
 }
+
+static void eq_conv2d_direct(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1,
+                             const int8_t *in, const int8_t *w, const eq_channel *ch, int8_t *out);
 
 static void eq_conv2d_core(const eq_conv_params *params, const eq_binary_params *add, int32_t conv_is_in1,
                            const int8_t *in, const int8_t *w, const eq_channel *ch, int16_t *scratch, int8_t *out) {
@@ -124,6 +133,10 @@ static void eq_conv2d_core(const eq_conv_params *params, const eq_binary_params 
     eq_matmul m;
     eq_cols b;
     int32_t px, j, used, oy = 0, ox = 0, y0 = 0, x0 = 0;
+    if (p->cols == 0) {
+        eq_conv2d_direct(p, add, conv_is_in1, in, w, ch, out);
+        return;
+    }
     m.w = w;
     m.rows = p->out_c;
     m.len = taps;
@@ -198,6 +211,66 @@ static eq_taps eq_taps_at(const eq_conv_params *p, const int8_t *in, int32_t oy,
     t.x = in + ((y0 + ky * p->dil_h) * p->in_w + x0 + kx * p->dil_w) * p->in_c;
     t.tap = ky * p->k_w + kx;
     return t;
+}
+
+/* The output of acc (bias included) for channel c, stored at dst or, with CONV_2D+ADD, added to the
+   residual element it overwrites (read first). */
+static void eq_conv_store(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1,
+                          const eq_channel *c, int32_t acc, int8_t *dst) {
+    const int8_t v = eq_channel_out(c, p->rq, acc, p->out_offset, p->act_min, p->act_max);
+    if (add == NULL) {
+        *dst = v;
+    } else {
+        *dst = conv_is_in1 ? eq_add_value_s8(add, v, *dst) : eq_add_value_s8(add, *dst, v);
+    }
+}
+
+/* acc + sum of w[i] * (x[i] + off) over n taps, both read as int8 (SIMD32: four taps per two SMLAD). */
+static inline int32_t eq_dot_s8(int32_t acc, const int8_t *w, const int8_t *x, int32_t n, int32_t off) {
+    int32_t i = 0;
+#if EQ_USE_SIMD32
+    const int32_t offsets = eq_offsets(off);
+    for (; i + 4 <= n; i += 4) {
+        const int32_t xw = eq_word(x + i), u = eq_word(w + i);
+        acc = __smlad(__sxtb16(u), __sxtab16(offsets, xw), __smlad(eq_sxtb16_odd(u), eq_sxtab16_odd(offsets, xw), acc));
+    }
+#endif
+    for (; i < n; ++i) { /* int16 products: compilers vectorize them as multiply-adds */
+        const int16_t xv = (int16_t)(x[i] + off), u = w[i];
+        acc += (int32_t)u * xv;
+    }
+    return acc;
+}
+
+/* CONV_2D without scratch (cols 0): every output channel of every pixel summed from the int8 input,
+   over the taps inside the image (the weights in the [out_c][k_h][row taps] layout); without
+   dilation across a row, the taps of a filter row inside the image are one run in both. */
+static void eq_conv2d_direct(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1,
+                             const int8_t *in, const int8_t *w, const eq_channel *ch, int8_t *out) {
+    const int32_t row = eq_conv_row_taps(p), filter = p->k_h * row, off = p->in_offset;
+    const int32_t x_step = p->dil_w * p->in_c, x_row = p->dil_h * p->in_w * p->in_c;
+    int32_t oy, ox, oc, ky, kx;
+    for (oy = 0; oy < p->out_h; ++oy) {
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const eq_taps t = eq_taps_at(p, in, oy, ox);
+            const int32_t ky0 = t.tap / p->k_w, kx0 = t.tap % p->k_w, run = t.cols * p->in_c;
+            for (oc = 0; oc < p->out_c; ++oc, ++out) {
+                const int8_t *wf = w + oc * filter + ky0 * row + kx0 * p->in_c;
+                int32_t acc = 0;
+                for (ky = 0; ky < t.rows; ++ky) {
+                    const int8_t *xs = t.x + ky * x_row, *ws = wf + ky * row;
+                    if (p->dil_w == 1) {
+                        acc = eq_dot_s8(acc, ws, xs, run, off);
+                        continue;
+                    }
+                    for (kx = 0; kx < t.cols; ++kx) {
+                        acc = eq_dot_s8(acc, ws + kx * p->in_c, xs + kx * x_step, p->in_c, off);
+                    }
+                }
+                eq_conv_store(p, add, conv_is_in1, &ch[oc], eq_add_wrap(acc, ch[oc].bias), out);
+            }
+        }
+    }
 }
 
 /* Where the layout keeps the weights of channel quad q, tap 0 (4 int16 per tap). */

@@ -1,8 +1,10 @@
 /*
  * edgeq_data.c -- part of edgeq; copied unchanged into generated engines.
  *
- * Data movement: copies for RESHAPE-like ops, PAD / PADV2, CONCATENATION and
- * STRIDED_SLICE on int8, with shapes padded to rank 4 by the generator.
+ * Data movement: copies for RESHAPE-like ops, PAD / PADV2, CONCATENATION (and PACK),
+ * STRIDED_SLICE, TRANSPOSE / DEPTH_TO_SPACE / SPACE_TO_DEPTH (one permutation kernel),
+ * SPLIT / SPLIT_V / UNPACK and GATHER on int8, with shapes padded by the generator.
+ * None of them requantizes but CONCATENATION (below): TFLM copies the bytes.
  * TFLM's int8 CONCATENATION copies bytes whatever the inputs' quantization;
  * a non-zero per-input multiplier here requantizes that input instead
  * (MBQM(x + in_offset) + out_offset, clamped), for graphs where edgeq chooses to.
@@ -92,6 +94,57 @@ void eq_strided_slice_s8(const eq_slice_params *p, const int8_t *in, int8_t *out
                 for (d = p->start[3]; eq_before_stop(d, p->stop[3], p->step[3]); d += p->step[3]) {
                     *out++ = row[d];
                 }
+            }
+        }
+    }
+}
+
+void eq_permute_s8(const eq_permute_params *p, const int8_t *in, int8_t *out) {
+    const int32_t *n = p->shape;
+    const int32_t *s = p->strides;
+    int32_t a, b, c, d, e, f;
+    for (a = 0; a < n[0]; ++a) {
+        for (b = 0; b < n[1]; ++b) {
+            for (c = 0; c < n[2]; ++c) {
+                for (d = 0; d < n[3]; ++d) {
+                    for (e = 0; e < n[4]; ++e) {
+                        const int8_t *src = in + a * s[0] + b * s[1] + c * s[2] + d * s[3] + e * s[4];
+                        if (s[5] == 1) {
+                            memcpy(out, src, (size_t)n[5]);
+                            out += n[5];
+                            continue;
+                        }
+                        for (f = 0; f < n[5]; ++f) {
+                            *out++ = src[f * s[5]];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+void eq_split_s8(const eq_split_params *p, const int8_t *in, int8_t *const *outputs) {
+    int32_t o, k;
+    for (o = 0; o < p->outer; ++o) {
+        const int8_t *src = in + o * p->inner_in;
+        for (k = 0; k < p->outputs; ++k) {
+            const int32_t n = p->inner_out[k];
+            memcpy(outputs[k] + o * n, src, (size_t)n);
+            src += n;
+        }
+    }
+}
+
+void eq_gather_s8(const eq_gather_params *p, const int8_t *in, int8_t *out) {
+    int32_t b, o, i;
+    for (b = 0; b < p->batches; ++b) {
+        const int32_t *index = p->indices + b * p->coords;
+        for (o = 0; o < p->outer; ++o) {
+            const int8_t *rows = in + (b * p->outer + o) * p->axis_size * p->inner;
+            for (i = 0; i < p->coords; ++i) {
+                memcpy(out, rows + index[i] * p->inner, (size_t)p->inner);
+                out += p->inner;
             }
         }
     }

@@ -7,14 +7,20 @@
  * MultiplyByQuantizedMultiplier, + out_offset, clamp. Like TFLM's per-channel
  * kernel, the per-channel path ignores weight_offset (per-channel weights are
  * symmetric by the quantization spec). Symmetric weights run through the
- * matrix kernel of edgeq_matmul.c, each input row one int16 column.
+ * matrix kernel of edgeq_matmul.c, each input row one int16 column, or, with
+ * p->direct (the generator's choice when that column would grow the arena),
+ * straight from the int8 input without any scratch: two weight rows at a time
+ * against the input, with the SIMD32 instructions one word of four inputs
+ * split into (x0, x2) and (x1, x3) + in_offset by SXTAB16 and multiplied
+ * against both rows with SMLAD. Both add the same int32 products (in another
+ * order, which integer addition modulo 2^32 does not notice).
  */
 #include "edgeq_kernels.h"
 
 int32_t eq_fc_scratch_bytes(const eq_fc_params *p) {
     const int32_t padded = (p->in_depth + EQ_COL_ALIGN_MAX - 1) / EQ_COL_ALIGN_MAX * EQ_COL_ALIGN_MAX;
-    if (!p->per_channel && p->weight_offset != 0) {
-        return 0; /* eq_fc_offset_weights needs none */
+    if ((!p->per_channel && p->weight_offset != 0) || p->direct) {
+        return 0; /* eq_fc_offset_weights and eq_fc_direct need none */
     }
     return padded * (int32_t)sizeof(int16_t); /* one column */
 }
@@ -36,6 +42,51 @@ static void eq_fc_offset_weights(const eq_fc_params *p, const int8_t *in, const 
     }
 }
 
+/* The outputs of rows r and r + 1 (`two`) from their sums (bias not yet added). */
+static void eq_fc_out2(const eq_fc_params *p, const eq_channel *ch, int32_t r, int two, int32_t a, int32_t b,
+                       int8_t *out) {
+    out[r] = eq_channel_out(&ch[r], p->rq, eq_add_wrap(a, ch[r].bias), p->out_offset, p->act_min, p->act_max);
+    if (two) {
+        out[r + 1] =
+            eq_channel_out(&ch[r + 1], p->rq, eq_add_wrap(b, ch[r + 1].bias), p->out_offset, p->act_min, p->act_max);
+    }
+}
+
+#if !EQ_USE_SIMD32
+#define EQ_LOOP_ATTR
+#endif
+
+/* Symmetric weights without scratch: every pair of rows against one input row x, read as int8. */
+static EQ_NOINLINE EQ_LOOP_ATTR void eq_fc_direct(const eq_fc_params *p, const int8_t *x, const int8_t *w,
+                                                  const eq_channel *ch, int8_t *out) {
+    const int32_t n = p->in_depth, off = p->in_offset;
+    int32_t r, i;
+#if EQ_USE_SIMD32
+    const int32_t whole = n & ~3, offsets = eq_offsets(off);
+#else
+    const int32_t whole = 0;
+#endif
+    for (r = 0; r < p->out_depth; r += 2) {
+        const int two = r + 1 < p->out_depth;
+        const int8_t *wa = w + r * n, *wb = two ? wa + n : wa;
+        int32_t a = 0, b = 0;
+#if EQ_USE_SIMD32
+        for (i = 0; i < whole; i += 4) {
+            const int32_t xw = eq_word(x + i), u = eq_word(wa + i), v = eq_word(wb + i);
+            const int32_t xe = __sxtab16(offsets, xw), xo = eq_sxtab16_odd(offsets, xw);
+            a = __smlad(__sxtb16(u), xe, __smlad(eq_sxtb16_odd(u), xo, a));
+            b = __smlad(__sxtb16(v), xe, __smlad(eq_sxtb16_odd(v), xo, b));
+        }
+#endif
+        for (i = whole; i < n; ++i) { /* int16 products: compilers vectorize them as multiply-adds (PMADDWD) */
+            const int16_t xv = (int16_t)(x[i] + off), u = wa[i], v = wb[i];
+            a += (int32_t)u * xv;
+            b += (int32_t)v * xv;
+        }
+        eq_fc_out2(p, ch, r, two, a, b, out);
+    }
+}
+
 void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t *w, const eq_channel *ch,
                            void *scratch, int8_t *out) {
     eq_matmul m;
@@ -43,6 +94,12 @@ void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t
     int32_t b;
     if (!p->per_channel && p->weight_offset != 0) {
         eq_fc_offset_weights(p, in, w, ch, out);
+        return;
+    }
+    if (p->direct) {
+        for (b = 0; b < p->batches; ++b) {
+            eq_fc_direct(p, in + b * p->in_depth, w, ch, out + b * p->out_depth);
+        }
         return;
     }
     m.w = w;

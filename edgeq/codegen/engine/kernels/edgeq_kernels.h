@@ -287,7 +287,7 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t depth_multiplier; /* depthwise only */
     int32_t rq;               /* EQ_RQ_* form of the outputs */
-    int32_t cols;             /* CONV_2D: columns per block, EQ_MM_COLS or 4 (the scratch holds that many) */
+    int32_t cols;             /* CONV_2D: columns per block, EQ_MM_COLS, 4, 1 (the scratch holds that many) or 0 */
 } eq_conv_params;
 
 typedef struct {
@@ -298,6 +298,7 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t per_channel; /* 0: per-tensor weights (weight_offset may be non-zero) */
     int32_t rq;          /* EQ_RQ_* form of the outputs */
+    int32_t direct;      /* 1: read the int8 input directly, no scratch; 0: one int16 column in scratch */
 } eq_fc_params;
 
 /* Scratch. CONV_2D and FULLY_CONNECTED build int16 columns of the input (edgeq_matmul.c), and
@@ -368,6 +369,17 @@ int8_t eq_add_value_s8(const eq_binary_params *p, int32_t a, int32_t b);
 void eq_conv2d_add_s8(const eq_conv_params *p, const eq_binary_params *add, int32_t conv_is_in1, const int8_t *in,
                       const int8_t *w, const eq_channel *ch, void *scratch, int8_t *residual_inout); /* edgeq_conv.c */
 void eq_mul_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+/* ---- binary ops SUB, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, PRELU (edgeq_elementwise.c) ----
+ * Same parameters and broadcasting as ADD. SQUARED_DIFFERENCE: left_shift 7, output multiplier
+ * applied to the squared difference. MAXIMUM / MINIMUM: only the shapes are used. PRELU: input 2
+ * is alpha; in1_mult / in1_shift rescale inputs at or above the zero point, out_mult / out_shift
+ * the product (x + in1_offset) * (alpha + in2_offset) of the others. */
+void eq_sub_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void eq_squared_difference_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void eq_maximum_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void eq_minimum_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+void eq_prelu_s8(const eq_binary_params *p, const int8_t *in, const int8_t *alpha, int8_t *out);
 
 /* ---- the matrix kernel under CONV_2D and FULLY_CONNECTED (edgeq_matmul.c) ---- */
 typedef struct {
@@ -529,6 +541,31 @@ typedef struct {
 } eq_slice_params;
 void eq_strided_slice_s8(const eq_slice_params *p, const int8_t *in, int8_t *out);
 
+/* ---- data movement TRANSPOSE, DEPTH_TO_SPACE, SPACE_TO_DEPTH, SPLIT, SPLIT_V, UNPACK, GATHER (edgeq_data.c);
+ * PACK is eq_concat_s8 without requantization ---- */
+/* A permutation of the input's axes: the output walked in order, shape padded to rank 6 with leading 1s,
+   strides[i] the input elements between neighbours along output axis i. */
+typedef struct {
+    int32_t shape[6];
+    int32_t strides[6];
+} eq_permute_params;
+void eq_permute_s8(const eq_permute_params *p, const int8_t *in, int8_t *out);
+
+typedef struct {
+    int32_t outer, inner_in; /* product of dims before the axis; input axis size * inner */
+    int32_t outputs;
+    const int32_t *inner_out; /* per output: its axis size * inner */
+} eq_split_params;
+void eq_split_s8(const eq_split_params *p, const int8_t *in, int8_t *const *outputs);
+
+/* GATHER with constant indices: batches (batch_dims), outer (dims up to the axis), the axis, inner
+   elements per index; indices holds batches * coords values in [0, axis_size). */
+typedef struct {
+    int32_t batches, outer, axis_size, inner, coords;
+    const int32_t *indices;
+} eq_gather_params;
+void eq_gather_s8(const eq_gather_params *p, const int8_t *in, int8_t *out);
+
 /* MEAN over spatial axes (H, W) of an NHWC tensor, keep_dims or not (same data layout). TFLM
    requantizes sum - in_zp * count even when input and output quantization are equal. */
 typedef struct {
@@ -537,6 +574,48 @@ typedef struct {
     int32_t mult, shift; /* in_scale / out_scale with 1 / (in_h * in_w) folded in, as TFLM folds it */
 } eq_mean_params;
 void eq_mean_hw_s8(const eq_mean_params *p, const int8_t *in, int8_t *out);
+
+/* ---- upsampling: RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR (edgeq_resize.c), TRANSPOSE_CONV
+ * (edgeq_transpose_conv.c). NHWC int8; resizes keep the input's quantization. ---- */
+typedef struct {
+    int32_t batches, in_h, in_w, channels, out_h, out_w;
+    const int32_t *rows; /* per output row its source row (chosen at generation time, as TFLM chooses) */
+    const int32_t *cols; /* per output column its source column */
+} eq_resize_nearest_params;
+void eq_resize_nearest_s8(const eq_resize_nearest_params *p, const int8_t *in, int8_t *out);
+
+typedef struct {
+    int32_t batches, in_h, in_w, channels, out_h, out_w;
+    int32_t scale_h, scale_w; /* input pixels per output pixel in units of 1/1024 */
+    int32_t half_pixel;       /* half_pixel_centers */
+} eq_resize_bilinear_params;
+void eq_resize_bilinear_s8(const eq_resize_bilinear_params *p, const int8_t *in, int8_t *out);
+
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w, stride_h, stride_w;
+    int32_t pad_top, pad_left; /* as TFLM pads the convolution this op transposes */
+    int32_t in_offset;         /* -input zero point */
+    int32_t out_offset;        /* output zero point */
+    int32_t act_min, act_max;
+    int32_t rq; /* EQ_RQ_* form of the outputs */
+} eq_transpose_conv_params;
+/* w: int8 [out_c][k_h][k_w][in_c] as in the model; ch: one eq_channel per output channel */
+void eq_transpose_conv_s8(const eq_transpose_conv_params *p, const int8_t *in, const int8_t *w, const eq_channel *ch,
+                          int8_t *out);
+
+/* ---- BATCH_MATMUL of two int8 tensors (edgeq_batch_matmul.c) ----
+ * output [batches][rows][cols]; lhs element (i, k) of a batch at i * lhs_row_stride + k * lhs_depth_stride,
+ * rhs element (k, j) at k * rhs_depth_stride + j * rhs_col_stride (adj_x / adj_y swap the strides). */
+typedef struct {
+    int32_t batches, rows, cols, depth;
+    int32_t lhs_row_stride, lhs_depth_stride, rhs_depth_stride, rhs_col_stride;
+    const int32_t *lhs_batch, *rhs_batch;       /* per output batch: where its lhs / rhs matrix starts */
+    int32_t lhs_offset, rhs_offset, out_offset; /* -lhs zero point, -rhs zero point, output zero point */
+    int32_t mult, shift;                        /* one per-tensor requantization (TFLite's shift convention) */
+} eq_batch_matmul_params;
+void eq_batch_matmul_s8(const eq_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *out);
 
 /* ---- edges of float-I/O models (edgeq_quant.c; the only float code, outside the int8 path) ---- */
 typedef struct {
@@ -549,6 +628,75 @@ void eq_quantize_f32_s8(const eq_quant_params *p, const float *in, int8_t *out);
 void eq_dequantize_s8_f32(const eq_quant_params *p, const int8_t *in, float *out);
 /* int8 -> int8 QUANTIZE (requantization) */
 void eq_requantize_s8(const eq_unary_params *p, const int8_t *in, int8_t *out);
+
+/* ---- int16x8 models: int16 activations (zero point 0), int8 weights, int64 biases (edgeq_s16_*.c) ----
+   Sums are int64, requantized by TFLM's 64-bit MultiplyByQuantizedMultiplier (multiplier rounded to
+   16 bits, shift -31..7); weights stay in TFLite's layouts: CONV_2D [out_c][k_h][k_w][in_c],
+   DEPTHWISE_CONV_2D [k_h][k_w][out_c], FULLY_CONNECTED [out][in]. */
+typedef struct {
+    int64_t bias; /* 0 without a bias tensor */
+    int32_t mult, shift;
+} eq_s16_channel;
+typedef struct {
+    int32_t in_h, in_w, in_c, out_h, out_w, out_c;
+    int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+    int32_t depth_multiplier; /* DEPTHWISE_CONV_2D: out_c = in_c * depth_multiplier */
+    int32_t act_min, act_max;
+} eq_s16_conv_params;
+typedef struct {
+    int32_t batches, in_depth, out_depth;
+    int32_t weight_offset; /* -(weight zero point) of per-tensor weights, 0 otherwise */
+    int32_t act_min, act_max;
+} eq_s16_fc_params;
+int32_t eq_s16_requant64(int64_t acc, int32_t mult, int32_t shift);
+void eq_conv2d_s16(const eq_s16_conv_params *p, const int16_t *in, const int8_t *w, const eq_s16_channel *ch,
+                   int16_t *out);
+void eq_depthwise_conv2d_s16(const eq_s16_conv_params *p, const int16_t *in, const int8_t *w, const eq_s16_channel *ch,
+                             int16_t *out);
+void eq_fully_connected_s16(const eq_s16_fc_params *p, const int16_t *in, const int8_t *w, const eq_s16_channel *ch,
+                            int16_t *out);
+/* int16 ADD (left_shift 15) and MUL with eq_binary_params (offsets 0) and the int16 clamp. */
+void eq_add_s16(const eq_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
+void eq_mul_s16(const eq_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out);
+/* int16 LOGISTIC / TANH (edgeq_s16_nonlinear.c): input x * mult / 2^shift is in the table's scale. */
+typedef struct {
+    int32_t size;
+    int32_t mult, shift; /* mult <= 32767, shift 0..31 */
+} eq_s16_sigmoid_params;
+void eq_logistic_s16(const eq_s16_sigmoid_params *p, const int16_t *in, int16_t *out);
+void eq_tanh_s16(const eq_s16_sigmoid_params *p, const int16_t *in, int16_t *out);
+/* int16 SOFTMAX over the last axis (edgeq_s16_softmax.c): two 513-entry interpolation tables made by
+   the generator (exp on [-10, 0] and 1 / (1 + x) on [0, 1]); mult, shift rescale input differences. */
+typedef struct {
+    int32_t rows, depth;
+    int32_t mult, shift;
+    const int16_t *exp_lut, *recip_lut;
+} eq_s16_softmax_params;
+void eq_softmax_s16(const eq_s16_softmax_params *p, const int16_t *in, int16_t *out);
+
+/* ---- UNIDIRECTIONAL_SEQUENCE_LSTM (edgeq_lstm.c): TFLM's integer LSTM, int8 in/out, int16 cell.
+   Gates are indexed EQ_LSTM_INPUT..EQ_LSTM_OUTPUT (TFLite's order); every gate's FC output is
+   Q3.12. hidden, cell and scratch (in_stride + rec_stride + 4 * units int16, 4-byte aligned) live
+   outside the arena: the states carry over from one inference to the next, as TFLite's variable
+   tensors do. ---- */
+enum { EQ_LSTM_INPUT = 0, EQ_LSTM_FORGET = 1, EQ_LSTM_CELL = 2, EQ_LSTM_OUTPUT = 3 };
+typedef struct {
+    int32_t steps, in_depth, units;
+    int32_t in_stride, rec_stride; /* in_depth and units rounded up to a multiple of 4 */
+    const int8_t *in_w;            /* [4 gates][units][in_stride], rows zero-padded */
+    const int8_t *rec_w;           /* [4 gates][units][rec_stride], rows zero-padded */
+    const int32_t *in_bias;        /* [4 gates][units]: bias - input zp * row sum of in_w */
+    const int32_t *rec_bias;       /* [4 gates][units]: -hidden zp * row sum of rec_w */
+    int32_t in_mult[4], in_shift[4], rec_mult[4], rec_shift[4];
+    int32_t forget_mult, forget_shift;            /* forget gate * cell -> cell */
+    int32_t input_mult, input_shift;              /* input gate * cell gate -> cell */
+    int32_t hidden_mult, hidden_shift, hidden_zp; /* output gate * tanh(cell) -> hidden */
+    int32_t tanh_mult, tanh_shift;                /* cell state -> tanh's Q3.12 input (x * mult >> shift) */
+    int32_t cell_clip;                            /* quantized |cell| limit, 0: none */
+    int8_t *hidden;
+    int16_t *cell, *scratch;
+} eq_lstm_params;
+void eq_lstm_s8(const eq_lstm_params *p, const int8_t *in, int8_t *out); /* in [steps][in_depth], out [steps][units] */
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,12 @@
 /*
  * edgeq_cmsdk_uart.h -- part of edgeq; copied unchanged into generated Cortex-M firmware.
  *
- * Polled driver for the Arm CMSDK APB UART (the UARTs of the MPS2 and MPS3
- * FPGA images, and of QEMU's mps2-* and mps3-* machines): no interrupts, no
- * FIFO, one byte in each direction at a time.
+ * Driver for the Arm CMSDK APB UART (the UARTs of the MPS2 and MPS3 FPGA
+ * images, and of QEMU's mps2-* and mps3-* machines): no FIFO, one byte in each
+ * direction at a time. Bytes are read and written by polling; the receive
+ * interrupt, when enabled, only wakes a core that sleeps in WFI until a byte
+ * arrives. The UART raises it once per received byte (the RX bit of INTSTATUS
+ * stays set until written 1), so the interrupt handler clears it.
  */
 #ifndef EDGEQ_CMSDK_UART_H
 #define EDGEQ_CMSDK_UART_H
@@ -22,5 +25,14 @@ void edgeq_uart_put(uintptr_t base, uint8_t byte);
 
 /* The received byte (0..255) if one is waiting, else -1; clears a receive overrun. */
 int edgeq_uart_get(uintptr_t base);
+
+/* 1 if a received byte is waiting (not consumed), else 0. */
+int edgeq_uart_rx_ready(uintptr_t base);
+
+/* Raise the receive interrupt for every byte received from now on (TX and RX stay enabled). */
+void edgeq_uart_enable_rx_interrupt(uintptr_t base);
+
+/* Acknowledge the receive interrupt (INTSTATUS RX, write 1 to clear): the interrupt line drops. */
+void edgeq_uart_clear_rx_interrupt(uintptr_t base);
 
 #endif /* EDGEQ_CMSDK_UART_H */

@@ -2,14 +2,25 @@
  * edgeq_platform_cortexm.c -- part of edgeq; copied unchanged into generated Cortex-M firmware.
  *
  * edgeq_platform.h for Cortex-M boards with a CMSDK APB UART (QEMU's mps2-*
- * and mps3-* machines, Arm MPS2/MPS3 FPGA boards): the serial link is polled,
- * and time comes from SysTick counting the CPU clock (CLKSOURCE=1), reloading
+ * and mps3-* machines, Arm MPS2/MPS3 FPGA boards): bytes are read and written
+ * by polling the UART, and time comes from SysTick counting the CPU clock (CLKSOURCE=1), reloading
  * every millisecond (a 24-bit reload of clock / 1000 ticks), with the wraps
  * counted in its interrupt. Under QEMU -icount shift=0 one CPU-clock tick is a
  * fixed number of instructions, so edgeq_platform_micros() is an exact
  * instruction count, and edgeq_platform_timer_sync() (build with
  * -DEDGEQ_PLATFORM_TIMER_SYNC) starts timed runs on a tick: with
  * -icount sleep=off the same inference always measures the same.
+ *
+ * Waiting for a byte: when edgeq_board.h names the UART's receive interrupt
+ * (EDGEQ_UART_RX_IRQ), an idle firmware sleeps in WFI until that interrupt
+ * comes, with SysTick paused meanwhile (no timer event left: QEMU's CPU thread
+ * then sleeps too, instead of emulating a busy loop; with -icount sleep=off a
+ * running SysTick would wake it every virtual millisecond at full speed), so
+ * edgeq_platform_micros() does not advance while the board waits for the host.
+ * Interrupts are masked from the last check of the receive flag to the WFI, so
+ * a byte arriving in between is never missed (WFI returns at once on a pending
+ * interrupt). Without EDGEQ_UART_RX_IRQ, or with -DEDGEQ_UART_POLL, the
+ * firmware polls the UART in a loop: it needs no interrupt at all.
  *
  * Faults (HardFault, MemManage, BusFault, UsageFault, SecureFault) print one
  * line on the UART, "fault: HardFault pc=0x... lr=0x..." (plus CFSR and HFSR
@@ -28,6 +39,14 @@
 #define SCB_ICSR (*(volatile uint32_t *)0xE000ED04u) /* interrupt control and state */
 #define SYST_CSR_ENABLE_TICKINT_CPUCLK 0x7u
 #define ICSR_PENDSTSET (1u << 26)
+#define SYST_CSR_ENABLE 0x1u
+
+#if defined(EDGEQ_UART_RX_IRQ) && !defined(EDGEQ_UART_POLL)
+#define EDGEQ_UART_SLEEP 1
+/* NVIC interrupt set-enable registers, 32 interrupts each. */
+#define NVIC_ISER(n) (*(volatile uint32_t *)(0xE000E100u + 4u * ((n) / 32u)))
+#define SCB_ICSR_VECTACTIVE 0x1FFu
+#endif
 /* Ticks per SysTick period: one millisecond (SysTick's reload register has 24 bits). */
 #define PERIOD_TICKS (EDGEQ_SYSTICK_CLOCK_HZ / 1000u)
 typedef char edgeq_systick_period_fits_24_bits[(PERIOD_TICKS >= 2u && PERIOD_TICKS <= (1u << 24)) ? 1 : -1];
@@ -43,6 +62,10 @@ void SysTick_Handler(void) {
 
 void edgeq_platform_init(void) {
     (void)edgeq_uart_init(EDGEQ_UART_BASE, EDGEQ_UART_CLOCK_HZ, EDGEQ_UART_BAUD);
+#ifdef EDGEQ_UART_SLEEP
+    edgeq_uart_enable_rx_interrupt(EDGEQ_UART_BASE);
+    NVIC_ISER(EDGEQ_UART_RX_IRQ) = 1u << (EDGEQ_UART_RX_IRQ % 32u);
+#endif
     systick_wraps = 0u;
     SYST_CSR = 0u;
     SYST_RVR = PERIOD_TICKS - 1u;
@@ -50,12 +73,43 @@ void edgeq_platform_init(void) {
     SYST_CSR = SYST_CSR_ENABLE_TICKINT_CPUCLK;
 }
 
+#ifdef EDGEQ_UART_SLEEP
+void edgeq_irq_handler(void);
+
+/* Every external interrupt enters here (edgeq_startup.c); only the UART's receive interrupt is enabled.
+ * Acknowledging it is all there is to do: the byte stays in the UART for edgeq_platform_read_char(). */
+void edgeq_irq_handler(void) {
+    if ((SCB_ICSR & SCB_ICSR_VECTACTIVE) == 16u + EDGEQ_UART_RX_IRQ) {
+        edgeq_uart_clear_rx_interrupt(EDGEQ_UART_BASE);
+        return;
+    }
+    for (;;) { /* an interrupt nobody enabled: stop here, where a debugger finds it */
+    }
+}
+
+/* Sleep until the UART has a byte. SysTick is paused while asleep, so that no timer event is left. */
+static void sleep_until_byte(void) {
+    __asm volatile("cpsid i" ::: "memory");
+    if (!edgeq_uart_rx_ready(EDGEQ_UART_BASE)) {
+        SYST_CSR = SYST_CSR_ENABLE_TICKINT_CPUCLK & ~SYST_CSR_ENABLE;
+        __asm volatile("dsb\n\twfi" ::: "memory");
+        SYST_CSR = SYST_CSR_ENABLE_TICKINT_CPUCLK;
+    }
+    __asm volatile("cpsie i" ::: "memory"); /* the receive interrupt is acknowledged here */
+}
+#endif
+
 int edgeq_platform_read_char(void) {
     int ch;
-    do {
+    for (;;) {
         ch = edgeq_uart_get(EDGEQ_UART_BASE);
-    } while (ch < 0);
-    return ch;
+        if (ch >= 0) {
+            return ch;
+        }
+#ifdef EDGEQ_UART_SLEEP
+        sleep_until_byte();
+#endif
+    }
 }
 
 void edgeq_platform_write(const char *s, size_t n) {

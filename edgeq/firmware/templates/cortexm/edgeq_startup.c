@@ -18,10 +18,12 @@ extern uint32_t __edgeq_bss_start[];
 extern uint32_t __edgeq_bss_end[];
 extern uint32_t __edgeq_stack_top[];
 
-/* 32 external interrupt entries; edgeq enables none of them. */
+/* 48 external interrupt entries (IRQ 0..47), all to edgeq_irq_handler(): the platform layer
+ * enables at most the UART's receive interrupt and tells it by the active vector number (ICSR). */
 #define EDGEQ_X4(h) h, h, h, h
-#define EDGEQ_X32(h)                                                                                                   \
-    EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h)
+#define EDGEQ_X16(h) EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h), EDGEQ_X4(h)
+#define EDGEQ_X48(h) EDGEQ_X16(h), EDGEQ_X16(h), EDGEQ_X16(h)
+#define EDGEQ_EXTERNAL_IRQS 48
 
 /* Coprocessor Access Control Register: CP10 and CP11 (FPU, MVE) full access in bits 20..23. */
 #define EDGEQ_CPACR (*(volatile uint32_t *)0xE000ED88u)
@@ -40,13 +42,14 @@ void SVC_Handler(void) __attribute__((weak, alias("edgeq_default_handler")));
 void DebugMon_Handler(void) __attribute__((weak, alias("edgeq_default_handler")));
 void PendSV_Handler(void) __attribute__((weak, alias("edgeq_default_handler")));
 void SysTick_Handler(void) __attribute__((weak, alias("edgeq_default_handler")));
+void edgeq_irq_handler(void) __attribute__((weak, alias("edgeq_default_handler")));
 
 typedef void (*edgeq_vector)(void);
 
 /* Word 0 is the initial stack pointer, then the exception handlers from reset (Armv7-M / Armv8-M ARM). */
 typedef struct edgeq_vector_table {
     uint32_t *stack_top;
-    edgeq_vector handlers[15 + 32];
+    edgeq_vector handlers[15 + EDGEQ_EXTERNAL_IRQS];
 } edgeq_vector_table;
 
 __attribute__((section(".vectors"), used)) const edgeq_vector_table edgeq_vectors = {
@@ -67,7 +70,7 @@ __attribute__((section(".vectors"), used)) const edgeq_vector_table edgeq_vector
         0,
         PendSV_Handler,
         SysTick_Handler,
-        EDGEQ_X32(edgeq_default_handler),
+        EDGEQ_X48(edgeq_irq_handler),
     },
 };
 
