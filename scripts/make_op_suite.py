@@ -589,7 +589,61 @@ def _split_add(x):
 def all_specs() -> list[Spec]:
     groups = (conv_specs, depthwise_specs, fc_specs, pool_specs, binary_specs, shape_specs, activation_specs)
     extra = (data_specs, float_io_specs, unsupported_specs, s16_specs, spatial_specs, _specs_binary_and_shape)
-    return [s for g in (*groups, *extra, lstm_specs) for s in g()]
+    return [s for g in (*groups, *extra, lstm_specs, in_place_specs) for s in g()]
+
+
+def in_place_specs() -> list[Spec]:
+    """Chains of convolutions whose later ops may write their output over their input (engine.inplace).
+
+    The first op reads the graph input (never written over); each later op gets the dying output of the
+    one before, with the paddings, strides, dilations and multipliers whose windows reach back furthest.
+    """
+    # name: steps of (kind, kernel, stride, padding, dilation, out channels or multiplier, activation)
+    chains = {
+        "inplace_dw_k3_pw": [
+            ("c", 1, 1, "SAME", 1, 8, "relu"),
+            ("d", 3, 1, "SAME", 1, 1, "relu"),
+            ("c", 1, 1, "SAME", 1, 8, "none"),
+        ],
+        "inplace_dw_k5_s2_m2": [
+            ("c", 3, 1, "SAME", 1, 4, "relu6"),
+            ("d", 5, 2, "SAME", 1, 2, "none"),
+            ("c", 3, 2, "VALID", 1, 6, "relu"),
+        ],
+        "inplace_dilated": [
+            ("c", 1, 1, "VALID", 1, 5, "none"),
+            ("d", 3, 1, "SAME", 2, 1, "relu"),
+            ("c", 3, 1, "SAME", 2, 7, "none"),
+        ],
+        "inplace_valid_s2": [
+            ("c", 3, 1, "VALID", 1, 8, "relu"),
+            ("c", 5, 2, "SAME", 1, 8, "none"),
+            ("d", 3, 1, "VALID", 1, 1, "relu6"),
+        ],
+    }
+    return [_chain(name, steps) for name, steps in chains.items()]
+
+
+def _chain(name: str, steps: list) -> Spec:
+    layers, channels = [], IMAGE[3]
+    for i, (kind, k, stride, padding, dil, n, act) in enumerate(steps):
+        if kind == "c":
+            w, channels = weights(name, (k, k, channels, n), 2 * i), n
+        else:
+            w, channels = weights(name, (k, k, channels, n), 2 * i), channels * n
+        layers.append((kind, w, weights(name, (channels,), 2 * i + 1), stride, padding, dil, act))
+
+    def fn(x):
+        for kind, w, b, stride, padding, dil, act in layers:
+            if kind == "c":
+                x = tf.nn.conv2d(x, w, stride, padding, dilations=dil)
+            else:
+                x = tf.nn.depthwise_conv2d(x, w, [1, stride, stride, 1], padding, dilations=[dil, dil])
+            x = ACTS[act](x + b)
+        return x
+
+    variant = " -> ".join(f"{'conv' if s[0] == 'c' else 'dw'} {s[1]}x{s[1]} s{s[2]} {s[3]} d{s[4]}" for s in steps)
+    return Spec(name, "CONV_2D" if steps[1][0] == "c" else "DEPTHWISE_CONV_2D", f"in place: {variant}", fn, (IMAGE,))
 
 
 def lstm_specs() -> list[Spec]:

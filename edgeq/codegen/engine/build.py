@@ -36,19 +36,26 @@ def check_supported(ops: tuple[Operator, ...]) -> None:
         raise UnsupportedError(f"the edgeq engine has no kernel for {', '.join(missing)}; use --format tflm")
 
 
-def build_engine(graph: Graph, ctx: ModelContext, optimize: str = "balanced", ram_budget: int | None = None) -> Engine:
+def build_engine(
+    graph: Graph,
+    ctx: ModelContext,
+    optimize: str = "balanced",
+    ram_budget: int | None = None,
+    in_place: bool | None = None,
+) -> Engine:
     """Generate the engine sources for ``graph``; UnsupportedError names any op it cannot run.
 
     ModelFormatError names the op and tensors of a model whose shapes, sizes or quantization
     contradict each other (engine.validate), before anything is planned or emitted. The kernel
     variants are chosen by engine.schedule for ``optimize`` within ``ram_budget`` (UsageError when
-    the budget is below the smallest arena the model can run in).
+    the budget is below the smallest arena the model can run in). ``in_place``: see
+    engine.schedule.plan_arena (None, the default, writes over dying inputs where that saves RAM).
     """
     analysis = analyze(graph)
     check_supported(analysis.ops)
     validate(graph, analysis.ops)
     schedule = choose_schedule(graph, analysis.ops, analysis.aliases, optimize, ram_budget)
-    arena = plan_arena(graph, analysis.ops, analysis.aliases, schedule.chosen)
+    arena = plan_arena(graph, analysis.ops, analysis.aliases, schedule.chosen, in_place)
     check_plan(graph, arena)
     block_cols = {i: VARIANT_COLS[v] for i, v in schedule.chosen.items() if v in VARIANT_COLS}
     em = Emitter(graph, ctx.ident, arena.offsets, block_cols=block_cols, variants=schedule.chosen)

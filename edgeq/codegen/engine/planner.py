@@ -2,7 +2,10 @@
 
 Every non-constant tensor gets an offset in one static arena. Reshape-like ops
 make their output an alias of their input (one buffer, the union of both
-lifetimes). Buffers are placed greedily, largest first, at the lowest offset
+lifetimes). An op that may write its output over its dying input
+(engine.inplace) puts both in one buffer too, the output starting a fixed number
+of bytes before the input, so a buffer holds each of its tensors at its own
+start. Buffers are placed greedily, largest first, at the lowest offset
 that overlaps no already-placed buffer alive at the same time (the same idea as
 TFLM's greedy planner, done once at generation time). The lower bound is the
 largest total size of buffers alive at the same time: no plan can be smaller.
@@ -10,6 +13,7 @@ largest total size of buffers alive at the same time: no plan can be smaller.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 ALIGN = 16
@@ -21,12 +25,19 @@ def align(n: int) -> int:
 
 @dataclass(frozen=True)
 class Buffer:
-    """One arena region: the tensors sharing it, its size and its lifetime (op indices, inclusive)."""
+    """One arena region: the tensors sharing it, its size and its lifetime (op indices, inclusive).
+
+    ``starts``: the byte offset of each tensor inside the region (all 0 when empty).
+    """
 
     tensors: tuple[int, ...]
     size: int
     first: int
     last: int
+    starts: tuple[int, ...] = ()
+
+    def start_of(self, tensor: int) -> int:
+        return self.starts[self.tensors.index(tensor)] if self.starts else 0
 
     def overlaps(self, other: Buffer) -> bool:
         return self.first <= other.last and other.first <= self.last
@@ -61,33 +72,53 @@ def lifetimes(
 
 
 def group_aliases(
-    spans: dict[int, tuple[int, int]], sizes: dict[int, int], aliases: list[tuple[int, int]]
+    spans: dict[int, tuple[int, int]],
+    sizes: dict[int, int],
+    aliases: list[tuple[int, int]],
+    shifted: Sequence[tuple[int, int, int]] = (),
 ) -> list[Buffer]:
-    """Merge (input, output) alias pairs into shared buffers; every other tensor gets its own."""
-    parent = {t: t for t in spans}
+    """Merge (input, output) alias pairs into shared buffers; every other tensor gets its own.
 
-    def root(t: int) -> int:
+    ``shifted``: (input, output, shift) triples whose output starts ``shift`` bytes (a multiple of
+    ALIGN) before its input inside one buffer; a triple that contradicts the placements already made
+    is left out.
+    """
+    parent = {t: t for t in spans}
+    delta = dict.fromkeys(spans, 0)  # byte offset of a tensor from its parent's start
+
+    def root(t: int) -> tuple[int, int]:
+        offset = 0
         while parent[t] != t:
-            parent[t] = parent[parent[t]]
+            offset += delta[t]
             t = parent[t]
-        return t
+        return t, offset
+
+    def join(a: int, b: int, b_from_a: int) -> None:
+        (ra, oa), (rb, ob) = root(a), root(b)
+        if ra != rb:
+            parent[rb], delta[rb] = ra, oa + b_from_a - ob
 
     for a, b in aliases:
-        parent[root(b)] = root(a)
-    groups: dict[int, list[int]] = {}
+        join(a, b, 0)
+    for a, b, shift in shifted:
+        join(a, b, -shift)
+    groups: dict[int, list[tuple[int, int]]] = {}
     for t in spans:
-        groups.setdefault(root(t), []).append(t)
-    buffers = []
-    for members in groups.values():
-        buffers.append(
-            Buffer(
-                tuple(sorted(members)),
-                align(max(sizes[t] for t in members)),
-                min(spans[t][0] for t in members),
-                max(spans[t][1] for t in members),
-            )
-        )
-    return buffers
+        r, offset = root(t)
+        groups.setdefault(r, []).append((t, offset))
+    return [_buffer(sorted(members), spans, sizes) for members in groups.values()]
+
+
+def _buffer(members: list[tuple[int, int]], spans: dict[int, tuple[int, int]], sizes: dict[int, int]) -> Buffer:
+    low = min(offset for _, offset in members)
+    starts = tuple(offset - low for _, offset in members)
+    return Buffer(
+        tuple(t for t, _ in members),
+        align(max(start + sizes[t] for (t, _), start in zip(members, starts, strict=True))),
+        min(spans[t][0] for t, _ in members),
+        max(spans[t][1] for t, _ in members),
+        starts if any(starts) else (),
+    )
 
 
 # Orders in which buffers are placed; the plan keeps the smallest arena any of them gives.
@@ -107,7 +138,7 @@ def plan(buffers: list[Buffer]) -> ArenaPlan:
         if best is None or _extent(placed) < _extent(best):
             best = placed
     placed = best or []
-    offsets = {t: o for b, o in placed for t in b.tensors}
+    offsets = {t: o + b.start_of(t) for b, o in placed for t in b.tensors}
     return ArenaPlan(offsets, _extent(placed), lower_bound(buffers), tuple(b for b, _ in placed))
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from edgeq.codegen.engine.inplace import in_place_pairs
 from edgeq.codegen.engine.operands import ALIAS_OPS, data_inputs
 from edgeq.codegen.engine.planner import ArenaPlan, group_aliases, lifetimes, lower_bound, plan
 from edgeq.codegen.engine.scratch import BLOCK_OPS, scratch_sizes, variant_scratch, variants
@@ -75,15 +76,25 @@ def plan_arena(
     ops: tuple[Operator, ...],
     aliases: tuple[tuple[int, int], ...],
     chosen: dict[int, str] | None = None,
+    in_place: bool | None = None,
 ) -> ArenaPlan:
-    """Offsets of every non-constant tensor and of every kernel scratch region (see engine.scratch)."""
+    """Offsets of every non-constant tensor and of every kernel scratch region (see engine.scratch).
+
+    ``in_place``: write outputs over dying inputs where engine.inplace allows it (True), never (False),
+    or whichever of the two gives the smaller arena (None; without, on a tie).
+    """
     uses = [(data_inputs(op), list(op.outputs)) for op in ops]
     spans = lifetimes(len(ops), uses, list(graph.inputs), list(graph.outputs))
     spans = {t: s for t, s in spans.items() if not graph.tensors[t].is_constant}
     sizes = {t: graph.tensors[t].nbytes for t in spans}
+    pairs = in_place_pairs(graph, ops, spans, aliases) if in_place is not False else []
     for key, (position, size) in scratch_sizes(graph, ops, chosen).items():
         spans[key], sizes[key] = (position, position), size
-    return plan(group_aliases(spans, sizes, list(aliases)))
+    separate = plan(group_aliases(spans, sizes, list(aliases))) if not in_place or not pairs else None
+    if not pairs:
+        return separate or plan(group_aliases(spans, sizes, list(aliases)))
+    shared = plan(group_aliases(spans, sizes, list(aliases), pairs))
+    return shared if separate is None or shared.arena_bytes < separate.arena_bytes else separate
 
 
 def tensor_floor(graph: Graph) -> int:

@@ -144,12 +144,12 @@ def check_plan(graph: Graph, plan: ArenaPlan) -> None:
             f"the engine's arena would take {plan.arena_bytes:,} bytes, more than its limit of "
             f"{MAX_ARENA_BYTES:,} ({MAX_ARENA_BYTES >> 20} MiB); check the model's shapes (edgeq inspect)"
         )
-    placed = [(b, plan.offsets[b.tensors[0]]) for b in plan.buffers]
+    placed = [(b, plan.offsets[b.tensors[0]] - b.start_of(b.tensors[0])) for b in plan.buffers]
     extent = max((offset + b.size for b, offset in placed), default=0)
     if extent != plan.arena_bytes or any(offset < 0 for _, offset in placed):
         raise RuntimeError(f"engine arena plan: {plan.arena_bytes} bytes planned, buffers span {extent}")
     for b in plan.buffers:
-        needed = max((graph.tensors[t].nbytes for t in b.tensors if t >= 0), default=0)
+        needed = max((b.start_of(t) + graph.tensors[t].nbytes for t in b.tensors if t >= 0), default=0)
         if needed > b.size:
             raise RuntimeError(f"engine arena plan: buffer of tensors {b.tensors} has {b.size} bytes, needs {needed}")
     for i, (a, at) in enumerate(placed):
