@@ -135,7 +135,8 @@ def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bo
     engine = build_engine(graph, ctx, *kernels)  # kernels: (--optimize, --ram-budget)
     flash, how = _engine_flash(engine, board)
     files = _with_manifest(graph, ctx, engine)
-    fit = _engine_fit(files, graph, board, (flash, how), engine.plan.arena_bytes, force) if board else None
+    ram = (engine.plan.arena_bytes, engine.static_ram_bytes)
+    fit = _engine_fit(files, graph, board, (flash, how), ram, force) if board else None
     write_folder(out_dir, files)
     return GenerationReport(
         format="engine",
@@ -155,16 +156,20 @@ def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bo
         board_check=fit.to_dict() if fit else None,
         scratch_bytes=engine.schedule.scratch_bytes,
         schedule=engine.schedule.to_dict(),
+        static_ram_bytes=engine.static_ram_bytes,
     )
 
 
-def _engine_fit(files, graph, board_id: str, flash: tuple[int, str], arena: int, force: bool) -> EngineFit:
-    """The engine against ``board_id``, as edgeq build would link it where it can; UsageError unless it fits or --force."""
+def _engine_fit(files, graph, board_id: str, flash: tuple[int, str], ram: tuple[int, int], force: bool) -> EngineFit:
+    """The engine against ``board_id``, as edgeq build would link it where it can; UsageError unless it fits or --force.
+
+    ``ram``: the engine's arena and its writable statics outside it (an LSTM's state).
+    """
     from edgeq.boards import load_board
 
     board = load_board(board_id)
     io = sum(t.nbytes for t in graph.input_tensors), sum(t.nbytes for t in graph.output_tensors)
-    fit = _firmware_fit(files, board, flash, arena, io) or _engine_alone_fit(board, flash, arena, io)
+    fit = _firmware_fit(files, board, flash, ram, io) or _engine_alone_fit(board, flash, ram, io)
     if fit.problems and not force:
         short = " and ".join(w for w in ("flash", "RAM") if any(p.startswith(w) for p in fit.problems))
         missing = f"; not counted: {fit.not_counted}" if fit.not_counted else ""
@@ -184,7 +189,7 @@ _COVERS = {
 }
 
 
-def _firmware_fit(files, board, flash: tuple[int, str], arena: int, io: tuple[int, int]) -> EngineFit | None:
+def _firmware_fit(files, board, flash: tuple[int, str], ram: tuple[int, int], io: tuple[int, int]) -> EngineFit | None:
     """What edgeq build links for ``board`` (estimated without arm-none-eabi-gcc); None when it cannot build for it."""
     import shutil
 
@@ -192,13 +197,14 @@ def _firmware_fit(files, board, flash: tuple[int, str], arena: int, io: tuple[in
         check_board(board)
     except UnsupportedError:
         return None
-    parts = f"arena {arena:,} + stack {DEFAULT_STACK_BYTES:,} + input buffer {io[0]:,}"
+    arena = sum(ram)
+    parts = f"{_engine_ram(ram)} + stack {DEFAULT_STACK_BYTES:,} + input buffer {io[0]:,}"
     if shutil.which("arm-none-eabi-gcc") is None:
         spare = spill_region(board)
         code, data = region(board, "code").size + (spare.size if spare else 0), region(board, "data").size
-        ram, ram_how = arena + DEFAULT_STACK_BYTES + sum(io), f"{parts} + outputs {io[1]:,}"
+        need, ram_how = arena + DEFAULT_STACK_BYTES + sum(io), f"{parts} + outputs {io[1]:,}"
         missing = "kernel, startup and protocol code and variables"
-        return _checked(EngineFit(board.id, "firmware estimate", flash[0], ram, code, data, flash[1], ram_how, missing))
+        return _checked(EngineFit(board.id, "firmware estimate", flash[0], need, code, data, flash[1], ram_how, missing))
     with tempfile.TemporaryDirectory(prefix="edgeq-engine-") as tmp:
         write_folder(Path(tmp), files)
         try:
@@ -220,11 +226,17 @@ def _firmware_fit(files, board, flash: tuple[int, str], arena: int, io: tuple[in
     )
 
 
-def _engine_alone_fit(board, flash: tuple[int, str], arena: int, io: tuple[int, int]) -> EngineFit:
+def _engine_alone_fit(board, flash: tuple[int, str], ram: tuple[int, int], io: tuple[int, int]) -> EngineFit:
     """The engine's flash and arena against the board's: its firmware comes from its SDK, not from edgeq build."""
     missing = f"the firmware's stack, the protocol's input and output buffers ({sum(io):,} B) and the SDK's code"
     limits = board.flash_bytes, board.ram_bytes
-    return _checked(EngineFit(board.id, "engine", flash[0], arena, *limits, flash[1], "the arena", missing))
+    how = "the arena" if not ram[1] else _engine_ram(ram)
+    return _checked(EngineFit(board.id, "engine", flash[0], sum(ram), *limits, flash[1], how, missing))
+
+
+def _engine_ram(ram: tuple[int, int]) -> str:
+    """The engine's RAM as the fit messages name it: its arena, and an LSTM's state where there is one."""
+    return f"arena {ram[0]:,}" + (f" + LSTM state {ram[1]:,}" if ram[1] else "")
 
 
 def _checked(fit: EngineFit) -> EngineFit:

@@ -34,6 +34,8 @@ class GenerationReport:
         schedule: engine only: the --optimize mode, --ram-budget, the arena cap the kernels were chosen
             under, the smallest arena the model can run in, and per op with scratch its kernel variant and
             scratch bytes (codegen.engine.schedule).
+        static_ram_bytes: engine only: writable RAM outside the arena (an LSTM's hidden and cell state,
+            kept from one inference to the next, and its gate buffers); 0 for most models.
         arena_figures: tflm and carray with a board: the figures behind the arena constant (method, the
             64-bit host measurement and its own constant, the reference-kernel and CMSIS-NN figures).
     """
@@ -57,6 +59,7 @@ class GenerationReport:
     scratch_bytes: int | None = None
     schedule: dict[str, Any] | None = None
     arena_figures: dict[str, Any] | None = None
+    static_ram_bytes: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

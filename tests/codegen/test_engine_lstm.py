@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -145,3 +146,16 @@ def test_suite_lstm_models_hold_the_fused_op():
     for path in (LAST, SEQ):
         ops = [op.builtin for op in read_model(path).operators]
         assert ops[0] == "UNIDIRECTIONAL_SEQUENCE_LSTM", ops
+
+
+def test_lstm_state_counts_in_the_engines_ram(tmp_path):
+    """The state and gate arrays outside the arena are reported, and the board check adds them to the arena."""
+    report = generate(LAST, "engine", tmp_path, name="net", board="nucleo-l4r5zi")
+    source = (tmp_path / "net.c").read_text()
+    sizes = {"int8_t": 1, "int16_t": 2}
+    statics = re.findall(r"static (int8_t|int16_t) net_op\d+_\w+\[(\d+)\]", source)
+    assert statics and report.static_ram_bytes == sum(sizes[t] * int(n) for t, n in statics)
+    check = report.board_check
+    assert check is not None and check["ram_how"].startswith(f"arena {report.arena_bytes:,} + LSTM state")
+    if check["covers"] == "engine":
+        assert check["ram_bytes"] == report.arena_bytes + report.static_ram_bytes

@@ -28,6 +28,7 @@ class Engine:
     kernel_files: tuple[str, ...]
     ops: tuple[str, ...]
     schedule: Schedule
+    static_ram_bytes: int = 0  # RAM outside the arena: an LSTM's state and gate buffers
 
 
 def check_supported(ops: tuple[Operator, ...]) -> None:
@@ -74,7 +75,7 @@ def build_engine(
     for name in kernels:
         files[name] = kernel_source(name)
     ops = tuple(dict.fromkeys(op.builtin for op in analysis.ops))
-    return Engine(files, arena, em.flash_bytes, kernels, ops, schedule)
+    return Engine(files, arena, em.flash_bytes, kernels, ops, schedule, em.static_ram_bytes)
 
 
 def _lower(em: Emitter, graph: Graph, op: Operator) -> None:

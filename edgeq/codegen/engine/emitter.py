@@ -52,6 +52,7 @@ class Emitter:
     pointers: list[str] = field(default_factory=list)  # one named pointer per arena tensor or scratch region used
     calls: list[str] = field(default_factory=list)
     flash_bytes: int = 0
+    static_ram_bytes: int = 0  # writable statics outside the arena (an LSTM's state and gate buffers)
     kernels: set[str] = field(default_factory=set)
     _consts: dict[object, str] = field(default_factory=dict)
     _pointer_names: dict[object, str] = field(default_factory=dict)

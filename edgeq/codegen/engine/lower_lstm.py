@@ -114,6 +114,7 @@ def _bias(graph: Graph, op: Operator, k: int) -> np.ndarray | int:
 
 def _state_array(em: Emitter, ctype: str, name: str, size: int, value: int, what: str) -> str:
     """A static (writable) array outside the arena, every element ``value`` at start."""
+    em.static_ram_bytes += size * (1 if ctype == "int8_t" else 2)
     if value == 0:
         em.decls.append(f"/* {what} */\nstatic {ctype} {name}[{size}] EQ_ALIGN16;")
         return name
