@@ -204,7 +204,9 @@ def _firmware_fit(files, board, flash: tuple[int, str], ram: tuple[int, int], io
         code, data = region(board, "code").size + (spare.size if spare else 0), region(board, "data").size
         need, ram_how = arena + DEFAULT_STACK_BYTES + sum(io), f"{parts} + outputs {io[1]:,}"
         missing = "kernel, startup and protocol code and variables"
-        return _checked(EngineFit(board.id, "firmware estimate", flash[0], need, code, data, flash[1], ram_how, missing))
+        return _checked(
+            EngineFit(board.id, "firmware estimate", flash[0], need, code, data, flash[1], ram_how, missing)
+        )
     with tempfile.TemporaryDirectory(prefix="edgeq-engine-") as tmp:
         write_folder(Path(tmp), files)
         try:

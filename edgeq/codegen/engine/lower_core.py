@@ -7,11 +7,13 @@ the option), computes the requantization at generation time and emits one call.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from edgeq.codegen.engine import layouts
 from edgeq.codegen.engine import quantmath as qm
-from edgeq.codegen.engine.emitter import Emitter
+from edgeq.codegen.engine.emitter import INDENT, Emitter, wrap_braced, wrap_call
 from edgeq.codegen.engine.operands import constant_data, inconsistent
 from edgeq.codegen.engine.requant_table import ChannelTable, acc_bounds, channel_table
 from edgeq.codegen.engine.scratch import MM_COLS, WEIGHT_TAIL
@@ -75,13 +77,43 @@ def multipliers(op: Operator, in_s: float, w_s: list[float], out_s: float, chann
     return mult, shift
 
 
-def _padding(op: Operator, in_size: int, out_size: int, k: int, stride: int, dil: int) -> int:
+def window_pad(op: Operator, size: int, k: int, stride: int, dilation: int = 1) -> int:
+    """TFLite's padding before the first pixel along one axis of size ``size`` (SAME or VALID)."""
     mode = op.options.get("padding", "SAME")
     if mode == "VALID":
         return 0
     if mode != "SAME":
         raise unsupported(op, f"padding {mode}")
-    return max(0, ((out_size - 1) * stride + (k - 1) * dil + 1 - in_size) // 2)
+    return qm.same_padding(size, k, stride, dilation)[1]
+
+
+def window_fields(op: Operator, x: Tensor, w: Tensor, y: Tensor) -> dict[str, int]:
+    """The geometry fields of a windowed kernel's parameters: NHWC input and output, weights [O, H, W, I]."""
+    _, in_h, in_w, in_c = x.shape
+    _, out_h, out_w, out_c = y.shape
+    return dict(
+        in_h=in_h,
+        in_w=in_w,
+        in_c=in_c,
+        out_h=out_h,
+        out_w=out_w,
+        out_c=out_c,
+        k_h=w.shape[1],
+        k_w=w.shape[2],
+        stride_h=op.options.get("stride_h", 1),
+        stride_w=op.options.get("stride_w", 1),
+    )
+
+
+def conv_fields(op: Operator, x: Tensor, w: Tensor, y: Tensor) -> dict[str, int]:
+    """``window_fields`` with the dilations and paddings of CONV_2D and DEPTHWISE_CONV_2D (int8 and int16)."""
+    f = window_fields(op, x, w, y)
+    dh, dw = op.options.get("dilation_h", 1), op.options.get("dilation_w", 1)
+    pads = (
+        window_pad(op, f["in_h"], f["k_h"], f["stride_h"], dh),
+        window_pad(op, f["in_w"], f["k_w"], f["stride_w"], dw),
+    )
+    return {**f, "dil_h": dh, "dil_w": dw, "pad_top": pads[0], "pad_left": pads[1]}
 
 
 def _io(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
@@ -113,11 +145,7 @@ def conv_parts(
     (in_s,), (in_zp,) = qparams(op, x)
     w_s, _ = qparams(op, w)
     (out_s,), (out_zp,) = qparams(op, y)
-    _, in_h, in_w, in_c = x.shape
-    _, out_h, out_w, out_c = y.shape
-    k_h, k_w = (w.shape[1], w.shape[2])
-    sh, sw = op.options.get("stride_h", 1), op.options.get("stride_w", 1)
-    dh, dw = op.options.get("dilation_h", 1), op.options.get("dilation_w", 1)
+    in_c, out_c = x.shape[3], y.shape[3]
     mult, shift = multipliers(op, in_s, w_s, out_s, out_c)
     lo, hi = act_range(op, y)
     weights = constant_data(op, w).astype(np.int64)
@@ -125,20 +153,7 @@ def conv_parts(
     bias = b.numpy() if b is not None else None
     table = channel_table(mult, shift, bias, acc_bounds(abs_sums, bias, in_zp), out_zp, lo, hi)
     fields = dict(
-        in_h=in_h,
-        in_w=in_w,
-        in_c=in_c,
-        out_h=out_h,
-        out_w=out_w,
-        out_c=out_c,
-        k_h=k_h,
-        k_w=k_w,
-        stride_h=sh,
-        stride_w=sw,
-        dil_h=dh,
-        dil_w=dw,
-        pad_top=_padding(op, in_h, out_h, k_h, sh, dh),
-        pad_left=_padding(op, in_w, out_w, k_w, sw, dw),
+        **conv_fields(op, x, w, y),
         in_offset=-in_zp,
         out_offset=out_zp,
         act_min=lo,
@@ -244,8 +259,8 @@ def lower_pool(em: Emitter, graph: Graph, op: Operator) -> None:
         filter_w=fw,
         stride_h=sh,
         stride_w=sw,
-        pad_top=_padding(op, in_h, out_h, fh, sh, 1),
-        pad_left=_padding(op, in_w, out_w, fw, sw, 1),
+        pad_top=window_pad(op, in_h, fh, sh),
+        pad_left=window_pad(op, in_w, fw, sw),
         act_min=lo,
         act_max=hi,
     )
@@ -261,3 +276,54 @@ def lower_alias(em: Emitter, graph: Graph, op: Operator) -> None:
         raise unsupported(op, f"reshape of {x.nbytes} into {y.nbytes} bytes")
     if em.offsets[x.index] != em.offsets[y.index]:
         em.call(op.index, "eq_copy", [em.ptr(x.index), em.ptr(y.index), str(x.nbytes)], op.builtin, "edgeq_data.c")
+
+
+def _strides(shape: list[int], out: list[int]) -> list[int]:
+    """Element strides of a contiguous 4-D shape, 0 on axes broadcast to ``out``."""
+    strides, step = [0, 0, 0, 0], 1
+    for axis in range(3, -1, -1):
+        strides[axis] = 0 if shape[axis] == 1 and out[axis] != 1 else step
+        step *= shape[axis]
+    return strides
+
+
+def broadcast_fields(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, object]:
+    """eq_binary_params' walk: the flat case, or the 4-D output shape and each input's strides over it."""
+    if tuple(a.shape) == tuple(b.shape) == tuple(y.shape):
+        return {
+            "broadcast": 0,
+            "out_shape": [1, 1, 1, y.size],
+            "in1_strides": [0, 0, 0, 1],
+            "in2_strides": [0, 0, 0, 1],
+        }
+    sa, sb, so = (pad_shape4(op, t.shape, "broadcast of rank") for t in (a, b, y))
+    for x in (sa, sb):
+        if any(d not in (1, o) for d, o in zip(x, so)):
+            raise unsupported(op, f"broadcast of {list(a.shape)} and {list(b.shape)} to {list(y.shape)}")
+    return {"broadcast": 1, "out_shape": so, "in1_strides": _strides(sa, so), "in2_strides": _strides(sb, so)}
+
+
+def concat_bytes(em: Emitter, op: Operator, inputs: list[Tensor], y: Tensor, axis: int, inner_in: list[int]) -> None:
+    """eq_concat_s8 copying each input's bytes into ``y`` along ``axis`` (no requantization, as TFLM):
+    ``inner_in`` holds each input's elements per outer index."""
+    inner = math.prod(y.shape[axis + 1 :])
+    fields = {
+        "outer": math.prod(y.shape[:axis]),
+        "inner_out": y.shape[axis] * inner,
+        "inputs": len(inputs),
+        "inner_in": em.int_array(em.name(op.index, "inner_in"), inner_in),
+        "mult": "NULL",
+        "shift": "NULL",
+        "in_offset": "NULL",
+        "out_offset": 0,
+    }
+    p = em.struct("eq_concat_params", em.name(op.index, "params"), fields)
+    ptrs = [
+        em.const_tensor(t, em.name(op.index, f"in{k}")) if t.is_constant else em.ptr(t.index)
+        for k, t in enumerate(inputs, 1)
+    ]
+    lines = [
+        wrap_braced(f"{INDENT * 2}const int8_t *const in[{len(inputs)}] = {{", ptrs),
+        wrap_call(INDENT * 2, "eq_concat_s8", [f"&{p}", "in", em.ptr(y.index)]),
+    ]
+    em.block(op.index, lines, op.builtin, "edgeq_data.c")

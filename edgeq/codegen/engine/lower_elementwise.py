@@ -5,35 +5,17 @@ from __future__ import annotations
 from edgeq.codegen.engine import binary_params as bp
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.emitter import Emitter
-from edgeq.codegen.engine.lower_core import conv_parts, expect_dtype, fused_activation, pad_shape4, qparams, unsupported
+from edgeq.codegen.engine.lower_core import (
+    broadcast_fields,
+    conv_parts,
+    expect_dtype,
+    fused_activation,
+    qparams,
+    unsupported,
+)
 from edgeq.codegen.engine.operands import inconsistent
 from edgeq.codegen.engine.scratch import MM_COLS
 from edgeq.model import Graph, Operator, Tensor
-
-
-def _strides(shape: list[int], out: list[int]) -> list[int]:
-    """Element strides of a contiguous 4-D shape, 0 on axes broadcast to ``out``."""
-    strides, step = [0, 0, 0, 0], 1
-    for axis in range(3, -1, -1):
-        strides[axis] = 0 if shape[axis] == 1 and out[axis] != 1 else step
-        step *= shape[axis]
-    return strides
-
-
-def _broadcast(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, object]:
-    if tuple(a.shape) == tuple(b.shape) == tuple(y.shape):
-        return {
-            "broadcast": 0,
-            "out_shape": [1, 1, 1, y.size],
-            "in1_strides": [0, 0, 0, 1],
-            "in2_strides": [0, 0, 0, 1],
-        }
-    sa, sb, so = (pad_shape4(op, t.shape, "broadcast of rank") for t in (a, b, y))
-    for x in (sa, sb):
-        if any(d not in (1, o) for d, o in zip(x, so)):
-            raise unsupported(op, f"broadcast of {list(a.shape)} and {list(b.shape)} to {list(y.shape)}")
-    return {"broadcast": 1, "out_shape": so, "in1_strides": _strides(sa, so), "in2_strides": _strides(sb, so)}
-
 
 BINARY_KERNELS = {
     "ADD": "eq_add_s8",
@@ -62,7 +44,7 @@ def _binary_fields(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, o
     (s2,), (z2,) = _scalar_qparams(op, b)
     (so,), (zo,) = qparams(op, y)
     try:
-        return {"size": y.size, **_quant_fields(op, s1, z1, s2, z2, so, zo), **_broadcast(op, a, b, y)}
+        return {"size": y.size, **_quant_fields(op, s1, z1, s2, z2, so, zo), **broadcast_fields(op, a, b, y)}
     except ValueError as exc:
         raise unsupported(op, str(exc)) from exc
 

@@ -84,35 +84,13 @@ def _conv_like(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> None
     x, w, y, b = _operands(graph, op)
     if x.shape[0] != 1:
         raise core.unsupported(op, f"batch {x.shape[0]}")
-    _, in_h, in_w, in_c = x.shape
-    _, out_h, out_w, out_c = y.shape
-    k_h, k_w = w.shape[1], w.shape[2]
-    opts = op.options
-    sh, sw = opts.get("stride_h", 1), opts.get("stride_w", 1)
-    dh, dw = opts.get("dilation_h", 1), opts.get("dilation_w", 1)
-    multiplier = opts.get("depth_multiplier", 1) if depthwise else 1
+    in_c, out_c = x.shape[3], y.shape[3]
+    multiplier = op.options.get("depth_multiplier", 1) if depthwise else 1
     if depthwise and out_c != in_c * multiplier:
         raise core.unsupported(op, f"depth multiplier {multiplier} with {in_c} -> {out_c} channels")
     if not depthwise and w.shape[3] != in_c:
         raise core.unsupported(op, f"grouped convolution ({in_c} input channels, filters of {w.shape[3]})")
-    fields = dict(
-        in_h=in_h,
-        in_w=in_w,
-        in_c=in_c,
-        out_h=out_h,
-        out_w=out_w,
-        out_c=out_c,
-        k_h=k_h,
-        k_w=k_w,
-        stride_h=sh,
-        stride_w=sw,
-        dil_h=dh,
-        dil_w=dw,
-        pad_top=_pad_before(op, in_h, k_h, sh, dh),
-        pad_left=_pad_before(op, in_w, k_w, sw, dw),
-        depth_multiplier=multiplier,
-        **_act_fields(op, y),
-    )
+    fields = dict(**core.conv_fields(op, x, w, y), depth_multiplier=multiplier, **_act_fields(op, y))
     p = em.struct("eq_s16_conv_params", em.name(op.index, "params"), fields)
     magnitudes = np.abs(constant_data(op, w).astype(np.int64))
     abs_sums = magnitudes.reshape(-1, out_c).sum(0) if depthwise else magnitudes.reshape(out_c, -1).sum(1)
@@ -152,15 +130,6 @@ def _act_fields(op: Operator, y: Tensor) -> dict[str, int]:
     except ValueError as exc:
         raise inconsistent(op, f"{fused} over output scale {scale:g}: {exc}") from None
     return {"act_min": lo, "act_max": hi}
-
-
-def _pad_before(op: Operator, size: int, k: int, stride: int, dilation: int) -> int:
-    padding = op.options.get("padding", "SAME")
-    if padding == "VALID":
-        return 0
-    if padding != "SAME":
-        raise core.unsupported(op, f"padding {padding}")
-    return qm.same_padding(size, k, stride, dilation)[1]
 
 
 def _channels(

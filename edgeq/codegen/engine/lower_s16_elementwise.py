@@ -43,7 +43,7 @@ def lower_binary(em: Emitter, graph: Graph, op: Operator) -> None:
         "out_offset": 0,
         "act_min": lo,
         "act_max": hi,
-        **_broadcast(op, a, b, y),
+        **core.broadcast_fields(op, a, b, y),
     }
     p = em.struct("eq_binary_params", em.name(op.index, "params"), _ordered(fields))
     kernel = "eq_add_s16" if op.builtin == "ADD" else "eq_mul_s16"
@@ -111,31 +111,6 @@ def _mul_multipliers(s1: float, s2: float, so: float) -> dict[str, int]:
     if sho > 31:
         raise ValueError(f"MUL multiplier of 2^{sho - 1} or more")
     return dict(left_shift=0, in1_mult=0, in1_shift=0, in2_mult=0, in2_shift=0, out_mult=mo, out_shift=sho)
-
-
-def _strides(shape: list[int], out: list[int]) -> list[int]:
-    """Element strides of a contiguous 4-D shape, 0 on axes broadcast to ``out``."""
-    strides, step = [0, 0, 0, 0], 1
-    for axis in range(3, -1, -1):
-        strides[axis] = 0 if shape[axis] == 1 and out[axis] != 1 else step
-        step *= shape[axis]
-    return strides
-
-
-def _broadcast(op: Operator, a: Tensor, b: Tensor, y: Tensor) -> dict[str, object]:
-    """The flat case, or the 4-D output shape and each input's strides over it."""
-    if tuple(a.shape) == tuple(b.shape) == tuple(y.shape):
-        return {
-            "broadcast": 0,
-            "out_shape": [1, 1, 1, y.size],
-            "in1_strides": [0, 0, 0, 1],
-            "in2_strides": [0, 0, 0, 1],
-        }
-    sa, sb, so = (core.pad_shape4(op, t.shape, "broadcast of rank") for t in (a, b, y))
-    for shape in (sa, sb):
-        if any(d not in (1, o) for d, o in zip(shape, so)):
-            raise core.unsupported(op, f"broadcast of {list(a.shape)} and {list(b.shape)} to {list(y.shape)}")
-    return {"broadcast": 1, "out_shape": so, "in1_strides": _strides(sa, so), "in2_strides": _strides(sb, so)}
 
 
 def _operand(em: Emitter, op: Operator, t: Tensor, role: str) -> str:

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from edgeq.codegen.engine.emitter import INDENT, Emitter, wrap_braced, wrap_call
-from edgeq.codegen.engine.lower_core import expect_dtype, unsupported
+from edgeq.codegen.engine.lower_core import concat_bytes, expect_dtype, unsupported
 from edgeq.model import Graph, Operator, Tensor
 
 PERMUTE_RANK = 6  # the rank eq_permute_params holds
@@ -113,28 +113,7 @@ def lower_pack(em: Emitter, graph: Graph, op: Operator) -> None:
     y = graph.tensors[op.outputs[0]]
     expect_dtype(op, [*inputs, y])
     axis = int(op.options.get("axis", 0)) % len(y.shape)
-    inner = math.prod(y.shape[axis + 1 :])
-    inner_in = em.int_array(em.name(op.index, "inner_in"), [inner] * len(inputs))
-    fields = {
-        "outer": math.prod(y.shape[:axis]),
-        "inner_out": y.shape[axis] * inner,
-        "inputs": len(inputs),
-        "inner_in": inner_in,
-        "mult": "NULL",
-        "shift": "NULL",
-        "in_offset": "NULL",
-        "out_offset": 0,
-    }
-    p = em.struct("eq_concat_params", em.name(op.index, "params"), fields)
-    ptrs = [
-        em.const_tensor(t, em.name(op.index, f"in{k}")) if t.is_constant else em.ptr(t.index)
-        for k, t in enumerate(inputs, 1)
-    ]
-    lines = [
-        wrap_braced(f"{INDENT * 2}const int8_t *const in[{len(inputs)}] = {{", ptrs),
-        wrap_call(INDENT * 2, "eq_concat_s8", [f"&{p}", "in", em.ptr(y.index)]),
-    ]
-    em.block(op.index, lines, op.builtin, "edgeq_data.c")
+    concat_bytes(em, op, inputs, y, axis, [math.prod(y.shape[axis + 1 :])] * len(inputs))
 
 
 def gather_dims(x_shape: tuple[int, ...], indices_shape: tuple[int, ...], axis: int, batch_dims: int) -> dict[str, int]:

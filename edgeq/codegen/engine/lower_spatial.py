@@ -16,7 +16,15 @@ import numpy as np
 
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.emitter import Emitter
-from edgeq.codegen.engine.lower_core import act_range, expect_dtype, multipliers, qparams, unsupported
+from edgeq.codegen.engine.lower_core import (
+    act_range,
+    expect_dtype,
+    multipliers,
+    qparams,
+    unsupported,
+    window_fields,
+    window_pad,
+)
 from edgeq.codegen.engine.operands import constant_data
 from edgeq.codegen.engine.requant_table import acc_bounds, channel_table
 from edgeq.model import Graph, Operator, Tensor
@@ -99,35 +107,11 @@ def lower_resize_bilinear(em: Emitter, graph: Graph, op: Operator) -> None:
     em.call(op.index, "eq_resize_bilinear_s8", [f"&{p}", em.ptr(x.index), em.ptr(y.index)], op.builtin, RESIZE_SOURCE)
 
 
-def transpose_padding(op: Operator, out_size: int, k: int, stride: int) -> int:
-    """TFLM's padding of a TRANSPOSE_CONV: that of the convolution from ``out_size`` pixels it transposes."""
-    padding = op.options.get("padding", "SAME")
-    if padding == "VALID":
-        return 0
-    if padding != "SAME":
-        raise unsupported(op, f"padding {padding}")
-    return qm.same_padding(out_size, k, stride)[1]
-
-
 def _transpose_fields(op: Operator, x: Tensor, w: Tensor, y: Tensor) -> dict[str, int]:
-    _, in_h, in_w, in_c = x.shape
-    _, out_h, out_w, out_c = y.shape
-    k_h, k_w = w.shape[1], w.shape[2]
-    sh, sw = op.options.get("stride_h", 1), op.options.get("stride_w", 1)
-    return dict(
-        in_h=in_h,
-        in_w=in_w,
-        in_c=in_c,
-        out_h=out_h,
-        out_w=out_w,
-        out_c=out_c,
-        k_h=k_h,
-        k_w=k_w,
-        stride_h=sh,
-        stride_w=sw,
-        pad_top=transpose_padding(op, out_h, k_h, sh),
-        pad_left=transpose_padding(op, out_w, k_w, sw),
-    )
+    """TFLM pads a TRANSPOSE_CONV as the convolution from its output pixels that it transposes."""
+    f = window_fields(op, x, w, y)
+    pads = window_pad(op, f["out_h"], f["k_h"], f["stride_h"]), window_pad(op, f["out_w"], f["k_w"], f["stride_w"])
+    return {**f, "pad_top": pads[0], "pad_left": pads[1]}
 
 
 def lower_transpose_conv(em: Emitter, graph: Graph, op: Operator) -> None:

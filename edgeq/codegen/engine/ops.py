@@ -45,8 +45,10 @@ SHARED_KERNELS = ("edgeq_kernels.h", "edgeq_requant.c")
 KERNEL_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "edgeq_conv.c": ("edgeq_matmul.c", "edgeq_elementwise.c"),
     "edgeq_fc.c": ("edgeq_matmul.c", "edgeq_elementwise.c"),
+    "edgeq_lstm.c": ("edgeq_s16_nonlinear.c",),
 }
-"""Kernel file -> the files it calls into (the matrix kernel of conv and FC; the in-place ADD epilogue of conv)."""
+"""Kernel file -> the files it calls into (the matrix kernel of conv and FC; the in-place ADD epilogue of conv;
+the 16-bit sigmoid and tanh of the integer LSTM)."""
 
 _CONV = ("edgeq_conv.c",)
 _ELEMENTWISE = ("edgeq_elementwise.c",)

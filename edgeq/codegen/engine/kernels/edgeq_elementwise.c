@@ -19,12 +19,8 @@
  */
 #include "edgeq_kernels.h"
 
-typedef int32_t (*eq_binary_fn)(int32_t a, int32_t b, const eq_binary_params *p);
-
 static int8_t eq_clamp8(int32_t v, int32_t lo, int32_t hi) {
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-    return (int8_t)v;
+    return (int8_t)eq_clamp_range(v, lo, hi);
 }
 
 static int32_t eq_add_one(int32_t a, int32_t b, const eq_binary_params *p) {
@@ -75,29 +71,7 @@ static int32_t eq_prelu_one(int32_t x, int32_t alpha, const eq_binary_params *p)
     return eq_mul_by_quantized_mult_fast(v * (alpha + p->in2_offset), p->out_mult, p->out_shift) + p->out_offset;
 }
 
-/* Applies fn to every output element: flat when both inputs have the output's shape,
-   else over the 4-D output shape with per-input strides (0 on broadcast axes). */
-static void eq_binary(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out, eq_binary_fn fn) {
-    int32_t i, a, b, c, d;
-    if (!p->broadcast) {
-        for (i = 0; i < p->size; ++i) {
-            out[i] = eq_clamp8(fn(in1[i], in2[i], p), p->act_min, p->act_max);
-        }
-        return;
-    }
-    for (a = 0; a < p->out_shape[0]; ++a) {
-        for (b = 0; b < p->out_shape[1]; ++b) {
-            for (c = 0; c < p->out_shape[2]; ++c) {
-                const int32_t o1 = a * p->in1_strides[0] + b * p->in1_strides[1] + c * p->in1_strides[2];
-                const int32_t o2 = a * p->in2_strides[0] + b * p->in2_strides[1] + c * p->in2_strides[2];
-                for (d = 0; d < p->out_shape[3]; ++d) {
-                    const int32_t v = fn(in1[o1 + d * p->in1_strides[3]], in2[o2 + d * p->in2_strides[3]], p);
-                    *out++ = eq_clamp8(v, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
+EQ_DEFINE_BINARY_WALK(eq_binary, int8_t)
 
 int8_t eq_add_value_s8(const eq_binary_params *p, int32_t a, int32_t b) {
     return eq_clamp8(eq_add_one(a, b, p), p->act_min, p->act_max);

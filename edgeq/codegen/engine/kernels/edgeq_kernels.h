@@ -358,6 +358,40 @@ typedef struct {
     int32_t in1_strides[4], in2_strides[4];
 } eq_binary_params;
 
+/* One element of a binary op before the clamp: a and b as stored, p its parameters. */
+typedef int32_t (*eq_binary_fn)(int32_t a, int32_t b, const eq_binary_params *p);
+
+static inline int32_t eq_clamp_range(int32_t v, int32_t lo, int32_t hi) {
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Defines `static void NAME(p, in1, in2, out, fn)` over elements of type T, for the int8 and int16
+   binary kernels alike: fn on every output element, clamped to [act_min, act_max]; flat when both
+   inputs have the output's shape, else over the 4-D output shape with per-input strides (0 on
+   broadcast axes). */
+#define EQ_DEFINE_BINARY_WALK(NAME, T)                                                                                 \
+    static void NAME(const eq_binary_params *p, const T *in1, const T *in2, T *out, eq_binary_fn fn) {                 \
+        int32_t i, a, b, c, d;                                                                                         \
+        if (!p->broadcast) {                                                                                           \
+            for (i = 0; i < p->size; ++i) {                                                                            \
+                out[i] = (T)eq_clamp_range(fn(in1[i], in2[i], p), p->act_min, p->act_max);                             \
+            }                                                                                                          \
+            return;                                                                                                    \
+        }                                                                                                              \
+        for (a = 0; a < p->out_shape[0]; ++a) {                                                                        \
+            for (b = 0; b < p->out_shape[1]; ++b) {                                                                    \
+                for (c = 0; c < p->out_shape[2]; ++c) {                                                                \
+                    const int32_t o1 = a * p->in1_strides[0] + b * p->in1_strides[1] + c * p->in1_strides[2];          \
+                    const int32_t o2 = a * p->in2_strides[0] + b * p->in2_strides[1] + c * p->in2_strides[2];          \
+                    for (d = 0; d < p->out_shape[3]; ++d) {                                                            \
+                        const int32_t v = fn(in1[o1 + d * p->in1_strides[3]], in2[o2 + d * p->in2_strides[3]], p);     \
+                        *out++ = (T)eq_clamp_range(v, p->act_min, p->act_max);                                         \
+                    }                                                                                                  \
+                }                                                                                                      \
+            }                                                                                                          \
+        }                                                                                                              \
+    }
+
 void eq_add_s8(const eq_binary_params *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 /* One element of int8 ADD (a is input 1, b input 2), clamped: what eq_add_s8 stores. */
 int8_t eq_add_value_s8(const eq_binary_params *p, int32_t a, int32_t b);
@@ -663,6 +697,10 @@ typedef struct {
     int32_t size;
     int32_t mult, shift; /* mult <= 32767, shift 0..31 */
 } eq_s16_sigmoid_params;
+/* One value: sigmoid (Q0.15 in [0, 32767]) or tanh (Q0.15) of x * mult / 2^shift on TFLM's table;
+   the integer LSTM (edgeq_lstm.c) uses them too. */
+int16_t eq_sigmoid_q15(int16_t x, int32_t mult, int32_t shift);
+int16_t eq_tanh_q15(int16_t x, int32_t mult, int32_t shift);
 void eq_logistic_s16(const eq_s16_sigmoid_params *p, const int16_t *in, int16_t *out);
 void eq_tanh_s16(const eq_s16_sigmoid_params *p, const int16_t *in, int16_t *out);
 /* int16 SOFTMAX over the last axis (edgeq_s16_softmax.c): two 513-entry interpolation tables made by

@@ -10,14 +10,6 @@
  */
 #include "edgeq_kernels.h"
 
-typedef int32_t (*eq_s16_binary_fn)(int32_t a, int32_t b, const eq_binary_params *p);
-
-static int16_t eq_clamp16(int32_t v, int32_t lo, int32_t hi) {
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-    return (int16_t)v;
-}
-
 static int32_t eq_s16_add_one(int32_t a, int32_t b, const eq_binary_params *p) {
     const int32_t scale = (int32_t)1 << p->left_shift;
     const int32_t x1 = eq_mul_by_quantized_mult((a + p->in1_offset) * scale, p->in1_mult, p->in1_shift);
@@ -30,30 +22,7 @@ static int32_t eq_s16_mul_one(int32_t a, int32_t b, const eq_binary_params *p) {
            p->out_offset;
 }
 
-/* fn on every output element: flat when both inputs have the output's shape, else over the
-   4-D output shape with per-input strides (0 on broadcast axes). */
-static void eq_s16_binary(const eq_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out,
-                          eq_s16_binary_fn fn) {
-    int32_t i, a, b, c, d;
-    if (!p->broadcast) {
-        for (i = 0; i < p->size; ++i) {
-            out[i] = eq_clamp16(fn(in1[i], in2[i], p), p->act_min, p->act_max);
-        }
-        return;
-    }
-    for (a = 0; a < p->out_shape[0]; ++a) {
-        for (b = 0; b < p->out_shape[1]; ++b) {
-            for (c = 0; c < p->out_shape[2]; ++c) {
-                const int32_t o1 = a * p->in1_strides[0] + b * p->in1_strides[1] + c * p->in1_strides[2];
-                const int32_t o2 = a * p->in2_strides[0] + b * p->in2_strides[1] + c * p->in2_strides[2];
-                for (d = 0; d < p->out_shape[3]; ++d) {
-                    const int32_t v = fn(in1[o1 + d * p->in1_strides[3]], in2[o2 + d * p->in2_strides[3]], p);
-                    *out++ = eq_clamp16(v, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
+EQ_DEFINE_BINARY_WALK(eq_s16_binary, int16_t)
 
 void eq_add_s16(const eq_binary_params *p, const int16_t *in1, const int16_t *in2, int16_t *out) {
     eq_s16_binary(p, in1, in2, out, eq_s16_add_one);

@@ -31,45 +31,48 @@ static const uint16_t eq_s16_sigmoid_table[256] = {
     65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535,
 };
 
-/* floor(x / 2^s), s in 0..31, without relying on how the compiler shifts negative values. */
-static int32_t eq_s16_floor_shift32(int32_t x, int32_t s) {
-    return x >= 0 ? x >> s : -((-(x + 1)) >> s) - 1;
+/* The input in the table's scale: (x * mult + rounding) / 2^shift, floored. */
+static int32_t eq_s16_table_input(int16_t x, int32_t mult, int32_t shift) {
+    const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
+    return eq_floor_div_pow2((int32_t)x * mult + round, (int)shift);
 }
 
-/* The input in the table's scale: (x * mult + rounding) / 2^shift, floored. */
-static int32_t eq_s16_table_input(const eq_s16_sigmoid_params *p, int16_t x) {
-    const int32_t round = p->shift > 0 ? (int32_t)1 << (p->shift - 1) : 0;
-    return eq_s16_floor_shift32((int32_t)x * p->mult + round, p->shift);
+int16_t eq_sigmoid_q15(int16_t x, int32_t mult, int32_t shift) {
+    const int32_t v = eq_s16_table_input(x, mult, shift);
+    const uint32_t mag = v >= 0 ? (uint32_t)v : (uint32_t)(-v);
+    const uint32_t step = mag >> 9;
+    uint32_t r = (uint32_t)0x7FFF << 10; /* saturated */
+    if (step < 255) {
+        const uint32_t lo = eq_s16_sigmoid_table[step], hi = eq_s16_sigmoid_table[step + 1];
+        r = (lo << 9) + (mag & 0x1FFu) * (hi - lo);
+    }
+    r = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
+    return (int16_t)(int32_t)(r >> 10);
+}
+
+int16_t eq_tanh_q15(int16_t x, int32_t mult, int32_t shift) {
+    const int32_t v = eq_s16_table_input(x, mult, shift);
+    const uint32_t mag = v >= 0 ? (uint32_t)v : (uint32_t)(-v);
+    const uint32_t step = mag >> 8;
+    int32_t r = (int32_t)0xFFFF << 8; /* saturated */
+    if (step < 255) {
+        const uint32_t lo = eq_s16_sigmoid_table[step], hi = eq_s16_sigmoid_table[step + 1];
+        r = (int32_t)((lo << 8) + (mag & 0xFFu) * (hi - lo));
+    }
+    r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
+    return (int16_t)eq_floor_div_pow2(r, 8);
 }
 
 void eq_logistic_s16(const eq_s16_sigmoid_params *p, const int16_t *in, int16_t *out) {
     int32_t i;
     for (i = 0; i < p->size; ++i) {
-        const int32_t v = eq_s16_table_input(p, in[i]);
-        const uint32_t mag = v >= 0 ? (uint32_t)v : (uint32_t)(-v);
-        const uint32_t step = mag >> 9;
-        uint32_t r = (uint32_t)0x7FFF << 10; /* saturated */
-        if (step < 255) {
-            const uint32_t lo = eq_s16_sigmoid_table[step], hi = eq_s16_sigmoid_table[step + 1];
-            r = (lo << 9) + (mag & 0x1FFu) * (hi - lo);
-        }
-        r = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
-        out[i] = (int16_t)(int32_t)(r >> 10);
+        out[i] = eq_sigmoid_q15(in[i], p->mult, p->shift);
     }
 }
 
 void eq_tanh_s16(const eq_s16_sigmoid_params *p, const int16_t *in, int16_t *out) {
     int32_t i;
     for (i = 0; i < p->size; ++i) {
-        const int32_t v = eq_s16_table_input(p, in[i]);
-        const uint32_t mag = v >= 0 ? (uint32_t)v : (uint32_t)(-v);
-        const uint32_t step = mag >> 8;
-        int32_t r = (int32_t)0xFFFF << 8; /* saturated */
-        if (step < 255) {
-            const uint32_t lo = eq_s16_sigmoid_table[step], hi = eq_s16_sigmoid_table[step + 1];
-            r = (int32_t)((lo << 8) + (mag & 0xFFu) * (hi - lo));
-        }
-        r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
-        out[i] = (int16_t)eq_s16_floor_shift32(r, 8);
+        out[i] = eq_tanh_q15(in[i], p->mult, p->shift);
     }
 }
