@@ -697,10 +697,43 @@ typedef struct {
     int32_t size;
     int32_t mult, shift; /* mult <= 32767, shift 0..31 */
 } eq_s16_sigmoid_params;
-/* One value: sigmoid (Q0.15 in [0, 32767]) or tanh (Q0.15) of x * mult / 2^shift on TFLM's table;
-   the integer LSTM (edgeq_lstm.c) uses them too. */
-int16_t eq_sigmoid_q15(int16_t x, int32_t mult, int32_t shift);
-int16_t eq_tanh_q15(int16_t x, int32_t mult, int32_t shift);
+/* TFLM's interpolated sigmoid table (edgeq_s16_nonlinear.c) and one value read from it: sigmoid
+   (Q0.15 in [0, 32767]) or tanh (Q0.15) of x * mult / 2^shift; the integer LSTM (edgeq_lstm.c) inlines
+   them too. */
+extern const uint16_t eq_s16_sigmoid_table[256];
+
+/* The input in the table's scale: (x * mult + rounding) / 2^shift, floored. */
+static inline int32_t eq_s16_table_input(int16_t x, int32_t mult, int32_t shift) {
+    const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
+    return eq_floor_div_pow2((int32_t)x * mult + round, (int)shift);
+}
+
+static inline int16_t eq_sigmoid_q15(int16_t x, int32_t mult, int32_t shift) {
+    const int32_t v = eq_s16_table_input(x, mult, shift);
+    const uint32_t mag = v >= 0 ? (uint32_t)v : (uint32_t)(-v);
+    const uint32_t step = mag >> 9;
+    uint32_t r = (uint32_t)0x7FFF << 10; /* saturated */
+    if (step < 255) {
+        const uint32_t lo = eq_s16_sigmoid_table[step], hi = eq_s16_sigmoid_table[step + 1];
+        r = (lo << 9) + (mag & 0x1FFu) * (hi - lo);
+    }
+    r = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
+    return (int16_t)(int32_t)(r >> 10);
+}
+
+static inline int16_t eq_tanh_q15(int16_t x, int32_t mult, int32_t shift) {
+    const int32_t v = eq_s16_table_input(x, mult, shift);
+    const uint32_t mag = v >= 0 ? (uint32_t)v : (uint32_t)(-v);
+    const uint32_t step = mag >> 8;
+    int32_t r = (int32_t)0xFFFF << 8; /* saturated */
+    if (step < 255) {
+        const uint32_t lo = eq_s16_sigmoid_table[step], hi = eq_s16_sigmoid_table[step + 1];
+        r = (int32_t)((lo << 8) + (mag & 0xFFu) * (hi - lo));
+    }
+    r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
+    return (int16_t)eq_floor_div_pow2(r, 8);
+}
+
 void eq_logistic_s16(const eq_s16_sigmoid_params *p, const int16_t *in, int16_t *out);
 void eq_tanh_s16(const eq_s16_sigmoid_params *p, const int16_t *in, int16_t *out);
 /* int16 SOFTMAX over the last axis (edgeq_s16_softmax.c): two 513-entry interpolation tables made by

@@ -12,7 +12,7 @@
 /* sigmoid(i / 24) in unsigned 0.16 fixed point, each entry raised by half the gap between the
    curve and the chord at the middle of its interval: round(65536 * (s(i) + (s(i + 1/2) -
    (s(i) + s(i + 1)) / 2) / 2)) for i < 255, and 65535 for the last entry (TFLM's table). */
-static const uint16_t eq_s16_sigmoid_table[256] = {
+const uint16_t eq_s16_sigmoid_table[256] = {
     32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794, 41432, 42064, 42688,
     43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409,
     51865, 52311, 52745, 53169, 53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
@@ -30,38 +30,6 @@ static const uint16_t eq_s16_sigmoid_table[256] = {
     65530, 65530, 65531, 65531, 65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
     65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535,
 };
-
-/* The input in the table's scale: (x * mult + rounding) / 2^shift, floored. */
-static int32_t eq_s16_table_input(int16_t x, int32_t mult, int32_t shift) {
-    const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
-    return eq_floor_div_pow2((int32_t)x * mult + round, (int)shift);
-}
-
-int16_t eq_sigmoid_q15(int16_t x, int32_t mult, int32_t shift) {
-    const int32_t v = eq_s16_table_input(x, mult, shift);
-    const uint32_t mag = v >= 0 ? (uint32_t)v : (uint32_t)(-v);
-    const uint32_t step = mag >> 9;
-    uint32_t r = (uint32_t)0x7FFF << 10; /* saturated */
-    if (step < 255) {
-        const uint32_t lo = eq_s16_sigmoid_table[step], hi = eq_s16_sigmoid_table[step + 1];
-        r = (lo << 9) + (mag & 0x1FFu) * (hi - lo);
-    }
-    r = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
-    return (int16_t)(int32_t)(r >> 10);
-}
-
-int16_t eq_tanh_q15(int16_t x, int32_t mult, int32_t shift) {
-    const int32_t v = eq_s16_table_input(x, mult, shift);
-    const uint32_t mag = v >= 0 ? (uint32_t)v : (uint32_t)(-v);
-    const uint32_t step = mag >> 8;
-    int32_t r = (int32_t)0xFFFF << 8; /* saturated */
-    if (step < 255) {
-        const uint32_t lo = eq_s16_sigmoid_table[step], hi = eq_s16_sigmoid_table[step + 1];
-        r = (int32_t)((lo << 8) + (mag & 0xFFu) * (hi - lo));
-    }
-    r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
-    return (int16_t)eq_floor_div_pow2(r, 8);
-}
 
 void eq_logistic_s16(const eq_s16_sigmoid_params *p, const int16_t *in, int16_t *out) {
     int32_t i;
