@@ -240,10 +240,12 @@ def test_flash_runs_an_emulated_board_until_ctrl_c(engine, tmp_path):
             port.write(b"name%")
             reply = read_reply(port, TIMEOUT)
             # QEMU drops UART output while nobody has the pty open, so all, part or none of the boot banner may
-            # come first: skip replies until the answer to name%
+            # come first: skip replies until the answer to name%, asking again (a command written while
+            # the firmware was still starting can be lost)
             for _ in range(2):
                 if reply and reply[0].startswith("m-name-dut-"):
                     break
+                port.write(b"name%")
                 reply = read_reply(port, TIMEOUT)
             assert reply == ["m-name-dut-[edgeq-engine]", "m-ready"]
         proc.send_signal(signal.SIGINT)  # Ctrl-C
