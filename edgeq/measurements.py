@@ -44,6 +44,22 @@ class Energy:
 
 
 @dataclass(frozen=True)
+class Cycles:
+    """CPU cycles per inference; ``kind`` says measured (a cycle counter) or estimated (a timing model), ``source`` how."""
+
+    value: float
+    kind: str
+    source: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in LATENCY_KINDS:
+            raise UsageError(f"cycles kind {self.kind!r}; allowed: {', '.join(LATENCY_KINDS)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "kind": self.kind, "source": self.source}
+
+
+@dataclass(frozen=True)
 class Timing:
     """What a target measured: one latency per timed run (ms), plus what else it knows."""
 
@@ -54,6 +70,8 @@ class Timing:
     memory: Memory = field(default_factory=Memory)
     energy: Energy | None = None
     notes: tuple[str, ...] = ()
+    cycles: Cycles | None = None
+    ops: tuple[OpTime, ...] | None = None  # per-op figures the target measured in the same runs
 
     def __post_init__(self) -> None:
         if not self.ms:
@@ -74,6 +92,9 @@ class OpTime:
         p50_us: Median microseconds per invoke (robust to a busy machine's outliers).
         source: How it was measured.
         detail: What the step runs when it is not just ``name`` (e.g. a fused CONV_2D + ADD).
+        instructions: Executed instructions per invoke, where the target counts them (emulated boards).
+        cycles: Estimated cycles per invoke, where the target has a timing model.
+        macs: The step's multiply-accumulates (MLPerf Tiny convention), with ``cycles``.
     """
 
     position: int
@@ -83,6 +104,9 @@ class OpTime:
     p50_us: float
     source: str
     detail: str = ""
+    instructions: int | None = None
+    cycles: float | None = None
+    macs: int | None = None
 
     def __post_init__(self) -> None:
         if self.position < 0 or self.mean_us < 0 or self.p50_us < 0:
@@ -104,4 +128,7 @@ class OpTime:
             "p50_us": self.p50_us,
             "source": self.source,
             "detail": self.detail,
+            "instructions": self.instructions,
+            "cycles": self.cycles,
+            "macs": self.macs,
         }

@@ -114,6 +114,8 @@ def write_project(
     sources = [*(f"{ENGINE_SUBDIR}/{s}" for s in engine.sources), "main.c", GLUE_C, "edgeq_dut.c"]
     sources += [name for name in CORTEXM if name.endswith(".c")]
     cflags = (*cpu_flags(board), "-O2", *CFLAGS, "-DEDGEQ_PLATFORM_TIMER_SYNC", f"-I{ENGINE_SUBDIR}", "-I.")
+    if board.qemu is not None:  # the per-op hooks edgeq's QEMU plugin counts between (edgeq_platform_cortexm.c)
+        cflags += ("-DEDGEQ_PROFILE_OPS",)
     ldflags = (*LDFLAGS, "-T", "linker.ld")
     project = Project(out_dir, engine, board, tuple(sources), cflags, ldflags, rodata.name if rodata else None, mlperf)
     files = {**_copied(engine_dir), **protocol_files(engine, mlperf), **_rendered(project, stack_bytes, rodata)}

@@ -22,7 +22,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -36,26 +36,33 @@ STOP_TIMEOUT = 5.0
 _PTY = re.compile(r"char device redirected to (\S+)")
 
 
-def qemu_command(board: Board, elf: str | Path, *, paused: bool = False) -> list[str]:
+def qemu_command(board: Board, elf: str | Path, *, paused: bool = False, extra: Sequence[str] = ()) -> list[str]:
     """The ``qemu-system-arm`` command line that runs ``elf`` on ``board`` with the UART on a pty.
 
-    ``-S`` (``paused``) waits for ``cont`` on the monitor, which reads stdin.
+    ``-S`` (``paused``) waits for ``cont`` on the monitor, which reads stdin; ``extra`` options
+    (such as a ``-plugin``) come before the image.
     """
     if board.qemu is None:
         raise UnsupportedError(f"board {board.id} is not emulated (flasher {board.flasher}); use edgeq flash")
     cmd = [*qemu_base(board), "-display", "none", "-monitor", "stdio", "-serial", "pty"]
-    return [*cmd, *(["-S"] if paused else []), "-kernel", str(elf)]
+    return [*cmd, *(["-S"] if paused else []), *extra, "-kernel", str(elf)]
 
 
 class Emulator:
     """A running QEMU board; ``port`` is the pseudo-terminal of its UART. Use it as a context manager."""
 
     def __init__(
-        self, elf: str | Path, board: str | Board, *, paused: bool = False, start_timeout: float = START_TIMEOUT
+        self,
+        elf: str | Path,
+        board: str | Board,
+        *,
+        paused: bool = False,
+        start_timeout: float = START_TIMEOUT,
+        extra: Sequence[str] = (),
     ) -> None:
         self.board = board if isinstance(board, Board) else load_board(board)
         self.elf = Path(elf)
-        self.command = qemu_command(self.board, self.elf, paused=paused)
+        self.command = qemu_command(self.board, self.elf, paused=paused, extra=extra)
         self.start_timeout = start_timeout
         self.port: str | None = None
         self.proc: subprocess.Popen[bytes] | None = None

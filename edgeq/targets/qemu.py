@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import signal
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,13 +29,16 @@ from edgeq import procs
 from edgeq.boards import Board, load_board
 from edgeq.cache import cache_dir, cached_folder
 from edgeq.codegen import generate
+from edgeq.codegen.engine.hooks import engine_calls
 from edgeq.codegen.engine.sources import generator_fingerprint
-from edgeq.errors import DeviceError, UsageError
-from edgeq.measurements import Energy, Memory, Timing
+from edgeq.errors import DeviceError, EdgeqError, UsageError
+from edgeq.firmware.counts import plugin_args, plugin_library, read_counts
+from edgeq.measurements import Cycles, Energy, Memory, OpTime, Timing
 from edgeq.model import read_model
 from edgeq.serialdut.link import DeviceStoppedError
 from edgeq.serialdut.parse import lap_delta_us
 from edgeq.targets.base import Capabilities
+from edgeq.targets.qemu_cycles import estimate_cycles
 from edgeq.targets.serial import SerialTarget, check_board
 
 log = logging.getLogger(__name__)
@@ -48,7 +52,7 @@ QEMU_EXIT_S = 1.0  # how long a closed pty may take to become an exited QEMU
 _PC = re.compile(r"pc=(0x[0-9a-f]+)")
 CAPABILITIES = Capabilities(
     summary="the compiled engine as firmware on an emulated Cortex-M board (QEMU, instruction-counted)",
-    no_op_times="the emulated firmware reports whole-inference instruction counts only",
+    op_times=True,
 )
 
 
@@ -105,24 +109,28 @@ class QemuTarget:
             return self._serial(emu.port).run(model, inputs)
 
     def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:
-        """Instructions per inference from one window of ``runs`` inferences, turned into estimates."""
-        from edgeq.firmware.qemu import Emulator
+        """Instructions per inference from one window of ``runs`` inferences; cycles and per-op figures
+        from the QEMU plugin's counts of the same session; turned into estimates for the real board."""
         from edgeq.serialdut.outputs import sample_bytes
 
         build = self.firmware(model)
         graph = read_model(model)
-        data = sample_bytes(graph.input_tensors, sample)[0]
-        with (
-            Emulator(build.elf, self.board) as emu,
-            self._watched(emu, build.elf),
-            self._serial(emu.port).connect() as dut,
-        ):
-            check_board(dut, graph)
-            dut.load_input(data)
-            result = dut.infer(runs, warmup)
+        calls = engine_calls((build.elf.parent.parent / "engine" / "net.c").read_text())
+        with tempfile.TemporaryDirectory(prefix="edgeq-counts-") as tmp:
+            counts_path = Path(tmp) / "counts.txt"
+            plugin = self._plugin(build.elf, len(calls), counts_path) if calls else []
+            result = self._session(build.elf, graph, sample_bytes(graph.input_tensors, sample)[0], runs, warmup, plugin)
+            counts = read_counts(counts_path) if plugin else None
         if result.t0_us is None or result.t1_us is None:
             raise DeviceError(f"the firmware on {self.board.id} printed no m-lap-us timestamps")
-        estimate = estimate_time(self.board, lap_delta_us(result.t0_us, result.t1_us) * 1000.0 / runs)
+        instructions = round(lap_delta_us(result.t0_us, result.t1_us) * 1000.0 / runs / 2**self.board.qemu.icount_shift)
+        cycles = None
+        if counts is not None:
+            real = self.real_board
+            cycles = estimate_cycles(
+                counts, build.elf, calls, graph, self.board.cpu.core, instructions, real.clock_hz, _clock_name(real)
+            )
+        estimate = estimate_time(self.board, instructions * 2**self.board.qemu.icount_shift, cycles and cycles.cycles)
         return Timing(
             (estimate.latency_ms,) * runs,
             latency_kind="estimated",
@@ -134,7 +142,40 @@ class QemuTarget:
                 "deterministic under -icount: every run takes the same instruction count, so the spread is 0",
                 f"firmware: text {build.text:,} B, data {build.data:,} B, bss {build.bss:,} B",
             ),
+            cycles=None if cycles is None else cycles.cycles,
+            ops=None if cycles is None else cycles.ops,
         )
+
+    def op_times(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int) -> list[OpTime]:
+        """Instructions, estimated cycles and time of every kernel call (one profiling session)."""
+        return list(self.profile(model, sample, runs, warmup).ops or ())
+
+    @property
+    def real_board(self) -> Board:
+        """The board the emulated one stands in for (itself when it names none)."""
+        spec = self.board.qemu
+        return load_board(spec.estimate_for) if spec is not None and spec.estimate_for else self.board
+
+    def _plugin(self, elf: Path, calls: int, out: Path) -> list[str]:
+        """The ``-plugin`` option that counts instructions per kernel call; [] (with a warning) when unavailable."""
+        try:
+            return plugin_args(plugin_library(), elf, calls, out)
+        except EdgeqError as exc:
+            log.warning("no cycle estimate or per-op figures on %s: %s", self.board.id, exc)
+            return []
+
+    def _session(self, elf: Path, graph, data: bytes, runs: int, warmup: int, plugin: list[str]):
+        """Start the board, load the sample, run ``warmup`` + ``runs`` inferences; QEMU has ended on return."""
+        from edgeq.firmware.qemu import Emulator
+
+        with (
+            Emulator(elf, self.board, extra=plugin) as emu,
+            self._watched(emu, elf),
+            self._serial(emu.port).connect() as dut,
+        ):
+            check_board(dut, graph)
+            dut.load_input(data)
+            return dut.infer(runs, warmup)
 
     @contextlib.contextmanager
     def _watched(self, emu, elf: Path) -> Iterator[None]:
@@ -178,21 +219,26 @@ def _qemu_end(emu) -> tuple[str, str]:
     return "stopped", f"{how}; {last}"
 
 
-def estimate_time(board: Board, virtual_ns: float) -> Estimate:
-    """Virtual nanoseconds per inference -> instructions -> estimated latency and energy on a real board."""
+def estimate_time(board: Board, virtual_ns: float, cycles: Cycles | None = None) -> Estimate:
+    """Virtual nanoseconds per inference -> instructions -> estimated latency and energy on a real board.
+
+    With ``cycles`` (the plugin's estimate) latency is cycles / clock; without, instructions x the board
+    file's CPI assumption.
+    """
     spec = board.qemu
     if spec is None:
         raise UsageError(f"board {board.id} is not emulated")
     instructions = round(virtual_ns / 2**spec.icount_shift)
     real = load_board(spec.estimate_for) if spec.estimate_for else board
-    cycles = instructions * spec.cpi_assumption
     if real.clock_hz is None:
         raise UsageError(f"board {real.id} has no clock_hz, so {board.id}'s instructions cannot become a latency")
-    latency_ms = cycles / real.clock_hz * 1e3
-    source = (
-        f"{instructions:,} instructions (QEMU {spec.machine}, -icount shift={spec.icount_shift}) x CPI "
-        f"{spec.cpi_assumption:g} (assumed; board file) / {real.clock_hz / 1e6:g} MHz of {real.id}"
-    )
+    counted = f"{instructions:,} instructions (QEMU {spec.machine}, -icount shift={spec.icount_shift})"
+    if cycles is not None:
+        latency_ms = cycles.value / real.clock_hz * 1e3
+        source = f"{cycles.value:,.0f} estimated cycles ({counted}) / {_clock_name(real)}"
+    else:
+        latency_ms = instructions * spec.cpi_assumption / real.clock_hz * 1e3
+        source = f"{counted} x CPI {spec.cpi_assumption:g} (assumed; board file) / {_clock_name(real)}"
     figure = real.power_mw() if spec.estimate_for else None
     energy = None
     if figure is not None:
@@ -202,6 +248,10 @@ def estimate_time(board: Board, virtual_ns: float) -> Estimate:
             f"{real.id} power {figure.value_mw:g} mW ({figure.kind}) x the estimated latency",
         )
     return Estimate(instructions, latency_ms, source, energy)
+
+
+def _clock_name(board: Board) -> str:
+    return f"{(board.clock_hz or 0) / 1e6:g} MHz of {board.id}"
 
 
 def _load_build(folder: Path):

@@ -22,6 +22,11 @@
  * interrupt). Without EDGEQ_UART_RX_IRQ, or with -DEDGEQ_UART_POLL, the
  * firmware polls the UART in a loop: it needs no interrupt at all.
  *
+ * Emulated boards build the engine with -DEDGEQ_PROFILE_OPS: every kernel call
+ * then runs between eq_op_begin() and eq_op_end(), two empty functions whose
+ * only job is to be seen: edgeq's QEMU plugin counts the instructions executed
+ * between them, per call (about six instructions per call for the hooks).
+ *
  * Faults (HardFault, MemManage, BusFault, UsageFault, SecureFault) print one
  * line on the UART, "fault: HardFault pc=0x... lr=0x..." (plus CFSR and HFSR
  * on Armv7-M and Armv8-M Mainline), from the stacked frame, then spin: the
@@ -53,6 +58,19 @@ typedef char edgeq_systick_period_fits_24_bits[(PERIOD_TICKS >= 2u && PERIOD_TIC
 
 /* SysTick wraps since edgeq_platform_init(); each one is PERIOD_TICKS ticks. */
 static volatile uint32_t systick_wraps;
+
+#ifdef EDGEQ_PROFILE_OPS
+void eq_op_begin(int call);
+void eq_op_end(int call);
+__attribute__((noinline)) void eq_op_begin(int call) {
+    (void)call;
+    __asm__ volatile("" ::: "memory");
+}
+__attribute__((noinline)) void eq_op_end(int call) {
+    (void)call;
+    __asm__ volatile("" ::: "memory");
+}
+#endif
 
 void SysTick_Handler(void);
 
