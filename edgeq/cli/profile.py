@@ -46,6 +46,12 @@ if TYPE_CHECKING:
     type=OutputPath("file"),
     help="Also write a comparison report: REPORT.html (self-contained, with plots and per-op times) or REPORT.md.",
 )
+@click.option(
+    "--ops",
+    "show_ops",
+    is_flag=True,
+    help="Also give every op's time (and on emulated boards its instructions, estimated cycles and MACs per cycle).",
+)
 @port_options
 @json_option
 @edgeq_errors
@@ -61,13 +67,14 @@ def command(
     deadline_ms,
     energy_monitor,
     report_path,
+    show_ops,
     port,
     baud,
     via,
     as_json,
 ):
     """Time MODEL on each --target: mean, p50, p90, p99, max, std; memory; energy (measured or estimated)."""
-    from edgeq.cli.views.profile import render_deadline_misses, render_text
+    from edgeq.cli.views.profile import render_deadline_misses, render_ops, render_text
     from edgeq.profiling.report import report_format
 
     report_kind = report_format(report_path) if report_path else None  # a bad extension fails before any run
@@ -83,7 +90,7 @@ def command(
         "deadline_ms": deadline_ms,
         "board": board,
         "energy_monitor": energy_monitor,
-        "op_times": report_kind == "html",  # the HTML report shows every op's time where a target can
+        "op_times": show_ops or report_kind is not None,  # reports show every op's figures where a target can
         "port": port,
         "baud": baud,
         "via": via,
@@ -93,6 +100,9 @@ def command(
         print_json(results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results])
     else:
         click.echo(render_text(results))
+        if show_ops:
+            click.echo("")
+            click.echo(render_ops(results))
     if report_kind is not None:
         _write_report(results, Path(report_path))
     misses = render_deadline_misses(results)

@@ -142,11 +142,16 @@ def _percentile_marks(axis: Axis, result: ProfileResult, top: float) -> list[str
 def op_chart(target: str, ops: Sequence[OpTime]) -> str:
     """Mean time of every step of the invoke, in execution order, with its share of their sum and its median."""
     total = sum(o.mean_us for o in ops) or 1.0
-    bars = [
-        Bar(f"{o.position}: {o.label}", o.mean_us, note=f"{100 * o.mean_us / total:.1f}%  (p50 {fmt(o.p50_us)})")
-        for o in ops
-    ]
+    bars = [Bar(f"{o.position}: {o.label}", o.mean_us, note=_op_note(o, total)) for o in ops]
     return bar_chart(bars, "us", f"{target}: time per op", "op-plot", target)
+
+
+def _op_note(o: OpTime, total: float) -> str:
+    """Share of the ops' sum and median; estimated cycles and MACs per cycle where counted."""
+    if o.cycles is None:
+        return f"{100 * o.mean_us / total:.1f}%  (p50 {fmt(o.p50_us)})"
+    per = f", {o.macs / o.cycles:.2f} MACs/cycle" if o.macs and o.cycles else ""
+    return f"{100 * o.mean_us / total:.1f}%  (~{o.cycles:,.0f} cycles{per})"
 
 
 def energy_chart(results: list[ProfileResult]) -> str | None:

@@ -73,7 +73,9 @@ def profile(
         timing = replace(timing, energy=estimate_energy(board, stats.mean))
     ops = None
     if op_times and caps.op_times:
-        ops = tuple(cast(OpTimingTarget, runner).op_times(data, sample, runs, warmup))
+        ops = timing.ops  # a target that counts ops in the same runs gave them already
+        if ops is None:
+            ops = tuple(cast(OpTimingTarget, runner).op_times(data, sample, runs, warmup))
     why_not = "" if caps.op_times else caps.no_op_times
     return ProfileResult(target, str(model), runs, warmup, stats, timing, deadline_ms, ops, why_not)
 

@@ -30,6 +30,7 @@ HEADERS = (
     "max ms",
     "std ms",
     "instructions",
+    "cycles",
     "RAM B",
     "flash B",
     "peak RSS B",
@@ -81,12 +82,36 @@ def _row(r: ProfileResult) -> list[str]:
         *cells,
         _ms(lat.std),
         _int(r.timing.instructions),
+        cycles_cell(r),
         _int(mem.ram_bytes),
         _int(mem.flash_bytes),
         _int(mem.peak_rss_bytes),
         "-" if energy is None else f"{'~' if energy.kind == 'estimated' else ''}{energy.value:.4g}",
         "-" if energy is None else energy.kind,
     ]
+
+
+def cycles_cell(r: ProfileResult) -> str:
+    """Cycles per inference, ``~`` for an estimate, ``-`` when the target has none."""
+    c = r.timing.cycles
+    return "-" if c is None else f"{'~' if c.kind == 'estimated' else ''}{c.value:,.0f}"
+
+
+def op_rows(ops: tuple[OpTime, ...]) -> tuple[tuple[str, ...], list[list[str]]]:
+    """Headers and rows of a per-op table; instruction, cycle and MAC columns where the target counts them."""
+    counted = any(o.cycles is not None for o in ops)
+    headers = ("step", "op", "name", "mean us", "p50 us")
+    if counted:
+        headers += ("instructions", "cycles", "MACs", "MACs / cycle")
+    rows = []
+    for o in ops:
+        est = "~" if o.cycles is not None else ""
+        row = [str(o.position), str(o.op_index), o.detail or o.name, f"{est}{o.mean_us:.2f}", f"{est}{o.p50_us:.2f}"]
+        if counted:
+            per = "-" if not o.macs or not o.cycles else f"{o.macs / o.cycles:.3f}"
+            row += [_int(o.instructions), "-" if o.cycles is None else f"~{o.cycles:,.0f}", _int(o.macs), per]
+        rows.append(row)
+    return headers, rows
 
 
 def _ms(value: float) -> str:
@@ -126,12 +151,9 @@ def render_markdown(results: list[ProfileResult]) -> str:
     lines += [_md_table(PROVENANCE_HEADERS, provenance_rows(results)), ""]
     for target, ops in _op_times(results).items():
         if ops:
-            rows = [
-                [str(o.position), str(o.op_index), o.detail or o.name, f"{o.mean_us:.2f}", f"{o.p50_us:.2f}"]
-                for o in ops
-            ]
+            headers, rows = op_rows(ops)
             lines += [f"## Time per op: {target}", "", f"Source: {ops[0].source}.", ""]
-            lines += [_md_table(("step", "op", "name", "mean us", "p50 us"), rows), ""]
+            lines += [_md_table(headers, rows), ""]
     found = notes(results)
     if found:
         lines += ["## Notes", "", *(f"- {n}" for n in found), ""]
@@ -195,9 +217,10 @@ def _target_section(r: ProfileResult, deadline: float | None) -> dict[str, Any]:
         total_us = sum(o.mean_us for o in ops)
         section["ops"] = charts.op_chart(r.target, ops)
         section["ops_source"] = ops[0].source
+        how = "counted in the same runs" if r.timing.ops is not None else "timed in a separate build and run"
         section["ops_cover"] = (
             f"sum of the ops {total_us:.4g} us; mean invoke {1e3 * r.latency.mean:.4g} us "
-            f"({100 * total_us / (1e3 * r.latency.mean):.0f}%, timed in a separate build and run)"
+            f"({100 * total_us / (1e3 * r.latency.mean):.0f}%, {how})"
         )
     return section
 

@@ -54,8 +54,10 @@ class ProfileResult:
             "latency_kind": self.timing.latency_kind,
             "latency_source": self.timing.latency_source,
             "instructions": self.timing.instructions,
+            "cycles": None if self.timing.cycles is None else self.timing.cycles.to_dict(),
             "memory": self.timing.memory.to_dict(),
             "energy_uj": None if self.timing.energy is None else self.timing.energy.to_dict(),
             "deadline_ms": self.deadline_ms,
             "notes": list(self.timing.notes),
+            "ops": None if self.op_times is None else [o.to_dict() for o in self.op_times],
         }

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 from edgeq.batch_run import run
+from edgeq.measurements import Cycles
+from edgeq.model.analysis import inspect_model, op_macs
 from edgeq.boards import load_board
 from edgeq.model import read_model
 from edgeq.model.io import sample_shape
@@ -65,15 +67,39 @@ def test_emulated_board_matches_tflm_byte_for_byte(model, target):
         assert g.tobytes() == w.tobytes(), f"{np.count_nonzero(g != w)} values differ from TFLM on {target}"
 
 
-def test_profile_counts_instructions_deterministically():
+def test_profile_counts_instructions_and_estimates_cycles_per_op(cli):
     model = ZOO / "ad_autoencoder" / "int8.tflite"
-    first = profile(model, "qemu-m4", runs=4, warmup=1)
+    first = profile(model, "qemu-m4", runs=4, warmup=1, op_times=True)
     second = profile(model, "qemu-m4", runs=4, warmup=0)
-    assert first.timing.instructions == second.timing.instructions > 100_000
-    assert first.timing.latency_kind == "estimated" and "CPI" in first.timing.latency_source
-    assert first.timing.energy is not None and first.timing.energy.kind == "estimated"
-    mem = first.timing.memory
-    assert mem.flash_bytes > model.stat().st_size // 2 and mem.ram_bytes > 0
+    t = first.timing
+    assert t.instructions == second.timing.instructions > 100_000
+    assert t.cycles is not None and t.cycles.kind == "estimated" and "cortex-m4.yaml" in t.cycles.source
+    assert t.cycles.value == pytest.approx(second.timing.cycles.value, rel=1e-4)  # same code, any warm-up
+    assert t.instructions < t.cycles.value < 3 * t.instructions  # M4: 1 cycle at least, loads take 2
+    assert t.latency_kind == "estimated" and "estimated cycles" in t.latency_source
+    assert first.latency.mean == pytest.approx(t.cycles.value / 120e6 * 1e3)  # NUCLEO-L4R5ZI at 120 MHz
+    assert t.energy is not None and t.energy.kind == "estimated"
+    assert t.memory.flash_bytes > model.stat().st_size // 2 and t.memory.ram_bytes > 0
+    ops = first.op_times
+    assert ops and [o.position for o in ops] == list(range(len(ops)))
+    assert all(o.cycles >= o.instructions > 0 for o in ops)
+    inside = sum(o.instructions for o in ops)
+    assert 0.99 * t.instructions < inside <= t.instructions  # the call sequence and hooks are the rest
+    graph = read_model(model)
+    for o in ops:
+        assert o.name == graph.operators[o.op_index].builtin
+        assert o.macs == op_macs(graph, graph.operators[o.op_index])
+        assert o.mean_us == pytest.approx(o.cycles / 120.0)
+    assert sum(o.macs for o in ops) == inspect_model(model.read_bytes()).total_macs
+    assert second.op_times is None  # only collected when asked for
+    done = cli("profile", str(model), "--target", "qemu-m4", "--runs", "2", "--warmup", "0", "--ops", "--json")
+    assert done.exit_code == 0, done.stderr
+    report = done.json()
+    assert report["cycles"]["kind"] == "estimated" and report["cycles"]["value"] > report["instructions"]
+    # the same per op, up to a SysTick interrupt (once per emulated millisecond) landing in another op
+    assert all(abs(o["instructions"] - p.instructions) < 64 for o, p in zip(report["ops"], ops, strict=True))
+    text = cli("profile", str(model), "--target", "qemu-m4", "--runs", "2", "--warmup", "0", "--ops").stdout
+    assert "MACs / cycle" in text and "FULLY_CONNECTED" in text and "cycles estimated:" in text
 
 
 def test_m7_profile_reports_its_stand_in_board():
@@ -81,11 +107,14 @@ def test_m7_profile_reports_its_stand_in_board():
     assert "nucleo-h7a3zi-q" in result.timing.latency_source
 
 
-def test_estimate_uses_cpi_and_the_real_board_clock():
+def test_estimate_uses_cycles_or_cpi_and_the_real_board_clock():
     board = load_board("qemu-mps2-an386")
     est = estimate_time(board, 12_000_000.0)  # 12 ms of virtual time = 12 M instructions at shift 0
     assert est.instructions == 12_000_000
     assert est.latency_ms == pytest.approx(12e6 * board.qemu.cpi_assumption / 120e6 * 1e3)
     assert est.energy.value == pytest.approx(41.0 * est.latency_ms)
+    cycles = estimate_time(board, 12_000_000.0, Cycles(18e6, "estimated", "model"))
+    assert cycles.instructions == 12_000_000 and cycles.latency_ms == pytest.approx(18e6 / 120e6 * 1e3)
+    assert "18,000,000 estimated cycles" in cycles.latency_source
     m55 = estimate_time(load_board("qemu-mps3-an547"), 1_000_000.0)
     assert m55.energy is None and "32 MHz" in m55.latency_source

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from edgeq.profiling.report import cycles_cell, op_rows
 from edgeq.profiling.types import ProfileResult
 from edgeq.textfmt import format_table
 
@@ -17,6 +18,7 @@ def render_text(results: list[ProfileResult]) -> str:
         "max",
         "std",
         "instructions",
+        "cycles",
         "RAM B",
         "flash B",
         "peak RSS",
@@ -31,8 +33,24 @@ def render_text(results: list[ProfileResult]) -> str:
         )
         if t.energy is not None:
             lines.append(f"{r.target}: energy {t.energy.kind}: {t.energy.source}")
+        if t.cycles is not None:
+            lines.append(f"{r.target}: cycles {t.cycles.kind}: {t.cycles.source}")
         lines.extend(f"{r.target}: {note}" for note in t.notes)
     return "\n".join(lines)
+
+
+def render_ops(results: list[ProfileResult]) -> str:
+    """Per target, the table of its ops (``--ops``), or why it has none."""
+    blocks = []
+    for r in results:
+        if not r.op_times:
+            why = r.no_op_times or ("the model has no kernel calls" if r.op_times is not None else "not collected")
+            blocks.append(f"{r.target}: no per-op figures: {why}")
+            continue
+        headers, rows = op_rows(r.op_times)
+        align = "rrl" + "r" * (len(headers) - 3)
+        blocks.append(f"{r.target}: per op ({r.op_times[0].source})\n{format_table(list(headers), rows, align)}")
+    return "\n\n".join(blocks)
 
 
 def _row(r: ProfileResult) -> list[str]:
@@ -43,6 +61,7 @@ def _row(r: ProfileResult) -> list[str]:
         r.target,
         *cells,
         _num(r.timing.instructions),
+        cycles_cell(r),
         _num(mem.ram_bytes),
         _num(mem.flash_bytes),
         _num(mem.peak_rss_bytes),
