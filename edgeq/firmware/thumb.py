@@ -87,9 +87,9 @@ def _list_words(text: str) -> int:
     words = 0
     for part in (p.strip() for p in inside.split(",") if p.strip()):
         lo, _, hi = part.partition("-")
-        vector = _VREG.fullmatch(lo)
-        count = int(_VREG.fullmatch(hi)[2]) - int(vector[2]) + 1 if vector and hi and _VREG.fullmatch(hi) else 1
-        words += count * (2 if vector and vector[1] == "d" else 1)
+        first, last = _VREG.fullmatch(lo), _VREG.fullmatch(hi)
+        count = int(last[2]) - int(first[2]) + 1 if first and last else 1
+        words += count * (2 if first and first[1] == "d" else 1)
     return words
 
 

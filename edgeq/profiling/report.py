@@ -100,7 +100,7 @@ def cycles_cell(r: ProfileResult) -> str:
 def op_rows(ops: tuple[OpTime, ...]) -> tuple[tuple[str, ...], list[list[str]]]:
     """Headers and rows of a per-op table; instruction, cycle and MAC columns where the target counts them."""
     counted = any(o.cycles is not None for o in ops)
-    headers = ("step", "op", "name", "mean us", "p50 us")
+    headers: tuple[str, ...] = ("step", "op", "name", "mean us", "p50 us")
     if counted:
         headers += ("instructions", "cycles", "MACs", "MACs / cycle")
     rows = []

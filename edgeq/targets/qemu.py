@@ -33,6 +33,7 @@ from edgeq.codegen.engine.hooks import engine_calls
 from edgeq.codegen.engine.sources import generator_fingerprint
 from edgeq.errors import DeviceError, EdgeqError, UsageError
 from edgeq.firmware.counts import plugin_args, plugin_library, read_counts
+from edgeq.firmware.project import ENGINE_SUBDIR
 from edgeq.measurements import Cycles, Energy, Memory, OpTime, Timing
 from edgeq.model import read_model
 from edgeq.serialdut.link import DeviceStoppedError
@@ -115,7 +116,7 @@ class QemuTarget:
 
         build = self.firmware(model)
         graph = read_model(model)
-        calls = engine_calls((build.elf.parent.parent / "engine" / "net.c").read_text())
+        calls = engine_calls((build.elf.parent / ENGINE_SUBDIR / "net.c").read_text())  # the project's copy
         with tempfile.TemporaryDirectory(prefix="edgeq-counts-") as tmp:
             counts_path = Path(tmp) / "counts.txt"
             plugin = self._plugin(build.elf, len(calls), counts_path) if calls else []
@@ -123,14 +124,22 @@ class QemuTarget:
             counts = read_counts(counts_path) if plugin else None
         if result.t0_us is None or result.t1_us is None:
             raise DeviceError(f"the firmware on {self.board.id} printed no m-lap-us timestamps")
-        instructions = round(lap_delta_us(result.t0_us, result.t1_us) * 1000.0 / runs / 2**self.board.qemu.icount_shift)
-        cycles = None
+        shift = self.board.qemu.icount_shift if self.board.qemu else 0
+        virtual_ns = lap_delta_us(result.t0_us, result.t1_us) * 1000.0 / runs
+        counted = None
         if counts is not None:
             real = self.real_board
-            cycles = estimate_cycles(
-                counts, build.elf, calls, graph, self.board.cpu.core, instructions, real.clock_hz, _clock_name(real)
+            counted = estimate_cycles(
+                counts,
+                build.elf,
+                calls,
+                graph,
+                self.board.cpu.core,
+                round(virtual_ns / 2**shift),
+                real.clock_hz or 1.0,
+                _clock_name(real),
             )
-        estimate = estimate_time(self.board, instructions * 2**self.board.qemu.icount_shift, cycles and cycles.cycles)
+        estimate = estimate_time(self.board, virtual_ns, None if counted is None else counted.cycles)
         return Timing(
             (estimate.latency_ms,) * runs,
             latency_kind="estimated",
@@ -142,8 +151,8 @@ class QemuTarget:
                 "deterministic under -icount: every run takes the same instruction count, so the spread is 0",
                 f"firmware: text {build.text:,} B, data {build.data:,} B, bss {build.bss:,} B",
             ),
-            cycles=None if cycles is None else cycles.cycles,
-            ops=None if cycles is None else cycles.ops,
+            cycles=None if counted is None else counted.cycles,
+            ops=(None if calls else ()) if counted is None else counted.ops,
         )
 
     def op_times(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int) -> list[OpTime]:
