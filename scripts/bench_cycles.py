@@ -6,7 +6,13 @@ end of its range in the manual (pipeline refill P = 1 and 3, divides 2 and 12 cy
 pipelining), and with every instruction at 1 cycle (the old CPI 1 estimate). Writes docs/cycles-bench.md
 and .json.
 
-Usage: ``python scripts/bench_cycles.py [--models kws_dscnn,...]``.
+With ``--tflm-sources DIR`` (the TFLM, CMSIS-NN, flatbuffers, gemmlowp and ruy checkouts that
+scripts/bench_arena.py takes; ``--tflm-cache`` keeps their objects) it also builds TFLM with CMSIS-NN
+for the same emulated Cortex-M4 (scripts/tflm_m4.py), counts one ``MicroInterpreter::Invoke`` of each
+MLPerf Tiny model with the same plugin and costs it with the same core file: edgeq and TFLM side by side.
+Without it that table is skipped, with a message.
+
+Usage: ``python scripts/bench_cycles.py [--models kws_dscnn,...] [--tflm-sources DIR --tflm-cache DIR]``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
 ZOO = ROOT / "tests" / "fixtures" / "zoo"
 MODELS = ("ic_resnet8", "kws_dscnn", "vww_mobilenet", "ad_autoencoder", "seg_unet", "imu_lstm")
 # X-CUBE-AI 10.2 on NUCLEO-L4R5ZI (MLPerf Tiny v1.3), ms x 120 MHz
@@ -71,9 +78,79 @@ def costed(counts, elf: Path, calls: list, instructions: int, variant) -> float:
     return sum(c.cycles for b, c in costs.items() if b >= 0) / invokes + (instructions - inside)
 
 
+def tflm_counted(model: Path, sources: Path, cache: Path) -> tuple[int, float]:
+    """(instructions, estimated cycles) of one Invoke of TFLM + CMSIS-NN on the emulated Cortex-M4."""
+    import subprocess
+
+    import tflm_m4
+
+    from edgeq.boards.cores import load_core_timing
+    from edgeq.firmware.counts import plugin_library, read_counts, window_args
+    from edgeq.firmware.cycles import bucket_costs
+    from edgeq.firmware.thumb import disassemble
+
+    lib = tflm_m4.build_library(sources, cache, "cmsis-nn")
+    elf = tflm_m4.build_firmware(
+        model, lib, sources, cache / "fw" / "cmsis-nn" / model.parent.name / model.stem, "cmsis-nn"
+    )
+    listing = subprocess.run(
+        ["arm-none-eabi-objdump", "-d", "--no-show-raw-insn", str(elf)], capture_output=True, text=True
+    ).stdout
+    invoke = "_ZN6tflite16MicroInterpreter6InvokeEv"
+    begin = next(int(line.split()[0], 16) for line in listing.splitlines() if line.endswith(f"<{invoke}>:"))
+    ends = [
+        int(line.split(":")[0], 16) + 4
+        for line in listing.splitlines()
+        if line.rstrip().endswith(f"<{invoke}>") and "\tbl\t" in line
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "counts.txt"
+        cmd = ["qemu-system-arm", "-M", "mps2-an386", "-cpu", "cortex-m4", "-icount", "shift=0", "-nographic"]
+        cmd += [
+            "-monitor",
+            "none",
+            "-serial",
+            "none",
+            "-semihosting-config",
+            "enable=on,target=native,arg=arena,arg=1048576",
+        ]
+        cmd += [*window_args(plugin_library(), out, begin, ends), "-kernel", str(elf)]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+        counts = read_counts(out)
+    if counts.calls != 1:
+        raise RuntimeError(f"{elf}: {counts.calls} invokes counted, expected 1")
+    cost = bucket_costs(counts, disassemble(elf), load_core_timing("cortex-m4"))[0]
+    return cost.instructions, cost.cycles
+
+
+def side_by_side(rows: list[dict], sources: Path, cache: Path) -> str:
+    """edgeq against TFLM + CMSIS-NN on the same emulated M4 with the same cost model."""
+    arena = {r["model"]: r for r in json.loads((ROOT / "docs" / "benchmarks-arena.json").read_text())["rows"]}
+    lines = [
+        "| model | edgeq instructions | TFLM + CMSIS-NN instructions | edgeq est. cycles | TFLM + CMSIS-NN est. cycles "
+        "| cycles edgeq / TFLM | edgeq arena B | TFLM + CMSIS-NN arena B (M4) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        if r["model"] not in PUBLISHED:
+            continue
+        instructions, cycles = tflm_counted(ZOO / r["model"] / "int8.tflite", sources, cache)
+        r["tflm_cmsis_nn"] = {"instructions": instructions, "cycles": cycles}
+        a = arena.get(r["model"], {})
+        mine = r["cycles"]["as shipped"]
+        lines.append(
+            f"| {r['model']} | {r['instructions']:,} | {instructions:,} | {mine:,.0f} | {cycles:,.0f} | "
+            f"{mine / cycles:.2f} | {a.get('engine_arena_bytes', '-'):,} | {a.get('m4_cmsis_nn_bytes', '-'):,} |"
+        )
+        print(r["model"], "TFLM + CMSIS-NN", f"{instructions:,} instructions, {cycles:,.0f} cycles", file=sys.stderr)
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--tflm-sources", type=Path, help="folder of the TFLM, CMSIS-NN, ... checkouts")
+    parser.add_argument("--tflm-cache", type=Path, default=Path(tempfile.gettempdir()) / "edgeq-tflm-m4")
     args = parser.parse_args(argv)
     rows = []
     for name in args.models.split(","):
@@ -82,6 +159,18 @@ def main(argv: list[str] | None = None) -> int:
         row["cycles"] = {v: costed(counts, elf, calls, instructions, spec) for v, spec in VARIANTS.items()}
         print(name, {k: f"{v / 1e6:.3f} M" for k, v in row["cycles"].items()}, file=sys.stderr)
         rows.append(row)
+    if args.tflm_sources:
+        tflm = side_by_side(rows, args.tflm_sources, args.tflm_cache)
+        tflm = (
+            "\n## edgeq and TFLM with CMSIS-NN, side by side\n\n"
+            "The same emulated Cortex-M4, the same plugin and core file: TFLM with CMSIS-NN built with the flags "
+            "of TFLM's Makefile for a Cortex-M4 with FPU (scripts/tflm_m4.py), one `MicroInterpreter::Invoke` "
+            "counted (zero inputs; CMSIS-NN's kernels do not branch on data). Arenas from "
+            "docs/benchmarks-arena.json (the engine's, and what TFLM + CMSIS-NN needs on the M4).\n\n" + tflm
+        )
+    else:
+        tflm = ""
+        print("no --tflm-sources: the side-by-side table with TFLM + CMSIS-NN is skipped", file=sys.stderr)
     (ROOT / "docs" / "cycles-bench.json").write_text(json.dumps({"date": str(date.today()), "rows": rows}, indent=2))
     head = "| model | instructions | " + " | ".join(VARIANTS) + " | X-CUBE-AI 10.2 published | shipped / published |"
     lines = [head, "| --- |" + " ---: |" * (len(VARIANTS) + 3)]
@@ -103,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         "the Cortex-M4 manual gives (pipeline refill P 1 to 3; SDIV/UDIV 2 to 12 cycles; loads not pipelined). "
         "CPI 1: the instruction count, the estimate edgeq gave before the model. Published: ST X-CUBE-AI 10.2 on "
         "the NUCLEO-L4R5ZI, MLPerf Tiny v1.3 (ms x 120 MHz), which includes the flash wait states the model "
-        "leaves out. See docs/cycles.md.\n\n" + table
+        "leaves out. See docs/cycles.md.\n\n" + table + tflm
     )
     return 0
 

@@ -81,8 +81,16 @@ def plugin_args(library: Path, elf: Path, calls: int, out: Path) -> list[str]:
     hooks = hook_addresses(elf)
     if not hooks:
         raise EdgeqError(f"{elf} has no eq_op_begin/eq_op_end hooks; rebuild it for an emulated board")
-    spec = f"{library},out={out},begin={hooks['eq_op_begin']:x},end={hooks['eq_op_end']:x},calls={max(calls, 1)}"
-    return ["-plugin", spec]
+    return window_args(library, out, hooks["eq_op_begin"], [hooks["eq_op_end"]], calls)
+
+
+def window_args(library: Path, out: Path, begin: int, ends: list[int], calls: int = 1) -> list[str]:
+    """The ``-plugin`` option counting between code addresses: a bucket starts where ``begin`` runs (the
+    k-th of ``calls`` per round) and ends where one of ``ends`` (at most 8) runs."""
+    if not 1 <= len(ends) <= 8:
+        raise EdgeqError(f"the plugin takes 1 to 8 end addresses, not {len(ends)}")
+    spec = ",".join([str(library), f"out={out}", f"begin={begin:x}", *(f"end={e:x}" for e in ends)])
+    return ["-plugin", f"{spec},calls={max(calls, 1)}"]
 
 
 def read_counts(path: Path) -> BlockCounts:
@@ -103,4 +111,4 @@ def read_counts(path: Path) -> BlockCounts:
     return BlockCounts(calls, blocks, tuple(counts))
 
 
-__all__ = ["BlockCounts", "hook_addresses", "plugin_args", "plugin_library", "read_counts"]
+__all__ = ["BlockCounts", "hook_addresses", "plugin_args", "plugin_library", "read_counts", "window_args"]

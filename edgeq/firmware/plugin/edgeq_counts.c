@@ -2,7 +2,8 @@
  * edgeq_counts.c -- a QEMU TCG plugin: how often each translated block ran, per engine op.
  *
  * edgeq builds it with the host C compiler and loads it into qemu-system-arm
- * (-plugin edgeq_counts.so,out=PATH,begin=ADDR,end=ADDR,calls=N). It uses only
+ * (-plugin edgeq_counts.so,out=PATH,begin=ADDR,end=ADDR,calls=N; end may be given up to 8
+ * times, for code that is left at several places). It uses only
  * QEMU's documented plugin API (version 1, as in QEMU 7.2), declared below, so it
  * needs no QEMU headers.
  *
@@ -32,8 +33,7 @@ struct qemu_info_t;
 #define EXPORT __attribute__((visibility("default")))
 EXPORT int qemu_plugin_version = 1;
 
-void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
-                                           void (*cb)(qemu_plugin_id_t, struct qemu_plugin_tb *));
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, void (*cb)(qemu_plugin_id_t, struct qemu_plugin_tb *));
 void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, void (*cb)(unsigned int, void *), int flags,
                                           void *userdata);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, void (*cb)(qemu_plugin_id_t, void *), void *userdata);
@@ -60,7 +60,9 @@ struct cell {
 };
 
 static const char *out_path;
-static uint64_t begin_addr = UINT64_MAX, end_addr = UINT64_MAX, n_calls = 1, calls_seen;
+#define MAX_ENDS 8
+static uint64_t begin_addr = UINT64_MAX, end_addrs[MAX_ENDS], n_calls = 1, calls_seen;
+static int n_ends;
 static int64_t bucket = -1;
 static struct block **blocks;
 static size_t n_blocks, cap_blocks;
@@ -82,11 +84,13 @@ static size_t slot(uint64_t key, size_t cap) {
 static void grow_cells(void) {
     size_t cap = cap_cells ? cap_cells * 2 : 4096, i;
     struct cell *fresh = calloc(cap, sizeof *fresh);
-    if (fresh == NULL) die("out of memory");
+    if (fresh == NULL)
+        die("out of memory");
     for (i = 0; i < cap_cells; ++i) {
         if (cells[i].key != 0) {
             size_t s = slot(cells[i].key, cap);
-            while (fresh[s].key != 0) s = (s + 1) & (cap - 1);
+            while (fresh[s].key != 0)
+                s = (s + 1) & (cap - 1);
             fresh[s] = cells[i];
         }
     }
@@ -99,7 +103,8 @@ static void grow_cells(void) {
 static struct cell *cell_for(int64_t b, uint32_t id) {
     uint64_t key = ((uint64_t)(b + 1) << 32) | id;
     size_t s;
-    if (2 * (n_cells + 1) > cap_cells) grow_cells();
+    if (2 * (n_cells + 1) > cap_cells)
+        grow_cells();
     s = slot(key, cap_cells);
     while (cells[s].key != key) {
         if (cells[s].key == 0) {
@@ -115,7 +120,8 @@ static struct cell *cell_for(int64_t b, uint32_t id) {
 static void on_exec(unsigned int vcpu, void *udata) {
     struct block *b = udata;
     (void)vcpu;
-    if (last_cell != NULL && b->start != last_end) last_cell->taken++;
+    if (last_cell != NULL && b->start != last_end)
+        last_cell->taken++;
     if (b->role == ROLE_BEGIN) {
         bucket = (int64_t)(calls_seen % n_calls);
         calls_seen++;
@@ -131,21 +137,29 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     size_t n = qemu_plugin_tb_n_insns(tb), i;
     struct block *b = calloc(1, sizeof *b);
     (void)id;
-    if (b == NULL || n == 0) die(n == 0 ? "a translated block without instructions" : "out of memory");
+    if (b == NULL || n == 0)
+        die(n == 0 ? "a translated block without instructions" : "out of memory");
     b->addrs = malloc(n * sizeof *b->addrs);
-    if (b->addrs == NULL) die("out of memory");
+    if (b->addrs == NULL)
+        die("out of memory");
     for (i = 0; i < n; ++i) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         b->addrs[i] = qemu_plugin_insn_vaddr(insn);
-        if (i == n - 1) b->end = b->addrs[i] + qemu_plugin_insn_size(insn);
+        if (i == n - 1)
+            b->end = b->addrs[i] + qemu_plugin_insn_size(insn);
     }
     b->n = (uint32_t)n;
     b->start = b->addrs[0];
-    b->role = b->start == begin_addr ? ROLE_BEGIN : b->start == end_addr ? ROLE_END : ROLE_NONE;
+    b->role = b->start == begin_addr ? ROLE_BEGIN : ROLE_NONE;
+    for (i = 0; i < (size_t)n_ends; ++i) {
+        if (b->start == end_addrs[i])
+            b->role = ROLE_END;
+    }
     if (n_blocks == cap_blocks) {
         cap_blocks = cap_blocks ? cap_blocks * 2 : 1024;
         blocks = realloc(blocks, cap_blocks * sizeof *blocks);
-        if (blocks == NULL) die("out of memory");
+        if (blocks == NULL)
+            die("out of memory");
     }
     blocks[n_blocks++] = b;
     b->id = (uint32_t)n_blocks; /* 1-based: key 0 marks an empty cell */
@@ -158,7 +172,8 @@ static void write_counts(qemu_plugin_id_t id, void *udata) {
     size_t i, k;
     (void)id;
     (void)udata;
-    if (tmp == NULL) return;
+    if (tmp == NULL)
+        return;
     sprintf(tmp, "%s.tmp", out_path);
     f = fopen(tmp, "w");
     if (f == NULL) {
@@ -169,7 +184,8 @@ static void write_counts(qemu_plugin_id_t id, void *udata) {
     fprintf(f, "calls %llu\n", (unsigned long long)calls_seen);
     for (i = 0; i < n_blocks; ++i) {
         fprintf(f, "block %u", blocks[i]->id);
-        for (k = 0; k < blocks[i]->n; ++k) fprintf(f, " %llx", (unsigned long long)blocks[i]->addrs[k]);
+        for (k = 0; k < blocks[i]->n; ++k)
+            fprintf(f, " %llx", (unsigned long long)blocks[i]->addrs[k]);
         fputc('\n', f);
     }
     for (i = 0; i < cap_cells; ++i) {
@@ -179,7 +195,8 @@ static void write_counts(qemu_plugin_id_t id, void *udata) {
                     (unsigned long long)cells[i].taken);
         }
     }
-    if (fclose(f) == 0) rename(tmp, out_path); /* readers see the whole file or none */
+    if (fclose(f) == 0)
+        rename(tmp, out_path); /* readers see the whole file or none */
     free(tmp);
 }
 
@@ -192,8 +209,8 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const struct qemu_info_t *in
             out_path = a + 4;
         } else if (strncmp(a, "begin=", 6) == 0) {
             begin_addr = strtoull(a + 6, NULL, 16);
-        } else if (strncmp(a, "end=", 4) == 0) {
-            end_addr = strtoull(a + 4, NULL, 16);
+        } else if (strncmp(a, "end=", 4) == 0 && n_ends < MAX_ENDS) {
+            end_addrs[n_ends++] = strtoull(a + 4, NULL, 16);
         } else if (strncmp(a, "calls=", 6) == 0) {
             n_calls = strtoull(a + 6, NULL, 10);
         } else {

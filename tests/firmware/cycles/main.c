@@ -28,7 +28,7 @@ static const loop_fn loops[] = {loads, chase, doubles, macs, address, stores, br
 
 void reset(void) {
     uint32_t i;
-    buffer[0] = (uint32_t)(uintptr_t)buffer;           /* chase: the buffer points at itself */
+    buffer[0] = (uint32_t)(uintptr_t)buffer; /* chase: the buffer points at itself */
     for (i = 0; i < sizeof loops / sizeof loops[0]; ++i) {
         eq_op_begin((int)(2u * i));
         loops[i](SHORT, buffer);
@@ -49,4 +49,4 @@ static void semihost_exit(void) {
 }
 
 __attribute__((section(".vectors"), used)) static const uintptr_t vectors[2] = {(uintptr_t)&__stack_top,
-                                                                                 (uintptr_t)reset};
+                                                                                (uintptr_t)reset};
