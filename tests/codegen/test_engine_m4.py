@@ -2,7 +2,8 @@
 
 scripts/count_m4_instructions.py builds the generated engine with arm-none-eabi-gcc for Cortex-M4
 and runs it on qemu-system-arm (mps2-an386). For a few op-suite models that cover the SIMD32 code
-(CONV_2D with dilation and odd channel counts, 1x1, DEPTHWISE_CONV_2D with multipliers 1 and 2,
+(CONV_2D with dilation and odd channel counts, 1x1, DEPTHWISE_CONV_2D with multipliers 1 and 2, strides
+1 and 2 and dilation 2,
 FULLY_CONNECTED with batches, per-tensor weights, float edges), DS-CNN and ResNet-8 (the fused
 CONV_2D+ADD), every output byte of
 four samples (all -128, all 127, two random) must equal the host-c engine's (portable C, itself
@@ -25,6 +26,8 @@ MODELS = [
     "ops/conv_k1_s2_same_relu",
     "ops/dw_k3_m1_s1_same_sat",
     "ops/dw_k3_m2_s1_same",
+    "ops/dw_in8x8_k3_m1_s2_same",  # 3x3 windows cut to 3x2, 2x3 and 2x2 at the edges: the straight-line variants
+    "ops/dw_k3_m1_dil2_same",
     "ops/fc_b3_bias_relu6",
     "ops/fc_b1_per_tensor",
     "ops/float_io_conv",

@@ -349,28 +349,77 @@ static inline void eq_dw_out4(const eq_conv_params *p, const eq_channel *ch, int
         a3 = __smlatt(xo_, w23_, a3);                                                                                  \
     } while (0)
 
-/* Every whole quad of channels (4 * quads of them) of one output pixel whose 3x3 window lies inside the
-   image: straight-line code, the weights of a quad at constant offsets. */
-static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel3x3(const eq_conv_params *p, const int8_t *x, const eq_word_t *ws,
-                                                    const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out) {
+#if defined(__GNUC__)
+#define EQ_DW_INLINE static inline __attribute__((always_inline)) EQ_LOOP_ATTR
+#else
+#define EQ_DW_INLINE static inline
+#endif
+
+/* One row of a 3x3 window's taps inside the image, cols (2 or 3) of them from y, the weights of the row's
+   first tap at ws. */
+#define EQ_DW_ROW(y, ws, cols)                                                                                         \
+    do {                                                                                                               \
+        EQ_DW_TAP(y, ws);                                                                                              \
+        EQ_DW_TAP((y) + x_step, (ws) + 2);                                                                             \
+        if ((cols) == 3) {                                                                                             \
+            EQ_DW_TAP((y) + x_step2, (ws) + 4);                                                                        \
+        }                                                                                                              \
+    } while (0)
+
+/* Every whole quad of channels (4 * quads of them) of one output pixel of a 3x3 filter whose window
+   keeps rows x cols taps (2 or 3 each) inside the image: straight-line code, the weights of a quad at
+   constant offsets (ws: the first kept tap's, 3 taps = 6 words to the next row). rows and cols are
+   constants in each caller, so every variant is free of branches and loops inside a quad. */
+EQ_DW_INLINE void eq_dw_quads3(const eq_conv_params *p, const int8_t *x, const eq_word_t *ws, const eq_channel *ch,
+                               int32_t offsets, int32_t quads, int8_t *out, const int32_t rows, const int32_t cols) {
     const int32_t x_step = p->dil_w * p->in_c, x_step2 = 2 * x_step, row_step = p->dil_h * p->in_w * p->in_c;
     for (; quads > 0; --quads, x += 4, ws += 18, ch += 4, out += 4) {
         const int8_t *y = x;
         int32_t a0 = ch[0].bias, a1 = ch[1].bias, a2 = ch[2].bias, a3 = ch[3].bias;
         EQ_OPAQUE(y); /* the rows are reached from y by adds: no pointer per row kept across quads */
-        EQ_DW_TAP(y, ws);
-        EQ_DW_TAP(y + x_step, ws + 2);
-        EQ_DW_TAP(y + x_step2, ws + 4);
+        EQ_DW_ROW(y, ws, cols);
         y += row_step;
-        EQ_DW_TAP(y, ws + 6);
-        EQ_DW_TAP(y + x_step, ws + 8);
-        EQ_DW_TAP(y + x_step2, ws + 10);
-        y += row_step;
-        EQ_DW_TAP(y, ws + 12);
-        EQ_DW_TAP(y + x_step, ws + 14);
-        EQ_DW_TAP(y + x_step2, ws + 16);
+        EQ_DW_ROW(y, ws + 6, cols);
+        if (rows == 3) {
+            y += row_step;
+            EQ_DW_ROW(y, ws + 12, cols);
+        }
         eq_dw_out4(p, ch, a0, a1, a2, a3, out);
     }
+}
+
+static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel3x3(const eq_conv_params *p, const int8_t *x, const eq_word_t *ws,
+                                                    const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out) {
+    eq_dw_quads3(p, x, ws, ch, offsets, quads, out, 3, 3);
+}
+
+/* The windows a 3x3 filter keeps at the image's edges: 3 rows x 2 columns, 2 x 3 and 2 x 2. */
+static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel3x2(const eq_conv_params *p, const int8_t *x, const eq_word_t *ws,
+                                                    const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out) {
+    eq_dw_quads3(p, x, ws, ch, offsets, quads, out, 3, 2);
+}
+
+static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel2x3(const eq_conv_params *p, const int8_t *x, const eq_word_t *ws,
+                                                    const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out) {
+    eq_dw_quads3(p, x, ws, ch, offsets, quads, out, 2, 3);
+}
+
+static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel2x2(const eq_conv_params *p, const int8_t *x, const eq_word_t *ws,
+                                                    const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out) {
+    eq_dw_quads3(p, x, ws, ch, offsets, quads, out, 2, 2);
+}
+
+/* The straight-line variant for a 3x3 filter's window of rows x cols taps, or NULL. */
+typedef void (*eq_dw_quads_fn)(const eq_conv_params *, const int8_t *, const eq_word_t *, const eq_channel *, int32_t,
+                               int32_t, int8_t *);
+static eq_dw_quads_fn eq_dw_variant3(int32_t rows, int32_t cols) {
+    if (rows == 3) {
+        return cols == 3 ? eq_dw_pixel3x3 : cols == 2 ? eq_dw_pixel3x2 : NULL;
+    }
+    if (rows == 2) {
+        return cols == 3 ? eq_dw_pixel2x3 : cols == 2 ? eq_dw_pixel2x2 : NULL;
+    }
+    return NULL;
 }
 
 /* Every whole quad of channels of one output pixel, any window: tap after tap. */
@@ -381,9 +430,12 @@ static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel(const eq_conv_params *p, const 
     const int32_t w_skip = (p->k_w - cols) * 2, quad_words = p->k_h * p->k_w * 2;
     const eq_word_t *wq = (const eq_word_t *)(const void *)(w + t->tap * 4);
     const int8_t *xq = t->x;
-    if (rows == 3 && cols == 3 && p->k_h == 3 && p->k_w == 3) {
-        eq_dw_pixel3x3(p, xq, wq, ch, offsets, quads, out);
-        return;
+    if (p->k_h == 3 && p->k_w == 3) {
+        const eq_dw_quads_fn variant = eq_dw_variant3(rows, cols);
+        if (variant != NULL) {
+            variant(p, xq, wq, ch, offsets, quads, out);
+            return;
+        }
     }
     for (; quads > 0; --quads, xq += 4, wq += quad_words, ch += 4, out += 4) {
         const int8_t *x = xq;
