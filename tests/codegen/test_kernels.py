@@ -36,6 +36,7 @@ SOURCES = [
     "edgeq_requant.c",
     "edgeq_matmul.c",
     "edgeq_conv.c",
+    "edgeq_depthwise.c",
     "edgeq_fc.c",
     "edgeq_pool.c",
     "edgeq_elementwise.c",

@@ -77,7 +77,9 @@ def test_markdown_table_has_a_row_per_target_with_estimates_marked(tmp_path):
     assert "| target | latency | mean ms | p50 ms | p90 ms | p99 ms | max ms | std ms | instructions |" in text
     qemu = next(line for line in lines if line.startswith("| qemu-m4 | estimated |"))
     assert (
-        "| ~12.35 | ~12.35 |" in qemu and "| 1,481,516 | - | 23,456 | 60,000 |" in qemu and "| ~506.2 | estimated |" in qemu
+        "| ~12.35 | ~12.35 |" in qemu
+        and "| 1,481,516 | - | 23,456 | 60,000 |" in qemu
+        and "| ~506.2 | estimated |" in qemu
     )
     serial = next(line for line in lines if line.startswith("| serial | measured |"))
     assert "~" not in serial and "| 900 | measured |" in serial

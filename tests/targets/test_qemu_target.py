@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from edgeq.batch_run import run
-from edgeq.measurements import Cycles
-from edgeq.model.analysis import inspect_model, op_macs
 from edgeq.boards import load_board
+from edgeq.measurements import Cycles
 from edgeq.model import read_model
+from edgeq.model.analysis import inspect_model, op_macs
 from edgeq.model.io import sample_shape
 from edgeq.profiling import profile
 from edgeq.targets.qemu import estimate_time

@@ -1,6 +1,6 @@
 """Ops that write their output over their own dying input, and how far before it the output must start.
 
-The int8 CONV_2D and DEPTHWISE_CONV_2D kernels (kernels/edgeq_conv.c) compute
+The int8 CONV_2D and DEPTHWISE_CONV_2D kernels (kernels/edgeq_conv.c, edgeq_depthwise.c) compute
 output pixels in row-major order. They finish storing one pixel (or a block of
 pixels whose windows they first copied into int16 columns) before they read
 anything of a later pixel, and a pixel reads only the in-image taps of its own

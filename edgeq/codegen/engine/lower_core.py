@@ -190,7 +190,8 @@ def _conv_like(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> None
     p, x, args = conv_parts(em, graph, op, depthwise, em.block_cols.get(op.index, MM_COLS))
     kernel = "eq_depthwise_conv2d_s8" if depthwise else "eq_conv2d_s8"
     out = em.ptr(op.outputs[0])
-    em.call(op.index, kernel, [f"&{p}", x, *args, em.scratch(op.index), out], op.builtin, "edgeq_conv.c")
+    source = "edgeq_depthwise.c" if depthwise else "edgeq_conv.c"
+    em.call(op.index, kernel, [f"&{p}", x, *args, em.scratch(op.index), out], op.builtin, source)
 
 
 def lower_conv2d(em: Emitter, graph: Graph, op: Operator) -> None:

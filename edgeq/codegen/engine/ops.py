@@ -60,7 +60,9 @@ OPS: dict[str, OpSupport] = {
     # core: lower_core
     # int8 in lower_core, int16x8 (an int16 input) in lower_s16
     "CONV_2D": OpSupport(by_dtype(core.lower_conv2d, s16.lower_conv2d), (*_CONV, s16.CONV_KERNELS)),
-    "DEPTHWISE_CONV_2D": OpSupport(by_dtype(core.lower_depthwise, s16.lower_depthwise), (*_CONV, s16.CONV_KERNELS)),
+    "DEPTHWISE_CONV_2D": OpSupport(
+        by_dtype(core.lower_depthwise, s16.lower_depthwise), ("edgeq_depthwise.c", s16.CONV_KERNELS)
+    ),
     "FULLY_CONNECTED": OpSupport(
         by_dtype(core.lower_fully_connected, s16.lower_fully_connected), ("edgeq_fc.c", s16.CONV_KERNELS)
     ),

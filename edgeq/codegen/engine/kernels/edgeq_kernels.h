@@ -290,6 +290,36 @@ typedef struct {
     int32_t cols;             /* CONV_2D: columns per block, EQ_MM_COLS, 4, 1 (the scratch holds that many) or 0 */
 } eq_conv_params;
 
+/* The taps of one output pixel that fall inside the image: rows ky_lo .. ky_hi - 1 and columns
+   kx_lo .. kx_hi - 1 of the filter; x points at the input pixel of the first, tap is its index. */
+typedef struct {
+    const int8_t *x;
+    int32_t tap, rows, cols;
+} eq_taps;
+
+static inline int32_t eq_first_tap(int32_t origin, int32_t dil) {
+    return origin >= 0 ? 0 : (-origin + dil - 1) / dil;
+}
+
+static inline int32_t eq_end_tap(int32_t origin, int32_t dil, int32_t k, int32_t size) {
+    int32_t end = k;
+    while (end > 0 && origin + (end - 1) * dil >= size) {
+        --end;
+    }
+    return end;
+}
+
+static inline eq_taps eq_taps_at(const eq_conv_params *p, const int8_t *in, int32_t oy, int32_t ox) {
+    const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+    const int32_t ky = eq_first_tap(y0, p->dil_h), kx = eq_first_tap(x0, p->dil_w);
+    eq_taps t;
+    t.rows = eq_end_tap(y0, p->dil_h, p->k_h, p->in_h) - ky;
+    t.cols = eq_end_tap(x0, p->dil_w, p->k_w, p->in_w) - kx;
+    t.x = in + ((y0 + ky * p->dil_h) * p->in_w + x0 + kx * p->dil_w) * p->in_c;
+    t.tap = ky * p->k_w + kx;
+    return t;
+}
+
 typedef struct {
     int32_t batches, in_depth, out_depth;
     int32_t in_offset;     /* -input zero point */
