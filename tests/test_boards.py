@@ -172,8 +172,9 @@ def test_power_mw_falls_back_and_may_be_absent():
 
 def test_reference_results_from_the_spec():
     results = {(r.version, r.benchmark): r for r in load_board("nucleo-l4r5zi").reference_results}
-    assert len(results) == 12
+    assert len(results) == 16
     assert (results["v0.5", "ic"].latency_ms, results["v0.5", "ic"].energy_uj) == (704.2, 29207)
+    assert results["v1.3", "kws"].latency_ms == 43.4 and results["v1.3", "kws"].framework == "X-CUBE-AI 10.2"
     assert results["v1.0", "ad"].quality == 0.86 and results["v1.0", "kws"].quality == 90.2
     rpi4 = {r.benchmark: r for r in load_board("rpi4").reference_results}
     assert rpi4["vww"].latency_ms == 2.60 and rpi4["vww"].energy_uj is None and rpi4["vww"].power_mw is None

@@ -63,10 +63,10 @@ static void eq_tap_dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, int
    each further tap is k0 + t * stride reading input i0 - t, for `count` taps. */
 typedef struct {
     int32_t k0, i0, count;
-} eq_taps;
+} eq_axis_span;
 
-static eq_taps eq_axis_taps(int32_t pos, int32_t pad, int32_t k, int32_t stride, int32_t size) {
-    eq_taps t;
+static eq_axis_span eq_axis_taps(int32_t pos, int32_t pad, int32_t k, int32_t stride, int32_t size) {
+    eq_axis_span t;
     const int32_t shifted = pos + pad; /* pos, pad >= 0 */
     int32_t first = shifted % stride;  /* smallest filter index landing on an input pixel */
     int32_t i0 = (shifted - first) / stride;
@@ -85,8 +85,8 @@ static eq_taps eq_axis_taps(int32_t pos, int32_t pad, int32_t k, int32_t stride,
     return t;
 }
 
-static int32_t eq_transpose_sum(const eq_transpose_conv_params *p, const int8_t *in, const int8_t *w, const eq_taps *ty,
-                                const eq_taps *tx) {
+static int32_t eq_transpose_sum(const eq_transpose_conv_params *p, const int8_t *in, const int8_t *w,
+                                const eq_axis_span *ty, const eq_axis_span *tx) {
     int32_t acc = 0;
     int32_t a, b;
     for (a = 0; a < ty->count; ++a) {
@@ -103,7 +103,7 @@ static int32_t eq_transpose_sum(const eq_transpose_conv_params *p, const int8_t 
 
 /* eq_transpose_sum of two output channels, whose filters are w0 and w0 + filter. */
 static void eq_transpose_sum2(const eq_transpose_conv_params *p, const int8_t *in, const int8_t *w0, size_t filter,
-                              const eq_taps *ty, const eq_taps *tx, int32_t acc[2]) {
+                              const eq_axis_span *ty, const eq_axis_span *tx, int32_t acc[2]) {
     int32_t a, b;
     acc[0] = 0;
     acc[1] = 0;
@@ -123,9 +123,9 @@ void eq_transpose_conv_s8(const eq_transpose_conv_params *p, const int8_t *in, c
     const size_t filter = (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c;
     int32_t oy, ox, oc;
     for (oy = 0; oy < p->out_h; ++oy) {
-        const eq_taps ty = eq_axis_taps(oy, p->pad_top, p->k_h, p->stride_h, p->in_h);
+        const eq_axis_span ty = eq_axis_taps(oy, p->pad_top, p->k_h, p->stride_h, p->in_h);
         for (ox = 0; ox < p->out_w; ++ox) {
-            const eq_taps tx = eq_axis_taps(ox, p->pad_left, p->k_w, p->stride_w, p->in_w);
+            const eq_axis_span tx = eq_axis_taps(ox, p->pad_left, p->k_w, p->stride_w, p->in_w);
             for (oc = 0; oc + 2 <= p->out_c; oc += 2) { /* two channels at a time, then the odd one */
                 int32_t acc[2];
                 eq_transpose_sum2(p, in, w + (size_t)oc * filter, filter, &ty, &tx, acc);
