@@ -28,7 +28,11 @@ ZOO = ROOT / "tests" / "fixtures" / "zoo"
 # instructions per inference the next issue asks for on Cortex-M4
 TARGETS = {"ic_resnet8": 25.7e6, "kws_dscnn": 7.5e6, "vww_mobilenet": 14.2e6, "ad_autoencoder": 0.82e6}
 INSTRUCTIONS_PER_TICK = 40  # 1 GHz virtual instruction clock (-icount shift=0) / 25 MHz SysTick
-FPU = {"cortex-m4": "fpv4-sp-d16", "cortex-m7": "fpv5-d16", "cortex-m33": "fpv5-sp-d16"}
+# hard-float builds: the FPU per core (None: the core's default, which for the M55 brings Helium too)
+FPU = {"cortex-m4": "fpv4-sp-d16", "cortex-m7": "fpv5-d16", "cortex-m33": "fpv5-sp-d16", "cortex-m55": None}
+# core -> (QEMU machine, instructions per SysTick tick, size of each memory region the harness links to)
+MACHINES = {"cortex-m55": ("mps3-an547", 31.25, "512K")}  # an547: 32 MHz, 512 KB ITCM and DTCM
+DEFAULT_MACHINE = ("mps2-an386", INSTRUCTIONS_PER_TICK, "4M")
 
 LINKER_SCRIPT = """
 MEMORY {
@@ -214,9 +218,9 @@ def build_elf(
     ops = mark_ops(work / "net.c") if per_op else None
     (work / "main.c").write_text(main_source(inputs, len(read_model(model).outputs), ops))
     (work / "startup.c").write_text(STARTUP)
-    (work / "mps2.ld").write_text(LINKER_SCRIPT)
-    fpu = FPU.get(cpu)
-    float_flags = [f"-mfpu={fpu}", "-mfloat-abi=hard"] if fpu else ["-mfloat-abi=soft"]
+    (work / "mps2.ld").write_text(LINKER_SCRIPT.replace("4M", MACHINES.get(cpu, DEFAULT_MACHINE)[2]))
+    fpu = FPU.get(cpu, "")
+    float_flags = ["-mfloat-abi=hard", *([f"-mfpu={fpu}"] if fpu else [])] if cpu in FPU else ["-mfloat-abi=soft"]
     flags = ["-std=c99", f"-mcpu={cpu}", "-mthumb", *float_flags, "-O2", "--specs=rdimon.specs", "-nostartfiles"]
     if not simd:
         flags.append("-DEDGEQ_NO_SIMD")
@@ -229,8 +233,10 @@ def build_elf(
     return elf
 
 
-def run_elf(elf: Path, machine: str = "mps2-an386", cpu: str = "cortex-m4", timeout: float = 300) -> dict:
-    """Run on QEMU; returns {"instructions": int, "outputs": [bytes, ...]}."""
+def run_elf(elf: Path, machine: str | None = None, cpu: str = "cortex-m4", timeout: float = 300) -> dict:
+    """Run on QEMU (the core's machine by default); returns {"instructions": int, "outputs": [bytes, ...]}."""
+    default, per_tick, _ = MACHINES.get(cpu, DEFAULT_MACHINE)
+    machine = machine or default
     cmd = ["qemu-system-arm", "-M", machine, "-cpu", cpu, "-icount", "shift=0", "-nographic", "-monitor", "none"]
     cmd += ["-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -240,9 +246,9 @@ def run_elf(elf: Path, machine: str = "mps2-an386", cpu: str = "cortex-m4", time
         raise RuntimeError(f"qemu-system-arm exited {done.returncode}: {done.stdout[-2000:]}{done.stderr[-2000:]}")
     outputs = [bytes.fromhex(line.split(maxsplit=1)[1]) for line in lines if line.startswith("out")]
     marks = [
-        (int(line.split()[1]), int(line.split()[2]) * INSTRUCTIONS_PER_TICK) for line in lines if line[:5] == "mark "
+        (int(line.split()[1]), round(int(line.split()[2]) * per_tick)) for line in lines if line[:5] == "mark "
     ]
-    return {"instructions": ticks[0] * INSTRUCTIONS_PER_TICK, "outputs": outputs, "marks": marks}
+    return {"instructions": round(ticks[0] * per_tick), "outputs": outputs, "marks": marks}
 
 
 def host_outputs(model: Path, inputs: list[np.ndarray]) -> list[bytes]:

@@ -1,4 +1,5 @@
-"""The engine's SIMD32 (Cortex-M DSP extension) path on an emulated Cortex-M4 gives the host's bytes.
+"""The engine's SIMD32 (Cortex-M DSP extension) path on an emulated Cortex-M4, and its Helium path on an
+emulated Cortex-M55, give the host's bytes.
 
 scripts/count_m4_instructions.py builds the generated engine with arm-none-eabi-gcc for Cortex-M4
 and runs it on qemu-system-arm (mps2-an386). For a few op-suite models that cover the SIMD32 code
@@ -58,4 +59,27 @@ def test_simd32_engine_on_cortex_m4_matches_host(key):
         pytest.skip("needs arm-none-eabi-gcc and qemu-system-arm (apt: gcc-arm-none-eabi qemu-system-arm)")
     result = HARNESS.measure(_path(key), samples=4)
     assert result["matches_host"], f"{key}: Cortex-M4 outputs differ from host-c"
+    assert result["instructions"] > 0
+
+
+# the matrix kernel's Helium path: im2col chunks of eight taps (3x3, 5x5 stride 2, 1x1), blocks of 8, 4
+# and 1 columns (FULLY_CONNECTED), the fused CONV_2D+ADD; DS-CNN and ResNet-8 end to end
+HELIUM = [
+    "ops/conv_k3_dil2_same_relu",
+    "ops/conv_in8x8_k5_s2_same_relu",
+    "ops/conv_k1_s2_same_relu",
+    "ops/fc_b3_bias_relu6",
+    "ops/float_io_conv",
+    "zoo/kws_dscnn",
+    "zoo/ic_resnet8",
+]
+
+
+@pytest.mark.parametrize("key", HELIUM)
+def test_helium_engine_on_cortex_m55_matches_host(key):
+    """The same on QEMU's mps3-an547 Cortex-M55, whose build takes the Helium (MVE) matrix kernel."""
+    if HARNESS.tools() is None:
+        pytest.skip("needs arm-none-eabi-gcc and qemu-system-arm (apt: gcc-arm-none-eabi qemu-system-arm)")
+    result = HARNESS.measure(_path(key), cpu="cortex-m55", samples=4)
+    assert result["matches_host"], f"{key}: Cortex-M55 (Helium) outputs differ from host-c"
     assert result["instructions"] > 0

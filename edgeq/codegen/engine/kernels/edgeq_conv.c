@@ -49,7 +49,7 @@ static void eq_im2col(const eq_conv_params *p, const int8_t *in, int32_t y0, int
         /* the whole window lies inside the image, and so do the bytes after its last row up to the padded
            length: each filter row one run of whole groups (the padding taps meet zero weights) */
         const int8_t *src = in + y0 * in_row + x0 * p->in_c;
-#if EQ_USE_SIMD32
+#if EQ_COLS_GROUPED
         const int32_t offsets = eq_offsets(p->in_offset), step = 2 * b->cols;
         eq_word_t *dst = eq_col_group(b, j, 0);
         for (ky = p->k_h; ky > 0; --ky, k += row, src += row_step) {

@@ -51,6 +51,19 @@ int32_t eq_fp_reciprocal_q2(int32_t a);                            /* 1 / (1 + a
 #define EQ_USE_SIMD32 0
 #endif
 
+/* Cores with Helium (the M-profile Vector Extension: Cortex-M55 and up, ACLE's __ARM_FEATURE_MVE) also
+ * take the matrix kernel's dot products eight int16 taps per instruction (VMLADAVA); their columns are
+ * then stored in chunks of eight taps in order, column after column, instead of SIMD32's groups of
+ * four. The sums are the same int32 sums. Define EDGEQ_NO_MVE to keep the SIMD32 kernels. */
+#if EQ_USE_SIMD32 && defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(EDGEQ_NO_MVE)
+#define EQ_USE_MVE 1
+#include <arm_mve.h>
+#else
+#define EQ_USE_MVE 0
+#endif
+/* Columns in SIMD32's groups of four taps (t0, t2, t1, t3). */
+#define EQ_COLS_GROUPED (EQ_USE_SIMD32 && !EQ_USE_MVE)
+
 /* Inner loops kept out of line where the compiler allows it: inlined into their callers they compete
    with them for the registers of small cores and spill. */
 #if defined(__GNUC__)
@@ -344,8 +357,10 @@ typedef struct {
  *   FULLY_CONNECTED: int8 [out][in], as in the model.
  * `ch`: one eq_channel per output channel (per-tensor quantization: the same values repeated). */
 #define EQ_COL_ALIGN_MAX 16
-#if EQ_USE_SIMD32
-#define EQ_COL_ALIGN 4 /* columns hold a multiple of EQ_COL_ALIGN taps, zero padded */
+#if EQ_USE_MVE
+#define EQ_COL_ALIGN 8 /* columns hold a multiple of EQ_COL_ALIGN taps, zero padded */
+#elif EQ_USE_SIMD32
+#define EQ_COL_ALIGN 4
 #else
 #define EQ_COL_ALIGN 16
 #endif
@@ -532,7 +547,7 @@ static inline int32_t eq_offsets(int32_t offset) {
 /* eq_col_put_s8 where k and len are multiples of EQ_COL_ALIGN, inline in SIMD32 builds. */
 static inline void eq_col_put_groups_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int32_t len,
                                         int32_t offset) {
-#if EQ_USE_SIMD32
+#if EQ_COLS_GROUPED
     (void)eq_col_run(eq_col_group(b, j, k), 2 * b->cols, x, len, eq_offsets(offset));
 #else
     eq_col_put_s8(b, j, k, x, len, offset);

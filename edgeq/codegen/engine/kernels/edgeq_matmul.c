@@ -31,7 +31,12 @@ int32_t eq_col_len(int32_t taps) {
     return (taps + (EQ_COL_ALIGN - 1)) / EQ_COL_ALIGN * EQ_COL_ALIGN;
 }
 
-#if EQ_USE_SIMD32
+#if EQ_USE_MVE
+/* Where tap k of column j lives: chunk k / 8 holds eight taps of every column, in order. */
+static inline int32_t eq_col_at(const eq_cols *b, int32_t j, int32_t k) {
+    return (k & ~7) * b->cols + j * 8 + (k & 7);
+}
+#elif EQ_USE_SIMD32
 /* Where tap k of column j lives: group k / 4 holds four taps of every column, in (t0, t2, t1, t3). */
 static inline int32_t eq_col_at(const eq_cols *b, int32_t j, int32_t k) {
     return (k & ~3) * b->cols + j * 4 + ((k & 1) << 1) + ((k & 2) >> 1);
@@ -44,7 +49,17 @@ static inline int32_t eq_col_at(const eq_cols *b, int32_t j, int32_t k) {
 
 void eq_col_put_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int32_t len, int32_t offset) {
     int32_t i = 0;
-#if EQ_USE_SIMD32
+#if EQ_USE_MVE
+    /* taps up to the next chunk boundary one by one, then whole chunks (VLDRB.S16 widens eight inputs,
+       VADD adds the offset: x + offset fits int16), then the rest */
+    const int16x8_t offsets = vdupq_n_s16((int16_t)offset);
+    for (; i < len && ((k + i) & 7) != 0; ++i) {
+        b->base[eq_col_at(b, j, k + i)] = (int16_t)(x[i] + offset);
+    }
+    for (; i + 8 <= len; i += 8) {
+        vst1q_s16(b->base + eq_col_at(b, j, k + i), vaddq_s16(vldrbq_s16(x + i), offsets));
+    }
+#elif EQ_USE_SIMD32
     /* taps up to the next group boundary one by one, then whole groups (eq_col_run), then the rest */
     int32_t whole;
     for (; i < len && ((k + i) & 3) != 0; ++i) {
@@ -63,7 +78,14 @@ void eq_col_put_s8(const eq_cols *b, int32_t j, int32_t k, const int8_t *x, int3
 
 void eq_col_zero(const eq_cols *b, int32_t j, int32_t k, int32_t len) {
     int32_t i = 0;
-#if EQ_USE_SIMD32
+#if EQ_USE_MVE
+    if (((k | len) & 7) == 0) { /* whole chunks */
+        for (; i < len; i += 8) {
+            vst1q_s16(b->base + eq_col_at(b, j, k + i), vdupq_n_s16(0));
+        }
+        return;
+    }
+#elif EQ_USE_SIMD32
     if (((k | len) & 3) == 0) { /* whole groups */
         const int32_t step = 2 * b->cols;
         eq_word_t *dst = eq_col_group(b, j, k);
@@ -205,6 +227,34 @@ EQ_MM_INLINE void eq_put(const eq_matmul *m, const eq_channel *ch, const eq_rowq
         a7 = EQ_MAC2(a7, even_, odd_, (xp) + 14);                                                                      \
     } while (0)
 
+#if EQ_USE_MVE
+/* Helium: one row's sums against the columns at x, chunk after chunk of eight taps: VLDRB.S16 widens
+   eight weights once, one VLDRH and one VMLADAVA per column add eight products to its sum. */
+#define EQ_MVE_COLS4(wv, xv)                                                                                           \
+    a0 = vmladavaq_s16(a0, (wv), vld1q_s16(xv));                                                                       \
+    a1 = vmladavaq_s16(a1, (wv), vld1q_s16((xv) + 8));                                                                 \
+    a2 = vmladavaq_s16(a2, (wv), vld1q_s16((xv) + 16));                                                                \
+    a3 = vmladavaq_s16(a3, (wv), vld1q_s16((xv) + 24))
+#define EQ_MVE_COLS8(wv, xv)                                                                                           \
+    EQ_MVE_COLS4(wv, xv);                                                                                              \
+    a4 = vmladavaq_s16(a4, (wv), vld1q_s16((xv) + 32));                                                                \
+    a5 = vmladavaq_s16(a5, (wv), vld1q_s16((xv) + 40));                                                                \
+    a6 = vmladavaq_s16(a6, (wv), vld1q_s16((xv) + 48));                                                                \
+    a7 = vmladavaq_s16(a7, (wv), vld1q_s16((xv) + 56))
+/* cols: EQ_MVE_COLS4 or EQ_MVE_COLS8, step: 8 taps x its columns; groups (of four taps) is even in
+   Helium builds. */
+#define EQ_MVE_ROW(w, x, groups, cols, step)                                                                           \
+    do {                                                                                                               \
+        const int8_t *wp_ = (w), *const end_ = (w) + 4 * (groups);                                                     \
+        const int16_t *xv_ = (const int16_t *)(const void *)(x);                                                       \
+        for (; wp_ != end_; wp_ += 8) {                                                                                \
+            const int16x8_t wv_ = vldrbq_s16(wp_);                                                                     \
+            cols(wv_, xv_);                                                                                            \
+            xv_ += (step);                                                                                             \
+        }                                                                                                              \
+    } while (0)
+#endif
+
 /* Every row against the 8 columns at x (groups of 4 taps); column j of row r to out[j * stride + r],
    the first `used`. */
 EQ_MM_INLINE void eq_rows_by_cols8(const eq_matmul *m, const eq_word_t *x, int32_t groups, int32_t used, int8_t *out,
@@ -214,16 +264,20 @@ EQ_MM_INLINE void eq_rows_by_cols8(const eq_matmul *m, const eq_word_t *x, int32
     const int32_t rows = m->rows, len = m->len;
     int32_t r;
     for (r = 0; r < rows; ++r, ++ch, w += len) {
-        const int8_t *wp = w + 4, *const end = w + 4 * groups;
-        const eq_word_t *xp = x + 16;
         int32_t a0, a1, a2, a3, a4, a5, a6, a7;
         eq_rowq q;
         int8_t *dst = out + r;
         a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = ch->bias;
+#if EQ_USE_MVE
+        EQ_MVE_ROW(w, x, groups, EQ_MVE_COLS8, 64);
+#else
+        const int8_t *wp = w + 4, *const end = w + 4 * groups;
+        const eq_word_t *xp = x + 16;
         EQ_GROUP8(eq_word(w), x); /* the first group, from the bias */
         for (; wp != end; wp += 4, xp += 16) {
             EQ_GROUP8(eq_word(wp), xp);
         }
+#endif
         q = eq_rowq_load(m, ch);
         if (used == 8) {
             eq_put(m, ch, &q, a0, dst, epi);
@@ -252,12 +306,15 @@ EQ_MM_INLINE void eq_rows_by_cols4(const eq_matmul *m, const eq_word_t *x, int32
     const int32_t rows = m->rows, len = m->len;
     int32_t r;
     for (r = 0; r < rows; ++r, ++ch, w += len) {
-        const int8_t *wp = w, *const end = w + 4 * groups;
-        const eq_word_t *xp = x;
         int32_t a0, a1, a2, a3;
         eq_rowq q;
         int8_t *dst = out + r;
         a0 = a1 = a2 = a3 = ch->bias;
+#if EQ_USE_MVE
+        EQ_MVE_ROW(w, x, groups, EQ_MVE_COLS4, 32);
+#else
+        const int8_t *wp = w, *const end = w + 4 * groups;
+        const eq_word_t *xp = x;
         do {
             const int32_t ww = eq_word(wp), even = __sxtb16(ww), odd = eq_sxtb16_odd(ww);
             a0 = EQ_MAC2(a0, even, odd, xp);
@@ -267,6 +324,7 @@ EQ_MM_INLINE void eq_rows_by_cols4(const eq_matmul *m, const eq_word_t *x, int32
             wp += 4;
             xp += 8;
         } while (wp != end);
+#endif
         q = eq_rowq_load(m, ch);
         eq_put(m, ch, &q, a0, dst, epi);
         if (used > 1) {
@@ -292,6 +350,14 @@ EQ_MM_INLINE void eq_rows_by_cols1(const eq_matmul *m, const eq_word_t *x, int32
         const eq_word_t *xp = x;
         int32_t a = ch[0].bias, b = ch[two].bias;
         eq_rowq q;
+#if EQ_USE_MVE
+        const int16_t *xv = (const int16_t *)(const void *)xp;
+        for (; wa != end; wa += 8, wb += 8, xv += 8) {
+            const int16x8_t col = vld1q_s16(xv);
+            a = vmladavaq_s16(a, vldrbq_s16(wa), col);
+            b = vmladavaq_s16(b, vldrbq_s16(wb), col);
+        }
+#else
         do {
             const int32_t u = eq_word(wa), v = eq_word(wb);
             a = EQ_MAC2(a, __sxtb16(u), eq_sxtb16_odd(u), xp);
@@ -300,6 +366,7 @@ EQ_MM_INLINE void eq_rows_by_cols1(const eq_matmul *m, const eq_word_t *x, int32
             wb += 4;
             xp += 2;
         } while (wa != end);
+#endif
         q = eq_rowq_load(m, ch);
         eq_put(m, ch, &q, a, out + r, epi);
         if (two) {
