@@ -62,9 +62,13 @@ def test_simd32_engine_on_cortex_m4_matches_host(key):
     assert result["instructions"] > 0
 
 
-# the matrix kernel's Helium path: im2col chunks of eight taps (3x3, 5x5 stride 2, 1x1), blocks of 8, 4
-# and 1 columns (FULLY_CONNECTED), the fused CONV_2D+ADD; DS-CNN and ResNet-8 end to end
+# the Helium paths: the matrix kernel's im2col chunks of eight taps (3x3, 5x5 stride 2, 1x1), blocks of
+# 8, 4 and 1 columns (FULLY_CONNECTED), the fused CONV_2D+ADD; depthwise lanes in int32 (3x3 inside and
+# cut at the edges, stride 2, dilation 2); DS-CNN and ResNet-8 end to end
 HELIUM = [
+    "ops/dw_k3_m1_s1_same_sat",
+    "ops/dw_in8x8_k3_m1_s2_same",
+    "ops/dw_k3_m1_dil2_same",
     "ops/conv_k3_dil2_same_relu",
     "ops/conv_in8x8_k5_s2_same_relu",
     "ops/conv_k1_s2_same_relu",

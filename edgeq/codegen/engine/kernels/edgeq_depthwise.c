@@ -85,6 +85,20 @@ static inline void eq_dw_out4(const eq_conv_params *p, const eq_channel *ch, int
 
 /* One tap of a quad: a word of inputs at xs, (w0, w1) and (w2, w3) at ws; (x0, x2) and (x1, x3) +
    offset with SXTAB16, each lane times its int16 weight. */
+#if EQ_USE_MVE
+/* Helium: the four lanes at once, in int32: VLDRB.S32 widens the word of inputs, VADD adds the offset,
+   VLDRH.S32 widens the four int16 weights, VMUL and VADD accumulate (the same int32 sums). */
+#define EQ_DW_TAP(xs, ws)                                                                                              \
+    acc = vaddq_s32(acc, vmulq_s32(vldrhq_s32((const int16_t *)(const void *)(ws)),                                    \
+                                   vaddq_n_s32(vldrbq_s32((const int8_t *)(xs)), p->in_offset)))
+#define EQ_DW_SUMS(ch)                                                                                                 \
+    int32x4_t acc = vdupq_n_s32(0);                                                                                    \
+    (void)offsets
+#define EQ_DW_OUT(p, ch, out)                                                                                          \
+    eq_dw_out4(p, ch, eq_add_wrap(vgetq_lane_s32(acc, 0), (ch)[0].bias),                                               \
+               eq_add_wrap(vgetq_lane_s32(acc, 1), (ch)[1].bias), eq_add_wrap(vgetq_lane_s32(acc, 2), (ch)[2].bias),   \
+               eq_add_wrap(vgetq_lane_s32(acc, 3), (ch)[3].bias), out)
+#else
 #define EQ_DW_TAP(xs, ws)                                                                                              \
     do {                                                                                                               \
         const int32_t xw_ = eq_word(xs), w01_ = (ws)[0], w23_ = (ws)[1];                                               \
@@ -94,6 +108,9 @@ static inline void eq_dw_out4(const eq_conv_params *p, const eq_channel *ch, int
         a2 = __smlatb(xe_, w23_, a2);                                                                                  \
         a3 = __smlatt(xo_, w23_, a3);                                                                                  \
     } while (0)
+#define EQ_DW_SUMS(ch) int32_t a0 = (ch)[0].bias, a1 = (ch)[1].bias, a2 = (ch)[2].bias, a3 = (ch)[3].bias
+#define EQ_DW_OUT(p, ch, out) eq_dw_out4(p, ch, a0, a1, a2, a3, out)
+#endif
 
 #if defined(__GNUC__)
 #define EQ_DW_INLINE static inline __attribute__((always_inline)) EQ_LOOP_ATTR
@@ -121,7 +138,7 @@ EQ_DW_INLINE void eq_dw_quads3(const eq_conv_params *p, const int8_t *x, const e
     const int32_t x_step = p->dil_w * p->in_c, x_step2 = 2 * x_step, row_step = p->dil_h * p->in_w * p->in_c;
     for (; quads > 0; --quads, x += 4, ws += 18, ch += 4, out += 4) {
         const int8_t *y = x;
-        int32_t a0 = ch[0].bias, a1 = ch[1].bias, a2 = ch[2].bias, a3 = ch[3].bias;
+        EQ_DW_SUMS(ch);
         EQ_OPAQUE(y); /* the rows are reached from y by adds: no pointer per row kept across quads */
         EQ_DW_ROW(y, ws, cols);
         y += row_step;
@@ -130,7 +147,7 @@ EQ_DW_INLINE void eq_dw_quads3(const eq_conv_params *p, const int8_t *x, const e
             y += row_step;
             EQ_DW_ROW(y, ws + 12, cols);
         }
-        eq_dw_out4(p, ch, a0, a1, a2, a3, out);
+        EQ_DW_OUT(p, ch, out);
     }
 }
 
@@ -186,14 +203,14 @@ static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel(const eq_conv_params *p, const 
     for (; quads > 0; --quads, xq += 4, wq += quad_words, ch += 4, out += 4) {
         const int8_t *x = xq;
         const eq_word_t *ws = wq;
-        int32_t a0 = ch[0].bias, a1 = ch[1].bias, a2 = ch[2].bias, a3 = ch[3].bias;
+        EQ_DW_SUMS(ch);
         int32_t ky, kx;
         for (ky = rows; ky > 0; --ky, x += x_row, ws += w_skip) {
             for (kx = cols; kx > 0; --kx, x += x_step, ws += 2) {
                 EQ_DW_TAP(x, ws);
             }
         }
-        eq_dw_out4(p, ch, a0, a1, a2, a3, out);
+        EQ_DW_OUT(p, ch, out);
     }
 }
 #endif
