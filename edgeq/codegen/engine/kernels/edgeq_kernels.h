@@ -68,8 +68,10 @@ int32_t eq_fp_reciprocal_q2(int32_t a);                            /* 1 / (1 + a
    with them for the registers of small cores and spill. */
 #if defined(__GNUC__)
 #define EQ_NOINLINE __attribute__((noinline))
+#define EQ_UNUSED __attribute__((unused))
 #else
 #define EQ_NOINLINE
+#define EQ_UNUSED
 #endif
 
 /* The int32 whose two's complement bits are u (a plain cast is implementation-defined above INT32_MAX;
@@ -322,7 +324,9 @@ static inline int32_t eq_end_tap(int32_t origin, int32_t dil, int32_t k, int32_t
     return end;
 }
 
-static inline eq_taps eq_taps_at(const eq_conv_params *p, const int8_t *in, int32_t oy, int32_t ox) {
+/* Out of line (as a call per output pixel it costs little; inlined, it crowds the conv kernel's
+   registers), and unused in kernel files without convolutions. */
+static EQ_NOINLINE EQ_UNUSED eq_taps eq_taps_at(const eq_conv_params *p, const int8_t *in, int32_t oy, int32_t ox) {
     const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
     const int32_t ky = eq_first_tap(y0, p->dil_h), kx = eq_first_tap(x0, p->dil_w);
     eq_taps t;
