@@ -57,9 +57,14 @@ class Insn:
     conditional: bool = False
 
 
+# Decode as the newest M-profile architecture: without it objdump shows Helium (MVE) instructions as
+# coprocessor ones (LDC, CDP); Armv7E-M code disassembles the same either way.
+_OBJDUMP = ("-d", "--no-show-raw-insn", "-m", "armv8.1-m.main")
+
+
 def disassemble(elf: Path) -> dict[int, Insn]:
     """Every instruction of ``elf`` by address (``arm-none-eabi-objdump -d``)."""
-    done = procs.run([tool("objdump"), "-d", "--no-show-raw-insn", str(elf)], capture_output=True, text=True)
+    done = procs.run([tool("objdump"), *_OBJDUMP, str(elf)], capture_output=True, text=True)
     if done.returncode != 0:
         raise EdgeqError(f"arm-none-eabi-objdump could not read {elf}: {done.stderr.strip()[:200]}")
     out: dict[int, Insn] = {}
@@ -73,7 +78,7 @@ def disassemble(elf: Path) -> dict[int, Insn]:
 
 def functions(elf: Path) -> dict[int, str]:
     """Start address -> function name, for every function objdump shows."""
-    done = procs.run([tool("objdump"), "-d", "--no-show-raw-insn", str(elf)], capture_output=True, text=True)
+    done = procs.run([tool("objdump"), *_OBJDUMP, str(elf)], capture_output=True, text=True)
     return {int(m[1], 16): m[2] for m in map(_FUNCTION.match, done.stdout.splitlines()) if m}
 
 

@@ -116,3 +116,22 @@ def test_block_rules_pop_with_pc_and_refill():
     assert base == (1 + 5) + (1 + 5 + 3)  # 1 + N each; popping the PC adds the refill
     assert taken == 0.0  # the pop's refill is already in; only a final branch adds one
     assert block_cycles([decode("bne.n", "10")], m4) == (1.0, 2.0)
+
+
+def test_helium_instructions_are_decoded_as_vector_instructions(tmp_path):
+    """objdump's default decoding shows MVE instructions as coprocessor ones; the cost classes need them."""
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc is not installed")
+    (tmp_path / "dot.c").write_text(
+        "#include <arm_mve.h>\n"
+        "int dot(const short *a, const signed char *w, int acc) {\n"
+        "    return vmladavaq_s16(acc, vldrbq_s16(w), vld1q_s16(a));\n"
+        "}\n"
+        "void reset(void) { for (;;) {} }\n"
+    )
+    elf = tmp_path / "dot.elf"
+    cmd = ["arm-none-eabi-gcc", "-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard", "-O2", "-nostdlib", "-e", "reset"]
+    subprocess.run([*cmd, "-o", str(elf), str(tmp_path / "dot.c")], check=True)
+    kinds = {insn.mnemonic: insn.kind for insn in disassemble(elf).values()}
+    assert kinds.get("vmlava") == "mve" and kinds.get("vldrb") == "mve" and kinds.get("vldrh") == "mve", kinds
+    assert "ldc" not in kinds and "cdp" not in kinds
