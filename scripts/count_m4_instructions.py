@@ -245,9 +245,7 @@ def run_elf(elf: Path, machine: str | None = None, cpu: str = "cortex-m4", timeo
     if done.returncode != 0 or not ticks:
         raise RuntimeError(f"qemu-system-arm exited {done.returncode}: {done.stdout[-2000:]}{done.stderr[-2000:]}")
     outputs = [bytes.fromhex(line.split(maxsplit=1)[1]) for line in lines if line.startswith("out")]
-    marks = [
-        (int(line.split()[1]), round(int(line.split()[2]) * per_tick)) for line in lines if line[:5] == "mark "
-    ]
+    marks = [(int(line.split()[1]), round(int(line.split()[2]) * per_tick)) for line in lines if line[:5] == "mark "]
     return {"instructions": round(ticks[0] * per_tick), "outputs": outputs, "marks": marks}
 
 
