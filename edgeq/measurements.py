@@ -7,11 +7,10 @@ The lowest layer of measuring: targets fill a :class:`Timing`, energy monitors a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from edgeq.errors import UsageError
 
-ENERGY_KINDS = ("measured", "estimated")
 LATENCY_KINDS = ("measured", "estimated")
 
 
@@ -28,35 +27,34 @@ class Memory:
 
 
 @dataclass(frozen=True)
-class Energy:
-    """Energy per inference in microjoules; ``kind`` says measured or estimated, ``source`` how."""
+class _Figure:
+    """A value with its provenance: ``kind`` measured or estimated, ``source`` how it was obtained."""
 
     value: float
     kind: str
     source: str
+    WHAT: ClassVar[str] = "figure"  # how errors name it
 
     def __post_init__(self) -> None:
-        if self.kind not in ENERGY_KINDS:
-            raise UsageError(f"energy kind {self.kind!r}; allowed: {', '.join(ENERGY_KINDS)}")
+        if self.kind not in LATENCY_KINDS:
+            raise UsageError(f"{self.WHAT} kind {self.kind!r}; allowed: {', '.join(LATENCY_KINDS)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"value": self.value, "kind": self.kind, "source": self.source}
 
 
 @dataclass(frozen=True)
-class Cycles:
+class Energy(_Figure):
+    """Energy per inference in microjoules; ``kind`` says measured or estimated, ``source`` how."""
+
+    WHAT: ClassVar[str] = "energy"
+
+
+@dataclass(frozen=True)
+class Cycles(_Figure):
     """CPU cycles per inference; ``kind`` says measured (a cycle counter) or estimated (a timing model), ``source`` how."""
 
-    value: float
-    kind: str
-    source: str
-
-    def __post_init__(self) -> None:
-        if self.kind not in LATENCY_KINDS:
-            raise UsageError(f"cycles kind {self.kind!r}; allowed: {', '.join(LATENCY_KINDS)}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "kind": self.kind, "source": self.source}
+    WHAT: ClassVar[str] = "cycles"
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,8 @@ VARIANTS = {
 }
 
 
-def counted(model: Path) -> tuple[object, Path, list, int]:
-    """(counts, elf, calls, instructions per invoke) of one profiling session of ``model`` on qemu-m4."""
+def counted(model: Path) -> tuple[object, Path, list, int, object]:
+    """(counts, elf, calls, instructions per invoke, graph) of one profiling session of ``model`` on qemu-m4."""
     from edgeq.codegen.engine.hooks import engine_calls
     from edgeq.firmware.counts import read_counts
     from edgeq.model import read_model
@@ -60,22 +60,20 @@ def counted(model: Path) -> tuple[object, Path, list, int]:
         sample = sample_bytes(graph.input_tensors, random_sample(graph))[0]
         result = target._session(build.elf, graph, sample, 3, 1, target._plugin(build.elf, len(calls), out))
         counts = read_counts(out)
-    return counts, build.elf, calls, round(lap_delta_us(result.t0_us, result.t1_us) * 1000.0 / 3)
+    return counts, build.elf, calls, round(lap_delta_us(result.t0_us, result.t1_us) * 1000.0 / 3), graph
 
 
-def costed(counts, elf: Path, calls: list, instructions: int, variant) -> float:
+def costed(counts, elf: Path, calls: list, instructions: int, graph, variant) -> float:
+    """Estimated cycles per invoke with the Cortex-M4 costs changed by ``variant`` (or "cpi1")."""
     from edgeq.boards.cores import load_core_timing
-    from edgeq.firmware.cycles import bucket_costs
-    from edgeq.firmware.thumb import disassemble
+    from edgeq.targets.qemu_cycles import estimate_cycles
 
-    m4 = load_core_timing("cortex-m4")
     if variant == "cpi1":
         return float(instructions)
+    m4 = load_core_timing("cortex-m4")
     timing = dataclasses.replace(m4, cycles={**m4.cycles, **variant})
-    costs = bucket_costs(counts, disassemble(elf), timing)
-    invokes = counts.calls // len(calls)
-    inside = sum(c.instructions for b, c in costs.items() if b >= 0) / invokes
-    return sum(c.cycles for b, c in costs.items() if b >= 0) / invokes + (instructions - inside)
+    found = estimate_cycles(counts, elf, calls, graph, "cortex-m4", instructions, 120e6, "-", timing)
+    return found.cycles.value
 
 
 def tflm_counted(model: Path, sources: Path, cache: Path) -> tuple[int, float]:
@@ -154,9 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = []
     for name in args.models.split(","):
-        counts, elf, calls, instructions = counted(ZOO / name / "int8.tflite")
+        counts, elf, calls, instructions, graph = counted(ZOO / name / "int8.tflite")
         row = {"model": name, "instructions": instructions, "published": PUBLISHED.get(name)}
-        row["cycles"] = {v: costed(counts, elf, calls, instructions, spec) for v, spec in VARIANTS.items()}
+        row["cycles"] = {v: costed(counts, elf, calls, instructions, graph, spec) for v, spec in VARIANTS.items()}
         print(name, {k: f"{v / 1e6:.3f} M" for k, v in row["cycles"].items()}, file=sys.stderr)
         rows.append(row)
     if args.tflm_sources:

@@ -19,7 +19,6 @@ from edgeq.firmware.toolchain import tool
 
 CONDITIONS = frozenset("eq ne cs hs cc lo mi pl vs vc hi ls ge lt gt le".split())
 _LINE = re.compile(r"^\s*([0-9a-f]+):\s+(\S+)(?:\s+([^;@]*))?")
-_FUNCTION = re.compile(r"^([0-9a-f]+) <(.+)>:$")
 _REG = re.compile(r"\b(r1[0-5]|r[0-9]|sl|fp|ip|sp|lr|pc)\b")
 _VREG = re.compile(r"\b([sdq])([0-9]+)\b")
 _IT = re.compile(r"^it[te]{0,3}$")
@@ -74,12 +73,6 @@ def disassemble(elf: Path) -> dict[int, Insn]:
             continue
         out[int(m[1], 16)] = decode(m[2], (m[3] or "").strip())
     return out
-
-
-def functions(elf: Path) -> dict[int, str]:
-    """Start address -> function name, for every function objdump shows."""
-    done = procs.run([tool("objdump"), *_OBJDUMP, str(elf)], capture_output=True, text=True)
-    return {int(m[1], 16): m[2] for m in map(_FUNCTION.match, done.stdout.splitlines()) if m}
 
 
 def _regs(text: str) -> frozenset[str]:
@@ -171,4 +164,4 @@ def _branch(m: str, operands: str, regs: frozenset[str]) -> Insn | None:
     return None
 
 
-__all__ = ["CONDITIONS", "Insn", "decode", "disassemble", "functions"]
+__all__ = ["CONDITIONS", "Insn", "decode", "disassemble"]

@@ -162,8 +162,7 @@ class QemuTarget:
     @property
     def real_board(self) -> Board:
         """The board the emulated one stands in for (itself when it names none)."""
-        spec = self.board.qemu
-        return load_board(spec.estimate_for) if spec is not None and spec.estimate_for else self.board
+        return stand_in(self.board)
 
     def _plugin(self, elf: Path, calls: int, out: Path) -> list[str]:
         """The ``-plugin`` option that counts instructions per kernel call; [] (with a warning) when unavailable."""
@@ -238,7 +237,7 @@ def estimate_time(board: Board, virtual_ns: float, cycles: Cycles | None = None)
     if spec is None:
         raise UsageError(f"board {board.id} is not emulated")
     instructions = round(virtual_ns / 2**spec.icount_shift)
-    real = load_board(spec.estimate_for) if spec.estimate_for else board
+    real = stand_in(board)
     if real.clock_hz is None:
         raise UsageError(f"board {real.id} has no clock_hz, so {board.id}'s instructions cannot become a latency")
     counted = f"{instructions:,} instructions (QEMU {spec.machine}, -icount shift={spec.icount_shift})"
@@ -257,6 +256,12 @@ def estimate_time(board: Board, virtual_ns: float, cycles: Cycles | None = None)
             f"{real.id} power {figure.value_mw:g} mW ({figure.kind}) x the estimated latency",
         )
     return Estimate(instructions, latency_ms, source, energy)
+
+
+def stand_in(board: Board) -> Board:
+    """The real board an emulated one stands in for (its ``estimate_for``), or the board itself."""
+    spec = board.qemu
+    return load_board(spec.estimate_for) if spec is not None and spec.estimate_for else board
 
 
 def _clock_name(board: Board) -> str:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgeq.boards.cores import load_core_timing
+from edgeq.boards.cores import CoreTiming, load_core_timing
 from edgeq.errors import EdgeqError
 from edgeq.firmware.counts import BlockCounts
 from edgeq.firmware.cycles import Cost, bucket_costs
@@ -43,13 +43,14 @@ def estimate_cycles(
     invoke_instructions: int,
     clock_hz: float,
     clock_name: str,
+    timing: CoreTiming | None = None,
 ) -> CycleEstimate:
     """Cycles per invoke and per kernel call; ``invoke_instructions`` is the exact count of one invoke.
 
     Instructions of the invoke outside the kernel calls (the call sequence and the hooks) are costed
-    at one cycle each.
+    at one cycle each. ``timing`` replaces the core file's costs (to try other assumptions).
     """
-    timing = load_core_timing(core)
+    timing = timing or load_core_timing(core)
     costs = bucket_costs(counts, disassemble(elf), timing)
     invokes = counts.calls // len(calls)
     if invokes == 0 or counts.calls % len(calls):

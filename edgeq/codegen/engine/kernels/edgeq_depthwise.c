@@ -151,26 +151,18 @@ EQ_DW_INLINE void eq_dw_quads3(const eq_conv_params *p, const int8_t *x, const e
     }
 }
 
-static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel3x3(const eq_conv_params *p, const int8_t *x, const eq_word_t *ws,
-                                                    const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out) {
-    eq_dw_quads3(p, x, ws, ch, offsets, quads, out, 3, 3);
-}
-
-/* The windows a 3x3 filter keeps at the image's edges: 3 rows x 2 columns, 2 x 3 and 2 x 2. */
-static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel3x2(const eq_conv_params *p, const int8_t *x, const eq_word_t *ws,
-                                                    const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out) {
-    eq_dw_quads3(p, x, ws, ch, offsets, quads, out, 3, 2);
-}
-
-static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel2x3(const eq_conv_params *p, const int8_t *x, const eq_word_t *ws,
-                                                    const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out) {
-    eq_dw_quads3(p, x, ws, ch, offsets, quads, out, 2, 3);
-}
-
-static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel2x2(const eq_conv_params *p, const int8_t *x, const eq_word_t *ws,
-                                                    const eq_channel *ch, int32_t offsets, int32_t quads, int8_t *out) {
-    eq_dw_quads3(p, x, ws, ch, offsets, quads, out, 2, 2);
-}
+/* eq_dw_pixelRxC: the variant for windows of R rows x C columns, out of line (one function each). The
+   windows a 3x3 filter keeps: the whole 3 x 3, and 3 x 2, 2 x 3 and 2 x 2 at the image's edges. */
+#define EQ_DW_VARIANT(rows, cols)                                                                                      \
+    static EQ_NOINLINE EQ_LOOP_ATTR void eq_dw_pixel##rows##x##cols(const eq_conv_params *p, const int8_t *x,          \
+                                                                    const eq_word_t *ws, const eq_channel *ch,         \
+                                                                    int32_t offsets, int32_t quads, int8_t *out) {     \
+        eq_dw_quads3(p, x, ws, ch, offsets, quads, out, rows, cols);                                                   \
+    }
+EQ_DW_VARIANT(3, 3)
+EQ_DW_VARIANT(3, 2)
+EQ_DW_VARIANT(2, 3)
+EQ_DW_VARIANT(2, 2)
 
 /* The straight-line variant for a 3x3 filter's window of rows x cols taps, or NULL. */
 typedef void (*eq_dw_quads_fn)(const eq_conv_params *, const int8_t *, const eq_word_t *, const eq_channel *, int32_t,
