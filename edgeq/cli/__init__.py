@@ -26,6 +26,8 @@ COMMANDS = {
     "qat": "qat",
     "build": "build",
     "flash": "flash",
+    "ros2": "ros2",
+    "mavlink": "mavlink",
 }
 
 
