@@ -11,7 +11,9 @@ operator; :mod:`edgeq.profiling` only asks and summarises.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
@@ -78,3 +80,49 @@ class OpTimingTarget(Target, Protocol):
     def op_times(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int) -> list[OpTime]:
         """Mean and median time of every step of an invoke of ``sample``, in execution order."""
         ...
+
+
+@dataclass(frozen=True)
+class Inference:
+    """One inference of a :class:`Session`.
+
+    Attributes:
+        outputs: The raw outputs, one per model output, each one sample (no sample axis).
+        ms: The inference's time: measured on this machine or the board's timer, or estimated for a real board.
+        estimated: True when ``ms`` is an estimate (an emulated board).
+    """
+
+    outputs: list[np.ndarray]
+    ms: float
+    estimated: bool = False
+
+
+class Session(Protocol):
+    """A model loaded on a target, run one sample at a time (a node, a companion computer)."""
+
+    source: str  # how Inference.ms is obtained, for diagnostics and reports
+
+    def infer(self, sample: list[np.ndarray]) -> Inference:
+        """Run one sample (one array per input, sample shape, the input's dtype); raw outputs back."""
+        ...
+
+
+class SessionTarget(Target, Protocol):
+    """A target that keeps a model loaded between samples (the runner, the board or QEMU stays up)."""
+
+    def session(self, model: bytes) -> AbstractContextManager[Session]:
+        """The model loaded and ready; leaving the context stops whatever the target started."""
+        ...
+
+
+class TimedSession:
+    """A session around an in-process ``invoke(sample) -> outputs``, timed with the wall clock around each call."""
+
+    def __init__(self, invoke: Callable[[list[np.ndarray]], list[np.ndarray]], source: str) -> None:
+        self._invoke = invoke
+        self.source = source
+
+    def infer(self, sample: list[np.ndarray]) -> Inference:
+        start = time.perf_counter()
+        outputs = self._invoke(sample)
+        return Inference(outputs, (time.perf_counter() - start) * 1e3)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 
 from edgeq.litert import Runner, interpreter_class
 from edgeq.log import quiet
 from edgeq.measurements import Memory, Timing
-from edgeq.targets.base import Capabilities
+from edgeq.targets.base import Capabilities, TimedSession
 from edgeq.worker import time_invokes
 
 CAPABILITIES = Capabilities(
@@ -46,6 +49,19 @@ class HostTarget:
             latency_source=f"wall clock around each invoke ({package}, {kernels}, {threads} thread(s))",
             memory=Memory(peak_rss_bytes=rss),
         )
+
+    @contextlib.contextmanager
+    def session(self, model: bytes) -> Iterator[TimedSession]:
+        """LiteRT loaded once in this process (one thread); each sample timed with the wall clock."""
+        with quiet():
+            runner = Runner(model, threads=1, xnnpack=self.xnnpack)
+
+        def invoke(sample: list[np.ndarray]) -> list[np.ndarray]:
+            raw = runner.run([x[None] for x in sample])
+            return [value.reshape(spec.sample_shape) for value, spec in zip(raw, runner.outputs)]
+
+        kernels = "XNNPACK" if self.xnnpack else "builtin kernels"
+        yield TimedSession(invoke, f"wall clock around each invoke (LiteRT in this process, {kernels}, 1 thread)")
 
 
 def make_target(name: str, xnnpack: bool = True) -> HostTarget:

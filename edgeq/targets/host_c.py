@@ -14,10 +14,13 @@ Python; the tflite-micro wrapper times whole invokes only.)
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +36,7 @@ from edgeq.measurements import Memory, OpTime, Timing
 from edgeq.model import read_model
 from edgeq.model.io import model_inputs, model_outputs, pack_samples, split_samples
 from edgeq.render import render
-from edgeq.targets.base import Capabilities
+from edgeq.targets.base import Capabilities, TimedSession
 from edgeq.worker import failure_message, run_child
 
 CAPABILITIES = Capabilities(summary="the edgeq compiled engine, built with this machine's C compiler", op_times=True)
@@ -89,6 +92,33 @@ class HostCTarget:
             out.append(OpTime(position, op_index, name, float(mean), float(p50), source, "" if text == name else text))
         return out
 
+    @contextlib.contextmanager
+    def session(self, model: bytes) -> Iterator[TimedSession]:
+        """The engine as a shared library loaded into this process (ctypes); each sample timed with the wall clock.
+
+        The library's arena is a global: one session per model at a time in a process.
+        """
+        graph = read_model(model)
+        ins, outs = model_inputs(graph), model_outputs(graph)
+        lib = ctypes.CDLL(str(build_host_library(model)))
+        lib.net_invoke.restype = ctypes.c_int
+        lib.net_input.restype = lib.net_output.restype = ctypes.c_void_p
+        lib.net_input.argtypes = lib.net_output.argtypes = [ctypes.c_int]
+        inputs = [lib.net_input(i) for i in range(len(ins))]
+        outputs = [lib.net_output(k) for k in range(len(outs))]
+
+        def invoke(sample: list[np.ndarray]) -> list[np.ndarray]:
+            for address, spec, x in zip(inputs, ins, sample):
+                ctypes.memmove(address, np.ascontiguousarray(x, spec.numpy_dtype).ctypes.data, spec.nbytes)
+            if lib.net_invoke() != 0:
+                raise EdgeqError("the compiled engine's invoke failed")
+            return [
+                np.frombuffer(ctypes.string_at(address, o.nbytes), o.numpy_dtype).reshape(o.sample_shape)
+                for address, o in zip(outputs, outs)
+            ]
+
+        yield TimedSession(invoke, "wall clock around each invoke (the compiled engine as a shared library, gcc -O3)")
+
 
 def make_target(name: str) -> HostCTarget:
     """The ``host-c`` target (no options)."""
@@ -110,6 +140,15 @@ def build_host_engine(model: bytes, extra_flags: tuple[str, ...] = (), driver: s
     others = set(DRIVERS.values()) - {DRIVERS[driver]}
     sources = [str(p) for p in sorted(folder.glob("*.c")) if p.name not in others]
     return cached_file(folder / driver, lambda out: _compile(compiler, [*CFLAGS, *extra_flags], sources, out))
+
+
+def build_host_library(model: bytes) -> Path:
+    """The engine for ``model`` as a shared library (``libnet.so``: net_invoke, net_input, net_output); cached."""
+    exe = build_host_engine(model)  # the sources' folder, and a compiler that works
+    compiler = shutil.which(os.environ.get("CC", "gcc")) or "gcc"
+    sources = [str(p) for p in sorted(exe.parent.glob("*.c")) if p.name not in DRIVERS.values()]
+    flags = [*CFLAGS, "-shared", "-fPIC"]
+    return cached_file(exe.parent / f"lib{IDENT}.so", lambda out: _compile(compiler, flags, sources, out))
 
 
 def _compile(compiler: str, flags: list[str], sources: list[str], out: Path) -> None:

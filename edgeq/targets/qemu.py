@@ -40,7 +40,7 @@ from edgeq.serialdut.link import DeviceStoppedError
 from edgeq.serialdut.parse import lap_delta_us
 from edgeq.targets.base import Capabilities
 from edgeq.targets.qemu_cycles import estimate_cycles
-from edgeq.targets.serial import SerialTarget, check_board
+from edgeq.targets.serial import SerialSession, SerialTarget, check_board
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,33 @@ class QemuTarget:
         build = self.firmware(model)
         with Emulator(build.elf, self.board) as emu, self._watched(emu, build.elf):
             return self._serial(emu.port).run(model, inputs)
+
+    @contextlib.contextmanager
+    def session(self, model: bytes) -> Iterator[SerialSession]:
+        """The firmware started in QEMU and checked; each sample's instructions estimated as time on the real board.
+
+        QEMU is stopped when the context ends, whatever ends it.
+        """
+        from edgeq.firmware.qemu import Emulator
+
+        build = self.firmware(model)
+        graph = read_model(model)
+        shift = self.board.qemu.icount_shift if self.board.qemu else 0
+
+        def to_ms(t0_us: int, t1_us: int) -> tuple[float, bool]:
+            return estimate_time(self.board, lap_delta_us(t0_us, t1_us) * 1000.0).latency_ms, True
+
+        with (
+            Emulator(build.elf, self.board) as emu,
+            self._watched(emu, build.elf),
+            self._serial(emu.port).connect() as dut,
+        ):
+            check_board(dut, graph)
+            real = self.real_board
+            source = (
+                f"instructions counted under QEMU -icount shift={shift} x the board file's CPI / {_clock_name(real)}"
+            )
+            yield SerialSession(dut, graph, "auto", to_ms, source)
 
     def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:
         """Instructions per inference from one window of ``runs`` inferences; cycles and per-op figures

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +29,7 @@ from edgeq.serialdut.client import DutClient
 from edgeq.serialdut.link import VIAS, DeviceRefusedError
 from edgeq.serialdut.outputs import inexact_outputs, results_to_outputs, sample_bytes, sample_shape, split_raw
 from edgeq.serialdut.parse import InferResult, lap_delta_us
-from edgeq.targets.base import Capabilities
+from edgeq.targets.base import Capabilities, Inference
 from edgeq.timing import LatencyStats
 
 logger = logging.getLogger("edgeq.serialdut")
@@ -145,6 +145,14 @@ class SerialTarget:
                     per_output[k].append(array)
         return [np.stack(o) for o in per_output]
 
+    @contextlib.contextmanager
+    def session(self, model: bytes) -> Iterator[SerialSession]:
+        """The port open and the board checked; each sample timed with the board's own timer."""
+        graph = read_model(model)
+        with self.connect() as dut:
+            check_board(dut, graph)
+            yield SerialSession(dut, graph, self.readout, board_ms, "the board's own timer (m-lap-us)")
+
     def profile(self, model: bytes, sample: list[np.ndarray], runs: int, warmup: int, threads: int = 1) -> Timing:
         """Time ``runs`` single inferences of one sample with the board's timer (`infer 1 0` each).
 
@@ -198,6 +206,30 @@ class SerialTarget:
                 dut.load_input(data)
                 out.append(dut.infer(1, 0).results)
         return out
+
+
+class SerialSession:
+    """One sample at a time on a DUT-protocol board: load it, `infer 1 0`, read the outputs back.
+
+    ``to_ms`` turns the board's lap (t0, t1 in us) into (milliseconds, estimated).
+    """
+
+    def __init__(
+        self, dut: DutClient, graph: Graph, readout: str, to_ms: Callable[[int, int], tuple[float, bool]], source: str
+    ) -> None:
+        self.dut, self.graph, self.readout, self.to_ms, self.source = dut, graph, readout, to_ms, source
+
+    def infer(self, sample: list[np.ndarray]) -> Inference:
+        self.dut.load_input(sample_bytes(self.graph.input_tensors, [np.asarray(x)[None] for x in sample])[0])
+        t0, t1 = _laps(self.dut, self.dut.infer(1, 0))
+        outputs, self.readout = _read_outputs(self.dut, self.graph, self.readout)
+        ms, estimated = self.to_ms(t0, t1)
+        return Inference(outputs, ms, estimated)
+
+
+def board_ms(t0_us: int, t1_us: int) -> tuple[float, bool]:
+    """A real board's lap in milliseconds (measured)."""
+    return lap_delta_us(t0_us, t1_us) / 1000.0, False
 
 
 def check_board(dut: DutClient, graph: Graph) -> None:
