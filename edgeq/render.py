@@ -30,6 +30,7 @@ TEMPLATE_FOLDERS = {
     "arduino": "firmware/templates/arduino",
     "esp-idf": "firmware/templates/esp-idf",
     "zephyr": "firmware/templates/zephyr",
+    "px4": "firmware/templates/px4",
 }
 
 

@@ -1,4 +1,4 @@
-"""Project skeletons for an SDK's own toolchain: an Arduino sketch, an ESP-IDF project, a Zephyr application.
+"""Project skeletons for an SDK's own toolchain: an Arduino sketch, an ESP-IDF project, a Zephyr application, a PX4 module.
 
 Each takes a compiled engine (``edgeq generate MODEL --format engine``) to that
 ecosystem with the same portable C as ``edgeq build``'s bare-metal firmware
@@ -10,7 +10,9 @@ in the SDK's API and the SDK's build files::
     zephyr    OUT/CMakeLists.txt, OUT/prj.conf, OUT/src/                  (west build)
 
 edgeq does not build them (the SDKs are not part of its toolchain); each
-folder's README.md says how.
+folder's README.md says how. ``px4`` (:mod:`.skeleton_px4`) is the odd one out:
+a PX4 autopilot module whose input and output are uORB topics instead of the
+MLPerf Tiny protocol, so it is not one of the protocol ``KINDS``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from edgeq import __version__
 from edgeq.errors import UsageError
 from edgeq.firmware.glue import GLUE_C, check_dtypes, engine_files, protocol_files
 from edgeq.firmware.manifest import MANIFEST, TFLM_MARKERS, EngineManifest, read_manifest
+from edgeq.firmware.skeleton_px4 import BUILD as PX4_BUILD
+from edgeq.firmware.skeleton_px4 import px4_files, px4_layout
 from edgeq.render import render, template_bytes, write_folder
 
 
@@ -75,7 +79,10 @@ LAYOUTS = {
         build="west build -b nrf5340dk/nrf5340/cpuapp {folder} && west flash",
     ),
 }
+# The kinds that serve the MLPerf Tiny protocol (the layouts above).
 KINDS = tuple(LAYOUTS)
+# Every kind edgeq skeleton writes: the protocol kinds and the PX4 module.
+ALL_KINDS = (*KINDS, "px4")
 # Arduino sketch names: a letter or digit, then letters, digits, '_', '-', '.'; at most 63 characters.
 SKETCH_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 
@@ -96,7 +103,8 @@ class Skeleton:
     @property
     def build_command(self) -> str:
         """How to build it with the SDK's toolchain (details in its README.md)."""
-        return LAYOUTS[self.kind].build.format(folder=self.folder)
+        build = PX4_BUILD if self.kind == "px4" else LAYOUTS[self.kind].build
+        return build.format(folder=self.folder)
 
     def to_dict(self) -> dict[str, Any]:
         """The skeleton as JSON-ready values."""
@@ -118,22 +126,22 @@ def write_skeleton(engine_dir: Path | str, kind: str, out_dir: Path | str) -> Sk
 
     Args:
         engine_dir: a folder written by ``edgeq generate MODEL --format engine``.
-        kind: ``arduino``, ``esp-idf`` or ``zephyr``.
-        out_dir: the folder to write; for Arduino it is the sketch, and its name is the sketch's.
-            Other files in it are left alone.
+        kind: ``arduino``, ``esp-idf``, ``zephyr`` or ``px4``.
+        out_dir: the folder to write; for Arduino it is the sketch, and its name is the sketch's;
+            for PX4 an ``EXTERNAL_MODULES_LOCATION``. Other files in it are left alone.
 
     Raises:
         UsageError: an unknown kind, no engine folder, or an output folder the SDK cannot take.
-        UnsupportedError: the engine has tensors of a dtype the glue cannot read.
+        UnsupportedError: the engine has tensors of a dtype the glue (or the PX4 module) cannot read.
     """
     engine_dir, out_dir = Path(engine_dir), Path(out_dir)
-    if kind not in LAYOUTS:
-        raise UsageError(f"unknown skeleton kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if kind not in ALL_KINDS:
+        raise UsageError(f"unknown skeleton kind {kind!r}; choose one of {', '.join(ALL_KINDS)}")
     engine = _read_engine(engine_dir)
     check_dtypes(engine)
     _check_out_dir(engine_dir, out_dir, kind)
     skeleton = _plan(engine, kind, out_dir)
-    files = _files(engine_dir, skeleton)
+    files = px4_files(engine_dir, engine, out_dir.name) if kind == "px4" else _files(engine_dir, skeleton)
     write_folder(out_dir, files)
     return replace(skeleton, files=tuple(sorted(files)))
 
@@ -165,6 +173,9 @@ def _check_out_dir(engine_dir: Path, out_dir: Path, kind: str) -> None:
 
 def _plan(engine: EngineManifest, kind: str, out_dir: Path) -> Skeleton:
     """Where writing ``kind`` for ``engine`` into ``out_dir`` puts things (``files`` is filled in once written)."""
+    if kind == "px4":
+        px4 = px4_layout(engine)
+        return Skeleton(out_dir, kind, engine, px4.src, px4.sources, px4.platform, px4.entry, files=())
     layout = LAYOUTS[kind]
     names = _names(engine, out_dir)
     src = layout.src.format(**names)

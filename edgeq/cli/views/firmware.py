@@ -8,7 +8,12 @@ if TYPE_CHECKING:
     from edgeq.firmware.build import BuildResult
     from edgeq.firmware.skeletons import Skeleton
 
-SDKS = {"arduino": "Arduino sketch", "esp-idf": "ESP-IDF project", "zephyr": "Zephyr application"}
+SDKS = {
+    "arduino": "Arduino sketch",
+    "esp-idf": "ESP-IDF project",
+    "zephyr": "Zephyr application",
+    "px4": "PX4 module",
+}
 
 
 def render_build(result: BuildResult) -> str:
@@ -31,13 +36,20 @@ def _use(used: int, limit: int) -> str:
 def render_skeleton(skeleton: Skeleton) -> str:
     """The text summary: what was written and how to build it."""
     sdk = SDKS[skeleton.kind]
+    if skeleton.kind == "px4":
+        module = skeleton.src.rpartition("/")[2]
+        layer = f"  PX4 layer:   {skeleton.platform}"
+        then = f"  then on the flight controller: {module} start; publish edgeq_input, read edgeq_output"
+    else:
+        layer = f"  board layer: {skeleton.platform}"
+        then = "  then drive it with: edgeq run MODEL --target serial --port PORT"
     return "\n".join(
         [
             f"{skeleton.folder}: {sdk} for the {skeleton.engine.name} engine ({len(skeleton.files)} files)",
-            f"  board layer: {skeleton.platform}",
+            layer,
             f"  entry point: {skeleton.entry}",
             f"  build:       {skeleton.build_command}",
-            f"  then drive it with: edgeq run MODEL --target serial --port PORT (see {skeleton.folder}/README.md)",
+            f"{then} (see {skeleton.folder}/README.md)",
         ]
     )
 
