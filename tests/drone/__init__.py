@@ -1,0 +1,1 @@
+"""MAVLink companion (edgeq mavlink) against a simulated autopilot."""
