@@ -247,3 +247,79 @@ def test_stdin_frames_and_a_short_one(autopilot, frames):
     assert summary["frames"] == len(got) == 3 and summary["malformed"] == 1
     np.testing.assert_array_equal(np.float32([list(f.values()) for f in got]), expected(quantized))
     assert "stdin ended inside a frame: 100 of 490 bytes" in err
+
+
+@pytest.fixture
+def no_link(monkeypatch):
+    """Opening the link fails the test: bad options must be refused before it."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the link was opened")
+
+    monkeypatch.setattr("edgeq.mavlink.link.Link.__init__", refuse)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["--connection", "bogus"], 2, "udpin:HOST:PORT"),
+        (["--connection", "udpout:127.0.0.1:70000"], 2, "port 1-65535"),
+        (["--connection", "/dev/edgeq-no-such-tty,57600"], 2, "does not exist"),
+        (["--rate", "0"], 2, "--rate"),
+        (["--rate", "nan"], 2, "finite"),
+        (["--count", "0"], 2, "--count"),
+        (["--name-prefix", "prefix-long"], 2, "at most 8 characters"),
+        (["--message", "landing", "--landing-map", "x=0,y=12"], 2, "past the model's 12 output values"),
+        (["--message", "landing", "--landing-map", "x=a"], 2, "index of an output value"),
+        (["--message", "landing", "--fov-deg", "200,40"], 2, "between 0 and 180"),
+        (["--input", "-", "--loop"], 2, "drop --loop"),
+        (["--target", "nowhere"], 2, "unknown target"),
+        (["--target", "host", "--port", "/dev/ttyACM0"], 2, "takes no --port"),
+    ],
+)
+def test_bad_options_fail_before_the_link(cli, no_link, frames, args, code, words):
+    base = {"--connection": "udpout:127.0.0.1:14550", "--input": str(frames)}
+    for flag in args:
+        base.pop(flag, None)
+    extra = [x for pair in base.items() for x in pair]
+    result = cli("mavlink", str(KWS), *extra, *args)
+    assert result.exit_code == code, result.stderr
+    line = result.stderr.strip()
+    assert line.startswith("error:") and "\n" not in line and words in line, line
+
+
+def test_bad_model_and_input_fail_before_the_link(cli, no_link, frames, tmp_path):
+    result = cli("mavlink", str(frames), "--connection", "udpout:127.0.0.1:14550", "--input", str(frames))
+    assert result.exit_code == 1 and result.stderr.startswith("error:"), result.stderr
+    wrong = tmp_path / "wrong.npy"
+    np.save(wrong, np.zeros((3, 10, 49, 1), np.float32))
+    result = cli("mavlink", str(KWS), "--connection", "udpout:127.0.0.1:14550", "--input", str(wrong))
+    assert result.exit_code == 1 and "expects (N, 49, 10, 1)" in result.stderr, result.stderr
+    result = cli("mavlink", str(KWS), "--connection", "udpout:127.0.0.1:14550", "--input", str(tmp_path / "none.npy"))
+    assert result.exit_code == 1 and "does not exist" in result.stderr, result.stderr
+
+
+def test_imports_neither_pymavlink_nor_tensorflow_until_it_runs():
+    code = (
+        "import sys, edgeq.cli.mavlink, edgeq.mavlink.companion, edgeq.mavlink.sources, edgeq.mavlink.ros2_source; "
+        "bad = [m for m in ('pymavlink', 'tensorflow', 'rclpy') if m in sys.modules]; assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_encoder_names_chunks_and_angles():
+    from edgeq.mavlink.messages import Encoder, LandingMap
+
+    named = Encoder("named", [2, 3], "p")
+    assert named.names() == ["p0", "p1", "p2", "p3", "p4"]
+    msgs = named.encode([np.float32([1, 2]), np.float32([[3, 4, 5]])], 1_234_567)
+    assert [(f["name"], f["value"], f["time_boot_ms"]) for _, f in msgs][-1] == (b"p4", 5.0, 1234)
+
+    arrays = Encoder("array", [130, 4], "o").encode([np.arange(130, dtype=np.float32), np.ones(4)], 5)
+    assert [(f["name"], f["array_id"]) for _, f in arrays] == [(b"o0", 0), (b"o0", 1), (b"o0", 2), (b"o1", 0)]
+    assert arrays[2][1]["data"][:14] == [float(v) for v in range(116, 130)] and arrays[2][1]["data"][14:] == [0.0] * 44
+
+    radians = Encoder("landing", [3], landing=LandingMap(x=2, y=0, scale=0.5)).encode([np.float32([0.2, 9, -0.4])], 0)
+    assert radians[0][1]["angle_x"] == pytest.approx(-0.2) and radians[0][1]["angle_y"] == pytest.approx(0.1)
+    edge = LandingMap(fov_deg=(90.0, 60.0)).angles(np.float32([1, -1]))
+    assert edge[0] == pytest.approx(math.radians(45)) and edge[1] == pytest.approx(math.radians(-30))
