@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rclpy
+import rclpy.executors
 
 from edgeq.resources import package_dir
-
-rclpy = pytest.importorskip("rclpy", reason="ROS 2 is the ros2 extra")
-import rclpy.executors  # noqa: E402
 
 PROFILE = str(package_dir("edgeq", "ros2") / "fastdds_loopback.xml")
 os.environ["FASTRTPS_DEFAULT_PROFILES_FILE"] = PROFILE

@@ -10,7 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from PIL import Image as PILImage
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import Image
+from std_msgs.msg import Float32MultiArray, Header, Int8MultiArray, Int32
 
 from edgeq.batch_run import run
 from edgeq.data.images import load_images
@@ -19,11 +23,6 @@ from edgeq.model.io import model_inputs, model_outputs
 from edgeq.qtypes import DataSpec
 from tests.conftest import FIXTURES
 from tests.ros2.conftest import Peer, start_node, stop
-
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402  (after the ros2 importorskip)
-from rclpy.qos import qos_profile_sensor_data  # noqa: E402
-from sensor_msgs.msg import Image  # noqa: E402
-from std_msgs.msg import Float32MultiArray, Header, Int8MultiArray, Int32  # noqa: E402
 
 KWS = FIXTURES / "zoo" / "kws_dscnn" / "int8.tflite"
 VWW = FIXTURES / "zoo" / "vww_mobilenet" / "int8.tflite"
@@ -45,9 +44,7 @@ def _dequantized(model: Path, target: str, x: np.ndarray) -> np.ndarray:
     return spec.dequantize(run(model, target, [x]).outputs[0]).reshape(len(x), -1)
 
 
-@pytest.mark.parametrize(
-    ("target", "input_type"), [("host", "float32"), ("host-c", "int8"), ("host-tflm", "float32")]
-)
+@pytest.mark.parametrize(("target", "input_type"), [("host", "float32"), ("host-c", "int8"), ("host-tflm", "float32")])
 def test_every_input_gets_the_outputs_of_edgeq_run(ros_env, peer, target, input_type):
     rng = np.random.default_rng(5)
     n = 8
