@@ -6,10 +6,12 @@ state), wait for the next frame's time, take a frame, infer, dequantize,
 encode and send. Inference runs whether or not the link is up; results sent
 while it is not count as undelivered.
 
-Ctrl-C and SIGTERM end the loop where it is: :func:`run_companion` records
-which signal stopped it, leaves the session's context (which stops what the
-target started, QEMU included) and closes the link; the caller prints the
-summary and raises the signal again (:attr:`Stats.interrupt`).
+Ctrl-C and SIGTERM are the usual way to stop a companion: they end the loop
+where it is, :attr:`Stats.stopped_by` names the signal, the session's context
+is left (which stops what the target started, QEMU included) and the link is
+closed; the command then prints its summary and exits 0, as ``edgeq ros2 run``
+does. A signal that arrives while the session is still starting (QEMU
+booting) stops edgeq the usual way (exit 130 or 143).
 """
 
 from __future__ import annotations
@@ -62,7 +64,6 @@ class Stats:
     timing: str = ""
     estimated: bool = False
     ms: list[float] = field(default_factory=list)
-    interrupt: BaseException | None = None
 
     @property
     def dropped(self) -> int:
@@ -151,7 +152,6 @@ class Companion:
         return self.stats
 
     def _interrupted(self, exc: BaseException) -> None:
-        self.stats.interrupt = exc
         self.stats.stopped_by = exc.name if isinstance(exc, Terminated) else "SIGINT"
 
     def _final(self) -> None:

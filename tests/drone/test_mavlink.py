@@ -323,3 +323,39 @@ def test_encoder_names_chunks_and_angles():
     assert radians[0][1]["angle_x"] == pytest.approx(-0.2) and radians[0][1]["angle_y"] == pytest.approx(0.1)
     edge = LandingMap(fov_deg=(90.0, 60.0)).angles(np.float32([1, -1]))
     assert edge[0] == pytest.approx(math.radians(45)) and edge[1] == pytest.approx(math.radians(-30))
+
+
+def test_frames_from_a_ros2_topic(autopilot, frames, tmp_path):
+    pytest.importorskip("rclpy", reason="ROS 2 is the ros2 extra")
+    from std_msgs.msg import Float32MultiArray
+
+    from tests.ros2.conftest import PROFILE, Peer
+
+    domain = (os.getpid() * 11) % 60 + 160
+    env = dict(os.environ, ROS_DOMAIN_ID=str(domain), FASTRTPS_DEFAULT_PROFILES_FILE=PROFILE)
+    env.update(ROS_LOG_DIR=str(tmp_path / "ros-log"))
+    env.pop("ROS_AUTOMATIC_DISCOVERY_RANGE", None)
+    cmd = [sys.executable, "-m", "edgeq", "mavlink", str(KWS), "--connection", f"udpout:127.0.0.1:{autopilot.port}"]
+    args = ["--input", "ros2:/edgeq/mavlink_in", "--rate", "50", "--count", "3", "--json"]
+    proc = subprocess.Popen([*cmd, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    peer = Peer(domain)
+    try:
+        pub = peer.publisher(Float32MultiArray, "/edgeq/mavlink_in")
+        x = np.load(frames)[:1]
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            pub.publish(Float32MultiArray(data=x.reshape(-1).tolist()))
+            time.sleep(0.05)
+        code, out, err = finish(proc, timeout=10)
+    finally:
+        peer.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 0, err
+    summary = json.loads(out)
+    time.sleep(0.1)
+    got = named_frames(autopilot)
+    assert summary["frames"] == len(got) == 3 and summary["stopped_by"] == "count"
+    for values in got:
+        np.testing.assert_array_equal(np.float32(list(values.values())), expected(x)[0])
