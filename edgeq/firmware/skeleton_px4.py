@@ -34,8 +34,9 @@ PORTABLE_C = "edgeq_px4_infer.c"
 PORTABLE_H = "edgeq_px4_infer.h"
 MODULE_CPP = "edgeq_module.cpp"
 MODULE_HPP = "edgeq_module.hpp"
-# Flags of the module's C sources, added after PX4's own (CMakeLists.txt): IEEE float arithmetic, as tested.
-C_FLAGS = ("-fno-unsafe-math-optimizations", "-ffp-contract=off")
+# Flags of the module's C sources, added after PX4's own (CMakeLists.txt): IEEE float arithmetic, as tested, and
+# no -Wcast-align (the engine reads float tensors through casts of its byte arena, which it aligns).
+C_FLAGS = ("-fno-unsafe-math-optimizations", "-ffp-contract=off", "-Wno-cast-align")
 # Input dtypes edgeq_px4_infer() quantizes float values into: (C type, lowest, highest).
 INPUT_RANGES = {"int8": ("int8_t", -128, 127), "uint8": ("uint8_t", 0, 255), "int16": ("int16_t", -32768, 32767)}
 

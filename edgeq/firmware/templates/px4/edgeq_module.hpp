@@ -22,7 +22,7 @@
 #include <drivers/drv_hrt.h>
 #include <perf/perf_counter.h>
 #include <uORB/Publication.hpp>
-#include <uORB/Subscription.hpp>
+#include <uORB/SubscriptionInterval.hpp>
 #include <uORB/SubscriptionCallback.hpp>
 #include <uORB/topics/edgeq_input.h>
 #include <uORB/topics/edgeq_output.h>
