@@ -31,6 +31,7 @@ TEMPLATE_FOLDERS = {
     "esp-idf": "firmware/templates/esp-idf",
     "zephyr": "firmware/templates/zephyr",
     "px4": "firmware/templates/px4",
+    "ros2": "ros2/templates",
 }
 
 
