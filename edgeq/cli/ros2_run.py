@@ -40,11 +40,19 @@ from edgeq.cli.common import Number, edgeq_errors, json_option, port_options, pr
 @click.option("--node-name", default="edgeq", show_default=True, help="The ROS node's name.")
 @click.option("--scale", type=Number(float), default=1.0 / 255.0, show_default="1/255", help="Images: pixel * scale.")
 @click.option("--offset", type=Number(float), default=0.0, show_default=True, help="Images: ... + offset.")
+@click.option(
+    "--timing",
+    is_flag=True,
+    help="Also publish OUTPUT_TOPIC/timing (std_msgs/Float64MultiArray) after every result: "
+    "[inference ms, wall ms of the inference call, node overhead ms].",
+)
 @port_options
 @json_option
 @click.argument("ros_args", nargs=-1, type=click.UNPROCESSED)
 @edgeq_errors
-def command(model, target, input_topic, output_topic, input_type, qos, deadline_ms, node_name, scale, offset, **rest):
+def command(
+    model, target, input_topic, output_topic, input_type, qos, deadline_ms, node_name, scale, offset, timing, **rest
+):
     """Serve MODEL as a ROS 2 node: inputs on --input-topic, dequantized outputs on --output-topic.
 
     Options are also ROS parameters; ROS arguments go last: ... --ros-args -p deadline_ms:=5.0.
@@ -58,7 +66,7 @@ def command(model, target, input_topic, output_topic, input_type, qos, deadline_
 
     as_json, ros_args = rest.pop("as_json"), list(rest.pop("ros_args"))
     capabilities(target).check_options(target, {k for k, v in rest.items() if v is not None})
-    options = NodeOptions(input_topic, output_topic, input_type, qos, deadline_ms or 0.0, scale, offset)
+    options = NodeOptions(input_topic, output_topic, input_type, qos, deadline_ms or 0.0, scale, offset, timing)
     data = read_bytes(model)
     graph = read_model(data, name=str(model))
     require_rclpy()

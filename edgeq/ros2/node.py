@@ -51,6 +51,7 @@ class NodeOptions:
     deadline_ms: float = 0.0  # 0: no deadline
     scale: float = 1.0
     offset: float = 0.0
+    publish_timing: bool = False  # OUTPUT_TOPIC/timing after every result
 
     def check(self) -> None:
         """UsageError naming the first bad value (before any work starts)."""
@@ -97,7 +98,7 @@ class ModelNode:
 
     def __init__(self, node: Any, graph: Graph, options: NodeOptions, session: Any, target: str) -> None:
         from diagnostic_msgs.msg import DiagnosticArray
-        from std_msgs.msg import Header, Int32
+        from std_msgs.msg import Float64MultiArray, Header, Int32
 
         self.node, self.graph, self.options, self.session, self.target = node, graph, options, session, target
         self.decoder = Decoder(graph, options.input_type, options.scale, options.offset)
@@ -112,6 +113,8 @@ class ModelNode:
         self.int32 = Int32
         self.top1 = node.create_publisher(Int32, f"{out}/top1", PUBLISH_DEPTH) if classifier(graph) else None
         self.header = node.create_publisher(Header, f"{out}/header", PUBLISH_DEPTH)
+        self.timing = node.create_publisher(Float64MultiArray, f"{out}/timing", PUBLISH_DEPTH)
+        self.float64 = Float64MultiArray
         self.diagnostics = node.create_publisher(DiagnosticArray, "/diagnostics", 10)
         node.create_subscription(message_class(options.input_type), options.input_topic, self.on_input, _qos(options))
         node.create_timer(DIAGNOSTICS_S, self.publish_diagnostics)
@@ -159,6 +162,8 @@ class ModelNode:
             self.top1.publish(self.int32(data=int(values.argmax())))
         overhead_ms = (time.perf_counter() - item.received - wall) * 1e3
         self.stats.processed(inference.ms, overhead_ms)
+        if self.options.publish_timing:
+            self.timing.publish(self.float64(data=[inference.ms, wall * 1e3, overhead_ms]))
 
     def publish_diagnostics(self) -> None:
         self.diagnostics.publish(diagnostics(self.node, self.stats.snapshot(), self))
@@ -219,7 +224,7 @@ def declared(node: Any, options: NodeOptions) -> NodeOptions:
     for name in NodeOptions.__dataclass_fields__:
         default = getattr(options, name)
         values[name] = node.declare_parameter(name, default).value
-        if isinstance(default, float):
+        if isinstance(default, float) and not isinstance(default, bool):
             values[name] = float(values[name])
     return replace(options, **values)
 
