@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from edgeq.errors import DependencyError, UsageError
+from edgeq.errors import DependencyError, DeviceError, EdgeqError, UsageError
 from edgeq.model import Graph
 from edgeq.procs import Terminated
 from edgeq.ros2.messages import INPUT_TYPES, Decoder, MalformedMessage, classifier, message_class, result_message
@@ -151,7 +151,14 @@ class ModelNode:
             self.node.get_logger().warning(f"skipped a malformed input on {self.options.input_topic}: {exc}")
             return
         start = time.perf_counter()
-        inference = self.session.infer(sample)
+        try:
+            inference = self.session.infer(sample)
+        except DeviceError:
+            raise  # the board or emulator stopped answering: nothing more can run
+        except EdgeqError as exc:
+            self.stats.count("failed")
+            self.node.get_logger().error(f"inference failed on {self.target}: {exc}")
+            return
         wall = time.perf_counter() - start
         msg, values = result_message(self.graph, inference.outputs)
         stamped = getattr(item.msg, "header", None)
