@@ -30,6 +30,7 @@ from edgeq.mavlink.messages import Encoder
 from edgeq.mavlink.sources import Source
 from edgeq.model.io import ModelIO
 from edgeq.procs import Terminated, termination_received
+from edgeq.streaming import open_session
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,6 @@ def run_companion(
     settings: Settings,
 ) -> Stats:
     """Open the session on ``target`` and the link, wait for the autopilot, run the loop; every resource closed."""
-    from edgeq.streaming import open_session
-
     origin = time.monotonic()
     try:
         source.open()

@@ -17,6 +17,8 @@ import numpy as np
 from edgeq.errors import UsageError
 from edgeq.log import logger
 from edgeq.model import Graph
+from edgeq.ros2.messages import Decoder, MalformedMessage, message_class
+from edgeq.ros2.node import require_rclpy, ros_context
 
 PREFIX = "ros2:"
 
@@ -27,8 +29,6 @@ class Ros2Topic:
     paced = False
 
     def __init__(self, graph: Graph, topic: str, kind: str, scale: float = 1.0, offset: float = 0.0) -> None:
-        from edgeq.ros2.messages import Decoder
-
         self.topic = topic if topic.startswith("/") else "/" + topic
         self.decoder = Decoder(graph, kind, scale, offset)  # UsageError when the model cannot take this kind
         self.kind = kind
@@ -43,9 +43,6 @@ class Ros2Topic:
         """Initialise rclpy and subscribe (after every option was checked)."""
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.qos import qos_profile_sensor_data
-
-        from edgeq.ros2.messages import message_class
-        from edgeq.ros2.node import ros_context
 
         context = self._stack.enter_context(ros_context([]))
         import rclpy
@@ -63,8 +60,6 @@ class Ros2Topic:
         self.latest = msg
 
     def poll(self, timeout: float) -> list[np.ndarray] | None:
-        from edgeq.ros2.messages import MalformedMessage
-
         if self.latest is None:
             self.executor.spin_once(timeout_sec=timeout)
         msg, self.latest = self.latest, None
@@ -87,8 +82,6 @@ class Ros2Topic:
 
 def open_topic(graph: Graph, spec: str, kind: str, scale: float, offset: float) -> Ros2Topic:
     """The source for ``--input ros2:TOPIC``: checked (topic name, message kind against the model), then subscribed."""
-    from edgeq.ros2.node import require_rclpy
-
     topic = spec[len(PREFIX) :]
     require_rclpy()
     from rclpy.validate_full_topic_name import validate_full_topic_name

@@ -23,6 +23,8 @@ from typing import BinaryIO, Protocol
 
 import numpy as np
 
+from edgeq.data.binfiles import decode_bin
+from edgeq.data.files import load_npy, load_npz
 from edgeq.errors import DatasetError
 from edgeq.log import logger
 from edgeq.model import Graph
@@ -104,8 +106,6 @@ def open_replay(graph: Graph, path: Path, loop: bool, fmt: object = None) -> Rep
     elif not path.exists():
         raise DatasetError(f"--input {path} does not exist; give an .npy file, a folder of .bin files or '-'")
     else:
-        from edgeq.data.files import load_npy, load_npz
-
         arrays = list(load_npz(path).values()) if path.suffix.lower() == ".npz" else [load_npy(path)]
     try:
         prepared = prepare_inputs(graph, arrays)
@@ -116,7 +116,6 @@ def open_replay(graph: Graph, path: Path, loop: bool, fmt: object = None) -> Rep
 
 def _bin_folder(graph: Graph, folder: Path, fmt: object) -> list[np.ndarray]:
     """Every ``.bin`` file of a folder without labels, sorted by name, read by edgeq's .bin rule."""
-    from edgeq.data.binfiles import decode_bin
     from edgeq.serialdut.dataset import bin_layout, stack_samples
 
     files = sorted(folder.glob("*.bin"))
