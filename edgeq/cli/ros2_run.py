@@ -72,8 +72,16 @@ def command(
     require_rclpy()
     options.check()
     click.echo(f"starting node {node_name} on {target} (Ctrl-C stops it)", err=True)
-    snapshot = run_node(data, graph, target, options, node_name=node_name, target_options=rest, ros_args=ros_args)
-    summary = {"model": str(model), "target": target, "node": node_name, **snapshot.to_dict()}
+    snapshot, source = run_node(
+        data, graph, target, options, node_name=node_name, target_options=rest, ros_args=ros_args
+    )
+    summary = {
+        "model": str(model),
+        "target": target,
+        "node": node_name,
+        **snapshot.to_dict(),
+        "inference_source": source,
+    }
     if as_json:
         print_json(summary)
     else:

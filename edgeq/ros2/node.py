@@ -261,8 +261,11 @@ def run_node(
     target_options: dict[str, object] | None = None,
     ros_args: list[str] | None = None,
     on_ready: Any = None,
-) -> Snapshot:
-    """Run the node until Ctrl-C or SIGTERM (raised as exceptions by the CLI); the last snapshot of its counters."""
+) -> tuple[Snapshot, str]:
+    """Run the node until Ctrl-C or SIGTERM (raised as exceptions by the CLI).
+
+    Returns the last snapshot of its counters and how its inference times were obtained.
+    """
     options.check()
     Decoder(graph, options.input_type, options.scale, options.offset)  # the model takes this input type
     with ros_context(ros_args or []) as context:
@@ -273,7 +276,7 @@ def run_node(
             options = declared(node, options)
             options.check()
             with open_session(model, target, **(target_options or {})) as session:
-                return _spin(node, ModelNode(node, graph, options, session, target), context, on_ready)
+                return _spin(node, ModelNode(node, graph, options, session, target), context, on_ready), session.source
         finally:
             node.destroy_node()
 

@@ -16,4 +16,5 @@ def render_summary(summary: dict[str, Any]) -> str:
         pair = summary.get(key)
         if pair:
             lines.append(f"  {label:<14} p50 {pair['p50']:.3f} ms  p99 {pair['p99']:.3f} ms")
+    lines.append(f"  inference times: {summary['inference_source']}")
     return "\n".join(lines)
