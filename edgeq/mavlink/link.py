@@ -136,8 +136,8 @@ class Link:
 
     def close(self) -> None:
         if self.conn is not None:
-            with contextlib.suppress(OSError), _stdout_to_stderr():
-                self.conn.close()
+            with contextlib.suppress(OSError, AttributeError), _stdout_to_stderr():
+                self.conn.close()  # AttributeError: pymavlink's TCP link after a failed reconnect has no socket
             self.conn = None
 
     def service(self) -> None:
