@@ -56,8 +56,8 @@ from edgeq.targets import target_names
 )  # fmt: skip
 @click.option(
     "--landing-map", default="x=0,y=1", show_default=True,
-    help="x=I,y=J[,distance=K][,scale=S]: output values I and J (times S) are the target's angles in radians, "
-    "or image coordinates in [-1, 1] with --fov-deg; K is its distance in metres.",
+    help="x=I,y=J[,distance=K][,scale=S][,offset=O]: output values I and J (times S plus O) are the target's "
+    "angles in radians, or image coordinates in [-1, 1] with --fov-deg; K is its distance in metres.",
 )  # fmt: skip
 @click.option(
     "--fov-deg",

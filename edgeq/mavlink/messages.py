@@ -41,8 +41,8 @@ class LandingMap:
 
     ``x``, ``y`` and ``distance`` index the dequantized output values numbered
     as for ``named`` (every output flattened, in model order). Without a field
-    of view the values times ``scale`` are the angles in radians. With
-    ``fov_deg = (H, V)`` the values times ``scale`` are image coordinates in
+    of view ``value * scale + offset`` are the angles in radians. With
+    ``fov_deg = (H, V)`` they are image coordinates in
     [-1, 1] (0 the image centre, +x right, +y down) and the angles are those
     of a pinhole camera: ``angle_x = atan(u * tan(H / 2))`` (likewise y with
     V), so +-1 is the image edge at +-H/2. ``distance`` (m) is the value as it
@@ -53,6 +53,7 @@ class LandingMap:
     y: int = 1
     distance: int | None = None
     scale: float = 1.0
+    offset: float = 0.0
     fov_deg: tuple[float, float] | None = None
 
     def indices(self) -> list[int]:
@@ -60,7 +61,8 @@ class LandingMap:
 
     def angles(self, values: np.ndarray) -> tuple[float, float, float]:
         """(angle_x, angle_y, distance) from one frame's flattened output values."""
-        ux, uy = float(values[self.x]) * self.scale, float(values[self.y]) * self.scale
+        ux = float(values[self.x]) * self.scale + self.offset
+        uy = float(values[self.y]) * self.scale + self.offset
         if self.fov_deg is not None:
             half_h, half_v = (math.radians(f) / 2 for f in self.fov_deg)
             ux, uy = math.atan(ux * math.tan(half_h)), math.atan(uy * math.tan(half_v))
@@ -69,17 +71,18 @@ class LandingMap:
 
 
 def parse_landing_map(text: str, fov: str | None) -> LandingMap:
-    """``--landing-map "x=0,y=1[,distance=2][,scale=S]"`` and ``--fov-deg H,V``; UsageError naming the fix."""
-    form = '--landing-map "x=I,y=J[,distance=K][,scale=S]"'
+    """``--landing-map "x=0,y=1[,distance=2][,scale=S][,offset=O]"`` and ``--fov-deg H,V``; UsageError naming the fix."""
+    form = '--landing-map "x=I,y=J[,distance=K][,scale=S][,offset=O]"'
     fields: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, value = part.partition("=")
-        if not sep or key.strip() not in ("x", "y", "distance", "scale"):
-            raise UsageError(f"--landing-map: {part!r} is not x=, y=, distance= or scale=; give {form}")
+        if not sep or key.strip() not in ("x", "y", "distance", "scale", "offset"):
+            raise UsageError(f"--landing-map: {part!r} is not x=, y=, distance=, scale= or offset=; give {form}")
         fields[key.strip()] = value.strip()
     index = {k: _index(fields[k], k) for k in ("x", "y", "distance") if k in fields}
     scale = _finite(fields.get("scale", "1"), "--landing-map scale")
-    return LandingMap(index.get("x", 0), index.get("y", 1), index.get("distance"), scale, parse_fov(fov))
+    offset = _finite(fields.get("offset", "0"), "--landing-map offset")
+    return LandingMap(index.get("x", 0), index.get("y", 1), index.get("distance"), scale, offset, parse_fov(fov))
 
 
 def parse_fov(text: str | None) -> tuple[float, float] | None:

@@ -308,7 +308,7 @@ def test_imports_neither_pymavlink_nor_tensorflow_until_it_runs():
 
 
 def test_encoder_names_chunks_and_angles():
-    from edgeq.mavlink.messages import Encoder, LandingMap
+    from edgeq.mavlink.messages import Encoder, LandingMap, parse_landing_map
 
     named = Encoder("named", [2, 3], "p")
     assert named.names() == ["p0", "p1", "p2", "p3", "p4"]
@@ -323,6 +323,8 @@ def test_encoder_names_chunks_and_angles():
     assert radians[0][1]["angle_x"] == pytest.approx(-0.2) and radians[0][1]["angle_y"] == pytest.approx(0.1)
     edge = LandingMap(fov_deg=(90.0, 60.0)).angles(np.float32([1, -1]))
     assert edge[0] == pytest.approx(math.radians(45)) and edge[1] == pytest.approx(math.radians(-30))
+    unit = parse_landing_map("x=1,y=0,distance=2,scale=2,offset=-1", "90,60")  # [0, 1] image coordinates
+    assert unit.angles(np.float32([0.0, 0.5, 7.5])) == pytest.approx((0.0, math.radians(-30), 7.5))
 
 
 def test_frames_from_a_ros2_topic(autopilot, frames, tmp_path):
