@@ -42,7 +42,15 @@ PROFILE = str(package_dir("edgeq", "ros2") / "fastdds_loopback.xml")
 _domains = itertools.count(os.getpid() % 100 + 100)  # 100..~230, one per test; away from the default domain 0
 # What the generated node may import: the standard library, numpy, ROS 2 and a TFLite runtime (Pillow optional).
 NODE_IMPORTS = {"collections", "ctypes", "importlib", "math", "os", "threading", "time", "typing", "numpy", "PIL"}
-NODE_IMPORTS |= {"rclpy", "std_msgs", "sensor_msgs", "diagnostic_msgs", "ai_edge_litert", "tflite_runtime"}
+NODE_IMPORTS |= {
+    "rclpy",
+    "rcl_interfaces",
+    "std_msgs",
+    "sensor_msgs",
+    "diagnostic_msgs",
+    "ai_edge_litert",
+    "tflite_runtime",
+}
 BUILD_S, START_S = 300.0, 60.0
 
 
@@ -186,8 +194,9 @@ def test_the_built_node_gives_the_runtimes_outputs_for_every_input(workspace, ro
     topic_in, topic_out = _topics(runtime)
     results, top1 = peer.listen(Float32MultiArray, topic_out), peer.listen(Int32, f"{topic_out}/top1")
     node = start_node(
-        workspace, f"kws_{runtime}", ros_env, input_topic=topic_in, output_topic=topic_out, qos="reliable"
-    )
+        workspace, f"kws_{runtime}", ros_env, input_topic=topic_in, output_topic=topic_out, qos="reliable",
+        deadline_ms="1000",  # an integer is taken for a float
+    )  # fmt: skip
     try:
         publisher = _connect(peer, topic_in, node)
         for sample in x:
@@ -233,6 +242,16 @@ def test_malformed_inputs_are_skipped_and_counted(workspace, ros_env, peer):
     assert status.level == DiagnosticStatus.WARN and "deadline" in status.message
     assert "2 values, but the model's inputs take 490" in err
     assert node.returncode == 0 and "Traceback" not in err
+
+
+def test_a_bad_parameter_stops_the_node_with_one_line(workspace, ros_env):
+    node = start_node(workspace, "kws_litert", ros_env, qos="bogus")
+    try:
+        node.wait(START_S)
+    finally:
+        out, err = stop(node)
+    assert node.returncode == 2 and "qos 'bogus' is unknown; use sensor or reliable" in err
+    assert "Traceback" not in err
 
 
 def _values(array: DiagnosticArray) -> dict[str, str]:
