@@ -60,11 +60,19 @@ class Stats:
     link_losses: int = 0
     reopens: int = 0
     elapsed_s: float = 0.0
+    first_at: float = 0.0  # clock time of the first and the last frame (the achieved rate)
+    last_at: float = 0.0
     stopped_by: str = ""
     autopilot: dict[str, Any] | None = None
     timing: str = ""
     estimated: bool = False
     ms: list[float] = field(default_factory=list)
+
+    @property
+    def achieved_hz(self) -> float:
+        """Frames per second between the first frame and the last."""
+        span = self.last_at - self.first_at
+        return (self.frames - 1) / span if self.frames > 1 and span > 0 else 0.0
 
     @property
     def dropped(self) -> int:
@@ -80,7 +88,7 @@ class Stats:
         return {
             "connection": self.connection,
             "rate_hz": self.rate,
-            "achieved_hz": self.frames / self.elapsed_s if self.elapsed_s > 0 else 0.0,
+            "achieved_hz": self.achieved_hz,
             "elapsed_s": self.elapsed_s,
             "frames": self.frames,
             "sent": self.sent,
@@ -99,7 +107,7 @@ class Stats:
         }
 
     def summary(self) -> str:
-        hz = self.frames / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        hz = self.achieved_hz
         lat = self.latency()
         mark = "~" if self.estimated else ""
         timing = (
@@ -194,6 +202,9 @@ class Companion:
             self._frame(frame)
 
     def _frame(self, frame: list[np.ndarray]) -> None:
+        now = self.clock()
+        self.stats.first_at = self.stats.first_at if self.stats.frames else now
+        self.stats.last_at = now
         result = self.session.infer(frame)
         self.stats.ms.append(result.ms)
         self.stats.estimated |= bool(result.estimated)
