@@ -37,8 +37,8 @@ from edgeq.render import render, write_folder
 
 RUNTIMES = ("litert", "engine")
 RUNTIME_TEXT = {
-    "litert": "TFLite interpreter: ai_edge_litert or tflite_runtime",
-    "engine": "edgeq compiled engine, built by colcon build",
+    "litert": "the TFLite interpreter of ai_edge_litert or tflite_runtime",
+    "engine": "edgeq's compiled engine, built by colcon build",
 }
 # REP 144: lowercase letters, digits and single underscores, starting with a letter, at least two characters.
 PACKAGE_NAME = re.compile(r"[a-z](?:_?[a-z0-9])+")
@@ -53,7 +53,7 @@ ENGINE_IDENT = "net"  # the engine's C prefix: net_invoke, net_input, net_output
 # (name, default, type, description): the node's parameters, the same as edgeq ros2 run's options.
 PARAMETERS: tuple[tuple[str, Any, type, str], ...] = (
     ("input_topic", "/edgeq/input", str, "topic the inputs arrive on"),
-    ("output_topic", "/edgeq/output", str, "topic the results go to (also OUTPUT/top1, OUTPUT/header)"),
+    ("output_topic", "/edgeq/output", str, "topic the results go to (and its /top1 and /header subtopics)"),
     ("input_type", "float32", str, "float32 (Float32MultiArray), int8 (Int8MultiArray) or image (sensor_msgs/Image)"),
     ("qos", "sensor", str, "sensor: best effort, the newest input wins; reliable: every input in order"),
     ("deadline_ms", 0.0, float, "inputs slower than this in the node count as misses (0: no deadline)"),
@@ -184,4 +184,5 @@ def _tensor(io: ModelIO) -> str:
     """One input or output as the node's Python literal ``Tensor(name, shape, dtype, scale, zero_point)``."""
     if io.dtype not in NODE_DTYPES:
         raise UnsupportedError(f"tensor {io.name!r} is {io.dtype}; the node exchanges {', '.join(NODE_DTYPES)} only")
-    return f"Tensor({io.name!r}, {tuple(io.shape)!r}, {io.dtype!r}, {io.scale!r}, {io.zero_point or 0!r})"
+    name, dtype = json.dumps(io.name), json.dumps(io.dtype)  # JSON strings are Python strings too
+    return f"Tensor({name}, {tuple(io.shape)!r}, {dtype}, {io.scale!r}, {io.zero_point or 0})"
