@@ -59,6 +59,7 @@ PARAMETERS: tuple[tuple[str, Any, type, str], ...] = (
     ("deadline_ms", 0.0, float, "inputs slower than this in the node count as misses (0: no deadline)"),
     ("scale", 1.0 / 255.0, float, "images: pixel * scale + offset"),
     ("offset", 0.0, float, "images: pixel * scale + offset"),
+    ("publish_timing", False, bool, "publish [inference, inference, node overhead] ms on output_topic/timing"),
 )
 
 
@@ -176,7 +177,7 @@ def _context(graph: Graph, name: str, runtime: str, model_name: str) -> dict[str
         "parameters": [
             (p, json.dumps(default) if isinstance(default, str) else repr(default)) for p, default, _, _ in PARAMETERS
         ],
-        "arguments": [(p, str(default), kind.__name__, text) for p, default, kind, text in PARAMETERS],
+        "arguments": [(p, _launch_text(default), kind.__name__, text) for p, default, kind, text in PARAMETERS],
     }
 
 
@@ -186,3 +187,8 @@ def _tensor(io: ModelIO) -> str:
         raise UnsupportedError(f"tensor {io.name!r} is {io.dtype}; the node exchanges {', '.join(NODE_DTYPES)} only")
     name, dtype = json.dumps(io.name), json.dumps(io.dtype)  # JSON strings are Python strings too
     return f"Tensor({name}, {tuple(io.shape)!r}, {dtype}, {io.scale!r}, {io.zero_point or 0})"
+
+
+def _launch_text(value: object) -> str:
+    """A parameter's default as a launch argument's text (``true``/``false`` for booleans)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)

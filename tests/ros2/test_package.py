@@ -35,7 +35,7 @@ pytest.importorskip("colcon_ros", reason="colcon is the ros2 extra")
 import rclpy  # noqa: E402
 import rclpy.executors  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
-from std_msgs.msg import Float32MultiArray, Int32  # noqa: E402
+from std_msgs.msg import Float32MultiArray, Float64MultiArray, Int32  # noqa: E402
 
 KWS = FIXTURES / "zoo" / "kws_dscnn" / "int8.tflite"
 PROFILE = str(package_dir("edgeq", "ros2") / "fastdds_loopback.xml")
@@ -193,20 +193,22 @@ def test_the_built_node_gives_the_runtimes_outputs_for_every_input(workspace, ro
 
     topic_in, topic_out = _topics(runtime)
     results, top1 = peer.listen(Float32MultiArray, topic_out), peer.listen(Int32, f"{topic_out}/top1")
+    timing = peer.listen(Float64MultiArray, f"{topic_out}/timing")
     node = start_node(
         workspace, f"kws_{runtime}", ros_env, input_topic=topic_in, output_topic=topic_out, qos="reliable",
-        deadline_ms="1000",  # an integer is taken for a float
+        deadline_ms="1000", publish_timing="true",  # deadline_ms as an integer: taken for 1000.0
     )  # fmt: skip
     try:
         publisher = _connect(peer, topic_in, node)
         for sample in x:
             publisher.publish(Float32MultiArray(data=sample.reshape(-1).tolist()))
-        peer.spin_until(lambda: len(results) >= n and len(top1) >= n, 30, f"{n} results")
+        peer.spin_until(lambda: min(len(results), len(top1), len(timing)) >= n, 30, f"{n} results")
     finally:
         out, err = stop(node)
     np.testing.assert_array_equal(np.array([r.data for r in results], np.float32), expected)
     assert [t.data for t in top1] == expected.argmax(1).tolist()
     assert [d.size for d in results[0].layout.dim] == [12]
+    assert all(len(t.data) == 3 and t.data[0] > 0 for t in timing)
     assert node.returncode == 0, err
     assert "Traceback" not in err
 
@@ -305,7 +307,9 @@ def test_the_launch_file_declares_every_parameter(tmp_path, monkeypatch):
     exec(compile(code, "kws.launch.py", "exec"), scope)  # noqa: S102
     scope["generate_launch_description"]()
     declared = {a[0]: k["default_value"] for a, k in calls["argument"]}
-    assert declared == {name: str(default) for name, default, _, _ in PARAMETERS}
+    assert declared == {
+        name: str(default).lower() if kind is bool else str(default) for name, default, kind, _ in PARAMETERS
+    }
     ((_, node),) = calls["node"]
     assert node["package"] == "kws" and node["executable"] == "kws_node"
     assert node["parameters"][0]["deadline_ms"] == (("config", "deadline_ms"), float)
