@@ -39,6 +39,8 @@ MODELS = {
     "VWW-sized (vww_mobilenet)": ZOO / "vww_mobilenet" / "int8.tflite",
 }
 PROFILE = ROOT / "edgeq" / "ros2" / "fastdds_loopback.xml"
+# Fast DDS's default shared-memory segment (512 KiB) cannot hold a 0.9 MB frame, which then goes by UDP.
+SHM_SEGMENT_BYTES = 8 * 1024 * 1024
 # The same, plus Fast DDS's shared-memory transport (what nodes on one machine use by default).
 SHM_PROFILE = (
     PROFILE.read_text()
@@ -51,6 +53,7 @@ SHM_PROFILE = (
 )
 os.environ.pop("ROS_AUTOMATIC_DISCOVERY_RANGE", None)
 DOMAIN = 150 + os.getpid() % 50
+RATES = (("image", 30.0), ("array", 200.0), ("array", 100.0))
 
 
 class Peer:
@@ -120,14 +123,38 @@ def messages(model: Path, kind: str, count: int) -> tuple[object, list]:
     return Float32MultiArray, [Float32MultiArray(data=values[k % 4]) for k in range(count)]
 
 
-def node_run(model: Path, target: str, kind: str, hz: float, count: int) -> dict:
-    """One node, ``count`` inputs of ``kind`` at ``hz`` (reliable QoS); latency and drop figures."""
+# A plain rclpy node with the same topics and QoS as the edgeq node that answers every input with 12 zeros:
+# what ROS 2 alone costs for these messages on this machine.
+ECHO = """
+import signal, sys, rclpy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+from std_msgs.msg import Float32MultiArray, Float64MultiArray
+rclpy.init()
+node = rclpy.create_node("echo")
+out = node.create_publisher(Float32MultiArray, "/bench/out", 100)
+timing = node.create_publisher(Float64MultiArray, "/bench/out/timing", 100)
+def answer(msg):
+    out.publish(Float32MultiArray(data=[0.0] * 12))
+    timing.publish(Float64MultiArray(data=[0.0, 0.0, 0.0]))
+qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+node.create_subscription(Image if sys.argv[1] == "image" else Float32MultiArray, "/bench/in", answer, qos)
+signal.signal(signal.SIGINT, lambda *a: rclpy.try_shutdown())
+while rclpy.ok():
+    rclpy.spin_once(node, timeout_sec=0.1)
+"""
+
+
+def node_run(model: Path, target: str | None, kind: str, hz: float, count: int) -> dict:
+    """One node (edgeq's, or the plain echo node when ``target`` is None), ``count`` inputs of ``kind`` at ``hz``."""
     import rclpy
 
     env = dict(os.environ, ROS_DOMAIN_ID=str(DOMAIN), ROS_LOG_DIR=str(Path("/tmp") / f"edgeq-bench-ros-{os.getpid()}"))
-    args = [sys.executable, "-m", "edgeq", "ros2", "run", str(model), "--target", target, "--input-type",
+    args = [sys.executable, "-m", "edgeq", "ros2", "run", str(model), "--target", str(target), "--input-type",
             "image" if kind == "image" else "float32", "--qos", "reliable", "--timing", "--json",
             "--input-topic", "/bench/in", "--output-topic", "/bench/out"]  # fmt: skip
+    if target is None:
+        args = [sys.executable, "-c", ECHO, kind]
     node = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=DOMAIN)
@@ -146,15 +173,16 @@ def node_run(model: Path, target: str, kind: str, hz: float, count: int) -> dict
         context.try_shutdown()
         node.send_signal(signal.SIGINT)
         out, err = node.communicate(timeout=60)
-    summary = json.loads(out)
     n = min(len(sent), len(received), len(timings))
     e2e = (np.array(received[:n]) - np.array(sent[:n])) * 1e3
     beyond = e2e - timings[:n, 1]  # minus the wall time of that input's inference call
+    figures = {"sent": len(sent), "results": len(received), "lost": len(sent) - len(received), "e2e_ms": pct(e2e)}
+    if target is None:
+        return figures
+    summary = json.loads(out)
     return {
-        "sent": len(sent), "results": len(received), "dropped_by_node": summary["dropped"] + (summary["received"] - summary["processed"] - summary["malformed"]),
-        "lost": len(sent) - len(received),
-        "e2e_ms": pct(e2e), "e2e_minus_inference_ms": pct(beyond), "inference_ms": pct(timings[:n, 0]),
-        "node_overhead_ms": pct(timings[:n, 2]),
+        **figures, "dropped_by_node": summary["dropped"], "e2e_minus_inference_ms": pct(beyond),
+        "inference_ms": pct(timings[:n, 0]), "node_overhead_ms": pct(timings[:n, 2]),
     }  # fmt: skip
 
 
@@ -189,6 +217,8 @@ def main() -> None:
     os.environ["FASTRTPS_DEFAULT_PROFILES_FILE"] = str(PROFILE if args.transport == "udp" else profile)
     rows = []
     try:
+        kws = next(iter(MODELS.values()))
+        echo = {f"{kind}_{hz:g}hz": node_run(kws, None, kind, hz, int(hz * args.seconds)) for kind, hz in RATES[:2]}
         for label, model in MODELS.items():
             for target in ("host", "host-c"):
                 rows.append(model_rows(label, model, target, args.seconds))
@@ -196,7 +226,10 @@ def main() -> None:
         if args.transport == "shm":
             profile.unlink()
     name = "benchmarks-ros2" if args.transport == "udp" else "benchmarks-ros2-shm"
-    record = {"seconds": args.seconds, "transport": args.transport, "rows": rows, "python": sys.version.split()[0]}
+    record = {
+        "seconds": args.seconds, "transport": args.transport, "plain_rclpy_echo": echo, "rows": rows,
+        "python": sys.version.split()[0],
+    }  # fmt: skip
     (ROOT / "docs" / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
     if args.transport == "udp":
         (ROOT / "docs" / f"{name}.md").write_text(render(record))
@@ -205,7 +238,7 @@ def main() -> None:
 
 def model_rows(label: str, model: Path, target: str, seconds: float) -> dict:
     row = {"model": label, "target": target, "bare_inference_ms": bare_inference(model, target)}
-    for kind, hz in (("image", 30.0), ("array", 200.0), ("array", 100.0)):
+    for kind, hz in RATES:
         print(f"{label} on {target}: {kind} at {hz:g} Hz", file=sys.stderr)
         row[f"{kind}_{hz:g}hz"] = node_run(model, target, kind, hz, int(hz * seconds))
     return row
@@ -260,13 +293,22 @@ def table(record: dict) -> list[str]:
             f"| {in_node / row['bare_inference_ms']['p50']:.2f} "
             f"| {rel['lost']} of {rel['sent']} |"
         )
+    echo = record.get("plain_rclpy_echo")
+    if echo:
+        img, arr = echo["image_30hz"]["e2e_ms"], echo["array_200hz"]["e2e_ms"]
+        lines.append(
+            f"| plain rclpy echo node (no model) | - | - | {img['p50']:.3f} / {img['p99']:.3f} | - "
+            f"| {arr['p50']:.3f} / {arr['p99']:.3f} | - | - |"
+        )
     return lines
 
 
 NOTES = """Images are 640x480 rgb8 frames (0.9 MB): the node converts, resizes (bilinear) and quantizes them.
-Most of what an image costs beyond inference is outside the node: moving the frame through DDS and
-rclpy's message conversion on both sides. The JSON has every figure: the inference p50/p99 inside the
-node, the node's own overhead, and the end-to-end latency.
+The last row of each table is a plain rclpy node on the same topics and QoS that answers every input at
+once, without a model: what ROS 2 alone costs for the round trip of these messages here. Nearly all of what
+an image costs beyond inference is that round trip (moving 0.9 MB through Fast DDS and rclpy), not the node.
+The JSON has every figure: the inference p50/p99 inside the node, the node's own overhead, and the
+end-to-end latency.
 """
 
 

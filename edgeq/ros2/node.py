@@ -49,7 +49,7 @@ class NodeOptions:
     input_type: str = "float32"
     qos: str = "sensor"
     deadline_ms: float = 0.0  # 0: no deadline
-    scale: float = 1.0
+    scale: float = 1.0 / 255.0
     offset: float = 0.0
     publish_timing: bool = False  # OUTPUT_TOPIC/timing after every result
 

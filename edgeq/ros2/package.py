@@ -34,6 +34,7 @@ from edgeq.model import Graph, read_model
 from edgeq.model.io import ModelIO, model_inputs, model_outputs
 from edgeq.model.reader import read_bytes
 from edgeq.render import render, write_folder
+from edgeq.ros2.node import NodeOptions
 
 RUNTIMES = ("litert", "engine")
 RUNTIME_TEXT = {
@@ -50,16 +51,22 @@ SHADOWED = frozenset(
 MODEL_FILE = "model.tflite"
 NODE_DTYPES = ("int8", "uint8", "int16", "int32", "float32")  # the tensor dtypes the node exchanges
 ENGINE_IDENT = "net"  # the engine's C prefix: net_invoke, net_input, net_output
+_NODE = NodeOptions()  # edgeq ros2 run's defaults
 # (name, default, type, description): the node's parameters, the same as edgeq ros2 run's options.
 PARAMETERS: tuple[tuple[str, Any, type, str], ...] = (
-    ("input_topic", "/edgeq/input", str, "topic the inputs arrive on"),
-    ("output_topic", "/edgeq/output", str, "topic the results go to (and its /top1 and /header subtopics)"),
-    ("input_type", "float32", str, "float32 (Float32MultiArray), int8 (Int8MultiArray) or image (sensor_msgs/Image)"),
-    ("qos", "sensor", str, "sensor: best effort, the newest input wins; reliable: every input in order"),
-    ("deadline_ms", 0.0, float, "inputs slower than this in the node count as misses (0: no deadline)"),
-    ("scale", 1.0 / 255.0, float, "images: pixel * scale + offset"),
-    ("offset", 0.0, float, "images: pixel * scale + offset"),
-    ("publish_timing", False, bool, "publish [inference, inference, node overhead] ms on output_topic/timing"),
+    ("input_topic", _NODE.input_topic, str, "topic the inputs arrive on"),
+    ("output_topic", _NODE.output_topic, str, "topic the results go to (and its /top1 and /header subtopics)"),
+    (
+        "input_type",
+        _NODE.input_type,
+        str,
+        "float32 (Float32MultiArray), int8 (Int8MultiArray) or image (sensor_msgs/Image)",
+    ),
+    ("qos", _NODE.qos, str, "sensor: best effort, the newest input wins; reliable: every input in order"),
+    ("deadline_ms", _NODE.deadline_ms, float, "inputs slower than this in the node count as misses (0: no deadline)"),
+    ("scale", _NODE.scale, float, "images: pixel * scale + offset"),
+    ("offset", _NODE.offset, float, "images: pixel * scale + offset"),
+    ("publish_timing", _NODE.publish_timing, bool, "publish [inference, inference, node overhead] ms on .../timing"),
 )
 
 
