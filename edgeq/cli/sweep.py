@@ -1,0 +1,1 @@
+"""``edgeq sweep``: which configuration should I ship."""
