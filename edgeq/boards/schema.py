@@ -32,6 +32,7 @@ SOURCED = (
     "qemu",
     "edgetpu",
     "power_measurement",
+    "usb_ids",
 )
 
 
@@ -313,6 +314,7 @@ class Board:
     reference_results: tuple[ReferenceResult, ...] = ()
     edgetpu: EdgeTpuSpec | None = None
     notes: tuple[str, ...] = ()
+    usb_ids: tuple[str, ...] = ()  # "vvvv:pppp" (hex) of the USB device the host sees: probe, USB-serial bridge
     path: Path | None = field(default=None, compare=False)
     RULES: ClassVar[Rules] = {
         "name": "text",
@@ -324,7 +326,7 @@ class Board:
     RULES.update(power_measurement="text?")
 
     def __post_init__(self) -> None:
-        for name in ("runtimes", "memory_map", "power", "reference_results", "notes"):
+        for name in ("runtimes", "memory_map", "power", "reference_results", "notes", "usb_ids"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         check(
             bool(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", str(self.id))),
@@ -345,6 +347,8 @@ class Board:
             ("edgetpu" in self.runtimes) == (self.edgetpu is not None), "edgetpu", "block goes with the edgetpu runtime"
         )
         self._check_kind()
+        bad_ids = [u for u in self.usb_ids if not re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{4}", str(u))]
+        check(not bad_ids, "usb_ids", f"must be lowercase hex vvvv:pppp, got {bad_ids}")
         self._check_power()
         self._check_sources()
 
