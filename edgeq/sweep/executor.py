@@ -1,0 +1,229 @@
+"""Where sweep jobs run: Ray (a farm, or a local instance bound to 127.0.0.1) or a local process pool.
+
+Both give the scheduler the same four calls (``put``, ``submit``, ``wait``,
+``close``) and run the same job functions (:mod:`edgeq.sweep.jobs`), so a
+sweep gives the same records on either. A job asks for resources by the
+farm's names (:mod:`edgeq.farm.resources`): a conversion one unit of the
+TensorFlow ability, a profile one unit of its target (one board, held
+exclusively). On a local Ray instance or in the pool this machine declares
+those resources itself (:func:`local_resources`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import logging
+import os
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from typing import Any, Protocol
+
+from edgeq.errors import DependencyError, UsageError
+from edgeq.farm.resources import CAPABILITIES, target_resource
+from edgeq.log import logger
+from edgeq.sweep import jobs
+
+RETRIES = 3  # a task whose worker died runs again this many times
+EXECUTORS = ("auto", "ray", "pool")
+# Targets timed with the wall clock of this machine: one at a time, so they do not time each other.
+WALL_CLOCK = ("host", "host-c", "host-tflm")
+
+
+class Executor(Protocol):
+    """What the scheduler needs from a place that runs jobs."""
+
+    name: str
+    profile_fn: Callable[..., dict[str, Any]]
+
+    def put(self, value: Any) -> Any: ...
+    def fits(self, resources: dict[str, float]) -> bool: ...
+    def submit(self, fn: Callable[..., Any], args: tuple[Any, ...], resources: dict[str, float]) -> Any: ...
+    def wait(self, handles: list[Any], timeout: float | None) -> list[tuple[Any, Any]]: ...
+    def cancel(self, handles: list[Any]) -> None: ...
+    def close(self) -> None: ...
+
+
+def job_resources(kind: str, target: str | None) -> dict[str, float]:
+    """The resources a job asks for: the TensorFlow ability (conversions, evaluations) or one board."""
+    if kind == "profile" and target is not None:
+        return {target_resource(target): 1.0}
+    return {CAPABILITIES["tensorflow"]: 1.0}
+
+
+def local_resources(targets: tuple[str, ...], cpus: int) -> dict[str, float]:
+    """What this machine offers: TensorFlow jobs and emulators per CPU, one slot per wall-clock or real target."""
+    out = {CAPABILITIES["tensorflow"]: float(cpus)}
+    for target in targets:
+        emulated = target.startswith("qemu-")
+        out[target_resource(target)] = float(cpus if emulated else 1)
+    return out
+
+
+def cpu_count() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def ray_available() -> bool:
+    return importlib.util.find_spec("ray") is not None
+
+
+def _farm_api() -> tuple[Any, Any] | None:
+    """The farm's cluster and job modules, when this edgeq has them."""
+    try:
+        cluster = importlib.import_module("edgeq.farm.cluster")
+        farm_jobs = importlib.import_module("edgeq.farm.jobs")
+    except ImportError:
+        return None
+    needed = (hasattr(cluster, "connect"), hasattr(cluster, "remote_call"), hasattr(farm_jobs, "profile_job"))
+    return (cluster, farm_jobs) if all(needed) else None
+
+
+def resolve_executor(kind: str, farm: str | None) -> str:
+    """``ray`` or ``pool`` for ``--executor`` ``kind`` (auto: Ray when installed) and ``--farm``."""
+    if kind not in EXECUTORS:
+        raise UsageError(f"--executor {kind}: choose one of {', '.join(EXECUTORS)}")
+    if farm is not None and kind == "pool":
+        raise UsageError("--farm runs jobs on a Ray cluster; drop --executor pool")
+    use_ray = farm is not None or kind == "ray" or (kind == "auto" and ray_available())
+    if use_ray and not ray_available():
+        raise DependencyError("Ray is not installed; pip install 'edgeq[farm]' (or use --executor pool)")
+    return "ray" if use_ray else "pool"
+
+
+@contextlib.contextmanager
+def open_executor(kind: str, farm: str | None, targets: tuple[str, ...]) -> Iterator[Executor]:
+    """The executor of a sweep (``kind`` from :func:`resolve_executor`), closed (its jobs ended) on leaving."""
+    resources = local_resources(targets, cpu_count())
+    executor: Executor = RayExecutor(farm, resources) if kind == "ray" else PoolExecutor(resources)
+    try:
+        yield executor
+    finally:
+        executor.close()
+
+
+def _die_with_parent() -> None:
+    """Pool worker initializer: the kernel kills the worker when the sweep process dies (Linux)."""
+    import ctypes
+    import ctypes.util
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+class PoolExecutor:
+    """Spawned worker processes on this machine; resources are counted here, as Ray would."""
+
+    name = "pool"
+
+    def __init__(self, capacity: dict[str, float]):
+        import multiprocessing
+
+        self.capacity = capacity
+        self.in_use: dict[str, float] = dict.fromkeys(capacity, 0.0)
+        self.held: dict[Any, dict[str, float]] = {}
+        context = multiprocessing.get_context("spawn")
+        self.pool = futures.ProcessPoolExecutor(cpu_count(), mp_context=context, initializer=_die_with_parent)
+        self.profile_fn = jobs.profile_job
+
+    def put(self, value: Any) -> Any:
+        return value
+
+    def fits(self, resources: dict[str, float]) -> bool:
+        return all(self.in_use.get(k, 0.0) + v <= self.capacity.get(k, 0.0) for k, v in resources.items())
+
+    def submit(self, fn: Callable[..., Any], args: tuple[Any, ...], resources: dict[str, float]) -> Any:
+        future = self.pool.submit(fn, *args)
+        for key, amount in resources.items():
+            self.in_use[key] = self.in_use.get(key, 0.0) + amount
+        self.held[future] = resources
+        return future
+
+    def wait(self, handles: list[Any], timeout: float | None) -> list[tuple[Any, Any]]:
+        done, _ = futures.wait(handles, timeout=timeout, return_when=futures.FIRST_COMPLETED)
+        out = []
+        for future in done:
+            for key, amount in self.held.pop(future, {}).items():
+                self.in_use[key] -= amount
+            error = future.exception()
+            out.append((future, error if error is not None else future.result()))
+        return out
+
+    def cancel(self, handles: list[Any]) -> None:
+        for future in handles:
+            future.cancel()
+
+    def close(self) -> None:
+        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # a running job is not waited for: the sweep is over
+            with contextlib.suppress(Exception):
+                process.kill()
+                process.join(5)
+
+
+class RayExecutor:
+    """Jobs as Ray tasks: on a farm (``farm`` = HEAD:PORT) or a Ray instance started here on 127.0.0.1."""
+
+    name = "ray"
+
+    def __init__(self, farm: str | None, local: dict[str, float]):
+        import ray
+
+        self.ray = ray
+        self.api = _farm_api()
+        self._stack = contextlib.ExitStack()
+        self._remote: dict[Callable[..., Any], Any] = {}
+        self.profile_fn = jobs.profile_job if self.api is None else self.api[1].profile_job
+        if self.api is not None and farm is not None:
+            self._stack.enter_context(self.api[0].connect(farm))
+        elif farm is not None:
+            ray.init(address=farm, log_to_driver=False, logging_level=logging.WARNING)
+            self._stack.callback(ray.shutdown)
+        else:
+            ray.init(
+                num_cpus=cpu_count(),
+                resources=local,
+                include_dashboard=False,
+                _node_ip_address="127.0.0.1",
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+            )
+            self._stack.callback(ray.shutdown)
+        logger.debug("sweep jobs run on Ray: %s", ray.cluster_resources())
+
+    def put(self, value: Any) -> Any:
+        return self.ray.put(value)
+
+    def fits(self, resources: dict[str, float]) -> bool:
+        return True  # Ray queues a task until a node has its resources
+
+    def submit(self, fn: Callable[..., Any], args: tuple[Any, ...], resources: dict[str, float]) -> Any:
+        if self.api is not None:
+            return self.api[0].remote_call(fn, *args, resources=resources, retries=RETRIES)
+        if fn not in self._remote:
+            self._remote[fn] = self.ray.remote(fn)
+        return self._remote[fn].options(num_cpus=1, resources=resources, max_retries=RETRIES).remote(*args)
+
+    def wait(self, handles: list[Any], timeout: float | None) -> list[tuple[Any, Any]]:
+        ready, _ = self.ray.wait(handles, num_returns=1, timeout=timeout)
+        if ready:
+            ready, _ = self.ray.wait(handles, num_returns=len(handles), timeout=0)
+        out = []
+        for ref in ready:
+            try:
+                out.append((ref, self.ray.get(ref)))
+            except Exception as exc:
+                out.append((ref, getattr(exc, "cause", None) or exc))
+        return out
+
+    def cancel(self, handles: list[Any]) -> None:
+        for ref in handles:  # on a farm the tasks would run on; locally shutting Ray down ends them anyway
+            with contextlib.suppress(Exception):
+                self.ray.cancel(ref, force=True)
+
+    def close(self) -> None:
+        self._stack.close()
