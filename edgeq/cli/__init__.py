@@ -28,6 +28,7 @@ COMMANDS = {
     "flash": "flash",
     "ros2": "ros2",
     "mavlink": "mavlink",
+    "farm": "farm",
     "sweep": "sweep",
 }
 

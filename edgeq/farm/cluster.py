@@ -95,7 +95,7 @@ def check_head(address: str, allow_public: bool = False) -> tuple[str, int]:
     except OSError as exc:
         raise FarmError(
             f"no Ray head answers at {address} ({exc.strerror or exc}); start it with "
-            f"'ray start --head --node-ip-address={host} --port={port} --include-dashboard=false' or fix --farm"
+            f"'ray start --head --node-ip-address={host} --port={port} --include-dashboard=false' or correct the address"
         ) from None
     return ip, port
 
