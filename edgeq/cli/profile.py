@@ -53,6 +53,12 @@ if TYPE_CHECKING:
     help="Also give every op's time (and on emulated boards its instructions, estimated cycles and MACs per cycle).",
 )
 @port_options
+@click.option(
+    "--farm",
+    metavar="HEAD:PORT",
+    help="Profile on a free board of each --target (or a board id, e.g. nucleo-l4r5zi) in the farm whose Ray "
+    "head is HEAD:PORT (edgeq farm status lists them).",
+)
 @json_option
 @edgeq_errors
 def command(
@@ -71,6 +77,7 @@ def command(
     port,
     baud,
     via,
+    farm,
     as_json,
 ):
     """Time MODEL on each --target: mean, p50, p90, p99, max, std; memory; energy (measured or estimated)."""
@@ -95,7 +102,7 @@ def command(
         "baud": baud,
         "via": via,
     }
-    results = _profile_each(model, targets, settings, xnnpack)
+    results = _profile_each(model, targets, settings, xnnpack, farm)
     if as_json:
         print_json(results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results])
     else:
@@ -112,12 +119,21 @@ def command(
         raise SystemExit(1)
 
 
-def _profile_each(model: str, targets: tuple[str, ...], settings: dict[str, Any], xnnpack: bool) -> list[ProfileResult]:
-    """One profile per target, in order, with progress on stderr."""
+def _profile_each(
+    model: str, targets: tuple[str, ...], settings: dict[str, Any], xnnpack: bool, farm: str | None = None
+) -> list[ProfileResult]:
+    """One profile per target, in order, with progress on stderr (each on a board of the farm with ``farm``)."""
     from edgeq.log import progress
     from edgeq.profiling import profile
 
     no_xnnpack: dict[str, Any] = {"xnnpack": False}  # an option of the host target only
+    if farm is not None:
+        from edgeq.farm.submit import profile_on_farm
+
+        return [
+            profile_on_farm(farm, model, t, **settings, **({} if xnnpack or t != "host" else no_xnnpack))
+            for t in progress(targets, len(targets), "profiling targets")
+        ]
     return [
         profile(model, t, **settings, **({} if xnnpack or t != "host" else no_xnnpack))
         for t in progress(targets, len(targets), "profiling targets")

@@ -30,9 +30,15 @@ from edgeq.targets import TARGETS
 )
 @bin_options
 @port_options
+@click.option(
+    "--farm",
+    metavar="HEAD:PORT",
+    help="Run on a free board of --target (or a board id, e.g. nucleo-l4r5zi) in the farm whose Ray head is "
+    "HEAD:PORT (edgeq farm status lists them).",
+)
 @json_option
 @edgeq_errors
-def command(model, target, input_path, output, bin_dtype, bin_scale, bin_zero_point, port, baud, via, as_json):
+def command(model, target, input_path, output, bin_dtype, bin_scale, bin_zero_point, port, baud, via, farm, as_json):
     """Run every sample of --input through MODEL on --target; save the raw outputs."""
     from edgeq.batch_run import run, run_dataset
     from edgeq.cli.views.run import render_run
@@ -43,7 +49,9 @@ def command(model, target, input_path, output, bin_dtype, bin_scale, bin_zero_po
     options = {"port": port, "baud": baud, "via": via}
     scored = None
     fmt = bin_format(bin_dtype, bin_scale, bin_zero_point)
-    if is_mlperf_folder(Path(input_path)):
+    if farm is not None:
+        result = _run_on_farm(farm, model, target, Path(input_path), fmt, options)
+    elif is_mlperf_folder(Path(input_path)):
         result, scored = run_dataset(model, target, Path(input_path), fmt, **options)
     elif fmt is not None:
         raise UsageError(f"--bin-dtype reads the .bin files of an MLPerf Tiny dataset folder; {input_path} is not one")
@@ -63,6 +71,19 @@ def command(model, target, input_path, output, bin_dtype, bin_scale, bin_zero_po
         print_json(summary)
         return
     click.echo(render_run(summary))
+
+
+def _run_on_farm(farm: str, model: str, target: str, input_path: Path, fmt: object, options: dict):
+    """The run on a board of the farm: the same inputs, the same outputs as a local run."""
+    from edgeq.batch_run import RunResult
+    from edgeq.farm.submit import run_on_farm
+    from edgeq.mlperf_eval import is_mlperf_folder
+
+    if fmt is not None or is_mlperf_folder(input_path):
+        raise UsageError("--farm takes .npy/.npz inputs; run MLPerf Tiny dataset folders on this host")
+    arrays = load_arrays(input_path)
+    outputs = run_on_farm(farm, model, target, arrays, **options)
+    return RunResult(target, len(arrays[0]) if arrays else 0, outputs)
 
 
 def _encode(outputs: list[np.ndarray], path: Path) -> bytes:
