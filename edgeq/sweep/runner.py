@@ -19,7 +19,7 @@ from typing import Any
 from edgeq.sweep import jobs as job_functions
 from edgeq.sweep.executor import Executor, job_resources, open_executor, resolve_executor
 from edgeq.sweep.plan import Inputs, Job, load_inputs, plan
-from edgeq.sweep.results import ResultStore, finish, open_store
+from edgeq.sweep.results import FINISHED, ResultStore, finish, open_store
 from edgeq.sweep.spec import SweepSpec
 
 POLL_S = 1.0
@@ -169,5 +169,8 @@ def start_sweep(
     meta = sweep_meta(spec, kind, farm)
     store = open_store(Path(folder).absolute(), jobs, meta, resume=resume, retry_failed=retry_failed)
     store.save()
-    with open_executor(kind, farm, spec.targets) as runner:
+    runnable = any(
+        store.records[j.id]["status"] != "skipped" and store.records[j.id]["status"] not in FINISHED for j in jobs
+    )
+    with open_executor(kind if runnable else "pool", farm, spec.targets) as runner:  # the pool starts nothing idle
         yield Scheduler(spec, inputs, jobs, store, runner)

@@ -1,0 +1,256 @@
+"""edgeq sweep: a real sweep of tiny_cnn (two option sets x host-c and qemu-m4) run locally in a process pool.
+
+One uninterrupted sweep (module fixture) is checked against direct
+``edgeq.convert`` + ``edgeq.profiling.profile`` calls; a second one is killed
+with SIGKILL once its first results land and finished with ``--resume``. A
+broken model in the sweep shows failures and skipped dependants.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from edgeq.sweep.analysis import Budgets, best_by_target, configurations, pareto
+from edgeq.sweep.payload import materialize, pack
+from edgeq.sweep.plan import load_inputs, plan
+from edgeq.sweep.spec import load_spec
+from tests.conftest import MODELS
+
+TOOLS = ("qemu-system-arm", "arm-none-eabi-gcc", "cc")
+OPTION_SETS = [{"mode": "int8", "samples": 20, "seed": 1}, {"calibration": "percentile", "samples": 20, "seed": 1}]
+SWEEP = {
+    "name": "tiny",
+    "models": ["tiny_cnn.keras", "broken.keras"],
+    "data": "calib.npy",
+    "eval": "eval.npz",
+    "convert": OPTION_SETS,
+    "targets": ["host-c", "qemu-m4"],
+    "runs": 3,
+    "warmup": 1,
+}
+COMPARED = ("kind", "model", "options", "target", "status", "size_bytes", "instructions", "accuracy", "ram_bytes")
+
+
+def write_sweep(folder, **changes) -> str:
+    import yaml
+
+    path = folder / "sweep.yaml"
+    path.write_text(yaml.safe_dump({**SWEEP, **changes}))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    """tiny_cnn, a .keras file that is not a model, calibration data, and data labelled by the float model."""
+    folder = tmp_path_factory.mktemp("sweep-inputs")
+    shutil.copy(MODELS / "tiny_cnn.keras", folder / "tiny_cnn.keras")
+    (folder / "broken.keras").write_bytes(b"not a keras file")
+    rng = np.random.default_rng(7)
+    np.save(folder / "calib.npy", rng.random((40, 12, 12, 3), dtype=np.float32))
+    np.savez(folder / "eval.npz", x=rng.random((30, 12, 12, 3), dtype=np.float32), y=rng.integers(0, 2, 30))
+    write_sweep(folder)
+    return folder
+
+
+def _sweep_args(folder, out, *extra):
+    return ["sweep", str(folder / "sweep.yaml"), "-o", str(out), "--executor", "pool", *extra]
+
+
+def _records(out) -> dict[str, dict]:
+    return {r["id"]: r for r in json.loads((out / "results.json").read_text())["records"]}
+
+
+# ---- checked before any job: no TensorFlow, no tools needed ----
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"convert": [{"mode": "int8", "calibraton": "mse"}]}, "unknown convert option 'calibraton'; valid: mode, io"),
+        ({"convert": [{"mode": "int9"}]}, "convert[0]: mode: 'int9' must be one of int8, int16x8"),
+        ({"convert": [{"samples": 0}]}, "samples: 0 must be at least 1"),
+        ({"convert": [{"mode": "dynamic", "calibration": "mse"}]}, "needs --mode int8"),
+        ({"targets": ["host-c", "qemu-m5"]}, "unknown target 'qemu-m5'"),
+        ({"runs": 0}, "runs: 0 must be an integer of at least 1"),
+        ({"modles": ["x.keras"]}, "unknown key 'modles'"),
+        ({"models": ["missing.keras"]}, "models: missing.keras: no such file"),
+    ],
+)
+def test_bad_sweep_file_is_one_line_and_exit_2_before_any_job(inputs, tmp_path, cli, change, message):
+    folder = tmp_path / "in"
+    shutil.copytree(inputs, folder)
+    write_sweep(folder, **change)
+    result = cli(*_sweep_args(folder, tmp_path / "out"))
+    assert result.exit_code == 2, result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_non_empty_results_folder_needs_resume(inputs, tmp_path, cli):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("x")
+    result = cli(*_sweep_args(inputs, tmp_path / "out"))
+    assert result.exit_code == 2 and "--resume" in result.stderr
+    assert cli(*_sweep_args(inputs, tmp_path / "o2", "--retry-failed")).exit_code == 2
+
+
+def test_option_names_as_dashes_or_underscores_and_stable_ids(inputs, tmp_path):
+    folder = tmp_path / "in"
+    shutil.copytree(inputs, folder)
+    spec = load_spec(write_sweep(folder, convert=[{"allow_float_fallback": True, "check-samples": 0}]))
+    assert spec.convert == ({"allow-float-fallback": True, "check-samples": 0},)
+    first = [j.id for j in plan(spec, load_inputs(spec))]
+    assert first == [j.id for j in plan(spec, load_inputs(spec))] and len(set(first)) == len(first)
+    (folder / "calib.npy").write_bytes((folder / "eval.npz").read_bytes())  # other calibration data: new ids
+    changed = [j.id for j in plan(spec, load_inputs(spec))]
+    assert changed[0] != first[0]
+
+
+def test_folder_payload_round_trip_and_digest(tmp_path):
+    src = tmp_path / "saved"
+    (src / "variables").mkdir(parents=True)
+    (src / "saved_model.pb").write_bytes(b"pb")
+    (src / "variables" / "v.data").write_bytes(b"\x00\x01")
+    payload = pack(src)
+    os.utime(src / "saved_model.pb", (0, 0))
+    assert pack(src).digest == payload.digest  # times do not count
+    out = materialize(payload, tmp_path / "copy")
+    assert (tmp_path / "copy" / "saved" / "variables" / "v.data").read_bytes() == b"\x00\x01"
+    assert out.endswith("saved")
+
+
+def test_pareto_and_budget_pick_on_rows():
+    def row(i, target, accuracy, p99, ram, drop=0.0):
+        figures = {"accuracy": accuracy, "accuracy_drop": drop, "p99_ms": p99, "ram_bytes": ram, "flash_bytes": 100}
+        return {"id": i, "target": target, "status": "ok", **figures}
+
+    rows = [row("a", "t", 0.9, 2.0, 10), row("b", "t", 0.8, 1.0, 20), row("c", "t", 0.7, 3.0, 5, 3.0)]
+    rows.append(row("d", "t", 0.8, 1.5, 20))
+    assert {r["id"] for r in pareto(rows, "p99_ms")} == {"a", "b"}
+    assert {r["id"] for r in pareto(rows, "ram_bytes")} == {"a", "c"}
+    assert best_by_target(rows, Budgets())["t"]["pick"]["id"] == "a"
+    assert best_by_target(rows, Budgets(deadline_ms=1.8))["t"]["pick"]["id"] == "b"  # then the lowest p99
+    none = best_by_target(rows, Budgets(max_ram=1))["t"]
+    assert none["pick"] is None and "RAM" in none["why_none"]
+
+
+# ---- real sweeps ----
+
+
+@pytest.fixture(scope="module")
+def swept(inputs, tmp_path_factory):
+    """The uninterrupted sweep: its results folder and the --json summary."""
+    for tool in TOOLS:
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (scripts/run setup installs it)")
+    pytest.importorskip("tensorflow")
+    from tests.conftest import run_cli
+
+    out = tmp_path_factory.mktemp("swept") / "results"
+    result = run_cli(*_sweep_args(inputs, out, "--json"))
+    assert result.exit_code == 0, result.stderr
+    return out, result.json()
+
+
+@pytest.mark.slow
+def test_records_statuses_and_failures(swept):
+    out, summary = swept
+    records = _records(out)
+    assert len(records) == 2 * 2 * (1 + 1 + 2)
+    by = {(r["model"], r["kind"], r["status"]) for r in records.values()}
+    assert by == {
+        ("tiny_cnn.keras", "convert", "ok"),
+        ("tiny_cnn.keras", "evaluate", "ok"),
+        ("tiny_cnn.keras", "profile", "ok"),
+        ("broken.keras", "convert", "failed"),
+        ("broken.keras", "evaluate", "skipped"),
+        ("broken.keras", "profile", "skipped"),
+    }
+    failed = [r for r in records.values() if r["status"] == "failed"]
+    assert all(r["error"] and "\n" not in r["error"] and "broken.keras" in r["error"] for r in failed)
+    skipped = [r for r in records.values() if r["status"] == "skipped"]
+    assert all(records[r["needs"]]["status"] == "failed" and r["needs"] in r["error"] for r in skipped)
+    for r in records.values():
+        if r["kind"] == "convert" and r["status"] == "ok":
+            assert (out / "models" / f"{r['id']}.tflite").stat().st_size == r["size_bytes"]
+    qemu = [r for r in records.values() if r["target"] == "qemu-m4" and r["status"] == "ok"]
+    assert all(r["instructions"] > 0 and r["cycles"] and r["flash_bytes"] and r["energy_uj"] for r in qemu)
+    assert summary["status"] == {"ok": 8, "failed": 2, "skipped": 6}
+
+
+@pytest.mark.slow
+def test_results_equal_direct_convert_and_profile(swept, inputs, tmp_path):
+    from edgeq.convert import convert
+    from edgeq.profiling import profile
+    from edgeq.sweep.spec import convert_options
+
+    out, _ = swept
+    records = list(_records(out).values())
+    for options in load_spec(inputs / "sweep.yaml").convert:
+        conv = next(r for r in records if r["kind"] == "convert" and r["options"] == options and r["status"] == "ok")
+        direct = tmp_path / "direct.tflite"
+        report = convert(inputs / "tiny_cnn.keras", inputs / "calib.npy", direct, convert_options(options))
+        assert report.output_bytes == conv["size_bytes"]
+        assert direct.read_bytes() == (out / conv["tflite"]).read_bytes()
+    last = next(r for r in records if r["kind"] == "profile" and r["target"] == "qemu-m4" and r["options"] == options)
+    timed = profile(direct, "qemu-m4", runs=3, warmup=1)
+    assert timed.timing.instructions == last["instructions"]
+    assert timed.timing.memory.ram_bytes == last["ram_bytes"] and timed.timing.memory.flash_bytes == last["flash_bytes"]
+
+
+@pytest.mark.slow
+def test_report_has_pareto_plots_and_budget_pick(swept, inputs, cli):
+    out, summary = swept
+    html = (out / "report.html").read_text()
+    for metric in ("p99_ms", "ram_bytes", "flash_bytes"):
+        assert f'class="pareto" data-target="{metric}"' in html
+    assert 'class="point optimal"' in html and "<script" not in html
+    rows = [r for r in summary["configurations"] if r["status"] == "ok"]
+    for target in ("host-c", "qemu-m4"):
+        pick = next(r for r in rows if r["id"] == summary["best"][target])
+        mine = [r for r in rows if r["target"] == target]
+        assert pick["accuracy"] == max(r["accuracy"] for r in mine)
+        assert pick["p99_ms"] == min(r["p99_ms"] for r in mine if r["accuracy"] == pick["accuracy"])
+    # budgets on a finished sweep: --resume runs nothing and reports again
+    result = cli(*_sweep_args(inputs, out, "--resume", "--max-ram", "1", "--json"))
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["best"] == {"host-c": None, "qemu-m4": None}
+    assert "every configuration misses a budget: RAM" in (out / "report.html").read_text()
+    assert configurations(list(_records(out).values())) == result.json()["configurations"]
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_redoes_nothing_and_equals_uninterrupted(swept, inputs, tmp_path, cli):
+    out = tmp_path / "results"
+    cmd = [sys.executable, "-m", "edgeq", *_sweep_args(inputs, out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if (out / "results.json").is_file() and any(r["status"] == "ok" for r in _records(out).values()):
+                break
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    before = _records(out)  # valid JSON after a SIGKILL
+    finished = {i: r for i, r in before.items() if r["status"] in ("ok", "failed")}
+    assert finished and len(finished) < len(before)
+    result = cli(*_sweep_args(inputs, out, "--resume", "--json"))
+    assert result.exit_code == 0, result.stderr
+    after = _records(out)
+    for job_id, record in finished.items():
+        assert after[job_id]["finished"] == record["finished"]  # not redone
+    uninterrupted = _records(swept[0])
+    assert list(after) == list(uninterrupted)
+    for job_id, record in after.items():
+        assert {k: record[k] for k in COMPARED} == {k: uninterrupted[job_id][k] for k in COMPARED}
