@@ -169,8 +169,14 @@ def start_sweep(
     meta = sweep_meta(spec, kind, farm)
     store = open_store(Path(folder).absolute(), jobs, meta, resume=resume, retry_failed=retry_failed)
     store.save()
-    runnable = any(
-        store.records[j.id]["status"] != "skipped" and store.records[j.id]["status"] not in FINISHED for j in jobs
-    )
+    runnable = any(_runnable(store, job) for job in jobs)
     with open_executor(kind if runnable else "pool", farm, spec.targets) as runner:  # the pool starts nothing idle
         yield Scheduler(spec, inputs, jobs, store, runner)
+
+
+def _runnable(store: ResultStore, job: Job) -> bool:
+    """Whether ``job`` has to run: not finished, and not waiting for a conversion that failed."""
+    if store.records[job.id]["status"] in FINISHED:
+        return False
+    need = store.records[job.needs] if job.needs else None
+    return need is None or need["status"] != "failed"
