@@ -1,0 +1,235 @@
+"""A real Ray cluster on this machine for farm tests: a head and worker hosts started with ``edgeq farm agent``.
+
+Every process binds to 127.0.0.1. The fixture stops exactly the processes it
+started, by pid (never ``ray stop``, which would end every Ray process of the
+machine), and can list the sockets of those processes (``ss``) so tests check
+that none listens beyond loopback.
+
+``farm_cluster`` (module scope) yields a :class:`FarmCluster`; start-up takes
+a few seconds per node, so a test module shares one. The workers' boards come
+from ``WORKERS`` (or ``farm_workers``, a module-level dict of a test module):
+name -> farm.yaml mapping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+# Two worker hosts, each with one emulated Cortex-M4 board and two host-c slots.
+WORKERS = {
+    "w1": {"num_cpus": 2, "qemu": {"qemu-m4": 1}, "host": {"host-c": 2}},
+    "w2": {"num_cpus": 2, "qemu": {"qemu-m4": 1}, "host": {"host-c": 2}},
+}
+RAY_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_enable_metrics_collection": "0",  # no metrics exporter on the node
+}
+START_TIMEOUT_S = 90.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def descendants(pid: int) -> set[int]:
+    """``pid`` and every process below it (read from /proc)."""
+    found, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        if current in found:
+            continue
+        found.add(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return {p for p in found if Path(f"/proc/{p}").exists()}
+
+
+def sockets_of(pids: set[int]) -> list[tuple[str, str, int]]:
+    """(state, local address, pid) of every TCP/UDP socket of ``pids`` (from ``ss -tunap``)."""
+    out = subprocess.run(["ss", "-tunapH"], capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) < 6:
+            continue
+        for pid in map(int, re.findall(r"pid=(\d+)", line)):
+            if pid in pids:
+                found.append((parts[1], parts[4], pid))
+    return found
+
+
+def _stop(proc: subprocess.Popen, grace: float = 20.0) -> None:
+    """SIGTERM ``proc`` and whatever it started, SIGKILL what is left after ``grace`` seconds."""
+    family = descendants(proc.pid)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in family):
+        time.sleep(0.2)
+    for pid in family:
+        if Path(f"/proc/{pid}").exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@dataclass
+class FarmCluster:
+    """A running head and worker agents; ``address`` is HEAD:PORT for --farm and --address."""
+
+    address: str
+    root: Path
+    head: subprocess.Popen
+    workers: dict[str, subprocess.Popen] = field(default_factory=dict)
+    fault_files: dict[str, Path] = field(default_factory=dict)
+    logs: dict[str, Path] = field(default_factory=dict)
+
+    def pids(self) -> set[int]:
+        """Every live process this cluster started (head, agents and everything below them)."""
+        found: set[int] = set()
+        for proc in [self.head, *self.workers.values()]:
+            found |= descendants(proc.pid)
+        return found
+
+    def sockets(self) -> list[tuple[str, str, int]]:
+        return sockets_of(self.pids())
+
+    def kill_worker(self, name: str, sig: int = signal.SIGKILL) -> int:
+        """Kill worker ``name``'s agent by pid (its Ray node dies with it); returns the pid."""
+        proc = self.workers[name]
+        family = descendants(proc.pid)
+        for pid in sorted(family):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        proc.wait(timeout=30)
+        return proc.pid
+
+    def break_board(self, name: str) -> Path:
+        """Make the next job on worker ``name`` fail like a board that stopped answering (once)."""
+        path = self.fault_files[name]
+        path.write_text("fail once\n")
+        return path
+
+    def stop(self) -> None:
+        for proc in self.workers.values():
+            _stop(proc)
+        _stop(self.head)
+
+
+def start_head(root: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, **RAY_ENV}
+    cmd = [
+        str(BIN / "ray"),
+        "start",
+        "--head",
+        f"--port={port}",
+        "--node-ip-address=127.0.0.1",
+        "--include-dashboard=false",
+        "--dashboard-host=127.0.0.1",
+        "--num-cpus=0",
+        f"--temp-dir={root / 'h'}",
+        "--disable-usage-stats",
+        "--block",
+    ]
+    log = open(root / "head.log", "wb")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def start_agent(root: Path, address: str, name: str, config: dict) -> tuple[subprocess.Popen, Path]:
+    (root / name).mkdir(exist_ok=True)
+    path = root / name / "farm.yaml"
+    path.write_text(json.dumps(config))  # JSON is YAML
+    fault = root / name / "fault"
+    env = {**os.environ, **RAY_ENV, "EDGEQ_FARM_FAULT_FILE": str(fault)}
+    cmd = [
+        str(BIN / "edgeq"),
+        "farm",
+        "agent",
+        f"--address={address}",
+        f"--config={path}",
+        "--node-ip=127.0.0.1",
+        f"--state-dir={root / name / 's'}",
+        f"--ray-arg=--temp-dir={root / name / 't'}",
+        f"--ray-arg=--dashboard-agent-listen-port={free_port()}",
+    ]
+    log = open(root / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT), fault
+
+
+def wait_for(address: str, expected: dict[str, float], procs: list[subprocess.Popen], root: Path) -> None:
+    """Wait until the cluster's total resources include ``expected`` (summed over the workers)."""
+    import ray
+
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            break
+        try:
+            ray.init(address=address, _node_ip_address="127.0.0.1", log_to_driver=False, configure_logging=False)
+            try:
+                while time.monotonic() < deadline:
+                    total = ray.cluster_resources()
+                    if all(total.get(k, 0) >= v for k, v in expected.items()):
+                        return
+                    time.sleep(0.5)
+            finally:
+                ray.shutdown()
+        except ConnectionError:
+            time.sleep(1)
+    logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(root.glob("*.log")))
+    raise RuntimeError(f"the farm did not come up in {START_TIMEOUT_S:g} s\n{logs}")
+
+
+def expected_resources(workers: dict[str, dict]) -> dict[str, float]:
+    from edgeq.farm.resources import target_resource
+
+    total: dict[str, float] = {}
+    for config in workers.values():
+        for group in ("qemu", "host"):
+            for target, count in config.get(group, {}).items():
+                total[target_resource(target)] = total.get(target_resource(target), 0) + count
+    return total
+
+
+@pytest.fixture(scope="module")
+def farm_cluster(request):
+    """A head and worker agents on 127.0.0.1 for the whole test module; stopped by pid afterwards."""
+    pytest.importorskip("ray")
+    if shutil.which("ss") is None:
+        pytest.skip("needs ss (iproute2) to check the cluster's sockets")
+    workers = getattr(request.module, "farm_workers", WORKERS)
+    root = Path(tempfile.mkdtemp(prefix="eqf", dir="/tmp"))  # short: Ray's socket paths have a length limit
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    head = start_head(root, port)
+    cluster = FarmCluster(address, root, head)
+    try:
+        for name, config in workers.items():
+            cluster.workers[name], cluster.fault_files[name] = start_agent(root, address, name, config)
+        wait_for(address, expected_resources(workers), [head, *cluster.workers.values()], root)
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
