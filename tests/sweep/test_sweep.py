@@ -8,7 +8,6 @@ broken model in the sweep shows failures and skipped dependants.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -16,57 +15,19 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 
 from edgeq.sweep.analysis import Budgets, best_by_target, configurations, pareto
 from edgeq.sweep.payload import materialize, pack
 from edgeq.sweep.plan import load_inputs, plan
 from edgeq.sweep.spec import load_spec
-from tests.conftest import MODELS
-
-TOOLS = ("qemu-system-arm", "arm-none-eabi-gcc", "cc")
-OPTION_SETS = [{"mode": "int8", "samples": 20, "seed": 1}, {"calibration": "percentile", "samples": 20, "seed": 1}]
-SWEEP = {
-    "name": "tiny",
-    "models": ["tiny_cnn.keras", "broken.keras"],
-    "data": "calib.npy",
-    "eval": "eval.npz",
-    "convert": OPTION_SETS,
-    "targets": ["host-c", "qemu-m4"],
-    "runs": 3,
-    "warmup": 1,
-}
-COMPARED = ("kind", "model", "options", "target", "status", "size_bytes", "instructions", "accuracy", "ram_bytes")
-
-
-def write_sweep(folder, **changes) -> str:
-    import yaml
-
-    path = folder / "sweep.yaml"
-    path.write_text(yaml.safe_dump({**SWEEP, **changes}))
-    return str(path)
+from tests.sweep.common import comparable, local_sweep, make_inputs, sweep_args, write_sweep
+from tests.sweep.common import records as read_records
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    """tiny_cnn, a .keras file that is not a model, calibration data, and data labelled by the float model."""
-    folder = tmp_path_factory.mktemp("sweep-inputs")
-    shutil.copy(MODELS / "tiny_cnn.keras", folder / "tiny_cnn.keras")
-    (folder / "broken.keras").write_bytes(b"not a keras file")
-    rng = np.random.default_rng(7)
-    np.save(folder / "calib.npy", rng.random((40, 12, 12, 3), dtype=np.float32))
-    np.savez(folder / "eval.npz", x=rng.random((30, 12, 12, 3), dtype=np.float32), y=rng.integers(0, 2, 30))
-    write_sweep(folder)
-    return folder
-
-
-def _sweep_args(folder, out, *extra):
-    return ["sweep", str(folder / "sweep.yaml"), "-o", str(out), "--executor", "pool", *extra]
-
-
-def _records(out) -> dict[str, dict]:
-    return {r["id"]: r for r in json.loads((out / "results.json").read_text())["records"]}
+    return make_inputs(tmp_path_factory.mktemp("sweep-inputs"))
 
 
 # ---- checked before any job: no TensorFlow, no tools needed ----
@@ -89,7 +50,7 @@ def test_bad_sweep_file_is_one_line_and_exit_2_before_any_job(inputs, tmp_path, 
     folder = tmp_path / "in"
     shutil.copytree(inputs, folder)
     write_sweep(folder, **change)
-    result = cli(*_sweep_args(folder, tmp_path / "out"))
+    result = cli(*sweep_args(folder, tmp_path / "out"))
     assert result.exit_code == 2, result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
@@ -98,9 +59,9 @@ def test_bad_sweep_file_is_one_line_and_exit_2_before_any_job(inputs, tmp_path, 
 def test_non_empty_results_folder_needs_resume(inputs, tmp_path, cli):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep.txt").write_text("x")
-    result = cli(*_sweep_args(inputs, tmp_path / "out"))
+    result = cli(*sweep_args(inputs, tmp_path / "out"))
     assert result.exit_code == 2 and "--resume" in result.stderr
-    assert cli(*_sweep_args(inputs, tmp_path / "o2", "--retry-failed")).exit_code == 2
+    assert cli(*sweep_args(inputs, tmp_path / "o2", "--retry-failed")).exit_code == 2
 
 
 def test_option_names_as_dashes_or_underscores_and_stable_ids(inputs, tmp_path):
@@ -147,24 +108,15 @@ def test_pareto_and_budget_pick_on_rows():
 
 
 @pytest.fixture(scope="module")
-def swept(inputs, tmp_path_factory):
-    """The uninterrupted sweep: its results folder and the --json summary."""
-    for tool in TOOLS:
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (scripts/run setup installs it)")
-    pytest.importorskip("tensorflow")
-    from tests.conftest import run_cli
-
-    out = tmp_path_factory.mktemp("swept") / "results"
-    result = run_cli(*_sweep_args(inputs, out, "--json"))
-    assert result.exit_code == 0, result.stderr
-    return out, result.json()
+def swept(tmp_path_factory):
+    """The uninterrupted sweep: inputs, results folder and the --json summary."""
+    return local_sweep(tmp_path_factory)
 
 
 @pytest.mark.slow
 def test_records_statuses_and_failures(swept):
-    out, summary = swept
-    records = _records(out)
+    _, out, summary = swept
+    records = read_records(out)
     assert len(records) == 2 * 2 * (1 + 1 + 2)
     by = {(r["model"], r["kind"], r["status"]) for r in records.values()}
     assert by == {
@@ -188,13 +140,13 @@ def test_records_statuses_and_failures(swept):
 
 
 @pytest.mark.slow
-def test_results_equal_direct_convert_and_profile(swept, inputs, tmp_path):
+def test_results_equal_direct_convert_and_profile(swept, tmp_path):
     from edgeq.convert import convert
     from edgeq.profiling import profile
     from edgeq.sweep.spec import convert_options
 
-    out, _ = swept
-    records = list(_records(out).values())
+    inputs, out, _ = swept
+    records = list(read_records(out).values())
     for options in load_spec(inputs / "sweep.yaml").convert:
         conv = next(r for r in records if r["kind"] == "convert" and r["options"] == options and r["status"] == "ok")
         direct = tmp_path / "direct.tflite"
@@ -208,8 +160,8 @@ def test_results_equal_direct_convert_and_profile(swept, inputs, tmp_path):
 
 
 @pytest.mark.slow
-def test_report_has_pareto_plots_and_budget_pick(swept, inputs, cli):
-    out, summary = swept
+def test_report_has_pareto_plots_and_budget_pick(swept, cli):
+    inputs, out, summary = swept
     html = (out / "report.html").read_text()
     for metric in ("p99_ms", "ram_bytes", "flash_bytes"):
         assert f'class="pareto" data-target="{metric}"' in html
@@ -221,36 +173,37 @@ def test_report_has_pareto_plots_and_budget_pick(swept, inputs, cli):
         assert pick["accuracy"] == max(r["accuracy"] for r in mine)
         assert pick["p99_ms"] == min(r["p99_ms"] for r in mine if r["accuracy"] == pick["accuracy"])
     # budgets on a finished sweep: --resume runs nothing and reports again
-    result = cli(*_sweep_args(inputs, out, "--resume", "--max-ram", "1", "--json"))
+    result = cli(*sweep_args(inputs, out, "--resume", "--max-ram", "1", "--json"))
     assert result.exit_code == 0, result.stderr
     assert result.json()["best"] == {"host-c": None, "qemu-m4": None}
     assert "every configuration misses a budget: RAM" in (out / "report.html").read_text()
-    assert configurations(list(_records(out).values())) == result.json()["configurations"]
+    assert configurations(list(read_records(out).values())) == result.json()["configurations"]
 
 
 @pytest.mark.slow
-def test_resume_after_sigkill_redoes_nothing_and_equals_uninterrupted(swept, inputs, tmp_path, cli):
+def test_resume_after_sigkill_redoes_nothing_and_equals_uninterrupted(swept, tmp_path, cli):
+    inputs = swept[0]
     out = tmp_path / "results"
-    cmd = [sys.executable, "-m", "edgeq", *_sweep_args(inputs, out)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+    cmd = [sys.executable, "-m", "edgeq", *sweep_args(inputs, out)]
+    with open(tmp_path / "stderr.txt", "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, env=os.environ.copy())
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            if (out / "results.json").is_file() and any(r["status"] == "ok" for r in _records(out).values()):
+            if (out / "results.json").is_file() and any(r["status"] == "ok" for r in read_records(out).values()):
                 break
             time.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    before = _records(out)  # valid JSON after a SIGKILL
+    before = read_records(out)  # valid JSON after a SIGKILL
     finished = {i: r for i, r in before.items() if r["status"] in ("ok", "failed")}
     assert finished and len(finished) < len(before)
-    result = cli(*_sweep_args(inputs, out, "--resume", "--json"))
+    result = cli(*sweep_args(inputs, out, "--resume", "--json"))
     assert result.exit_code == 0, result.stderr
-    after = _records(out)
+    after = read_records(out)
     for job_id, record in finished.items():
         assert after[job_id]["finished"] == record["finished"]  # not redone
-    uninterrupted = _records(swept[0])
+    uninterrupted = read_records(swept[1])
     assert list(after) == list(uninterrupted)
-    for job_id, record in after.items():
-        assert {k: record[k] for k in COMPARED} == {k: uninterrupted[job_id][k] for k in COMPARED}
+    assert comparable(after) == comparable(uninterrupted)
