@@ -55,11 +55,13 @@ def plan_agent(
     state: Path,
     node_ip: str | None = None,
     allow_public: bool = False,
+    ray_args: tuple[str, ...] = (),
 ) -> AgentPlan:
     """Check the addresses (private unless ``allow_public``) and the head, and build the ``ray start`` command.
 
     ``node_ip`` (else farm.yaml's, else the interface that reaches the head)
     is the address the node listens on and advertises to the cluster.
+    ``ray_args`` go to ``ray start`` as they are (fixed ports for a firewall, say).
     """
     head_ip, port = check_head(address, allow_public)
     chosen = node_ip or config.node_ip
@@ -77,6 +79,7 @@ def plan_agent(
     ]
     if config.num_cpus is not None:
         command.append(f"--num-cpus={config.num_cpus}")
+    command += ray_args
     env = {**os.environ, **RAY_ENV, ENV_STATE: str(state)}
     return AgentPlan(tuple(command), env, state, ip, resources)
 

@@ -16,7 +16,7 @@ import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from edgeq.errors import DependencyError, EdgeqError, UsageError
+from edgeq.errors import DependencyError, DeviceError, EdgeqError, UsageError
 
 NAMESPACE = "edgeq_farm"  # Ray namespace of the farm's named actors and KV entries
 CONNECT_TIMEOUT_S = 5.0
@@ -155,8 +155,6 @@ def remote_call(fn: Callable[..., Any], *args: Any, resources: dict[str, float],
     Call inside :func:`connect`; get the result with :func:`result`.
     """
     ray = import_ray()
-    from edgeq.errors import DeviceError
-
     remote = _REMOTE.get(fn)
     if remote is None:
         remote = _REMOTE[fn] = ray.remote(fn)

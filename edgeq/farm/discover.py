@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import shutil
 from dataclasses import dataclass
 from typing import Any
 
+from edgeq import procs
 from edgeq.farm.config import FarmConfig, SerialPin, SshBoard
 from edgeq.farm.devices import Device
 from edgeq.farm.resources import CAPABILITIES, board_resource, target_resource
+from edgeq.remote.endpoint import Endpoint
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +139,6 @@ def ssh_devices(ssh: SshBoard, warnings: list[str]) -> list[Device]:
 
 def known_fingerprints(target: str) -> set[str]:
     """SHA256 fingerprints of the host keys known_hosts records for ``target`` (empty when none or no ssh-keygen)."""
-    import os
-
-    from edgeq import procs
-    from edgeq.remote.endpoint import Endpoint
-
     keygen = shutil.which("ssh-keygen")
     if keygen is None:
         return set()

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from edgeq import procs
+from edgeq.codegen import generate
 from edgeq.errors import DeviceError
 from edgeq.farm.devices import Device
 
@@ -34,7 +35,6 @@ def flash_model(model: bytes, device: Device) -> None:
     DeviceError when the flasher fails (the board is then marked unhealthy by the job).
     """
     from edgeq.boards import load_board
-    from edgeq.codegen import generate
     from edgeq.firmware.build import build_firmware
 
     if device.board is None:

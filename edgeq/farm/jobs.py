@@ -27,7 +27,10 @@ import numpy as np
 
 from edgeq.errors import DeviceError, UsageError
 from edgeq.farm.devices import Device, acquire
+from edgeq.farm.flashing import flash_model
+from edgeq.farm.health import mark_unhealthy, unhealthy_keys
 from edgeq.farm.resources import board_resource, target_resource
+from edgeq.targets import PREFIXED, TARGETS
 
 if TYPE_CHECKING:
     from edgeq.profiling import ProfileResult
@@ -37,8 +40,6 @@ ENV_FAULT = "EDGEQ_FARM_FAULT_FILE"  # tests: a file whose presence makes the ne
 
 def job_resource(target: str) -> str:
     """The Ray resource one unit of which a job on ``target`` holds (UsageError for an unknown name)."""
-    from edgeq.targets import PREFIXED, TARGETS
-
     if target in TARGETS or any(target.startswith(p) for p in PREFIXED):
         return target_resource(target)
     from edgeq.boards import list_boards
@@ -107,8 +108,6 @@ def _on_device(
 
     A DeviceError inside marks the device unhealthy and propagates (Ray retries the job elsewhere).
     """
-    from edgeq.farm.health import mark_unhealthy, unhealthy_keys
-
     resource = job_resource(target)
     node_id = _node_id()
     with acquire(resource, unhealthy_keys(node_id) if node_id else set()) as device:
@@ -130,8 +129,6 @@ def _local_target(model: bytes, device: Device, options: dict[str, Any], profili
     """What runs on ``device``: a flashed serial board on its port, an SSH board, or the target itself."""
     opts = dict(options)
     if device.target == "serial":
-        from edgeq.farm.flashing import flash_model
-
         flash_model(model, device)
         opts["port"] = device.port
         if profiling:  # the board's power figure gives an estimated energy

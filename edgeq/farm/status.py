@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edgeq.farm.cluster import import_ray
+from edgeq.farm.health import clear, marks
 from edgeq.farm.resources import CAPABILITIES, PREFIX
 
 KIND_PREFIXES = (f"{PREFIX}target_", f"{PREFIX}board_")
@@ -68,8 +69,6 @@ def farm_status() -> list[Host]:
     ray = import_ray()
     from ray._private import state
 
-    from edgeq.farm.health import marks
-
     available = state.available_resources_per_node()
     by_node: dict[str, list[dict[str, Any]]] = {}
     for mark in marks():
@@ -101,8 +100,6 @@ def _host(node: dict[str, Any], available: dict[str, float], marks: list[dict[st
 
 def forget_dead_nodes() -> int:
     """Drop the unhealthy marks of nodes that are gone (their agent stopped); returns how many."""
-    from edgeq.farm.health import clear
-
     ray = import_ray()
     dead = {n["NodeID"] for n in ray.nodes() if not n.get("Alive")}
     return clear(dead) if dead else 0

@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edgeq.farm.cluster import FarmError, connect, remote_call, result, total_resources
+from edgeq.errors import UsageError
+from edgeq.farm.cluster import FarmError, connect, import_ray, remote_call, result, total_resources
+from edgeq.farm.health import marks
 from edgeq.farm.jobs import job_resource, profile_result_job, run_job
+from edgeq.farm.resources import PREFIX
+from edgeq.model.reader import read_bytes
 
 if TYPE_CHECKING:
     from edgeq.profiling import ProfileResult
@@ -23,8 +27,6 @@ RETRIES = 3
 
 def check_offered(target: str, resource: str) -> None:
     """FarmError unless some host offers ``resource`` and at least one such board is healthy."""
-    from edgeq.farm.health import marks
-
     total = total_resources()
     have = total.get(resource, 0)
     if have < 1:
@@ -33,21 +35,18 @@ def check_offered(target: str, resource: str) -> None:
             f"no host of the farm offers {target} ({resource}); offered: {', '.join(offered) or 'nothing'} "
             "(see edgeq farm status)"
         )
-    bad = sum(1 for m in marks() if m["device"]["resource"] == resource)
+    alive = {n["NodeID"] for n in import_ray().nodes() if n.get("Alive")}
+    bad = sum(1 for m in marks() if m["device"]["resource"] == resource and m["node_id"] in alive)
     if bad >= have:
         raise FarmError(f"every {target} of the farm is marked unhealthy; check them, then edgeq farm status --clear")
 
 
 def _kinds(total: dict[str, float]) -> list[str]:
-    from edgeq.farm.resources import PREFIX
-
     return [name[len(PREFIX) :] for name in total if name.startswith(f"{PREFIX}target_") or "_board_" in name]
 
 
 def run_on_farm(address: str, model: str | Path, target: str, inputs: list[np.ndarray], **options: Any) -> list[Any]:
     """:func:`edgeq.batch_run.run` on a free board of ``target`` somewhere in the farm; the raw outputs."""
-    from edgeq.model.reader import read_bytes
-
     data = read_bytes(model)
     opts = {k: v for k, v in options.items() if v is not None}
     opts["model_name"] = str(model)
@@ -71,9 +70,6 @@ def profile_on_farm(
 
     Energy monitors are attached to a particular host, so ``energy_monitor`` is refused.
     """
-    from edgeq.errors import UsageError
-    from edgeq.model.reader import read_bytes
-
     if options.get("energy_monitor"):
         raise UsageError("--energy-monitor measures a board on this host; it does not combine with --farm")
     data = read_bytes(model)
