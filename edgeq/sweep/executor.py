@@ -1,8 +1,9 @@
 """Where sweep jobs run: Ray (a farm, or a local instance bound to 127.0.0.1) or a local process pool.
 
-Both give the scheduler the same four calls (``put``, ``submit``, ``wait``,
-``close``) and run the same job functions (:mod:`edgeq.sweep.jobs`), so a
-sweep gives the same records on either. A job asks for resources by the
+Both give the scheduler the same calls (``put``, ``fits``, ``submit``,
+``wait``, ``cancel``, ``close``) and run the same job functions
+(:mod:`edgeq.sweep.jobs`, and the farm's :func:`edgeq.farm.jobs.profile_job`),
+so a sweep gives the same records on either. A job asks for resources by the
 farm's names (:mod:`edgeq.farm.resources`): a conversion one unit of the
 TensorFlow ability, a profile one unit of its target (one board, held
 exclusively). On a local Ray instance or in the pool this machine declares
@@ -12,23 +13,20 @@ those resources itself (:func:`local_resources`).
 from __future__ import annotations
 
 import contextlib
-import importlib
 import importlib.util
-import logging
 import os
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from typing import Any, Protocol
 
 from edgeq.errors import DependencyError, UsageError
+from edgeq.farm import cluster
+from edgeq.farm import jobs as farm_jobs
 from edgeq.farm.resources import CAPABILITIES, target_resource
 from edgeq.log import logger
-from edgeq.sweep import jobs
 
 RETRIES = 3  # a task whose worker died runs again this many times
 EXECUTORS = ("auto", "ray", "pool")
-# Targets timed with the wall clock of this machine: one at a time, so they do not time each other.
-WALL_CLOCK = ("host", "host-c", "host-tflm")
 
 
 class Executor(Protocol):
@@ -67,17 +65,6 @@ def cpu_count() -> int:
 
 def ray_available() -> bool:
     return importlib.util.find_spec("ray") is not None
-
-
-def _farm_api() -> tuple[Any, Any] | None:
-    """The farm's cluster and job modules, when this edgeq has them."""
-    try:
-        cluster = importlib.import_module("edgeq.farm.cluster")
-        farm_jobs = importlib.import_module("edgeq.farm.jobs")
-    except ImportError:
-        return None
-    needed = (hasattr(cluster, "connect"), hasattr(cluster, "remote_call"), hasattr(farm_jobs, "profile_job"))
-    return (cluster, farm_jobs) if all(needed) else None
 
 
 def resolve_executor(kind: str, farm: str | None) -> str:
@@ -127,7 +114,7 @@ class PoolExecutor:
         self.held: dict[Any, dict[str, float]] = {}
         context = multiprocessing.get_context("spawn")
         self.pool = futures.ProcessPoolExecutor(cpu_count(), mp_context=context, initializer=_die_with_parent)
-        self.profile_fn = jobs.profile_job
+        self.profile_fn = farm_jobs.profile_job
 
     def put(self, value: Any) -> Any:
         return value
@@ -171,26 +158,21 @@ class RayExecutor:
     name = "ray"
 
     def __init__(self, farm: str | None, local: dict[str, float]):
-        import ray
-
+        ray = cluster.import_ray()
         self.ray = ray
-        self.api = _farm_api()
         self._stack = contextlib.ExitStack()
-        self._remote: dict[Callable[..., Any], Any] = {}
-        self.profile_fn = jobs.profile_job if self.api is None else self.api[1].profile_job
-        if self.api is not None and farm is not None:
-            self._stack.enter_context(self.api[0].connect(farm))
-        elif farm is not None:
-            ray.init(address=farm, log_to_driver=False, logging_level=logging.WARNING)
-            self._stack.callback(ray.shutdown)
-        else:
+        self.profile_fn = farm_jobs.profile_job
+        if farm is not None:
+            self._stack.enter_context(cluster.connect(farm))
+        else:  # a private instance, as cluster.connect(None) starts, offering this machine's resources
             ray.init(
                 num_cpus=cpu_count(),
                 resources=local,
                 include_dashboard=False,
                 _node_ip_address="127.0.0.1",
                 log_to_driver=False,
-                logging_level=logging.WARNING,
+                configure_logging=False,
+                namespace=cluster.NAMESPACE,
             )
             self._stack.callback(ray.shutdown)
         logger.debug("sweep jobs run on Ray: %s", ray.cluster_resources())
@@ -202,11 +184,7 @@ class RayExecutor:
         return True  # Ray queues a task until a node has its resources
 
     def submit(self, fn: Callable[..., Any], args: tuple[Any, ...], resources: dict[str, float]) -> Any:
-        if self.api is not None:
-            return self.api[0].remote_call(fn, *args, resources=resources, retries=RETRIES)
-        if fn not in self._remote:
-            self._remote[fn] = self.ray.remote(fn)
-        return self._remote[fn].options(num_cpus=1, resources=resources, max_retries=RETRIES).remote(*args)
+        return cluster.remote_call(fn, *args, resources=resources, retries=RETRIES)
 
     def wait(self, handles: list[Any], timeout: float | None) -> list[tuple[Any, Any]]:
         ready, _ = self.ray.wait(handles, num_returns=1, timeout=timeout)
@@ -215,8 +193,8 @@ class RayExecutor:
         out = []
         for ref in ready:
             try:
-                out.append((ref, self.ray.get(ref)))
-            except Exception as exc:
+                out.append((ref, cluster.result(ref)))
+            except Exception as exc:  # the job's own error, or the farm's when Ray gave up on it
                 out.append((ref, getattr(exc, "cause", None) or exc))
         return out
 

@@ -1,4 +1,7 @@
-"""The three kinds of sweep job, as top-level functions of bytes in and plain dicts out.
+"""The sweep's conversion and evaluation jobs, as top-level functions of bytes in and plain dicts out.
+
+Profiles are the farm's own job (:func:`edgeq.farm.jobs.profile_job`), which
+holds a board of the target on the host it runs on.
 
 They run in a Ray worker or a spawned process, possibly on another machine, so
 they take :class:`~edgeq.sweep.payload.Payload` and ``bytes`` rather than paths
@@ -13,29 +16,27 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from edgeq.convert import convert
+from edgeq.errors import EdgeqError
+from edgeq.evaluation import evaluate
 from edgeq.sweep.payload import Payload, materialize
+from edgeq.sweep.spec import convert_options
 
 
 def one_line(exc: BaseException) -> str:
     """An exception as one line: edgeq's own errors as they are, others with their type."""
-    from edgeq.errors import EdgeqError
-
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if isinstance(exc, EdgeqError) else f"{type(exc).__name__}: {text}"
 
 
 def convert_job(model: Payload, data: Payload | None, options: dict[str, Any]) -> dict[str, Any]:
     """Convert ``model`` with ``options`` (a checked option set): ``{"tflite": bytes, "size_bytes": ...}``."""
-    from edgeq.sweep.spec import convert_options
-
     try:
         with tempfile.TemporaryDirectory(prefix="edgeq-sweep-") as tmp:
-            import edgeq.convert
-
             source = materialize(model, tmp)
             calibration = None if data is None else materialize(data, tmp)
             output = Path(tmp) / "model.tflite"
-            report = edgeq.convert.convert(source, calibration, output, convert_options(options))
+            report = convert(source, calibration, output, convert_options(options))
             return {
                 "tflite": output.read_bytes(),
                 "size_bytes": report.output_bytes,
@@ -60,8 +61,6 @@ def evaluate_job(
     """
     try:
         with tempfile.TemporaryDirectory(prefix="edgeq-sweep-") as tmp:
-            from edgeq.evaluation import evaluate
-
             ref = materialize(reference, tmp)
             cand = Path(tmp) / "candidate.tflite"
             cand.write_bytes(candidate)
@@ -75,29 +74,6 @@ def evaluate_job(
         "agreement": result.top1_agreement if has_reference else None,
         "eval_samples": result.samples,
     }
-
-
-def profile_job(
-    model_bytes: bytes,
-    target: str,
-    runs: int,
-    warmup: int,
-    inputs: list[Any] | None = None,
-    options: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """``edgeq.profiling.profile`` of the model on ``target``: its ``ProfileResult.to_dict()``.
-
-    The same call as the farm's profile job, for runs without a farm.
-    """
-    try:
-        with tempfile.TemporaryDirectory(prefix="edgeq-sweep-") as tmp:
-            from edgeq.profiling import profile
-
-            path = Path(tmp) / "model.tflite"
-            path.write_bytes(model_bytes)
-            return profile(path, target, runs=runs, warmup=warmup, inputs=inputs, **(options or {})).to_dict()
-    except Exception as exc:
-        return {"error": one_line(exc)}
 
 
 def profile_fields(result: dict[str, Any]) -> dict[str, Any]:

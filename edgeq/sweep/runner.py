@@ -93,7 +93,8 @@ class Scheduler:
                 offset,
                 job.needs is not None,
             )
-        return self.executor.profile_fn, (tflite, job.target, spec.runs, spec.warmup, None, {})
+        name = f"{job.needs}.tflite" if job.needs else job.source.name  # how its errors name the model
+        return self.executor.profile_fn, (tflite, job.target, spec.runs, spec.warmup, None, {"model_name": name})
 
     def _put(self, key: str, value: Any) -> Any:
         if key not in self._models:

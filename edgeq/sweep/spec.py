@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edgeq.calibration.methods import CalibrationMethod
+from edgeq.convert.options import ConvertOptions
+from edgeq.data.binfiles import BIN_DTYPES, bin_format
+from edgeq.data.files import check_data_path, looks_like_module_spec
 from edgeq.errors import UsageError
+from edgeq.qtypes import IOType, QuantMode
+from edgeq.targets import capabilities
 
 DEFAULT_RUNS = 50
 DEFAULT_WARMUP = 5
@@ -87,9 +93,6 @@ def _flag(value: Any) -> Any:
 
 def option_checks() -> dict[str, Callable[[Any], Any]]:
     """Each plain ``edgeq convert`` option a sweep may set -> the check of its value (same rules as the CLI)."""
-    from edgeq.calibration.methods import CalibrationMethod
-    from edgeq.data.binfiles import BIN_DTYPES
-    from edgeq.qtypes import IOType, QuantMode
 
     return {
         "mode": _choices([m.value for m in QuantMode]),
@@ -132,10 +135,8 @@ def check_option_set(options: Any, where: str) -> dict[str, Any]:
     return dict(sorted(out.items()))
 
 
-def convert_options(options: dict[str, Any]) -> Any:
+def convert_options(options: dict[str, Any]) -> ConvertOptions:
     """The :class:`edgeq.convert.ConvertOptions` of a checked option set (no TensorFlow is imported)."""
-    from edgeq.convert.options import ConvertOptions
-    from edgeq.data.binfiles import bin_format
 
     fields = {k.replace("-", "_"): v for k, v in options.items() if not k.startswith("bin-")}
     fmt = bin_format(options.get("bin-dtype"), options.get("bin-scale"), options.get("bin-zero-point"))
@@ -188,7 +189,6 @@ def _models(value: Any, path: Path) -> tuple[Path, ...]:
 
 
 def _data(value: Any, path: Path, key: str, option: str) -> str | None:
-    from edgeq.data.files import check_data_path, looks_like_module_spec
 
     if value is None:
         return None
@@ -215,7 +215,6 @@ def _option_sets(value: Any, path: Path) -> tuple[dict[str, Any], ...]:
 
 
 def _targets(value: Any, path: Path) -> tuple[str, ...]:
-    from edgeq.targets import capabilities
 
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise UsageError(f"{path.name}: targets: give a list of target names such as [host-c, qemu-m4]")
