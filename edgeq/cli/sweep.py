@@ -49,6 +49,10 @@ def command(
 
     if retry_failed and not resume:
         raise UsageError("--retry-failed continues an earlier sweep; give --resume too")
+    if farm is not None:
+        from edgeq.farm.cluster import check_head
+
+        check_head(farm)  # HOST:PORT of a private head that answers, before anything is written
     budgets = Budgets(max_drop, deadline_ms, max_ram, max_flash)
     spec = load_spec(sweep_file)
     options = dict(executor=executor, farm=farm, resume=resume, retry_failed=retry_failed)
