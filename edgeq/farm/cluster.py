@@ -101,11 +101,16 @@ def check_head(address: str, allow_public: bool = False) -> tuple[str, int]:
 
 
 @contextlib.contextmanager
-def connect(address: str | None, allow_public: bool = False) -> Iterator[Any]:
+def connect(
+    address: str | None, allow_public: bool = False, resources: dict[str, float] | None = None
+) -> Iterator[Any]:
     """Connect this process to Ray for the block; yields the ``ray`` module.
 
     ``address`` None starts a private Ray instance on this machine, bound to
-    127.0.0.1 with no dashboard, and shuts it down on exit. ``HOST:PORT``
+    127.0.0.1 with no dashboard, and shuts it down on exit; ``resources`` are
+    its custom resources (e.g. ``{target_resource("host-c"): 2}`` so that
+    :func:`remote_call` asking for them runs here; without them such a call
+    would wait forever). ``HOST:PORT``
     joins a running cluster as a driver (this host must run a node of it: the
     head or an agent); the driver binds to the interface that reaches the head
     (127.0.0.1 for a loopback head). ``ray://HOST:PORT`` uses Ray Client.
@@ -117,7 +122,7 @@ def connect(address: str | None, allow_public: bool = False) -> Iterator[Any]:
         return
     kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False, "namespace": NAMESPACE}
     if address is None:
-        kwargs.update(include_dashboard=False, _node_ip_address="127.0.0.1")
+        kwargs.update(include_dashboard=False, _node_ip_address="127.0.0.1", resources=dict(resources or {}))
     elif address.startswith("ray://"):
         check_head(address[len("ray://") :], allow_public)
         kwargs.update(address=address)

@@ -38,6 +38,8 @@ WORKERS = {
 RAY_ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",
     "RAY_enable_metrics_collection": "0",  # no metrics exporter on the node
+    "RAY_health_check_period_ms": "1000",  # a killed host is noticed in seconds
+    "RAY_health_check_failure_threshold": "3",
 }
 START_TIMEOUT_S = 90.0
 
