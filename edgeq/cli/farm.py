@@ -24,10 +24,16 @@ def command() -> None:
     "--state-dir", type=click.Path(), help="Where the host's device list and locks live (default: temporary)."
 )
 @click.option("--allow-public", is_flag=True, help="Accept public addresses (Ray runs any code sent to it).")
+@click.option(
+    "--ray-arg",
+    "ray_args",
+    multiple=True,
+    help="An extra argument for ray start, as given (repeat), e.g. --ray-arg=--dashboard-agent-listen-port=52366.",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would be offered and the ray start command; start nothing.")
 @json_option
 @edgeq_errors
-def agent(config_path, address, node_ip, state_dir, allow_public, dry_run, as_json):
+def agent(config_path, address, node_ip, state_dir, allow_public, ray_args, dry_run, as_json):
     """Find this host's boards and join the farm at --address, one Ray resource unit per board.
 
     Serial boards are found by their USB IDs (board files' usb_ids) or pinned in
@@ -44,7 +50,7 @@ def agent(config_path, address, node_ip, state_dir, allow_public, dry_run, as_js
     config = load_config(config_path)
     found = inventory(config)
     state = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="farm-"))
-    plan = plan_agent(address, config, found, state, node_ip, allow_public)
+    plan = plan_agent(address, config, found, state, node_ip, allow_public, tuple(ray_args), not dry_run)
     summary = {
         "node_ip": plan.node_ip,
         "resources": plan.resources,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from edgeq import procs
 from edgeq.errors import DependencyError
-from edgeq.farm.cluster import check_head, check_private, local_ip_towards
+from edgeq.farm.cluster import check_head, check_private, local_ip_towards, split_address
 from edgeq.farm.config import FarmConfig
 from edgeq.farm.devices import ENV_STATE, write_devices
 from edgeq.farm.discover import Inventory
@@ -56,14 +56,20 @@ def plan_agent(
     node_ip: str | None = None,
     allow_public: bool = False,
     ray_args: tuple[str, ...] = (),
+    reach_head: bool = True,
 ) -> AgentPlan:
     """Check the addresses (private unless ``allow_public``) and the head, and build the ``ray start`` command.
 
     ``node_ip`` (else farm.yaml's, else the interface that reaches the head)
     is the address the node listens on and advertises to the cluster.
     ``ray_args`` go to ``ray start`` as they are (fixed ports for a firewall, say).
+    ``reach_head`` False checks the head's address without connecting (a dry run).
     """
-    head_ip, port = check_head(address, allow_public)
+    if reach_head:
+        head_ip, port = check_head(address, allow_public)
+    else:
+        host, port = split_address(address)
+        head_ip = check_private("the head address", host, allow_public)
     chosen = node_ip or config.node_ip
     ip = check_private("the node address", chosen, allow_public) if chosen else local_ip_towards(head_ip)
     check_private("the node address", ip, allow_public)

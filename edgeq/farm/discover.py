@@ -10,7 +10,6 @@ unpinned shared ID is skipped with a warning naming the candidates.
 from __future__ import annotations
 
 import importlib.util
-import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -21,9 +20,6 @@ from edgeq.farm.config import FarmConfig, SerialPin, SshBoard
 from edgeq.farm.devices import Device
 from edgeq.farm.resources import CAPABILITIES, board_resource, target_resource
 from edgeq.remote.endpoint import Endpoint
-
-log = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class Inventory:
@@ -63,8 +59,6 @@ def inventory(config: FarmConfig, ports: list[Any] | None = None) -> Inventory:
     devices = [*serial_devices(config, _comports() if ports is None else ports, warnings)]
     devices += [d for ssh in config.ssh for d in ssh_devices(ssh, warnings)]
     devices += slot_devices(config.slots, able, warnings)
-    for text in warnings:
-        log.warning("warning: %s", text)
     return Inventory(tuple(devices), able, tuple(warnings))
 
 
