@@ -21,6 +21,7 @@ from edgeq.farm.devices import Device
 from edgeq.farm.resources import CAPABILITIES, board_resource, target_resource
 from edgeq.remote.endpoint import Endpoint
 
+
 @dataclass(frozen=True)
 class Inventory:
     """A host's devices, its abilities and the warnings met while finding them."""
