@@ -206,8 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args.only)
     results["seconds"] = round(time.perf_counter() - started, 1)
     text = markdown(results)
-    if args.only is None:
-        OUT_JSON.write_text(json.dumps(results, indent=2) + "\n")
+    if args.only is None:  # paths relative to the project, so the record does not depend on the checkout
+        OUT_JSON.write_text(json.dumps(results, indent=2).replace(f"{ROOT}/", "") + "\n")
         OUT_MD.write_text(text)
     print(text)
     return 0
