@@ -162,19 +162,8 @@ class RayExecutor:
         self.ray = ray
         self._stack = contextlib.ExitStack()
         self.profile_fn = farm_jobs.profile_job
-        if farm is not None:
-            self._stack.enter_context(cluster.connect(farm))
-        else:  # a private instance, as cluster.connect(None) starts, offering this machine's resources
-            ray.init(
-                num_cpus=cpu_count(),
-                resources=local,
-                include_dashboard=False,
-                _node_ip_address="127.0.0.1",
-                log_to_driver=False,
-                configure_logging=False,
-                namespace=cluster.NAMESPACE,
-            )
-            self._stack.callback(ray.shutdown)
+        # a farm, or a private instance on 127.0.0.1 offering this machine's resources
+        self._stack.enter_context(cluster.connect(farm, resources=None if farm else local))
         logger.debug("sweep jobs run on Ray: %s", ray.cluster_resources())
 
     def put(self, value: Any) -> Any:
