@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from typing import Any, Protocol
@@ -24,6 +26,7 @@ from edgeq.farm import cluster
 from edgeq.farm import jobs as farm_jobs
 from edgeq.farm.resources import CAPABILITIES, target_resource
 from edgeq.log import logger
+from edgeq.procs import Terminated
 
 RETRIES = 3  # a task whose worker died runs again this many times
 EXECUTORS = ("auto", "ray", "pool")
@@ -152,6 +155,25 @@ class PoolExecutor:
                 process.join(5)
 
 
+@contextlib.contextmanager
+def _keep_signal_handlers() -> Iterator[None]:
+    """Put back edgeq's SIGTERM/SIGHUP/SIGINT handlers after Ray's start-up replaced them with its own.
+
+    Ray's handler ends the process at once; edgeq's unwind, so the running jobs are stopped and the
+    results file stays as the last finished job left it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
 class RayExecutor:
     """Jobs as Ray tasks: on a farm (``farm`` = HEAD:PORT) or a Ray instance started here on 127.0.0.1."""
 
@@ -163,7 +185,8 @@ class RayExecutor:
         self._stack = contextlib.ExitStack()
         self.profile_fn = farm_jobs.profile_job
         # a farm, or a private instance on 127.0.0.1 offering this machine's resources
-        self._stack.enter_context(cluster.connect(farm, resources=None if farm else local))
+        with _keep_signal_handlers():
+            self._stack.enter_context(cluster.connect(farm, resources=None if farm else local))
         logger.debug("sweep jobs run on Ray: %s", ray.cluster_resources())
 
     def put(self, value: Any) -> Any:
@@ -176,7 +199,12 @@ class RayExecutor:
         return cluster.remote_call(fn, *args, resources=resources, retries=RETRIES)
 
     def wait(self, handles: list[Any], timeout: float | None) -> list[tuple[Any, Any]]:
-        ready, _ = self.ray.wait(handles, num_returns=1, timeout=timeout)
+        try:
+            ready, _ = self.ray.wait(handles, num_returns=1, timeout=timeout)
+        except SystemError as exc:  # Ctrl-C or SIGTERM raised while Ray's C++ waited
+            if isinstance(exc.__cause__, (KeyboardInterrupt, Terminated)):
+                raise exc.__cause__ from None
+            raise
         if ready:
             ready, _ = self.ray.wait(handles, num_returns=len(handles), timeout=0)
         out = []
