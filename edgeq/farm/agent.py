@@ -18,7 +18,7 @@ from pathlib import Path
 
 from edgeq import procs
 from edgeq.errors import DependencyError
-from edgeq.farm.cluster import check_head, check_private, local_ip_towards, split_address
+from edgeq.farm.cluster import check_head, check_private, is_loopback, local_ip_towards, split_address
 from edgeq.farm.config import FarmConfig
 from edgeq.farm.devices import ENV_STATE, write_devices
 from edgeq.farm.discover import Inventory
@@ -26,6 +26,13 @@ from edgeq.log import logger
 
 # Environment for every Ray process of the node: no usage reports leave the lab.
 RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
+# `ray start` replaces a loopback --node-ip-address (and head address) by the host's routable address
+# (ray._private.services.resolve_ip_for_localhost); a farm on one machine must stay on loopback, so for
+# loopback addresses `ray start` runs with that replacement turned off.
+KEEP_LOOPBACK = (
+    "import sys, ray._private.services as s; s.resolve_ip_for_localhost = lambda host: host; "
+    "from ray.scripts.scripts import main; sys.argv[0] = 'ray'; main()"
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,14 @@ class AgentPlan:
     state: Path
     node_ip: str
     resources: dict[str, float]
+
+
+def ray_start(loopback: bool) -> list[str]:
+    """The ``ray start`` command; for a loopback node, one that keeps its loopback address."""
+    if loopback:
+        ray_executable()  # the same DependencyError without Ray
+        return [sys.executable, "-c", KEEP_LOOPBACK, "start"]
+    return [ray_executable(), "start"]
 
 
 def ray_executable() -> str:
@@ -75,8 +90,7 @@ def plan_agent(
     check_private("the node address", ip, allow_public)
     resources = inventory.resources()
     command = [
-        ray_executable(),
-        "start",
+        *ray_start(is_loopback(ip)),
         f"--address={head_ip}:{port}",
         f"--node-ip-address={ip}",
         f"--resources={json.dumps(resources, sort_keys=True)}",

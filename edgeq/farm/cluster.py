@@ -58,6 +58,10 @@ def is_private(ip: str) -> bool:
     return addr.is_loopback or addr.is_link_local or (addr.is_private and not addr.is_unspecified)
 
 
+def is_loopback(ip: str) -> bool:
+    return ipaddress.ip_address(ip.split("%")[0]).is_loopback
+
+
 def check_private(what: str, host: str, allow_public: bool = False) -> str:
     """The IP of ``host``; UsageError when it is public (or unspecified) and ``allow_public`` is off."""
     ip = resolve(host)
@@ -72,9 +76,9 @@ def check_private(what: str, host: str, allow_public: bool = False) -> str:
 
 
 def local_ip_towards(ip: str) -> str:
-    """The address of this host's interface that reaches ``ip`` (127.0.0.1 for a loopback head)."""
-    if ipaddress.ip_address(ip.split("%")[0]).is_loopback:
-        return "127.0.0.1"
+    """The address of this host's interface that reaches ``ip`` (the address itself for a loopback one)."""
+    if is_loopback(ip):
+        return ip
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as probe:
         probe.connect((ip, 9))  # UDP: no packet is sent, the kernel only picks the route
@@ -121,6 +125,7 @@ def connect(
         yield ray  # an enclosing connect() (or the caller) owns the connection
         return
     kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False, "namespace": NAMESPACE}
+    loopback = True
     if address is None:
         kwargs.update(include_dashboard=False, _node_ip_address="127.0.0.1", resources=dict(resources or {}))
     elif address.startswith("ray://"):
@@ -129,14 +134,53 @@ def connect(
     else:
         ip, port = check_head(address, allow_public)
         kwargs.update(address=f"{ip}:{port}", _node_ip_address=local_ip_towards(ip))
+        loopback = is_loopback(ip)
+    if address is not None:
+        _token_auth_like_ray_start()
     try:
-        ray.init(**kwargs)
+        with _keep_loopback(loopback):
+            ray.init(**kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise FarmError(f"cannot join the Ray cluster at {address}: {_first_line(exc)}") from None
     try:
         yield ray
     finally:
         ray.shutdown()
+
+
+def _token_auth_like_ray_start() -> None:
+    """Use Ray's token authentication when this host has a token, as ``ray start`` (the agents) does.
+
+    ``RAY_AUTH_MODE=token`` with ``RAY_AUTH_TOKEN`` or ``RAY_AUTH_TOKEN_PATH``
+    (or ``~/.ray/auth_token``) on every host of the farm makes every Ray call
+    carry the lab's token; ``ray.init`` with an address would otherwise not
+    send it.
+    """
+    from ray._private.authentication.authentication_token_setup import maybe_enable_token_auth_if_token_available
+
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+
+
+@contextlib.contextmanager
+def _keep_loopback(active: bool) -> Iterator[None]:
+    """While Ray starts or joins: keep 127.0.0.1 as given instead of the host's routable address.
+
+    Ray swaps a loopback node address for the routable one unless its cluster
+    switch is off (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER``, read at import);
+    turning the switch off while ``ray.init`` runs keeps a local instance, or
+    a driver of a farm on loopback, on 127.0.0.1.
+    """
+    if not active:
+        yield
+        return
+    from ray._private import ray_constants
+
+    saved = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved
 
 
 def _first_line(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -141,10 +142,11 @@ class FarmCluster:
 
 
 def start_head(root: Path, port: int) -> subprocess.Popen:
+    from edgeq.farm.agent import ray_start
+
     env = {**os.environ, **RAY_ENV}
     cmd = [
-        str(BIN / "ray"),
-        "start",
+        *ray_start(loopback=True),
         "--head",
         f"--port={port}",
         "--node-ip-address=127.0.0.1",
@@ -182,23 +184,20 @@ def start_agent(root: Path, address: str, name: str, config: dict) -> tuple[subp
 
 def wait_for(address: str, expected: dict[str, float], procs: list[subprocess.Popen], root: Path) -> None:
     """Wait until the cluster's total resources include ``expected`` (summed over the workers)."""
-    import ray
+    from edgeq.farm.cluster import FarmError, connect
 
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in procs):
             break
         try:
-            ray.init(address=address, _node_ip_address="127.0.0.1", log_to_driver=False, configure_logging=False)
-            try:
+            with connect(address) as ray:
                 while time.monotonic() < deadline:
                     total = ray.cluster_resources()
                     if all(total.get(k, 0) >= v for k, v in expected.items()):
                         return
                     time.sleep(0.5)
-            finally:
-                ray.shutdown()
-        except ConnectionError:
+        except FarmError:
             time.sleep(1)
     logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(root.glob("*.log")))
     raise RuntimeError(f"the farm did not come up in {START_TIMEOUT_S:g} s\n{logs}")
@@ -217,12 +216,21 @@ def expected_resources(workers: dict[str, dict]) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def farm_cluster(request):
-    """A head and worker agents on 127.0.0.1 for the whole test module; stopped by pid afterwards."""
+    """A head and worker agents on 127.0.0.1 for the whole test module; stopped by pid afterwards.
+
+    Every process of the cluster, and this one as its driver, uses Ray's token
+    authentication with a token made for the cluster.
+    """
     pytest.importorskip("ray")
     if shutil.which("ss") is None:
         pytest.skip("needs ss (iproute2) to check the cluster's sockets")
     workers = getattr(request.module, "farm_workers", WORKERS)
     root = Path(tempfile.mkdtemp(prefix="eqf", dir="/tmp"))  # short: Ray's socket paths have a length limit
+    (root / "token").write_text(secrets.token_hex(32))
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(root / "token")}
+    saved = {k: os.environ.get(k) for k in auth}
+    os.environ.update(auth)
+    _reset_token_cache()
     port = free_port()
     address = f"127.0.0.1:{port}"
     head = start_head(root, port)
@@ -234,4 +242,17 @@ def farm_cluster(request):
         yield cluster
     finally:
         cluster.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _reset_token_cache()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _reset_token_cache() -> None:
+    """Ray's token loader caches the token; make it read the environment again."""
+    from ray._raylet import AuthenticationTokenLoader
+
+    AuthenticationTokenLoader.instance().reset_cache()
