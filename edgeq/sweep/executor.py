@@ -168,6 +168,12 @@ def _keep_signal_handlers() -> Iterator[None]:
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
     try:
         yield
+    except SystemExit as exc:  # Ray's handler, when the signal came while Ray started
+        if exc.code in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(Exception):
+                cluster.import_ray().shutdown()
+            raise Terminated(int(exc.code)) from None
+        raise
     finally:
         for sig, handler in saved.items():
             if handler is not None:

@@ -21,6 +21,7 @@ from edgeq.sweep.analysis import Budgets, best_by_target, configurations, pareto
 from edgeq.sweep.payload import materialize, pack
 from edgeq.sweep.plan import load_inputs, plan
 from edgeq.sweep.spec import load_spec
+from tests.conftest import FIXTURES
 from tests.sweep.common import comparable, local_sweep, make_inputs, sweep_args, write_sweep
 from tests.sweep.common import records as read_records
 
@@ -207,3 +208,30 @@ def test_resume_after_sigkill_redoes_nothing_and_equals_uninterrupted(swept, tmp
     uninterrupted = read_records(swept[1])
     assert list(after) == list(uninterrupted)
     assert comparable(after) == comparable(uninterrupted)
+
+
+def test_sigterm_on_local_ray_stops_cleanly_and_resume_finishes(tmp_path, cli):
+    """The default executor (a private Ray instance): SIGTERM exits 143, results.json stays valid, --resume ends it."""
+    pytest.importorskip("ray")
+    shutil.copy(FIXTURES / "tflite" / "conv_int8.tflite", tmp_path / "conv.tflite")
+    write_sweep(tmp_path, models=["conv.tflite"], targets=["host-c", "host"], runs=20000, warmup=0)
+    del_keys = ("data", "eval", "convert")
+    import yaml
+
+    doc = {k: v for k, v in yaml.safe_load((tmp_path / "sweep.yaml").read_text()).items() if k not in del_keys}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(doc))
+    out = tmp_path / "results"
+    cmd = [sys.executable, "-m", "edgeq", *sweep_args(tmp_path, out, executor="ray")]
+    with open(tmp_path / "stderr.txt", "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (out / "results.json").is_file():
+        time.sleep(0.1)
+    time.sleep(3)  # Ray is starting or the jobs are running
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143, (tmp_path / "stderr.txt").read_text()
+    assert "stopped by SIGTERM" in (tmp_path / "stderr.txt").read_text()
+    assert len(read_records(out)) == 2  # valid, every job in it
+    result = cli(*sweep_args(tmp_path, out, "--resume", "--json", executor="pool"))
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["status"] == {"ok": 2}
