@@ -26,6 +26,7 @@ def test_sweep_on_a_cluster_survives_a_killed_worker_and_equals_the_local_sweep(
         assert scheduler.executor.name == "ray"
         for record in scheduler.run():
             if killed is None and record["status"] == "ok":
+                assert scheduler.inflight, "the sweep ended before a worker could be killed"
                 killed = farm_cluster.kill_worker("w2")
     assert killed is not None
     found = records(out)
