@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from edgeq.profiling.svg import GRID, INK, MUTED, WIDTH, Axis, axis_marks, fmt, line, svg, text
+from edgeq.profiling.svg import GRID, INK, MUTED, WIDTH, Axis, fmt, line, svg, text
 
 PALETTE = ("#3b6ea8", "#d9822b", "#4c9a52", "#a8453b", "#7b5ea8", "#3b9aa8", "#a8883b", "#6b6b6b")
 HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 300, 64, WIDTH - 150, 14, 244
@@ -37,7 +37,7 @@ def pareto_chart(rows: list[dict[str, Any]], front: list[dict[str, Any]], metric
     ys = [100.0 * r["accuracy"] for r in points]
     x_axis = Axis.fit(min(xs), max(xs), LEFT, RIGHT)
     y_axis = Axis.fit(min(ys), max(ys), BOTTOM, TOP, log=False)
-    body = axis_marks(x_axis, TOP, BOTTOM, unit)
+    body = _x_marks(x_axis, unit)
     body += _y_marks(y_axis)
     colors = target_colors(rows)
     ids = {r["id"] for r in front}
@@ -51,6 +51,22 @@ def pareto_chart(rows: list[dict[str, Any]], front: list[dict[str, Any]], metric
     body += _legend(colors)
     label = f"accuracy against {unit}; Pareto-optimal configurations filled"
     return svg(WIDTH, HEIGHT, body, label, "pareto", metric)
+
+
+def tick_label(value: float) -> str:
+    """Whole numbers of 10,000 and more with separators (bytes), the rest as the profile report writes them."""
+    return f"{value:,.0f}" if abs(value) >= 1e4 and float(value).is_integer() else fmt(value)
+
+
+def _x_marks(axis: Axis, unit: str) -> list[str]:
+    out = [line(axis.x0, BOTTOM, axis.x1, BOTTOM, MUTED)]
+    for tick in axis.ticks():
+        x = axis.px(tick)
+        out.append(line(x, TOP, x, BOTTOM, GRID))
+        out.append(text(x, BOTTOM + 13, tick_label(tick), "middle", 10, MUTED))
+    title = f"{unit}, log scale" if axis.log else unit
+    out.append(text((axis.x0 + axis.x1) / 2, BOTTOM + 27, title, "middle", 10, MUTED))
+    return out
 
 
 def _y_marks(axis: Axis) -> list[str]:
