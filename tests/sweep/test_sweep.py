@@ -232,3 +232,20 @@ def test_sigterm_on_local_ray_stops_cleanly_and_resume_finishes(tmp_path, cli):
     result = cli(*sweep_args(tmp_path, out, "--resume", "--json", executor="pool"))
     assert result.exit_code == 0, result.stderr
     assert result.json()["status"] == {"ok": 2}
+
+
+def test_resume_keeps_failed_jobs_unless_retry_failed(tmp_path, cli):
+    shutil.copy(FIXTURES / "tflite" / "conv_int8.tflite", tmp_path / "conv.tflite")
+    doc = {"models": ["conv.tflite"], "targets": ["host-c", "serial"], "runs": 3, "warmup": 0}
+    (tmp_path / "sweep.yaml").write_text(json.dumps(doc))
+    out = tmp_path / "results"
+    assert cli(*sweep_args(tmp_path, out)).exit_code == 0
+    first = {r["target"]: r for r in read_records(out).values()}
+    assert first["host-c"]["status"] == "ok" and first["serial"]["status"] == "failed"
+    assert "port" in first["serial"]["error"]
+    assert cli(*sweep_args(tmp_path, out, "--resume")).exit_code == 0
+    again = {r["target"]: r for r in read_records(out).values()}
+    assert again == first  # nothing redone
+    assert cli(*sweep_args(tmp_path, out, "--resume", "--retry-failed")).exit_code == 0
+    retried = {r["target"]: r for r in read_records(out).values()}
+    assert retried["host-c"] == first["host-c"] and retried["serial"]["finished"] > first["serial"]["finished"]
