@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -118,6 +119,8 @@ def connect(
     joins a running cluster as a driver (this host must run a node of it: the
     head or an agent); the driver binds to the interface that reaches the head
     (127.0.0.1 for a loopback head). ``ray://HOST:PORT`` uses Ray Client.
+    While connected, whatever Ray prints goes to stderr (stdout carries only
+    the command's own output, e.g. its ``--json`` object).
     FarmError when the head does not answer.
     """
     ray = import_ray()
@@ -137,15 +140,16 @@ def connect(
         loopback = is_loopback(ip)
     if address is not None:
         _token_auth_like_ray_start()
-    try:
-        with _keep_loopback(loopback):
-            ray.init(**kwargs)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise FarmError(f"cannot join the Ray cluster at {address}: {_first_line(exc)}") from None
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
+    with contextlib.redirect_stdout(sys.stderr):  # Ray's own messages (retries, worker logs): stdout stays ours
+        try:
+            with _keep_loopback(loopback):
+                ray.init(**kwargs)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise FarmError(f"cannot join the Ray cluster at {address}: {_first_line(exc)}") from None
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
 
 
 def _token_auth_like_ray_start() -> None:
@@ -156,9 +160,13 @@ def _token_auth_like_ray_start() -> None:
     carry the lab's token; ``ray.init`` with an address would otherwise not
     send it.
     """
+    from ray import _raylet
     from ray._private.authentication.authentication_token_setup import maybe_enable_token_auth_if_token_available
 
-    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    raylet: Any = _raylet  # Config and AuthenticationTokenLoader have no type stubs
+    if maybe_enable_token_auth_if_token_available(warn_if_disabled=False):
+        raylet.Config.initialize("")  # Ray read RAY_AUTH_MODE at import; the environment may have changed since
+        raylet.AuthenticationTokenLoader.instance().reset_cache()
 
 
 @contextlib.contextmanager

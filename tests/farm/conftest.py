@@ -236,6 +236,7 @@ def farm_cluster(request):
     head = start_head(root, port)
     cluster = FarmCluster(address, root, head)
     try:
+        wait_for(address, {}, [head], root)
         for name, config in workers.items():
             cluster.workers[name], cluster.fault_files[name] = start_agent(root, address, name, config)
         wait_for(address, expected_resources(workers), [head, *cluster.workers.values()], root)
@@ -253,6 +254,7 @@ def farm_cluster(request):
 
 def _reset_token_cache() -> None:
     """Ray's token loader caches the token; make it read the environment again."""
-    from ray._raylet import AuthenticationTokenLoader
+    from ray._raylet import AuthenticationTokenLoader, Config
 
+    Config.initialize("")
     AuthenticationTokenLoader.instance().reset_cache()

@@ -7,7 +7,6 @@ that break the cluster (a worker killed mid-job, the head gone) come last.
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -260,19 +259,29 @@ def test_a_failing_board_is_marked_unhealthy_and_the_job_moves(cli, farm_cluster
     assert all(b["free"] == 1 and b["unhealthy"] == 0 for b in boards.values())
 
 
-def test_a_worker_killed_mid_job_reruns_elsewhere(cli, farm_cluster, tmp_path):
+def test_a_worker_killed_mid_job_reruns_elsewhere(cli, farm_cluster):
     """A long qemu-m4 profile; the host running it is killed; Ray reruns the job on the other host."""
-    args = ("profile", str(MODEL), "--target", "qemu-m4", "--runs", "60", "--warmup", "0", "--json")
-    outcome = {}
-    job = threading.Thread(target=lambda: outcome.update(done=cli(*args, "--farm", farm_cluster.address)))
-    job.start()
-    busy = _wait_busy(cli, farm_cluster, "target:qemu_m4")
-    victim = next(name for name, proc in farm_cluster.workers.items() if _node_of(farm_cluster, proc.pid) == busy)
-    farm_cluster.kill_worker(victim)
-    job.join(timeout=150)
-    done = outcome["done"]
-    assert done.exit_code == 0, done.stderr
-    assert done.json()["instructions"] > 0
+    import json
+    import subprocess
+    import sys
+
+    edgeq = str(Path(sys.executable).parent / "edgeq")
+    args = [edgeq, "profile", str(MODEL), "--target", "qemu-m4", "--runs", "300", "--warmup", "0", "--json"]
+    job = subprocess.Popen([*args, "--farm", farm_cluster.address], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        busy = _wait_busy(cli, farm_cluster, "target:qemu_m4")
+        victim = next(name for name, proc in farm_cluster.workers.items() if _node_of(proc.pid) == busy)
+        farm_cluster.kill_worker(victim)
+        out, err = job.communicate(timeout=150)
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.wait()
+    assert job.returncode == 0, err.decode()
+    assert out.lstrip().startswith(b"{"), out[:2000]
+    assert json.loads(out)["instructions"] > 0
+    hosts = _status(cli, farm_cluster.address)["hosts"]
+    assert len(hosts) == 2
 
 
 def test_head_gone_is_one_line(cli, farm_cluster, inputs, tmp_path):
@@ -296,7 +305,7 @@ def _wait_busy(cli, farm_cluster, kind: str) -> str:
     raise AssertionError(f"no {kind} became busy")
 
 
-def _node_of(farm_cluster, agent_pid: int) -> str | None:
+def _node_of(agent_pid: int) -> str | None:
     """The Ray node id of the agent ``agent_pid`` (from its raylet's command line)."""
     from tests.farm.conftest import descendants
 
