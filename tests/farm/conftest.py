@@ -136,8 +136,9 @@ class FarmCluster:
         return path
 
     def stop(self) -> None:
+        grace = 20.0 if self.head.poll() is None else 2.0  # without a head, a node's orderly stop only waits
         for proc in self.workers.values():
-            _stop(proc)
+            _stop(proc, grace)
         _stop(self.head)
 
 
