@@ -50,8 +50,8 @@ def run_on_farm(address: str, model: str | Path, target: str, inputs: list[np.nd
     data = read_bytes(model)
     opts = {k: v for k, v in options.items() if v is not None}
     opts["model_name"] = str(model)
+    resource = job_resource(target)  # an unknown target fails before connecting
     with connect(address):
-        resource = job_resource(target)
         check_offered(target, resource)
         outputs: list[Any] = result(remote_call(run_job, data, target, inputs, opts, resources={resource: 1}))
     return outputs
@@ -75,8 +75,8 @@ def profile_on_farm(
     data = read_bytes(model)
     opts = {k: v for k, v in options.items() if v is not None and k != "energy_monitor"}
     opts["model_name"] = str(model)
+    resource = job_resource(target)
     with connect(address):
-        resource = job_resource(target)
         check_offered(target, resource)
         ref = remote_call(profile_result_job, data, target, runs, warmup, inputs, opts, resources={resource: 1})
         profiled: ProfileResult = result(ref)
