@@ -119,6 +119,11 @@ class FarmCluster:
     def sockets(self) -> list[tuple[str, str, int]]:
         return sockets_of(self.pids())
 
+    def beyond_loopback(self) -> list[tuple[str, str, int]]:
+        """The sockets of the cluster's processes bound or connected to anything but 127.0.0.1."""
+        loopback = ("127.0.0.1:", "[::ffff:127.0.0.1]:")
+        return [s for s in self.sockets() if not s[1].startswith(loopback)]
+
     def kill_worker(self, name: str, sig: int = signal.SIGKILL) -> int:
         """Kill worker ``name``'s agent by pid (its Ray node dies with it); returns the pid."""
         proc = self.workers[name]
@@ -241,6 +246,8 @@ def farm_cluster(request):
         for name, config in workers.items():
             cluster.workers[name], cluster.fault_files[name] = start_agent(root, address, name, config)
         wait_for(address, expected_resources(workers), [head, *cluster.workers.values()], root)
+        outside = cluster.beyond_loopback()
+        assert not outside, f"Ray sockets beyond 127.0.0.1 (state, address, pid): {outside}"
         yield cluster
     finally:
         cluster.stop()

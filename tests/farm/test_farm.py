@@ -157,9 +157,8 @@ def _boards(status, kind):
 
 def test_sockets_stay_on_loopback(farm_cluster):
     sockets = farm_cluster.sockets()
-    assert sockets, "no sockets found for the cluster's processes"
-    outside = [s for s in sockets if not s[1].startswith(("127.0.0.1:", "[::ffff:127.0.0.1]:", "[::1]:"))]
-    assert not outside, f"sockets beyond loopback: {outside}"
+    assert len([s for s in sockets if s[0] == "LISTEN"]) >= 8, sockets  # GCS, raylets, agents, ...
+    assert not farm_cluster.beyond_loopback()
 
 
 def test_status_lists_hosts_boards_and_abilities(cli, farm_cluster):
