@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+from edgeq import procs
+
 BIN = Path(sys.executable).parent
 # Two worker hosts, each with one emulated Cortex-M4 board and two host-c slots.
 WORKERS = {
@@ -164,7 +166,7 @@ def start_head(root: Path, port: int) -> subprocess.Popen:
         "--block",
     ]
     log = open(root / "head.log", "wb")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return procs.popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)  # dies with pytest
 
 
 def start_agent(root: Path, address: str, name: str, config: dict) -> tuple[subprocess.Popen, Path]:
@@ -185,16 +187,16 @@ def start_agent(root: Path, address: str, name: str, config: dict) -> tuple[subp
         f"--ray-arg=--dashboard-agent-listen-port={free_port()}",
     ]
     log = open(root / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT), fault
+    return procs.popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT), fault
 
 
-def wait_for(address: str, expected: dict[str, float], procs: list[subprocess.Popen], root: Path) -> None:
+def wait_for(address: str, expected: dict[str, float], started: list[subprocess.Popen], root: Path) -> None:
     """Wait until the cluster's total resources include ``expected`` (summed over the workers)."""
     from edgeq.farm.cluster import FarmError, connect
 
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in procs):
+        if any(p.poll() is not None for p in started):
             break
         try:
             with connect(address) as ray:
