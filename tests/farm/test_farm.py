@@ -141,6 +141,23 @@ def test_one_device_per_job_under_a_lock(tmp_path):
         assert none is None
 
 
+def test_a_board_job_flashes_the_board_it_holds_and_drives_it_over_its_port(tmp_path, monkeypatch):
+    """No Ray: the agent's device file on this host, a NUCLEO pinned to a port; flashing is recorded, not run."""
+    from edgeq.farm import jobs
+    from edgeq.farm.devices import ENV_STATE, Device, write_devices
+
+    board = Device(
+        "nucleo-l4r5zi@/dev/ttyACM7", "edgeq_board_nucleo_l4r5zi", "serial", "nucleo-l4r5zi", "/dev/ttyACM7", "066D"
+    )
+    write_devices(tmp_path, [board])
+    monkeypatch.setenv(ENV_STATE, str(tmp_path))
+    flashed = []
+    monkeypatch.setattr(jobs, "flash_model", lambda model, device: flashed.append(device.port))
+    with jobs._on_device(b"model", "nucleo-l4r5zi", {"baud": 9600}, profiling=True) as (target, options):
+        assert (target, options) == ("serial", {"baud": 9600, "port": "/dev/ttyACM7", "board": "nucleo-l4r5zi"})
+    assert flashed == ["/dev/ttyACM7"]
+
+
 # ---- a real cluster
 
 
