@@ -99,8 +99,8 @@ def check_head(address: str, allow_public: bool = False) -> tuple[str, int]:
             pass
     except OSError as exc:
         raise FarmError(
-            f"no Ray head answers at {address} ({exc.strerror or exc}); start it with "
-            f"'ray start --head --node-ip-address={host} --port={port} --include-dashboard=false' or correct the address"
+            f"no Ray head answers at {address} ({exc.strerror or exc}); start it on that host "
+            f"(ray start --head --port={port} --include-dashboard=false) or correct the address"
         ) from None
     return ip, port
 
