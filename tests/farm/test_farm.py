@@ -275,6 +275,38 @@ def test_a_failing_board_is_marked_unhealthy_and_the_job_moves(cli, farm_cluster
     assert all(b["free"] == 1 and b["unhealthy"] == 0 for b in boards.values())
 
 
+def test_sigterm_stops_an_agent_and_everything_it_started(farm_cluster):
+    import signal
+
+    from tests.farm.conftest import descendants, start_agent
+
+    agent, _ = start_agent(farm_cluster.root, farm_cluster.address, "w3", {"host": {"host-c": 1}})
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(b"raylet" in _cmdline(p) for p in descendants(agent.pid)):
+            assert agent.poll() is None, (farm_cluster.root / "w3.log").read_text()
+            time.sleep(0.3)
+        family = descendants(agent.pid)
+        assert len(family) > 3
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in family):
+            time.sleep(0.2)
+        assert not [p for p in family if Path(f"/proc/{p}").exists()]
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def test_a_worker_killed_mid_job_reruns_elsewhere(cli, farm_cluster):
     """A long qemu-m4 profile; the host running it is killed; Ray reruns the job on the other host."""
     import json
