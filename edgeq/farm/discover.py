@@ -84,8 +84,9 @@ def serial_devices(config: FarmConfig, ports: list[Any], warnings: list[str]) ->
     """One Device per port that is a known board (by pin, or by a USB ID only one board has)."""
     table = usb_table()
     found = []
+    ignored = {os.path.realpath(p) for p in config.ignore}
     for port in ports:
-        if port.device in config.ignore or port.vid is None:
+        if os.path.realpath(port.device) in ignored or port.vid is None:
             continue
         usb = f"{port.vid:04x}:{port.pid:04x}"
         pin = _pin_for(config.serial, port)
@@ -94,16 +95,18 @@ def serial_devices(config: FarmConfig, ports: list[Any], warnings: list[str]) ->
             continue
         sn = port.serial_number or None
         found.append(Device(f"{board}@{port.device}", board_resource(board), "serial", board, port.device, sn))
-    seen = {d.port for d in found} | {d.serial_number for d in found}
+    seen = {os.path.realpath(d.port or "") for d in found} | {d.serial_number for d in found}
     for pin in config.serial:
-        if (pin.port or pin.serial_number) not in seen:
+        if (os.path.realpath(pin.port) if pin.port else pin.serial_number) not in seen:
             warnings.append(f"farm.yaml pins {pin.port or pin.serial_number} to {pin.board}, but no such port is here")
     return found
 
 
 def _pin_for(pins: tuple[SerialPin, ...], port: Any) -> SerialPin | None:
     for pin in pins:
-        if pin.port == port.device or (pin.serial_number and pin.serial_number == port.serial_number):
+        if pin.port and os.path.realpath(pin.port) == os.path.realpath(port.device):  # /dev/serial/by-id/... too
+            return pin
+        if pin.serial_number and pin.serial_number == port.serial_number:
             return pin
     return None
 
