@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from edgeq.cli.common import edgeq_errors, json_option, print_json
+from edgeq.cli.views.farm import render_plan, render_status
 
 ADDRESS_HELP = "The Ray head, HOST:PORT (a private or loopback address), e.g. 10.0.0.5:6379."
 
@@ -60,9 +59,9 @@ def agent(config_path, address, node_ip, state_dir, allow_public, ray_args, dry_
         "command": list(plan.command),
     }
     if dry_run:
-        print_json(summary) if as_json else click.echo(_render_plan(summary))
+        print_json(summary) if as_json else click.echo(render_plan(summary))
         return
-    click.echo(_render_plan(summary), err=True)
+    click.echo(render_plan(summary), err=True)
     raise SystemExit(run_agent(plan, found))
 
 
@@ -85,34 +84,7 @@ def status(address, clear, allow_public, as_json):
     if as_json:
         print_json({"address": address, "cleared": cleared, "hosts": [h.to_dict() for h in hosts]})
         return
-    click.echo(_render_status([h.to_dict() for h in hosts], cleared))
-
-
-def _render_plan(summary: dict[str, Any]) -> str:
-    lines = [f"node address: {summary['node_ip']}", f"abilities: {', '.join(summary['abilities']) or 'none'}"]
-    lines += [f"  {d['resource']}: {d['key']}" for d in summary["devices"]] or ["  no boards found"]
-    lines += [f"warning: {w}" for w in summary["warnings"]]
-    return "\n".join(lines)
-
-
-def _render_status(hosts: list[dict[str, Any]], cleared: int) -> str:
-    from edgeq.textfmt import format_table
-
-    if not hosts:
-        return "no hosts"
-    rows = []
-    for host in hosts:
-        where = f"{host['address']}{' (head)' if host['head'] else ''} {host['node_id'][:8]}"
-        abilities = ",".join(host["abilities"]) or "-"
-        kinds = host["boards"] or {"-": {"total": 0, "free": 0, "busy": 0, "unhealthy": 0}}
-        for kind, b in kinds.items():
-            rows.append([where, kind, str(b["total"]), str(b["free"]), str(b["busy"]), str(b["unhealthy"]), abilities])
-            where, abilities = "", ""
-    text = format_table(["host", "boards", "total", "free", "busy", "unhealthy", "abilities"], rows)
-    bad = [f"unhealthy: {m['where']} on {h['address']}: {m['reason']}" for h in hosts for m in h["unhealthy"]]
-    if cleared:
-        bad.append(f"cleared {cleared} unhealthy mark(s)")
-    return "\n".join([text, *bad])
+    click.echo(render_status([h.to_dict() for h in hosts], cleared))
 
 
 __all__ = ["command"]

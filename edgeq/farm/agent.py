@@ -9,9 +9,11 @@ a killed agent takes it along (the child dies with its parent).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,18 +106,27 @@ def plan_agent(
     return AgentPlan(tuple(command), env, state, ip, resources)
 
 
+STOP_S = 15.0  # how long ray start may take to stop the node before it and its group are killed
+
+
 def run_agent(plan: AgentPlan, inventory: Inventory) -> int:
     """Record the devices, run ``ray start --block`` until it ends or edgeq is stopped; its exit code."""
     write_devices(plan.state, list(inventory.devices))
     logger.info("joining with %s", " ".join(plan.command))
-    child = procs.popen(list(plan.command), env=plan.env)
+    child = procs.popen(list(plan.command), env=plan.env, start_new_session=True)  # its own process group
     try:
         return child.wait()
     finally:
         if child.poll() is None:
             child.terminate()  # ray start stops the node's processes on SIGTERM
             try:
-                child.wait(timeout=30)
+                child.wait(timeout=STOP_S)
             except procs.TimeoutExpired:
                 child.kill()
                 child.wait()
+        _kill_group(child.pid)  # whatever of the node outlived ray start
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)

@@ -140,7 +140,10 @@ def connect(
         loopback = is_loopback(ip)
     if address is not None:
         _token_auth_like_ray_start()
-    with contextlib.redirect_stdout(sys.stderr):  # Ray's own messages (retries, worker logs): stdout stays ours
+    with (
+        _instance_token() if address is None else contextlib.nullcontext(),
+        contextlib.redirect_stdout(sys.stderr),  # Ray's own messages (retries, worker logs): stdout stays ours
+    ):
         try:
             with _keep_loopback(loopback):
                 ray.init(**kwargs)
@@ -150,6 +153,38 @@ def connect(
             yield ray
         finally:
             ray.shutdown()
+
+
+@contextlib.contextmanager
+def _instance_token() -> Iterator[None]:
+    """A token of its own for a private local instance, in a temporary file removed afterwards.
+
+    Ray would otherwise write one to ``~/.ray/auth_token``, a file that outlives
+    the command. A token already configured (``RAY_AUTH_TOKEN`` or
+    ``RAY_AUTH_TOKEN_PATH``) is used as it is.
+    """
+    import os
+    import secrets
+    import tempfile
+
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="edgeq-ray-token-") as folder:
+        path = os.path.join(folder, "token")
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as out:
+            out.write(secrets.token_hex(32))
+        saved = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN_PATH")}
+        os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=path)
+        try:
+            _token_auth_like_ray_start()
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 def _token_auth_like_ray_start() -> None:
