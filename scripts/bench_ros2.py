@@ -26,6 +26,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -149,7 +150,7 @@ def node_run(model: Path, target: str | None, kind: str, hz: float, count: int) 
     """One node (edgeq's, or the plain echo node when ``target`` is None), ``count`` inputs of ``kind`` at ``hz``."""
     import rclpy
 
-    env = dict(os.environ, ROS_DOMAIN_ID=str(DOMAIN), ROS_LOG_DIR=str(Path("/tmp") / f"edgeq-bench-ros-{os.getpid()}"))
+    env = dict(os.environ, ROS_DOMAIN_ID=str(DOMAIN))  # ROS_LOG_DIR: main()'s temporary folder
     args = [sys.executable, "-m", "edgeq", "ros2", "run", str(model), "--target", str(target), "--input-type",
             "image" if kind == "image" else "float32", "--qos", "reliable", "--timing", "--json",
             "--input-topic", "/bench/in", "--output-topic", "/bench/out"]  # fmt: skip
@@ -216,6 +217,8 @@ def main() -> None:
         profile.write_text(SHM_PROFILE)
     os.environ["FASTRTPS_DEFAULT_PROFILES_FILE"] = str(PROFILE if args.transport == "udp" else profile)
     rows = []
+    logs = tempfile.TemporaryDirectory(prefix="edgeq-bench-ros-")  # the nodes' ROS logs, removed at the end
+    os.environ["ROS_LOG_DIR"] = logs.name
     try:
         kws = next(iter(MODELS.values()))
         echo = {f"{kind}_{hz:g}hz": node_run(kws, None, kind, hz, int(hz * args.seconds)) for kind, hz in RATES[:2]}
@@ -223,6 +226,7 @@ def main() -> None:
             for target in ("host", "host-c"):
                 rows.append(model_rows(label, model, target, args.seconds))
     finally:
+        logs.cleanup()
         if args.transport == "shm":
             profile.unlink()
     name = "benchmarks-ros2" if args.transport == "udp" else "benchmarks-ros2-shm"
