@@ -145,14 +145,18 @@ def connect(
         contextlib.redirect_stdout(sys.stderr),  # Ray's own messages (retries, worker logs): stdout stays ours
     ):
         try:
-            with _keep_loopback(loopback):
+            with _keep_loopback(loopback), _signals_held() as pending:
                 ray.init(**kwargs)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise FarmError(f"cannot join the Ray cluster at {address}: {_first_line(exc)}") from None
+        session = _session_dir(ray) if address is None else None
         try:
+            _raise_held(pending)
             yield ray
         finally:
             ray.shutdown()
+            if session:
+                _kill_leftovers(session)
 
 
 @contextlib.contextmanager
@@ -185,6 +189,70 @@ def _instance_token() -> Iterator[None]:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+def _session_dir(ray: Any) -> str | None:
+    """The session folder of the local instance this process started (its processes name it), or None."""
+    try:
+        return str(ray._private.worker.global_worker.node.get_session_dir_path())
+    except Exception:  # Ray-internal; without it there is just no sweep for leftovers
+        return None
+
+
+def _kill_leftovers(session: str) -> None:
+    """SIGKILL what of a stopped local instance still runs (Ray leaves its dashboard agent for a minute)."""
+    import os
+    import signal
+    from pathlib import Path
+
+    mark = session.encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if mark in (entry / "cmdline").read_bytes():
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            continue
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """Ctrl-C, SIGTERM and SIGHUP arriving while ``ray.init`` runs are noted, not raised.
+
+    Raised in the middle of Ray's start they would leave a half-made core worker
+    that aborts the process at exit; noted, they are raised (:func:`_raise_held`)
+    once Ray has started, where ``ray.shutdown`` stops it cleanly.
+    """
+    import signal
+    import threading
+
+    pending: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pending
+        return
+    held = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    saved = {sig: signal.getsignal(sig) for sig in held}
+    for sig in held:
+        signal.signal(sig, lambda signum, frame: pending.append(signum))
+    try:
+        yield pending
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def _raise_held(pending: list[int]) -> None:
+    """The first signal :func:`_signals_held` noted, raised as edgeq raises it (KeyboardInterrupt, Terminated)."""
+    import signal
+
+    from edgeq.procs import Terminated
+
+    if not pending:
+        return
+    if pending[0] == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Terminated(pending[0])
 
 
 def _token_auth_like_ray_start() -> None:
