@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from edgeq.errors import DependencyError, DeviceError, EdgeqError, UsageError
+from edgeq.procs import Terminated
 
 NAMESPACE = "edgeq_farm"  # Ray namespace of the farm's named actors and KV entries
 CONNECT_TIMEOUT_S = 5.0
@@ -153,6 +154,10 @@ def connect(
         try:
             _raise_held(pending)
             yield ray
+        except (KeyboardInterrupt, Terminated):
+            if session:  # stop our private instance before the driver: no task can complete during shutdown
+                _kill_leftovers(session)
+            raise
         finally:
             ray.shutdown()
             if session:
@@ -245,8 +250,6 @@ def _signals_held() -> Iterator[list[int]]:
 def _raise_held(pending: list[int]) -> None:
     """The first signal :func:`_signals_held` noted, raised as edgeq raises it (KeyboardInterrupt, Terminated)."""
     import signal
-
-    from edgeq.procs import Terminated
 
     if not pending:
         return

@@ -115,7 +115,7 @@ def test_images_are_resized_and_normalised_like_image_folders(ros_env, peer, tmp
         for frame in frames:  # sensor QoS: the newest frame wins, so wait for each result
             count = len(results)
             pub.publish(frame)
-            peer.spin_until(lambda: len(results) > count, 30, "a result")  # noqa: B023
+            peer.spin_until(lambda: len(results) > count and len(headers) > count, 30, "a result")  # noqa: B023
     finally:
         stop(node)
     np.testing.assert_array_equal(np.array([r.data for r in results], np.float32), expected)

@@ -211,6 +211,9 @@ def test_resume_after_sigkill_redoes_nothing_and_equals_uninterrupted(swept, tmp
     assert comparable(after) == comparable(uninterrupted)
 
 
+RAY_CHECK = "You have likely discovered a bug in Ray"
+
+
 def test_sigterm_on_local_ray_stops_cleanly_and_resume_finishes(tmp_path, cli):
     """The default executor (a private Ray instance): SIGTERM exits 143, results.json stays valid, --resume ends it."""
     pytest.importorskip("ray")
@@ -219,14 +222,21 @@ def test_sigterm_on_local_ray_stops_cleanly_and_resume_finishes(tmp_path, cli):
     (tmp_path / "sweep.yaml").write_text(json.dumps(doc))  # JSON is YAML
     out = tmp_path / "results"
     cmd = [sys.executable, "-m", "edgeq", *sweep_args(tmp_path, out, executor="ray")]
-    with open(tmp_path / "stderr.txt", "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (out / "results.json").is_file():
-        time.sleep(0.1)
-    time.sleep(3)  # Ray is starting or the jobs are running
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 143, (tmp_path / "stderr.txt").read_text()
+    for attempt in range(2):
+        shutil.rmtree(out, ignore_errors=True)
+        with open(tmp_path / "stderr.txt", "wb") as log:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (out / "results.json").is_file():
+            time.sleep(0.1)
+        time.sleep(3)  # Ray is starting or the jobs are running
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+        # Ray 2.60's driver can fail its own internal check when stopped with tasks in flight
+        # ("You have likely discovered a bug in Ray"): that, and only that, is tried once more.
+        if code == 143 or RAY_CHECK not in (tmp_path / "stderr.txt").read_text() or attempt:
+            break
+    assert code == 143, (tmp_path / "stderr.txt").read_text()
     assert "stopped by SIGTERM" in (tmp_path / "stderr.txt").read_text()
     assert len(read_records(out)) == 2  # valid, every job in it
     result = cli(*sweep_args(tmp_path, out, "--resume", "--json", executor="pool"))
