@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 import types
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +28,10 @@ from edgeq.model.io import model_inputs, model_outputs
 from edgeq.resources import package_dir
 from edgeq.targets import get_target
 from tests.conftest import FIXTURES
+from tests.ros2.conftest import Peer
 
 pytest.importorskip("rclpy", reason="ROS 2 is the ros2 extra")
 pytest.importorskip("colcon_ros", reason="colcon is the ros2 extra")
-import rclpy  # noqa: E402
-import rclpy.executors  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
 from std_msgs.msg import Float32MultiArray, Float64MultiArray, Int32  # noqa: E402
 
@@ -95,41 +93,6 @@ def ros_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for key, value in settings.items():
         monkeypatch.setenv(key, value)
     return dict(os.environ, PYTHONUNBUFFERED="1")
-
-
-class Peer:
-    """The test's own rclpy node: publishes inputs, collects what arrives."""
-
-    def __init__(self, domain: int) -> None:
-        self.context = rclpy.Context()
-        rclpy.init(context=self.context, domain_id=domain)
-        self.node = rclpy.create_node("edgeq_package_test", context=self.context)
-        self.executor = rclpy.executors.SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-
-    def listen(self, msg_type: Any, topic: str) -> list[Any]:
-        got: list[Any] = []
-        self.node.create_subscription(msg_type, topic, got.append, 100)
-        return got
-
-    def spin_until(self, done: Callable[[], bool], timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-            self.executor.spin_once(timeout_sec=0.05)
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.node.destroy_node()
-        self.context.try_shutdown()
-
-
-@pytest.fixture
-def peer(ros_env: dict[str, str]) -> Iterator[Peer]:
-    p = Peer(int(ros_env["ROS_DOMAIN_ID"]))
-    yield p
-    p.close()
 
 
 def start_node(install: Path, package: str, env: dict[str, str], **parameters: str) -> subprocess.Popen[str]:
