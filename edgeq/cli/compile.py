@@ -1,0 +1,1 @@
+"""``edgeq compile``: an int8 .tflite compiled for an NPU (placeholder until the command lands)."""

@@ -1,0 +1,1 @@
+"""Arm Ethos-U NPUs: models compiled by Arm's Vela, placement, memory and Vela's performance estimates."""
