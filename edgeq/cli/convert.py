@@ -46,6 +46,13 @@ if TYPE_CHECKING:
     help="Quantization scheme.",
 )
 @click.option(
+    "--weights",
+    type=click.Choice(["int8", "int4"]),
+    default="int8",
+    show_default=True,
+    help="Weight bits of conv, depthwise and dense layers (int4: AI Edge Quantizer, needs edgeq[int4]).",
+)
+@click.option(
     "--io",
     "io_type",
     type=click.Choice([t.value for t in IOType]),
@@ -95,7 +102,8 @@ if TYPE_CHECKING:
 @click.option(
     "--accuracy-budget",
     type=Number(float, low=0),
-    help="Mixed precision: keep the fewest layers float so accuracy drops at most PTS points (needs --eval-data).",
+    help="Mixed precision: keep the fewest layers float so accuracy drops at most PTS points (needs --eval-data); "
+    "with --weights int4, the most layers int4 within PTS points of the int8 model.",
 )
 @click.option(
     "--eval-data",
@@ -130,10 +138,14 @@ def command(
         from edgeq.errors import UsageError
 
         raise UsageError("--bin-dtype works in a plain conversion, not with --accuracy-budget, --cluster or --prune")
+    if opts.weights == "int4":
+        _check_int4(opts, cluster, accuracy_budget, eval_data, data)
     if compressed:
         compress = dict(cluster=cluster, cluster_init=cluster_init, prune=prune, prune_schedule=prune_schedule)
         compress.update(train_data=train_data, fine_tune_epochs=fine_tune_epochs)
         convert_compressed_command(model, data, output, opts, as_json=as_json, eval_data=eval_data, **compress)
+    elif opts.weights == "int4" and accuracy_budget is not None:
+        _mixed_bits(model, data, output, opts, accuracy_budget, eval_data, as_json)
     elif accuracy_budget is not None or eval_data is not None:
         _mixed(model, data, output, opts, accuracy_budget, eval_data, as_json)
     else:
@@ -158,6 +170,7 @@ def _convert_options(
     calibration,
     percentile,
     symmetric_activations,
+    weights,
 ) -> ConvertOptions:
     """The options of a conversion, once the data paths and the .bin format are checked."""
     from edgeq.convert import ConvertOptions
@@ -180,7 +193,45 @@ def _convert_options(
         percentile=percentile,
         symmetric_activations=symmetric_activations,
         bin_format=fmt,
+        weights=weights,
     )
+
+
+def _check_int4(opts: ConvertOptions, cluster, budget, eval_data, data) -> None:
+    """The option mixes --weights int4 refuses, and the quantizer, before any work."""
+    from edgeq.convert.int4 import quantizer_version
+    from edgeq.errors import UsageError
+
+    if cluster is not None:
+        raise UsageError(
+            "--cluster does not combine with --weights int4: int4 rounds each channel to 15 evenly spaced "
+            "levels, which clustered centroids are not on, so it would quantize them a second time"
+        )
+    if budget is not None and (eval_data is None or data is None):
+        raise UsageError("--accuracy-budget needs -d DATA (calibration) and --eval-data EVAL (labelled)")
+    quantizer_version()
+
+
+def _mixed_bits(model, data, output, opts: ConvertOptions, budget, eval_data, as_json) -> None:
+    """``--weights int4 --accuracy-budget``: int4 or int8 weights per layer (edgeq.quant.mixed_bits)."""
+    from edgeq.cli.views.convert import render_mixed_bits
+    from edgeq.quant.mixed_bits import mixed_bits
+
+    result = mixed_bits(
+        model,
+        data,
+        eval_data,
+        budget,
+        output=output,
+        samples=opts.samples,
+        seed=opts.seed,
+        scale=opts.scale,
+        offset=opts.offset,
+    )
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        click.echo(render_mixed_bits(result))
 
 
 def _plain(model, data, output, opts: ConvertOptions, as_json: bool) -> None:

@@ -11,6 +11,8 @@ from edgeq.data.binfiles import BinFormat
 from edgeq.errors import UsageError
 from edgeq.qtypes import IOType, QuantMode, parse_enum
 
+WEIGHT_BITS = ("int8", "int4")
+
 # I/O types each mode can produce, the first being the default.
 MODE_IO = {
     QuantMode.INT8: (IOType.INT8, IOType.UINT8, IOType.FLOAT32),
@@ -41,6 +43,8 @@ class ConvertOptions:
         symmetric_activations: activation ranges ``[-t, t]`` with zero point 0.
         bin_format: the quantization of one-byte-per-element .bin files (see
             :mod:`edgeq.data.binfiles`); None refuses such files for float inputs.
+        weights: "int8", or "int4" for int4 conv/depthwise/dense weights made by
+            the AI Edge Quantizer (mode int8, int8 I/O, minmax calibration only).
     """
 
     mode: QuantMode = QuantMode.INT8
@@ -55,6 +59,7 @@ class ConvertOptions:
     percentile: float | None = None
     symmetric_activations: bool = False
     bin_format: BinFormat | None = None
+    weights: str = "int8"
 
     def __post_init__(self) -> None:
         mode = parse_enum(QuantMode, self.mode, "--mode")
@@ -75,6 +80,23 @@ class ConvertOptions:
         if not rule.is_default and mode is not QuantMode.INT8:
             flags = f"--calibration {rule.method.value}" + (" --symmetric-activations" if rule.symmetric else "")
             raise UsageError(f"{flags} needs --mode int8 (--mode {mode.value} keeps TFLite's min/max ranges)")
+        self._check_weights(mode, io, rule)
+
+    def _check_weights(self, mode: QuantMode, io: IOType, rule: RangeRule) -> None:
+        """--weights int4 goes with int8 activations, int8 I/O and the quantizer's own min/max ranges."""
+        if self.weights not in WEIGHT_BITS:
+            raise UsageError(f"--weights {self.weights!r} is not one of {', '.join(WEIGHT_BITS)}")
+        if self.weights == "int8":
+            return
+        if mode is not QuantMode.INT8:
+            raise UsageError(f"--weights int4 needs --mode int8 (int8 activations), not --mode {mode.value}")
+        if io is not IOType.INT8:
+            raise UsageError(f"--weights int4 makes int8 inputs and outputs; drop --io {io.value}")
+        if not rule.is_default:
+            raise UsageError(
+                f"--weights int4 calibrates with the AI Edge Quantizer's min/max ranges; drop --calibration "
+                f"{rule.method.value}" + (" and --symmetric-activations" if rule.symmetric else "")
+            )
 
     @property
     def io_type(self) -> IOType:

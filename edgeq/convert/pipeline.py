@@ -12,6 +12,7 @@ from edgeq.calibration.recalibrate import CalibrationSummary, recalibrate
 from edgeq.convert import converter as conv
 from edgeq.convert.datacheck import bin_input_warning, range_warning
 from edgeq.convert.fidelity import check_fidelity
+from edgeq.convert.int4 import convert_int4, quantizer_version
 from edgeq.convert.loader import LoadedModel, load_model
 from edgeq.convert.options import ConvertOptions
 from edgeq.convert.report import ConversionReport, find_float_ops, io_tensors, ops_by_type
@@ -38,6 +39,7 @@ class PipelineResult:
     fidelity: dict[str, Any] | None
     calibration: CalibrationSummary | None = None
     notes: tuple[str, ...] = ()
+    weights: dict[str, Any] | None = None
 
     def report(self, output: str | Path, seconds: float) -> ConversionReport:
         g, d, o = self.graph, self.dataset, self.options
@@ -62,6 +64,7 @@ class PipelineResult:
             fidelity=self.fidelity,
             calibration=self.calibration.to_dict() if self.calibration else None,
             notes=self.notes,
+            weights=self.weights,
         )
 
 
@@ -72,12 +75,16 @@ def run_pipeline(model: ModelSource, data: DataSource | None, opts: ConvertOptio
     another quantization than the result's input) are logged and kept as notes.
     """
     check_data_path(data, bins_only=opts.bin_format is not None)
+    if opts.weights == "int4":
+        quantizer_version()  # the optional quantizer is there before anything is loaded
     loaded = load_model(model)
     _check_recurrent_layers(loaded, opts)
     tf = import_tf()
     logger.info("loaded %s (%s, inputs %s)", loaded.source, loaded.kind, _specs_text(loaded))
     dataset = _dataset(data, loaded, opts)
     notes = [_warn(range_warning(loaded, dataset.arrays))] if dataset is not None else []
+    if opts.weights == "int4" and dataset is not None:
+        return _int4(tf, loaded, dataset, opts, notes)
     converter = conv.new_converter(tf, loaded)
     conv.configure(tf, converter, opts, dataset, loaded)
     calibrated_by = f" (calibration: {opts.range_rule.describe()})" if opts.mode is QuantMode.INT8 else ""
@@ -93,6 +100,15 @@ def run_pipeline(model: ModelSource, data: DataSource | None, opts: ConvertOptio
     summary = calibration.get("summary") or _default_calibration(dataset, opts)
     kept = tuple(n for n in notes if n)
     return PipelineResult(opts, loaded, dataset, model_bytes, float_bytes, graph, fidelity, summary, kept)
+
+
+def _int4(tf: ModuleType, loaded: LoadedModel, dataset: Dataset, opts: ConvertOptions, notes: list) -> PipelineResult:
+    """``--weights int4``: the AI Edge Quantizer instead of TFLite's converter, then the same checks."""
+    model_bytes, float_bytes, weights = convert_int4(tf, loaded, dataset)
+    graph = _validate(model_bytes)
+    fidelity = _fidelity(float_bytes, model_bytes, dataset, opts, notes)
+    kept = tuple(n for n in notes if n)
+    return PipelineResult(opts, loaded, dataset, model_bytes, float_bytes, graph, fidelity, None, kept, weights)
 
 
 def _check_recurrent_layers(loaded: LoadedModel, opts: ConvertOptions) -> None:

@@ -62,6 +62,7 @@ class ConversionReport:
     fidelity: dict[str, Any] | None = None
     calibration: dict[str, Any] | None = None
     notes: tuple[str, ...] = field(default=())
+    weights: dict[str, Any] | None = None
 
     @property
     def size_ratio(self) -> float | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from edgeq.litert import Runner
 from edgeq.log import logger, quiet
 from edgeq.model import read_model
 from edgeq.outputs import atomic_write_many
-from edgeq.qtypes import DataSource, LabelledSource
+from edgeq.qtypes import DataSource, DataSpec, LabelledSource
 from edgeq.quant import mixed_search as ms
 from edgeq.quant.layer_map import LayerMap
 from edgeq.quant.requantize import Calibrated, Rewrite, calibrate, float_op_outputs
@@ -138,7 +138,7 @@ def mixed_precision(
         raise UsageError(f"--accuracy-budget {budget_points} must be a number of points >= 0")
     started = time.monotonic()
     cal = calibrate(model, calib_data, samples=samples, seed=seed, scale=scale, offset=offset, rewrite=rewrite)
-    score = _scorer(cal, eval_data, metric, eval_limit, scale, offset)
+    score = scorer(cal.loaded.inputs, eval_data, metric, eval_limit, scale, offset)
     float_score, int8 = score.of(cal.float_model), cal.quantize()
     search = ms.Search(cal.quantize, score.of, float_score - budget_points / 100.0)
     int8_score = score.of(int8)
@@ -177,28 +177,37 @@ def _impossible(search: ms.Search, int8_score: float, best: float, budget: float
 
 
 @dataclass(frozen=True)
-class _Score:
+class Score:
+    """The evaluation inputs and labels, and the metric that scores a model on them."""
+
     inputs: dict[str, np.ndarray]
     labels: np.ndarray | None
     metric: Metric
 
     def of(self, model: bytes) -> float:
+        """The metric of ``model`` on the evaluation data."""
         return float(self.metric(ms.run_outputs(model, self.inputs), self.labels, self.inputs))
 
 
-def _scorer(
-    cal: Calibrated, eval_data: LabelledSource, metric: Metric, limit: int | None, scale: float, offset: float
-) -> _Score:
+def scorer(
+    specs: Sequence[DataSpec],
+    eval_data: LabelledSource,
+    metric: Metric,
+    limit: int | None,
+    scale: float,
+    offset: float,
+) -> Score:
+    """The :class:`Score` of ``eval_data`` (labelled source or ``(x, y)``) for a model with inputs ``specs``."""
     labels: np.ndarray | None
     if isinstance(eval_data, tuple) and len(eval_data) == 2:
-        name = cal.loaded.inputs[0].name
+        name = specs[0].name
         inputs, labels = {name: np.asarray(eval_data[0], np.float32)}, np.asarray(eval_data[1])
     else:
-        inputs, labels, _ = load_labelled(eval_data, cal.loaded.inputs, scale=scale, offset=offset)
+        inputs, labels, _ = load_labelled(eval_data, tuple(specs), scale=scale, offset=offset)
     if limit is not None:
         inputs = {k: v[:limit] for k, v in inputs.items()}
         labels = None if labels is None else labels[:limit]
-    return _Score(inputs, labels, metric)
+    return Score(inputs, labels, metric)
 
 
 def _result(  # noqa: PLR0913 - every field of the result comes from somewhere else
@@ -207,7 +216,7 @@ def _result(  # noqa: PLR0913 - every field of the result comes from somewhere e
     output: str | Path | None,
     budget: float,
     metric: Metric,
-    score: _Score,
+    score: Score,
     scores: tuple[float, float, float],
     chosen: list[ms.Sensitivity],
     search: ms.Search,
@@ -278,4 +287,4 @@ def _write(path: Path, model: bytes, result: MixedResult) -> None:
     atomic_write_many([(path, model), (path.with_suffix(".json"), text.encode())])
 
 
-__all__ = ["KeptFloat", "Metric", "MixedResult", "mixed_precision", "top1_accuracy"]
+__all__ = ["KeptFloat", "Metric", "MixedResult", "Score", "mixed_precision", "scorer", "top1_accuracy"]

@@ -12,11 +12,13 @@ from edgeq.textfmt import format_table
 if TYPE_CHECKING:
     from edgeq.convert.report import ConversionReport
     from edgeq.quant.mixed import MixedResult
+    from edgeq.quant.mixed_bits import MixedBitsResult
 
 
 def render_report(report: ConversionReport) -> str:
     """The human-readable conversion summary."""
-    lines: list[str | None] = [f"{report.output}: {report.mode} model, {report.output_bytes:,} bytes"]
+    kind = f"{report.mode} model" + (" with int4 weights" if report.weights else "")
+    lines: list[str | None] = [f"{report.output}: {kind}, {report.output_bytes:,} bytes"]
     if report.float_tflite_bytes:
         lines.append(f"  float TFLite {report.float_tflite_bytes:,} bytes -> ratio {report.size_ratio:.3f}")
     for kind, tensors in (("input", report.inputs), ("output", report.outputs)):
@@ -26,6 +28,7 @@ def render_report(report: ConversionReport) -> str:
     if report.samples_used is not None:
         lines.append(f"  calibrated on {report.samples_used} samples of {report.data} (seed {report.seed})")
     lines += _calibration_lines(report.calibration)
+    lines += _weights_lines(report.weights)
     lines.append(_fidelity_line(report.fidelity))
     if report.float_ops:
         lines.append(
@@ -39,6 +42,24 @@ def render_report(report: ConversionReport) -> str:
         f"done in {report.seconds:.1f} s",
     ]
     return "\n".join(line for line in lines if line is not None)
+
+
+def _weights_lines(weights: dict[str, Any] | None) -> list[str]:
+    """Which layers have int4 weights, which quantizer made the model, the weight bytes saved."""
+    if not weights:
+        return []
+    layers = weights["layers"]
+    sizes = weights["weight_bytes"]
+    head = (
+        f"  weights: int4 on {weights['int4_layers']} of {len(layers)} conv/depthwise/dense layers, "
+        f"{sizes['int8']:,} -> {sizes['chosen']:,} bytes of weights (made by the {weights['quantizer']})"
+    )
+    rows = [
+        f"    int{r['bits']} {r['op']} {r['layer'] or r['output']} {list(r['shape'])}: "
+        f"{r['int4_bytes'] if r['bits'] == 4 else r['int8_bytes']:,} bytes"
+        for r in layers
+    ]
+    return [head, *rows]
 
 
 def _fidelity_line(fidelity: dict[str, Any] | None) -> str | None:
@@ -91,4 +112,31 @@ def render_mixed(result: MixedResult) -> str:
     latency = ", ".join(f"{k} {v:.3f} ms" for k, v in result.latency_p50_ms.items())
     lines += [f"  size: {sizes}", f"  LiteRT latency p50: {latency}"]
     lines += [f"  warning: {w}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+def render_mixed_bits(result: MixedBitsResult) -> str:
+    """The summary ``edgeq convert --weights int4 --accuracy-budget`` prints."""
+    pts = (
+        f"{result.metric}: float {100 * result.float_score:.2f}, int8 {100 * result.int8_score:.2f}, "
+        f"all int4 {100 * result.int4_score:.2f}"
+    )
+    lines = [f"accuracy budget {result.budget_points:g} points below int8 on {result.eval_samples} samples; {pts}"]
+    rows = [
+        [
+            f"int{c.bits}",
+            c.op,
+            c.layer or c.output,
+            f"{c.saved_bytes:,}" if c.bits == 4 else "-",
+            "-" if c.sensitivity is None else f"{c.sensitivity:.3g}",
+        ]
+        for c in result.layers
+    ]
+    lines += ["", format_table(["weights", "op", "layer", "bytes saved", "sensitivity"], rows), ""]
+    lines.append(
+        f"  chosen model: {result.int4_layers} of {len(result.layers)} layers int4, {result.metric} "
+        f"{100 * result.score:.2f} ({result.drop_points:+.2f} points below int8, {result.trials} trials)"
+    )
+    sizes = ", ".join(f"{k} {v:,} B" for k, v in result.sizes.items())
+    lines += [f"  size: {sizes}", f"  quantizer: {result.quantizer}"]
     return "\n".join(lines)
