@@ -19,7 +19,14 @@ from typing import Any, ClassVar, TypeAlias
 from edgeq.errors import EdgeqError, UsageError
 
 BENCHMARKS = {"ic": "ResNet-8", "kws": "DS-CNN", "vww": "MobileNetV1 0.25", "ad": "FC autoencoder"}
-RUNTIMES = ("tflm", "edgeq-engine", "litert", "tflite-runtime", "edgetpu")
+# tflm-ethos-u: TFLM built with the Ethos-U custom op (CO_PROCESSOR=ethos_u) and Arm's core driver.
+RUNTIMES = ("tflm", "tflm-ethos-u", "edgeq-engine", "litert", "tflite-runtime", "edgetpu")
+# Vela's --accelerator-config values for the NPUs a board file may name (ethos-u-vela 5.2).
+NPU_ACCELERATORS = {
+    "ethos-u55": ("ethos-u55-32", "ethos-u55-64", "ethos-u55-128", "ethos-u55-256"),
+    "ethos-u65": ("ethos-u65-256", "ethos-u65-512"),
+    "ethos-u85": tuple(f"ethos-u85-{n}" for n in (128, 256, 512, 1024, 2048)),
+}
 FLASHERS = ("openocd", "pyocd", "st-flash", "nrfjprog", "commander", "bossac", "picotool", "esptool", "qemu", "none")
 # Board fields whose value, when present, must have an entry in Board.sources.
 SOURCED = (
@@ -47,6 +54,9 @@ class BoardKind(str, Enum):
     EMULATED_MCU = "emulated-mcu"  # a QEMU machine: ELF passed to -kernel, UART on -serial pty
     LINUX = "linux"  # a Linux board reached over SSH
     ACCELERATOR = "accelerator"  # a device attached to a host (Edge TPU)
+    # an Arm Corstone reference design: an FPGA image on an MPS3 board or a Fixed Virtual Platform;
+    # edgeq generates projects for it but does not drive it (clock and serial may be unknown)
+    REFERENCE_DESIGN = "reference-design"
 
 
 # A field rule (see _validate): a kind name such as "count" or "text?", or a tuple of the allowed values.
@@ -286,6 +296,96 @@ class EdgeTpuSpec:
 
 
 @dataclass(frozen=True)
+class NpuMemory:
+    """A memory the NPU reaches over its AXI ports; ``holds`` says what a project places there.
+
+    ``holds``: "arena" (TFLM's tensor arena, which holds Vela's scratch tensors), "model" (the
+    compiled model: command stream and weights), "arena+model", or "fast" (the fast memory of
+    Vela's Dedicated_Sram mode, given to ``ethosu_init``).
+    """
+
+    name: str
+    size: int
+    holds: str
+    base: int | None = None
+    RULES: ClassVar[Rules] = {"name": "text", "size": "count", "holds": ("arena", "model", "arena+model", "fast")}
+    RULES.update(base="address?")
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+
+@dataclass(frozen=True)
+class NpuSpec:
+    """An Arm Ethos-U NPU: Vela's configuration for it, and what the driver needs (register base, IRQ).
+
+    ``sources`` maps each field that has a value to where it comes from (as ``Board.sources`` does);
+    a figure that could not be found is left out (None) and the board's ``notes`` say so.
+    ``vela_config_file`` names the vendor's Vela .ini that defines ``system_config`` and
+    ``memory_mode`` when they are not those of Vela's own ``Arm/vela.ini``.
+    """
+
+    model: str
+    accelerator: str
+    sources: dict[str, str] = field(hash=False)
+    clock_hz: int | None = None
+    base_address: int | None = None
+    irq: int | None = None
+    system_config: str | None = None
+    memory_mode: str | None = None
+    vela_config_file: str | None = None
+    memories: tuple[NpuMemory, ...] = ()
+    RULES: ClassVar[Rules] = {"model": tuple(NPU_ACCELERATORS), "clock_hz": "count?", "base_address": "address?"}
+    RULES.update(system_config="text?", memory_mode="text?", vela_config_file="text?")
+
+    def __post_init__(self) -> None:
+        memories = [m if isinstance(m, NpuMemory) else _npu_memory(m, n) for n, m in enumerate(self.memories or ())]
+        object.__setattr__(self, "memories", tuple(memories))
+        _validate(self)
+        allowed = NPU_ACCELERATORS[self.model]
+        check(
+            self.accelerator in allowed, "accelerator", f"is {self.accelerator!r}; {self.model}: {', '.join(allowed)}"
+        )
+        check(self.irq is None or (isinstance(self.irq, int) and 0 <= self.irq < 1024), "irq", f"bad {self.irq!r}")
+        check(isinstance(self.sources, dict), "sources", "must map npu field names to text")
+        known = {f.name for f in fields(self)} - {"sources"}
+        for key, text in self.sources.items():
+            check(key in known, "sources", f"{key!r} is not an npu field")
+            check(isinstance(text, str) and bool(text.strip()), f"sources.{key}", "must be non-empty text")
+        missing = [n for n in sorted(known) if getattr(self, n) not in (None, ()) and n not in self.sources]
+        check(not missing, "sources", f"no source for {', '.join(missing)}")
+
+    @property
+    def macs(self) -> int:
+        """MACs per cycle, the number at the end of the accelerator config (ethos-u55-128 -> 128)."""
+        return int(self.accelerator.rsplit("-", 1)[1])
+
+
+def npu_from_dict(data: Any) -> NpuSpec:
+    """The ``npu:`` block of a board file as an :class:`NpuSpec` (errors name ``npu.<field>``)."""
+    check(isinstance(data, dict), "npu", f"must be a mapping, got {type(data).__name__}")
+    known = [f.name for f in fields(NpuSpec)]
+    unknown = [key for key in data if key not in known]
+    check(not unknown, "npu", f"unknown field {unknown[0]!r} (known: {', '.join(known)})" if unknown else "")
+    missing = [name for name in ("model", "accelerator", "sources") if name not in data]
+    check(not missing, "npu", f"missing field {missing[0]!r}" if missing else "")
+    try:
+        return NpuSpec(**data)
+    except BoardFileError as exc:
+        raise BoardFileError(f"npu.{exc}") from None
+
+
+def _npu_memory(data: Any, n: int) -> NpuMemory:
+    check(isinstance(data, dict), f"memories[{n}]", "must be a mapping")
+    try:
+        return NpuMemory(**data)
+    except TypeError as exc:
+        raise BoardFileError(f"memories[{n}]: {exc}") from None
+    except BoardFileError as exc:
+        raise BoardFileError(f"memories[{n}].{exc}") from None
+
+
+@dataclass(frozen=True)
 class Board:
     """One board of the database. ``sources`` maps a field name to where its numbers come from.
 
@@ -313,6 +413,7 @@ class Board:
     power_measurement: str | None = None  # how the board measures its own power, if it can
     reference_results: tuple[ReferenceResult, ...] = ()
     edgetpu: EdgeTpuSpec | None = None
+    npu: NpuSpec | None = None  # an Arm Ethos-U NPU beside the CPU (runtimes: tflm-ethos-u)
     notes: tuple[str, ...] = ()
     usb_ids: tuple[str, ...] = ()  # "vvvv:pppp" (hex) of the USB device the host sees: probe, USB-serial bridge
     path: Path | None = field(default=None, compare=False)
@@ -328,6 +429,8 @@ class Board:
     def __post_init__(self) -> None:
         for name in ("runtimes", "memory_map", "power", "reference_results", "notes", "usb_ids"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.npu is not None and not isinstance(self.npu, NpuSpec):
+            object.__setattr__(self, "npu", npu_from_dict(self.npu))
         check(
             bool(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", str(self.id))),
             "id",
@@ -345,6 +448,11 @@ class Board:
         )
         check(
             ("edgetpu" in self.runtimes) == (self.edgetpu is not None), "edgetpu", "block goes with the edgetpu runtime"
+        )
+        check(
+            ("tflm-ethos-u" in self.runtimes) == (self.npu is not None),
+            "npu",
+            "block goes with the tflm-ethos-u runtime",
         )
         self._check_kind()
         bad_ids = [u for u in self.usb_ids if not re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{4}", str(u))]

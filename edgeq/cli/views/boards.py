@@ -9,14 +9,15 @@ from edgeq.textfmt import format_table
 
 if TYPE_CHECKING:
     from edgeq.boards import Board, SerialSpec
+    from edgeq.boards.schema import NpuSpec
 
 _WIDTH = 100
-HEADERS = ["id", "name", "core", "clock MHz", "flash", "RAM", "kind", "runtimes"]
+HEADERS = ["id", "name", "core", "clock MHz", "flash", "RAM", "kind", "runtimes", "npu"]
 
 
 def render_boards(boards: list[Board]) -> str:
-    """One row per board: core, clock, flash, RAM, kind and runtimes."""
-    return format_table(HEADERS, [_row(board) for board in boards], align="lllrrrll")
+    """One row per board: core, clock, flash, RAM, kind, runtimes and NPU (Vela accelerator config)."""
+    return format_table(HEADERS, [_row(board) for board in boards], align="lllrrrlll")
 
 
 def _row(board: Board) -> list[object]:
@@ -25,7 +26,7 @@ def _row(board: Board) -> list[object]:
     if board.flash_external and board.flash_bytes is not None:
         flash += " ext"
     row = [board.id, board.name, _core(board), clock, flash, _size(board.ram_bytes), board.kind.value]
-    return [*row, ", ".join(board.runtimes)]
+    return [*row, ", ".join(board.runtimes), board.npu.accelerator if board.npu else None]
 
 
 def _core(board: Board) -> str:
@@ -48,7 +49,7 @@ def render_board(board: Board) -> str:
     for label, value, name in _facts(board):
         lines.append(f"  {label:<10} {value}")
         lines += _source(board.source(name), indent=13)
-    sections = (_memory_map, _qemu, _power, _results, _edgetpu)
+    sections = (_memory_map, _qemu, _npu, _power, _results, _edgetpu)
     for section in sections:
         lines += section(board)
     if board.notes:
@@ -153,3 +154,38 @@ def _edgetpu(board: Board) -> list[str]:
         table = format_table(["model", "configuration", "ms"], rows, align="llr")
         lines += textwrap.indent(table, "  ").splitlines()
     return lines + _source(tpu.source, 2)
+
+
+def _npu(board: Board) -> list[str]:
+    """The NPU: Vela's configuration, the driver's register base and IRQ, its memories; each with its source."""
+    npu = board.npu
+    if npu is None:
+        return []
+    lines = ["npu"]
+    for label, value, name in _npu_facts(npu):
+        lines.append(f"  {label:<14} {value}")
+        lines += _source(npu.sources.get(name), indent=17)
+    for m in npu.memories:
+        base = "base unknown" if m.base is None else f"at {m.base:#010x}"
+        lines.append(f"  memory         {m.name} {base}, {_size(m.size)}: {m.holds}")
+    lines += _source(npu.sources.get("memories"), indent=17)
+    return lines
+
+
+def _npu_facts(npu: NpuSpec) -> list[tuple[str, str, str]]:
+    unknown = "unknown (see notes)"
+    clock = unknown if npu.clock_hz is None else f"{npu.clock_hz / 1e6:g} MHz"
+    facts = [
+        ("model", f"{npu.model}, Vela --accelerator-config {npu.accelerator}", "accelerator"),
+        ("clock", clock, "clock_hz"),
+    ]
+    facts.append(("base address", unknown if npu.base_address is None else f"{npu.base_address:#010x}", "base_address"))
+    facts.append(("IRQ", unknown if npu.irq is None else str(npu.irq), "irq"))
+    for label, value, name in (
+        ("system config", npu.system_config, "system_config"),
+        ("memory mode", npu.memory_mode, "memory_mode"),
+    ):
+        facts.append((label, value or unknown, name))
+    if npu.vela_config_file:
+        facts.append(("Vela config", npu.vela_config_file, "vela_config_file"))
+    return facts
