@@ -108,12 +108,16 @@ class Tensor:
     def numpy(self) -> np.ndarray | None:
         """The constant data as a read-only array of ``shape``, or None for non-constant tensors.
 
+        int4 data (two values a byte) comes back unpacked, one int8 per value (:func:`unpack_int4`).
+
         Raises:
-            UnsupportedError: The dtype has no numpy equivalent (int4, bfloat16, string, ...)
+            UnsupportedError: The dtype has no numpy equivalent (uint4, bfloat16, string, ...)
                 or the data is sparse.
         """
         if self.data is None:
             return None
+        if self.dtype == "int4" and not self.is_sparse:
+            return unpack_int4(self.data, self.size).reshape(self.shape)
         np_dtype = NUMPY_DTYPES.get(self.dtype)
         if np_dtype is None or self.is_sparse:
             kind = "sparse data" if self.is_sparse else f"dtype {self.dtype}"
@@ -121,6 +125,32 @@ class Tensor:
                 f"tensor {self.index} {self.name!r} has {kind}, which numpy() cannot decode; read Tensor.data instead"
             )
         return np.frombuffer(self.data, dtype=np_dtype).reshape(self.shape)
+
+
+def unpack_int4(packed: bytes, count: int) -> np.ndarray:
+    """``count`` int4 values packed two a byte, as a read-only int8 array.
+
+    TFLite's rule (tflite-micro, tensorflow/lite/kernels/internal/portable_tensor_utils.cc,
+    ``UnpackDenseInt4IntoInt8``): value ``2i`` is the low nibble of byte ``i``, value ``2i + 1`` its high
+    nibble, each sign extended from 4 bits; an odd count leaves the last high nibble unused.
+    """
+    raw = np.frombuffer(packed, np.uint8, count=(count + 1) // 2)
+    nibbles = np.empty(2 * len(raw), np.int8)
+    nibbles[0::2] = (raw & 0x0F).astype(np.int8)
+    nibbles[1::2] = (raw >> 4).astype(np.int8)
+    values = np.where(nibbles >= 8, nibbles - 16, nibbles).astype(np.int8)[:count]
+    values.flags.writeable = False
+    return values
+
+
+def pack_int4(values: np.ndarray) -> bytes:
+    """int8 values in [-8, 7] packed two a byte as :func:`unpack_int4` reads them (a last odd high nibble 0)."""
+    flat = np.asarray(values, np.int8).reshape(-1)
+    if flat.size and (flat.min() < -8 or flat.max() > 7):
+        raise ValueError(f"int4 values must lie in [-8, 7], got [{flat.min()}, {flat.max()}]")
+    nibbles = np.zeros(flat.size + flat.size % 2, np.uint8)
+    nibbles[: flat.size] = flat.view(np.uint8) & 0x0F
+    return (nibbles[0::2] | (nibbles[1::2] << 4)).astype(np.uint8).tobytes()
 
 
 @dataclass(frozen=True)

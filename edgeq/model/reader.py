@@ -22,6 +22,7 @@ from edgeq.model.graph import Graph, Operator, Quantization, Tensor
 from edgeq.model.schema import (
     CUSTOM,
     FILE_IDENTIFIER,
+    SUB_BYTE_BITS,
     TENSOR_TYPES,
     BufferSlot,
     MetadataSlot,
@@ -208,6 +209,10 @@ def _read_tensor(fb: FlatBuffer, index: int, table: Table, buffers: list[bytes |
     if data is not None and itemsize and not sparse and len(data) != math.prod(shape) * itemsize:
         _bad(fb, f"tensor {index} has {len(data)} bytes of data, shape {list(shape)} {dtype} "
              f"needs {math.prod(shape) * itemsize}")  # fmt: skip
+    packed = (math.prod(shape) * SUB_BYTE_BITS.get(dtype, 0) + 7) // 8
+    if data is not None and dtype in SUB_BYTE_BITS and not sparse and len(data) != packed:
+        _bad(fb, f"tensor {index} has {len(data)} bytes of data, shape {list(shape)} {dtype} "
+             f"needs {packed} ({SUB_BYTE_BITS[dtype]}-bit values packed into bytes)")  # fmt: skip
     return Tensor(
         index=index,
         name=table.string(TensorSlot.NAME) or "",

@@ -10,7 +10,7 @@ from edgeq.codegen.engine.emitter import Emitter
 from edgeq.codegen.engine.ops import KERNEL_DEPENDENCIES, OPS, SHARED_KERNELS
 from edgeq.codegen.engine.planner import ArenaPlan
 from edgeq.codegen.engine.schedule import Schedule, choose_schedule, plan_arena
-from edgeq.codegen.engine.scratch import VARIANT_COLS
+from edgeq.codegen.engine.scratch import VARIANT_COLS, scratch_sizes
 from edgeq.codegen.engine.sources import kernel_source
 from edgeq.codegen.engine.validate import check_plan, validate
 from edgeq.errors import EdgeqError, UnsupportedError
@@ -59,7 +59,8 @@ def build_engine(
     arena = plan_arena(graph, analysis.ops, analysis.aliases, schedule.chosen, in_place)
     check_plan(graph, arena)
     block_cols = {i: VARIANT_COLS[v] for i, v in schedule.chosen.items() if v in VARIANT_COLS}
-    em = Emitter(graph, ctx.ident, arena.offsets, block_cols=block_cols, variants=schedule.chosen)
+    regions = {key: size for key, (_, size) in scratch_sizes(graph, analysis.ops, schedule.chosen).items()}
+    em = Emitter(graph, ctx.ident, arena.offsets, block_cols, schedule.chosen, regions)
     for op in analysis.ops:
         _lower(em, graph, op)
     needed = {*SHARED_KERNELS, *em.kernels}

@@ -48,12 +48,16 @@ class Emitter:
     offsets: dict[int, int]
     block_cols: dict[int, int] = field(default_factory=dict)  # op index -> CONV_2D block columns (else 8)
     variants: dict[int, str] = field(default_factory=dict)  # op index -> kernel variant (engine.schedule)
+    scratch_bytes: dict[int, int] = field(default_factory=dict)  # scratch key -> bytes of the region
     decls: list[str] = field(default_factory=list)
     pointers: list[str] = field(default_factory=list)  # one named pointer per arena tensor or scratch region used
     calls: list[str] = field(default_factory=list)
     flash_bytes: int = 0
     static_ram_bytes: int = 0  # writable statics outside the arena (an LSTM's state and gate buffers)
     kernels: set[str] = field(default_factory=set)
+    flash_parts: dict[str, int] = field(default_factory=dict)  # role -> bytes of constant arrays (flash split)
+    channel_rows: int = 0  # eq_channel rows written (one per output channel of a conv or FC)
+    prelude: list[str] = field(default_factory=list)  # statements the next call runs first (int4 unpacking)
     _consts: dict[object, str] = field(default_factory=dict)
     _pointer_names: dict[object, str] = field(default_factory=dict)
 
@@ -81,19 +85,29 @@ class Emitter:
             self._pointer_names[t] = name
         return self._pointer_names[t]
 
-    def scratch(self, op_index: int) -> str:
-        """The named pointer to op ``op_index``'s scratch region in the arena (engine.scratch), or NULL."""
+    def scratch(self, op_index: int, skip: int = 0, what: str = "scratch", ctype: str = "void") -> str:
+        """The named pointer to op ``op_index``'s scratch region in the arena (engine.scratch), or NULL.
+
+        ``skip``: bytes of the region before the pointer (an int4 op's unpacked weights come first, ``what``
+        ``"weights"`` and ``ctype`` their C type, then the kernel's scratch); NULL when nothing follows them.
+        """
         key = scratch_key(op_index)
         offset = self.offsets.get(key)
-        if offset is None:
+        if offset is None or (skip and what == "scratch" and self._region_end(key) <= offset + skip):
             return "NULL"
-        if key not in self._pointer_names:
-            name = self.name(op_index, "scratch")
-            self.pointers.append(_definition(f"static void *const {name}", f"{self.arena} + {offset}"))
-            self._pointer_names[key] = name
-        return self._pointer_names[key]
+        if (key, what) not in self._pointer_names:
+            name = self.name(op_index, what)
+            value = (
+                f"{self.arena} + {offset + skip}" if ctype == "void" else f"({ctype} *)({self.arena} + {offset + skip})"
+            )
+            self.pointers.append(_definition(f"static {ctype} *const {name}", value))
+            self._pointer_names[(key, what)] = name
+        return self._pointer_names[(key, what)]
 
-    def const_tensor(self, tensor: Tensor, name: str, tail: int = 0) -> str:
+    def _region_end(self, key: int) -> int:
+        return self.offsets[key] + self.scratch_bytes.get(key, 0)
+
+    def const_tensor(self, tensor: Tensor, name: str, tail: int = 0, role: str = "other") -> str:
         """A ``static const`` array holding a constant tensor (emitted once, as ``name``), 16-byte aligned.
 
         ``tail``: zero bytes after the data, for kernels that read a little past the end.
@@ -104,12 +118,14 @@ class Emitter:
         values = np.frombuffer(data, dtype=NUMPY_DTYPES[tensor.dtype])
         padded = f" + {tail} zero bytes read past the end" if tail else ""
         self._data_array(name, values, CTYPES[tensor.dtype], tensor.name, f" {list(tensor.shape)}{padded}")
-        self.flash_bytes += len(data)
+        self.add_flash(role, len(data))
         self._consts[tensor.index] = name
         return name
 
-    def const_array(self, key: Hashable, name: str, values: np.ndarray, comment: str, tail: int = 0) -> str:
-        """A ``static const`` array of ``values`` (int8 or int16), 16-byte aligned, ``tail`` zero bytes after.
+    def const_array(
+        self, key: Hashable, name: str, values: np.ndarray, comment: str, tail: int = 0, role: str = "other"
+    ) -> str:
+        """A ``static const`` array of ``values`` (int8, uint8 or int16), 16-byte aligned, ``tail`` zero bytes after.
 
         Emitted once per ``key`` (e.g. a weight tensor in one layout), as ``name``; later uses get that name.
         """
@@ -117,7 +133,7 @@ class Emitter:
             return self._consts[key]
         values = np.concatenate([values.reshape(-1), np.zeros(-(-tail // values.itemsize), values.dtype)])
         self._data_array(name, values, CTYPES[str(values.dtype)], comment, "")
-        self.flash_bytes += values.nbytes
+        self.add_flash(role, values.nbytes)
         self._consts[key] = name
         return name
 
@@ -127,7 +143,8 @@ class Emitter:
             _check_int32(name, "channel", list(row))
         body = "\n".join(INDENT + "{" + ", ".join(str(int(v)) for v in row) + "}," for row in rows)
         self.decls.append(f"{_FORMAT_OFF}\nstatic const eq_channel {name}[{len(rows)}] = {{\n{body}\n}};\n{_FORMAT_ON}")
-        self.flash_bytes += 16 * len(rows)
+        self.add_flash("channels", 16 * len(rows))
+        self.channel_rows += len(rows)
         return name
 
     def int_array(self, name: str, values: list[int]) -> str:
@@ -137,8 +154,13 @@ class Emitter:
             self.decls.append(line)
         else:
             self._data_array(name, np.asarray(values, np.int32), "int32_t", "", "", aligned=False)
-        self.flash_bytes += 4 * len(values)
+        self.add_flash("other", 4 * len(values))
         return name
+
+    def add_flash(self, role: str, nbytes: int) -> None:
+        """Count ``nbytes`` of constants in flash under ``role`` (weights, channels, other)."""
+        self.flash_bytes += nbytes
+        self.flash_parts[role] = self.flash_parts.get(role, 0) + nbytes
 
     def struct(self, ctype: str, name: str, fields: Mapping[str, object]) -> str:
         """A ``static const`` parameter struct: designated initializers, one field a line (every value a literal)."""
@@ -149,7 +171,14 @@ class Emitter:
         return name
 
     def call(self, op_index: int, kernel: str, args: list[str], comment: str, source: str) -> None:
-        """One kernel call ``kernel(args...);`` of op ``op_index``, from the kernel file ``source``."""
+        """One kernel call ``kernel(args...);`` of op ``op_index``, from the kernel file ``source``.
+
+        After ``prelude`` statements (an int4 op's unpacking), the call and they form one braced block.
+        """
+        if self.prelude:
+            lines, self.prelude = [*self.prelude, wrap_call(INDENT * 2, kernel, args)], []
+            self.block(op_index, lines, comment, source)
+            return
         self.calls.append(f"{INDENT}/* op {op_index}: {c_comment(comment)} */\n{wrap_call(INDENT, kernel, args)}")
         self.kernels.add(source)
 

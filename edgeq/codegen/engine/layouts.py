@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 ROW_ALIGN = 4  # EQ_ROW_ALIGN
+WEIGHT_TAIL = 16  # EQ_WEIGHT_TAIL: bytes readable past the end of conv / FC weight arrays (zeros)
 QUAD = 4  # channels per depthwise weight group
 
 

@@ -14,9 +14,11 @@ import numpy as np
 from edgeq.codegen.engine import layouts
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.emitter import INDENT, Emitter, wrap_braced, wrap_call
+from edgeq.codegen.engine.int4 import UNPACK_SOURCE, packed_layout, unpacked_bytes
+from edgeq.codegen.engine.layouts import WEIGHT_TAIL
 from edgeq.codegen.engine.operands import constant_data, inconsistent
 from edgeq.codegen.engine.requant_table import ChannelTable, acc_bounds, channel_table
-from edgeq.codegen.engine.scratch import MM_COLS, WEIGHT_TAIL
+from edgeq.codegen.engine.scratch import MM_COLS
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator, Tensor
 
@@ -125,17 +127,19 @@ def _io(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, Tensor, Tensor | No
 def _check_weights(op: Operator, w: Tensor, b: Tensor | None) -> None:
     if not w.is_constant:
         raise unsupported(op, "non-constant weights")
-    expect_dtype(op, [w])
+    if w.dtype != "int4":
+        expect_dtype(op, [w])
     if b is not None and (b.dtype != "int32" or not b.is_constant):
         raise unsupported(op, f"{b.dtype} bias")
 
 
 def conv_parts(
-    em: Emitter, graph: Graph, op: Operator, depthwise: bool, cols: int = MM_COLS
+    em: Emitter, graph: Graph, op: Operator, depthwise: bool, cols: int = MM_COLS, owner: int | None = None
 ) -> tuple[str, str, list[str]]:
     """Emit the parameters and constants of a conv; returns (params name, input pointer, weight arguments).
 
-    ``cols``: columns per block of a CONV_2D (its scratch region was planned for that many).
+    ``cols``: columns per block of a CONV_2D (its scratch region was planned for that many); ``owner``: the
+    op index of the scratch region (a fused CONV_2D+ADD's), ``op.index`` when None.
     """
     x, w, y, b = _io(graph, op)
     expect_dtype(op, [x, y])
@@ -167,8 +171,31 @@ def conv_parts(
     if not depthwise and w.shape[3] != in_c:
         raise unsupported(op, f"grouped convolution ({in_c} input channels, filters of {w.shape[3]})")
     p = em.struct("eq_conv_params", em.name(op.index, "params"), fields)
-    weights_name = _conv_weights(em, op, w, depthwise)
+    if w.dtype == "int4":
+        weights_name = int4_weights(em, graph, op, op.index if owner is None else owner)
+    else:
+        weights_name = _conv_weights(em, op, w, depthwise)
     return p, em.ptr(x.index), [weights_name, _channels(em, op, table)]
+
+
+def int4_weights(em: Emitter, graph: Graph, op: Operator, owner: int) -> str:
+    """int4 weights packed in flash in the kernel's layout, unpacked before the op's call into the start of the
+    scratch region of op ``owner`` (engine.int4); returns the name of the unpacked weights' pointer."""
+    w = graph.tensors[op.inputs[1]]
+    packed, count, layout = packed_layout(graph, op)
+    key, name = ("weights4", w.index, op.builtin), em.name(op.index, "weights4")
+    source = em.const_array(key, name, packed, f"{layout}: {w.name}", role="weights")
+    wide = op.builtin == "DEPTHWISE_CONV_2D"
+    unpacked = em.scratch(owner, what="weights", ctype="int16_t" if wide else "int8_t")
+    unpack = "eq_unpack_s4_s16" if wide else "eq_unpack_s4_s8"
+    em.prelude.append(wrap_call(INDENT * 2, unpack, [source, str(count), unpacked]))
+    em.kernels.add(UNPACK_SOURCE)
+    return unpacked
+
+
+def kernel_scratch(em: Emitter, graph: Graph, op: Operator, owner: int) -> str:
+    """The kernel's own scratch of ``op`` in the region of op ``owner``: after any unpacked int4 weights."""
+    return em.scratch(owner, skip=unpacked_bytes(graph, op))
 
 
 def _conv_weights(em: Emitter, op: Operator, w: Tensor, depthwise: bool) -> str:
@@ -179,7 +206,7 @@ def _conv_weights(em: Emitter, op: Operator, w: Tensor, depthwise: bool) -> str:
         data, layout, kind = layouts.conv_weights(constant_data(op, w)), "[out_c][k_h][row taps]", "conv"
     # the kernels read whole column widths of the last row
     name = em.name(op.index, f"{kind}_weights")
-    return em.const_array(("weights", w.index, kind), name, data, f"{layout}: {w.name}", WEIGHT_TAIL)
+    return em.const_array(("weights", w.index, kind), name, data, f"{layout}: {w.name}", WEIGHT_TAIL, "weights")
 
 
 def _channels(em: Emitter, op: Operator, table: ChannelTable) -> str:
@@ -191,7 +218,7 @@ def _conv_like(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> None
     kernel = "eq_depthwise_conv2d_s8" if depthwise else "eq_conv2d_s8"
     out = em.ptr(op.outputs[0])
     source = "edgeq_depthwise.c" if depthwise else "edgeq_conv.c"
-    em.call(op.index, kernel, [f"&{p}", x, *args, em.scratch(op.index), out], op.builtin, source)
+    em.call(op.index, kernel, [f"&{p}", x, *args, kernel_scratch(em, graph, op, op.index), out], op.builtin, source)
 
 
 def lower_conv2d(em: Emitter, graph: Graph, op: Operator) -> None:
@@ -233,8 +260,12 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
         direct=int(em.variants.get(op.index) == "direct"),  # the int8 input read directly, no scratch
     )
     p = em.struct("eq_fc_params", em.name(op.index, "params"), fields)
-    weights = em.const_tensor(w, em.name(op.index, "fc_weights"), tail=WEIGHT_TAIL)
-    args = [f"&{p}", em.ptr(x.index), weights, _channels(em, op, table), em.scratch(op.index), em.ptr(y.index)]
+    if w.dtype == "int4":
+        weights = int4_weights(em, graph, op, op.index)
+    else:
+        weights = em.const_tensor(w, em.name(op.index, "fc_weights"), tail=WEIGHT_TAIL, role="weights")
+    channels, scratch = _channels(em, op, table), kernel_scratch(em, graph, op, op.index)
+    args = [f"&{p}", em.ptr(x.index), weights, channels, scratch, em.ptr(y.index)]
     em.call(op.index, "eq_fully_connected_s8", args, op.builtin, "edgeq_fc.c")
 
 

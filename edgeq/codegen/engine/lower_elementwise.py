@@ -10,6 +10,7 @@ from edgeq.codegen.engine.lower_core import (
     conv_parts,
     expect_dtype,
     fused_activation,
+    kernel_scratch,
     qparams,
     unsupported,
 )
@@ -123,7 +124,9 @@ def lower_conv_add(em: Emitter, graph: Graph, fused) -> None:
     c, x, y = (graph.tensors[t] for t in (conv.outputs[0], fused.residual, add.outputs[0]))
     first, second = (c, x) if fused.conv_is_in1 else (x, c)
     pa = em.struct("eq_binary_params", em.name(add.index, "params"), _binary_fields(add, first, second, y))
-    pc, xin, args = conv_parts(em, graph, conv, depthwise=False, cols=em.block_cols.get(fused.index, MM_COLS))
-    call = [f"&{pc}", f"&{pa}", str(int(fused.conv_is_in1)), xin, *args, em.scratch(fused.index), em.ptr(x.index)]
+    cols = em.block_cols.get(fused.index, MM_COLS)
+    pc, xin, args = conv_parts(em, graph, conv, depthwise=False, cols=cols, owner=fused.index)
+    scratch = kernel_scratch(em, graph, conv, fused.index)
+    call = [f"&{pc}", f"&{pa}", str(int(fused.conv_is_in1)), xin, *args, scratch, em.ptr(x.index)]
     em.call(add.index, "eq_conv2d_add_s8", call, f"CONV_2D (op {conv.index}) + ADD in place", "edgeq_conv.c")
     em.kernels.add("edgeq_elementwise.c")

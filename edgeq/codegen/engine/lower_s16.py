@@ -74,7 +74,7 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
         **_act_fields(op, y),
     )
     p = em.struct("eq_s16_fc_params", em.name(op.index, "params"), fields)
-    weights = em.const_tensor(w, em.name(op.index, "fc_weights"))
+    weights = em.const_tensor(w, em.name(op.index, "fc_weights"), role="weights")
     channels = _channels(em, op, x, w, y, b, abs_sums)
     args = [f"&{p}", em.ptr(x.index), weights, channels, em.ptr(y.index)]
     em.call(op.index, "eq_fully_connected_s16", args, op.builtin, CONV_KERNELS)
@@ -94,7 +94,7 @@ def _conv_like(em: Emitter, graph: Graph, op: Operator, depthwise: bool) -> None
     p = em.struct("eq_s16_conv_params", em.name(op.index, "params"), fields)
     magnitudes = np.abs(constant_data(op, w).astype(np.int64))
     abs_sums = magnitudes.reshape(-1, out_c).sum(0) if depthwise else magnitudes.reshape(out_c, -1).sum(1)
-    weights = em.const_tensor(w, em.name(op.index, "dw_weights" if depthwise else "conv_weights"))
+    weights = em.const_tensor(w, em.name(op.index, "dw_weights" if depthwise else "conv_weights"), role="weights")
     channels = _channels(em, op, x, w, y, b, abs_sums)
     kernel = "eq_depthwise_conv2d_s16" if depthwise else "eq_conv2d_s16"
     em.call(op.index, kernel, [f"&{p}", em.ptr(x.index), weights, channels, em.ptr(y.index)], op.builtin, CONV_KERNELS)
@@ -159,5 +159,6 @@ def _channels(
         "/* clang-format off */\n"
         f"static const eq_s16_channel {name}[{channels}] = {{\n" + "\n".join(rows) + "\n};\n/* clang-format on */"
     )
-    em.flash_bytes += 16 * channels
+    em.add_flash("channels", 16 * channels)
+    em.channel_rows += channels
     return name

@@ -50,7 +50,8 @@ KERNEL_DEPENDENCIES: dict[str, tuple[str, ...]] = {
 """Kernel file -> the files it calls into (the matrix kernel of conv and FC; the in-place ADD epilogue of conv;
 the 16-bit sigmoid and tanh of the integer LSTM)."""
 
-_CONV = ("edgeq_conv.c",)
+_INT4 = "edgeq_int4.c"  # int4 weights unpacked into scratch before the call (engine.int4)
+_CONV = ("edgeq_conv.c", _INT4)
 _ELEMENTWISE = ("edgeq_elementwise.c",)
 _QUANT = ("edgeq_quant.c", "edgeq_elementwise.c")  # float <-> int8 edges; int8 -> int8 requantizes
 _SIGMOID = ("edgeq_sigmoid.c", s16n.NONLINEAR_KERNELS)  # int8, int16
@@ -61,10 +62,10 @@ OPS: dict[str, OpSupport] = {
     # int8 in lower_core, int16x8 (an int16 input) in lower_s16
     "CONV_2D": OpSupport(by_dtype(core.lower_conv2d, s16.lower_conv2d), (*_CONV, s16.CONV_KERNELS)),
     "DEPTHWISE_CONV_2D": OpSupport(
-        by_dtype(core.lower_depthwise, s16.lower_depthwise), ("edgeq_depthwise.c", s16.CONV_KERNELS)
+        by_dtype(core.lower_depthwise, s16.lower_depthwise), ("edgeq_depthwise.c", _INT4, s16.CONV_KERNELS)
     ),
     "FULLY_CONNECTED": OpSupport(
-        by_dtype(core.lower_fully_connected, s16.lower_fully_connected), ("edgeq_fc.c", s16.CONV_KERNELS)
+        by_dtype(core.lower_fully_connected, s16.lower_fully_connected), ("edgeq_fc.c", _INT4, s16.CONV_KERNELS)
     ),
     "AVERAGE_POOL_2D": OpSupport(core.lower_pool, ("edgeq_pool.c",)),
     "MAX_POOL_2D": OpSupport(core.lower_pool, ("edgeq_pool.c",)),
@@ -84,7 +85,7 @@ OPS: dict[str, OpSupport] = {
     "RELU_N1_TO_1": OpSupport(elementwise.lower_relu, _ELEMENTWISE),
     "QUANTIZE": OpSupport(elementwise.lower_quantize, _QUANT),
     "DEQUANTIZE": OpSupport(elementwise.lower_dequantize, ("edgeq_quant.c",)),
-    FUSED: OpSupport(elementwise.lower_conv_add, ("edgeq_conv.c", "edgeq_elementwise.c")),  # CONV_2D + ADD
+    FUSED: OpSupport(elementwise.lower_conv_add, (*_CONV, "edgeq_elementwise.c")),  # CONV_2D + ADD
     # nonlinear: lower_nonlinear
     "SOFTMAX": OpSupport(
         by_dtype(nonlinear.lower_softmax, s16n.lower_softmax), ("edgeq_softmax.c", s16n.SOFTMAX_KERNELS)

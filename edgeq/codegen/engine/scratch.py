@@ -9,7 +9,9 @@ variant. DEPTHWISE_CONV_2D keeps its sums in registers and needs none. The
 planner treats each region as a buffer alive during its one op, so it shares
 memory with tensors that are dead at that point, and the
 lower bound counts it like any live buffer: arena_bytes is exactly what the
-generated engine reserves, scratch included. The sizes mirror the
+generated engine reserves, scratch included. An op with int4 weights unpacks
+them into the start of its region (engine.int4); the kernel's own scratch
+follows them. The sizes mirror the
 ``eq_*_scratch_bytes`` functions of the C kernels (tests/codegen/test_kernels.py
 checks that they agree) and are the most any build uses (portable columns are
 padded to 16 taps, SIMD32 columns to 4).
@@ -19,7 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from edgeq.codegen.engine.layouts import row_taps
+from edgeq.codegen.engine.int4 import unpacked_bytes
+from edgeq.codegen.engine.layouts import WEIGHT_TAIL, row_taps  # noqa: F401 (WEIGHT_TAIL: re-exported)
 from edgeq.model import Graph, Operator
 
 COL_ALIGN_MAX = 16  # EQ_COL_ALIGN_MAX
@@ -27,7 +30,6 @@ MM_COLS = 8  # EQ_MM_COLS: columns of a CONV_2D block
 NARROW_COLS = 4  # eq_conv_params.cols when eight columns of scratch would grow the arena
 SINGLE_COL = 1  # eq_conv_params.cols of one column at a time
 DIRECT = 0  # eq_conv_params.cols of no scratch: sums straight from the int8 input
-WEIGHT_TAIL = 16  # EQ_WEIGHT_TAIL: bytes readable past the end of conv / FC weight arrays
 
 
 def _padded(taps: int) -> int:
@@ -99,7 +101,12 @@ def variants(graph: Graph, op) -> tuple[str, ...]:
 
 
 def variant_scratch(graph: Graph, op, variant: str) -> int:
-    """Scratch bytes of ``op`` running ``variant``."""
+    """Scratch bytes of ``op`` running ``variant``: its unpacked int4 weights (engine.int4), then the kernel's."""
+    return unpacked_bytes(graph, op) + kernel_scratch(graph, op, variant)
+
+
+def kernel_scratch(graph: Graph, op, variant: str) -> int:
+    """Scratch bytes the kernel of ``op`` uses itself running ``variant`` (after any unpacked weights)."""
     if _int16(graph, op):
         return 0
     if op.builtin in BLOCK_OPS:

@@ -26,6 +26,7 @@ import math
 
 from edgeq.codegen.engine.emitter import CTYPES
 from edgeq.codegen.engine.fuse import FusedConvAdd
+from edgeq.codegen.engine.int4 import INT4_OPS
 from edgeq.codegen.engine.operands import data_inputs, describe, inconsistent
 from edgeq.codegen.engine.planner import ArenaPlan
 from edgeq.codegen.engine.validate_ops import RULES, check_arity
@@ -44,6 +45,7 @@ def validate(graph: Graph, ops: tuple) -> None:
         check_arity(op)
         touched = _touched(graph, op)
         check_int16(op, touched)
+        _check_int4(graph, op)
         for t in touched:
             _check_tensor(op, t, is_output=t.index in op.outputs)
         rule = RULES.get(op.builtin)
@@ -81,6 +83,21 @@ def _check_tensor(op: Operator, t: Tensor, is_output: bool) -> None:
     if t.dtype not in CTYPES:
         raise UnsupportedError(f"op {op.index} {op.builtin}: {t.dtype} {describe(t)} is not supported by the engine")
     _check_activation_quantization(op, t)
+
+
+def _check_int4(graph: Graph, op: Operator) -> None:
+    """int4 constants only as the weights of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED over int8 inputs."""
+    for position, t in enumerate(op.inputs):
+        tensor = graph.tensors[t] if t >= 0 else None
+        if tensor is None or tensor.dtype not in ("int4", "uint4", "int2"):
+            continue
+        x = graph.tensors[op.inputs[0]]
+        if tensor.dtype != "int4" or op.builtin not in INT4_OPS or position != 1 or x.dtype != "int8":
+            raise UnsupportedError(
+                f"op {op.index} {op.builtin}: {tensor.dtype} {describe(tensor)} is not supported by the edgeq engine, "
+                "which runs int4 weights on CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED with int8 activations; "
+                "quantize this op's weights to int8"
+            )
 
 
 def _check_size(op: Operator, t: Tensor) -> None:

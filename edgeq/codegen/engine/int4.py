@@ -1,0 +1,82 @@
+"""int4 weights in the engine: which ops take them, how they are stored in flash and unpacked into RAM.
+
+TFLite's INT4 tensors (schema type 17) hold two values a byte, value ``2i`` in the low nibble of
+byte ``i`` and value ``2i + 1`` in its high nibble, each sign extended from 4 bits (tflite-micro,
+tensorflow/lite/kernels/internal/portable_tensor_utils.cc, ``UnpackDenseInt4IntoInt8``;
+``edgeq.model.graph.unpack_int4`` reads them so). CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
+with int8 activations take them (the AI Edge Quantizer's symmetric per-channel int4 weights).
+
+The engine keeps them packed in flash, but in its own kernels' layout (engine.layouts): the
+generator rearranges the unpacked values as for int8 weights, padding and the zero tail the kernels
+read past the end included, and packs that sequence again, two values a byte in the same nibble
+order. Before its kernel runs, an int4 op unpacks the whole sequence (``eq_unpack_s4_s8``, or
+``eq_unpack_s4_s16`` for the int16 depthwise layout, edgeq_int4.c) into the first part of its scratch
+region, which the planner holds alive during that op only, like the kernels' columns (the rest of
+the region). So the int8 kernels run unchanged on RAM copies of their weights, the unpacked bytes
+count in the arena and in ``--ram-budget``, and models without int4 weights run exactly as before.
+TFLM's int4 CONV_2D and DEPTHWISE_CONV_2D do the same: a scratch buffer of the whole unpacked filter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgeq.codegen.engine.layouts import WEIGHT_TAIL, conv_weights, depthwise_weights, row_taps
+from edgeq.model import Graph, Operator
+from edgeq.model.graph import pack_int4
+
+INT4_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+UNPACK_SOURCE = "edgeq_int4.c"
+ALIGN = 16  # the kernel's own scratch starts 16-byte aligned after the unpacked weights
+
+
+def _conv(op) -> Operator:
+    """The CONV_2D of a fused CONV_2D+ADD, or ``op`` itself."""
+    return op.conv if hasattr(op, "conv") else op
+
+
+def has_int4_weights(graph: Graph, op) -> bool:
+    """True when ``op`` (or the CONV_2D of a fused CONV_2D+ADD) reads int4 weights."""
+    conv = _conv(op)
+    return conv.builtin in INT4_OPS and len(conv.inputs) > 1 and graph.tensors[conv.inputs[1]].dtype == "int4"
+
+
+def unpacked_values(graph: Graph, op) -> tuple[int, int]:
+    """(values, bytes per value) of the unpacked weights in the kernel's layout, the zero tail included."""
+    conv = _conv(op)
+    w = graph.tensors[conv.inputs[1]]
+    if conv.builtin == "DEPTHWISE_CONV_2D":
+        _, k_h, k_w, out_c = w.shape
+        return -(-out_c // 4) * 4 * k_h * k_w + WEIGHT_TAIL // 2, 2
+    if conv.builtin == "CONV_2D":
+        out_c, k_h, k_w, in_c = w.shape
+        return out_c * k_h * row_taps(k_w, in_c) + WEIGHT_TAIL, 1
+    return w.size + WEIGHT_TAIL, 1
+
+
+def unpacked_bytes(graph: Graph, op) -> int:
+    """Bytes of ``op``'s scratch that hold its unpacked weights (0 without int4 weights), 16-byte aligned."""
+    if not has_int4_weights(graph, op):
+        return 0
+    values, width = unpacked_values(graph, op)
+    return -(-values * width // ALIGN) * ALIGN
+
+
+def packed_layout(graph: Graph, op) -> tuple[np.ndarray, int, str]:
+    """(packed bytes as uint8, values they hold, layout comment): the kernel layout of ``op``'s int4 weights."""
+    conv = _conv(op)
+    w = graph.tensors[conv.inputs[1]]
+    values = w.numpy()
+    if values is None:
+        raise ValueError(f"int4 weights {w.name!r} without data")
+    if conv.builtin == "DEPTHWISE_CONV_2D":
+        data, layout = depthwise_weights(values), "int4 as int16 [quads][taps][4]"
+    elif conv.builtin == "CONV_2D":
+        data, layout = conv_weights(values), "int4 [out_c][k_h][row taps]"
+    else:
+        data, layout = np.asarray(values, np.int8).reshape(-1), "int4 [out][in]"
+    count, _ = unpacked_values(graph, op)
+    seq = np.zeros(count, np.int8)
+    seq[: data.size] = np.asarray(data).astype(np.int8)
+    packed = np.frombuffer(pack_int4(seq), np.uint8)
+    return packed, count, f"{layout}, two values a byte, low nibble first"
