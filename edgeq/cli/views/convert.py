@@ -135,7 +135,7 @@ def render_mixed_bits(result: MixedBitsResult) -> str:
     lines += ["", format_table(["weights", "op", "layer", "bytes saved", "sensitivity"], rows), ""]
     lines.append(
         f"  chosen model: {result.int4_layers} of {len(result.layers)} layers int4, {result.metric} "
-        f"{100 * result.score:.2f} ({result.drop_points:+.2f} points below int8, {result.trials} trials)"
+        f"{100 * result.score:.2f} ({-result.drop_points:+.2f} points vs int8, {result.trials} trials)"
     )
     sizes = ", ".join(f"{k} {v:,} B" for k, v in result.sizes.items())
     lines += [f"  size: {sizes}", f"  quantizer: {result.quantizer}"]
