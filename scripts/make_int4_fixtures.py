@@ -59,16 +59,33 @@ def fc(keras):
 def ds_cnn(keras):
     """A keyword-spotting DS-CNN: 49 x 10 features, a 10x4 CONV_2D, two depthwise-separable blocks, 12 classes."""
     inp = keras.Input((49, 10, 1), batch_size=1, name="mfcc")
-    x = keras.layers.Conv2D(24, (10, 4), strides=2, padding="same", activation="relu", name="conv")(inp)
+    he, bias = "he_normal", keras.initializers.RandomNormal(0.0, 0.1)  # activations keep their range layer to layer
+    x = keras.layers.Conv2D(24, (10, 4), 2, "same", activation="relu", kernel_initializer=he, name="conv")(inp)
     for k in (1, 2):
-        x = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu", name=f"dw{k}")(x)
-        x = keras.layers.Conv2D(24, 1, activation="relu", name=f"pw{k}")(x)
+        x = keras.layers.DepthwiseConv2D(
+            3, padding="same", activation="relu", depthwise_initializer=he, bias_initializer=bias, name=f"dw{k}"
+        )(x)
+        x = keras.layers.Conv2D(24, 1, activation="relu", kernel_initializer=he, bias_initializer=bias, name=f"pw{k}")(
+            x
+        )
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
-    out = keras.layers.Dense(12, activation="softmax", name="head")(x)
+    out = keras.layers.Dense(
+        12, activation="softmax", kernel_initializer=keras.initializers.RandomNormal(0.0, 0.6), name="head"
+    )(x)
     return keras.Model(inp, out, name="ds_cnn")
 
 
-MODELS = {"conv": conv, "depthwise": depthwise, "fc": fc, "ds_cnn": ds_cnn}
+def residual(keras):
+    """A residual block: two CONV_2D (225 weights each) added to their input; the engine fuses the second and the ADD."""
+    inp = keras.Input((8, 8, 2), batch_size=1, name="x")
+    x = keras.layers.Conv2D(5, 3, padding="same", activation="relu", name="conv1")(inp)
+    y = keras.layers.Conv2D(5, 3, padding="same", activation="relu", name="conv2")(x)
+    y = keras.layers.Conv2D(5, 3, padding="same", name="conv3")(y)
+    x = keras.layers.Add(name="add")([x, y])
+    return keras.Model(inp, keras.layers.GlobalAveragePooling2D(name="gap")(x), name="residual")
+
+
+MODELS = {"conv": conv, "depthwise": depthwise, "fc": fc, "ds_cnn": ds_cnn, "residual": residual}
 
 
 def float_tflite(model) -> bytes:
