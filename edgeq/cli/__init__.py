@@ -30,6 +30,7 @@ COMMANDS = {
     "mavlink": "mavlink",
     "farm": "farm",
     "sweep": "sweep",
+    "compile": "compile",
 }
 
 

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from edgeq.errors import ConversionError, EdgeqError, UsageError
 from edgeq.model import Graph, read_model
-from edgeq.model.graph import computes_in_float
+from edgeq.model.graph import activation_dtypes
 from edgeq.npu.config import NpuConfig, resolve
 from edgeq.npu.placement import place_ops, unused_rejections
 from edgeq.npu.types import NpuCompilation
 from edgeq.npu.vela import VelaOutput, area_bytes, number, run_vela
 
+QUANTIZED = {"int8", "int16", "uint8"}
+
 
 def compile_model(
-    model: bytes, accelerator: str, *, system_config: str | None = None, memory_mode: str | None = None
+    model: bytes,
+    accelerator: str,
+    *,
+    system_config: str | None = None,
+    memory_mode: str | None = None,
+    name: str | None = None,
 ) -> NpuCompilation:
     """Compile ``model`` (the bytes of a .tflite) with Vela for ``accelerator``; placement, memory, estimates.
 
     ``system_config`` and ``memory_mode`` name sections of Vela's ``vela.ini`` (default: Vela's own
-    defaults for the accelerator, see :mod:`edgeq.npu.config`). Every figure is Vela's estimate:
-    nothing runs on an NPU.
+    defaults for the accelerator, see :mod:`edgeq.npu.config`); ``name`` is how errors name the model.
+    Every figure is Vela's estimate: nothing runs on an NPU.
 
     Raises:
         ModelFormatError: ``model`` is not a readable .tflite.
@@ -26,7 +33,7 @@ def compile_model(
         DependencyError: Vela is not installed.
         ConversionError: Vela failed (its last error line).
     """
-    graph = read_model(model)
+    graph = read_model(model, name=name)
     config = resolve(accelerator, system_config, memory_mode)
     check_quantized(graph)
     output = run_vela(model, config)
@@ -38,11 +45,12 @@ def compile_model(
 
 
 def check_quantized(graph: Graph) -> None:
-    """UsageError for a float model: the Ethos-U runs int8/int16 ops, so one integer op at least is needed."""
+    """UsageError for a float model: no op works on int8/int16 data, the only data the Ethos-U NPU computes on."""
     body = [op for op in graph.operators if op.builtin not in ("QUANTIZE", "DEQUANTIZE")]
-    if body and all(computes_in_float(graph, op) for op in body):
+    if body and not any(set(activation_dtypes(graph, op)) & QUANTIZED for op in body):
+        what = "the model" if graph.name == "<bytes>" else graph.name
         raise UsageError(
-            f"{graph.name} is a float model; the Ethos-U NPU runs int8/int16 models (Vela): "
+            f"{what} is a float model; the Ethos-U NPU runs int8/int16 models (Vela): "
             "convert it with edgeq convert first"
         )
 

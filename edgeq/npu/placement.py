@@ -13,6 +13,8 @@ plain sentence.
 
 from __future__ import annotations
 
+import re
+
 from edgeq.model import Graph, Operator
 from edgeq.model.graph import activation_dtypes
 from edgeq.npu.types import NpuOp
@@ -20,6 +22,7 @@ from edgeq.npu.vela import Rejection
 
 ETHOS_U_OP = "ethos-u"
 INTEGER_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "bool")
+_TENSOR_NAME = re.compile(r"\s*\([^()]*\)$")  # Vela ends some reasons with the tensor's name in brackets
 _FAMILIES = {"u55": "Ethos-U55", "u65": "Ethos-U65", "u85": "Ethos-U85"}
 
 
@@ -69,7 +72,7 @@ def cpu_reason(graph: Graph, op: Operator, rejections: tuple[Rejection, ...], ac
         if floats:
             return f"it works on {floats[0]} data and the {npu} runs int8/int16 ops only, so TFLM runs it on the CPU"
         return f"Vela left it on the CPU without naming a reason (it did not map it to the {npu})"
-    said = found.reason.rstrip(".")
+    said = _TENSOR_NAME.sub("", found.reason).rstrip(".")
     if said.lower() == "unsupported optype":
         return f"Vela has no {npu} implementation of {op.name} (Vela: Unsupported opType), so TFLM runs it on the CPU"
     if "shapeless tensor" in said.lower() or "constant shape" in found.detail.lower():

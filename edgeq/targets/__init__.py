@@ -23,6 +23,17 @@ TARGETS = {
     "qemu-m55": "qemu",
     "serial": "serial",
     "coral": "coral",
+    "ethos-u55-32": "ethos_u",
+    "ethos-u55-64": "ethos_u",
+    "ethos-u55-128": "ethos_u",
+    "ethos-u55-256": "ethos_u",
+    "ethos-u65-256": "ethos_u",
+    "ethos-u65-512": "ethos_u",
+    "ethos-u85-128": "ethos_u",
+    "ethos-u85-256": "ethos_u",
+    "ethos-u85-512": "ethos_u",
+    "ethos-u85-1024": "ethos_u",
+    "ethos-u85-2048": "ethos_u",
 }
 # name prefix -> module, for targets whose name carries an address
 PREFIXED = {"ssh://": "ssh"}
