@@ -157,6 +157,7 @@ def _engine(graph, ctx, model: Path, out_dir: Path, board: str | None, force: bo
         scratch_bytes=engine.schedule.scratch_bytes,
         schedule=engine.schedule.to_dict(),
         static_ram_bytes=engine.static_ram_bytes,
+        constants=engine.constants.to_dict(),
     )
 
 

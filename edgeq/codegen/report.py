@@ -38,6 +38,9 @@ class GenerationReport:
             kept from one inference to the next, and its gate buffers); 0 for most models.
         arena_figures: tflm and carray with a board: the figures behind the arena constant (method, the
             64-bit host measurement and its own constant, the reference-kernel and CMSIS-NN figures).
+        constants: engine only: its constant bytes in flash by what they hold (weights, biases, per-channel
+            requantization, other), the output channels and the bias and requantization bytes per channel
+            (codegen.engine.build.Constants).
     """
 
     format: str
@@ -60,6 +63,7 @@ class GenerationReport:
     schedule: dict[str, Any] | None = None
     arena_figures: dict[str, Any] | None = None
     static_ram_bytes: int | None = None
+    constants: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

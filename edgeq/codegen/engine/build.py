@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from edgeq.codegen.context import ModelContext
 from edgeq.codegen.engine.analyze import analyze
@@ -19,6 +19,36 @@ from edgeq.render import render
 
 
 @dataclass(frozen=True)
+class Constants:
+    """The engine's constant bytes in flash by what they hold (kernel code not included).
+
+    ``weights``: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED weights in the kernels' layouts (int4
+    weights packed, two a byte); ``biases`` and ``requant``: the per-output-channel tables of those ops
+    (an int32 bias, and an int32 multiplier, shift and rounding constant, per ``eq_channel``);
+    ``other``: every other table (constant operands, LSTM weights, lookup tables); ``channels``: output
+    channels with a table row.
+    """
+
+    weights: int
+    biases: int
+    requant: int
+    other: int
+    channels: int
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.biases + self.requant + self.other
+
+    @property
+    def per_channel(self) -> float:
+        """Bytes of per-channel parameters (bias and requantization) per output channel."""
+        return (self.biases + self.requant) / self.channels if self.channels else 0.0
+
+    def to_dict(self) -> dict[str, int | float]:
+        return {**asdict(self), "total": self.total, "per_channel": self.per_channel}
+
+
+@dataclass(frozen=True)
 class Engine:
     """The generated sources and their figures."""
 
@@ -29,6 +59,7 @@ class Engine:
     ops: tuple[str, ...]
     schedule: Schedule
     static_ram_bytes: int = 0  # RAM outside the arena: an LSTM's state and gate buffers
+    constants: Constants = Constants(0, 0, 0, 0, 0)
 
 
 def check_supported(ops: tuple[Operator, ...]) -> None:
@@ -76,7 +107,9 @@ def build_engine(
     for name in kernels:
         files[name] = kernel_source(name)
     ops = tuple(dict.fromkeys(op.builtin for op in analysis.ops))
-    return Engine(files, arena, em.flash_bytes, kernels, ops, schedule, em.static_ram_bytes)
+    parts = {k: em.flash_parts.get(k, 0) for k in ("weights", "biases", "requant", "other")}
+    constants = Constants(**parts, channels=em.channel_rows)
+    return Engine(files, arena, em.flash_bytes, kernels, ops, schedule, em.static_ram_bytes, constants)
 
 
 def _lower(em: Emitter, graph: Graph, op: Operator) -> None:

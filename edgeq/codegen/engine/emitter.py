@@ -55,7 +55,7 @@ class Emitter:
     flash_bytes: int = 0
     static_ram_bytes: int = 0  # writable statics outside the arena (an LSTM's state and gate buffers)
     kernels: set[str] = field(default_factory=set)
-    flash_parts: dict[str, int] = field(default_factory=dict)  # role -> bytes of constant arrays (flash split)
+    flash_parts: dict[str, int] = field(default_factory=dict)  # role -> bytes of constants (engine.build.Constants)
     channel_rows: int = 0  # eq_channel rows written (one per output channel of a conv or FC)
     prelude: list[str] = field(default_factory=list)  # statements the next call runs first (int4 unpacking)
     _consts: dict[object, str] = field(default_factory=dict)
@@ -143,7 +143,8 @@ class Emitter:
             _check_int32(name, "channel", list(row))
         body = "\n".join(INDENT + "{" + ", ".join(str(int(v)) for v in row) + "}," for row in rows)
         self.decls.append(f"{_FORMAT_OFF}\nstatic const eq_channel {name}[{len(rows)}] = {{\n{body}\n}};\n{_FORMAT_ON}")
-        self.add_flash("channels", 16 * len(rows))
+        self.add_flash("biases", 4 * len(rows))  # eq_channel: int32 bias, then mult, shift, round
+        self.add_flash("requant", 12 * len(rows))
         self.channel_rows += len(rows)
         return name
 
@@ -158,7 +159,7 @@ class Emitter:
         return name
 
     def add_flash(self, role: str, nbytes: int) -> None:
-        """Count ``nbytes`` of constants in flash under ``role`` (weights, channels, other)."""
+        """Count ``nbytes`` of constants in flash under ``role`` (weights, biases, requant, other)."""
         self.flash_bytes += nbytes
         self.flash_parts[role] = self.flash_parts.get(role, 0) + nbytes
 

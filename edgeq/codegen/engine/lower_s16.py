@@ -159,6 +159,7 @@ def _channels(
         "/* clang-format off */\n"
         f"static const eq_s16_channel {name}[{channels}] = {{\n" + "\n".join(rows) + "\n};\n/* clang-format on */"
     )
-    em.add_flash("channels", 16 * channels)
+    em.add_flash("biases", 8 * channels)  # eq_s16_channel: int64 bias, int32 mult and shift
+    em.add_flash("requant", 8 * channels)
     em.channel_rows += channels
     return name

@@ -27,9 +27,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from edgeq.codegen.engine.inplace import in_place_pairs
+from edgeq.codegen.engine.int4 import has_int4_weights
 from edgeq.codegen.engine.operands import ALIAS_OPS, data_inputs
 from edgeq.codegen.engine.planner import ArenaPlan, group_aliases, lifetimes, lower_bound, plan
-from edgeq.codegen.engine.scratch import BLOCK_OPS, scratch_sizes, variant_scratch, variants
+from edgeq.codegen.engine.scratch import BLOCK_OPS, scratch_key, scratch_sizes, variant_scratch, variants
 from edgeq.errors import UsageError
 from edgeq.model import Graph, Operator
 
@@ -101,15 +102,22 @@ def tensor_floor(graph: Graph) -> int:
     """The most bytes of the model's own tensors alive at once (16-byte aligned), over its unfused operators.
 
     No arena that holds every tensor of the model can be smaller; TFLM's holds them and its bookkeeping.
+    An op with int4 weights counts the int8 copy of its filter too: TFLM's int4 kernels unpack the
+    whole filter into a scratch buffer alive during the op (engine.int4).
     """
     ops = graph.operators
     uses = [(data_inputs(op), list(op.outputs)) for op in ops]
     spans = lifetimes(len(ops), uses, list(graph.inputs), list(graph.outputs))
     spans = {t: s for t, s in spans.items() if t >= 0 and not graph.tensors[t].is_constant}
+    sizes = {t: graph.tensors[t].nbytes for t in spans}
+    for position, op in enumerate(ops):
+        if has_int4_weights(graph, op):
+            spans[scratch_key(op.index)] = (position, position)
+            sizes[scratch_key(op.index)] = graph.tensors[op.inputs[1]].size
     # reshape-like outputs may share their input's bytes: counting them once keeps this a floor
     shared = [(op.inputs[0], op.outputs[0]) for op in ops if op.builtin in ALIAS_OPS]
     shared = [(a, b) for a, b in shared if a in spans and b in spans]
-    return lower_bound(group_aliases(spans, {t: graph.tensors[t].nbytes for t in spans}, shared))
+    return lower_bound(group_aliases(spans, sizes, shared))
 
 
 EVAL_TENSOR_BYTES = 12  # TFLM's TfLiteEvalTensor on a 32-bit target: data, dims, type; one per tensor
