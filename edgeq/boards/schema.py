@@ -331,12 +331,13 @@ class NpuSpec:
     clock_hz: int | None = None
     base_address: int | None = None
     irq: int | None = None
+    irq_vector: str | None = None  # the interrupt's handler name in the SoC's startup code (vector table)
     system_config: str | None = None
     memory_mode: str | None = None
     vela_config_file: str | None = None
     memories: tuple[NpuMemory, ...] = ()
     RULES: ClassVar[Rules] = {"model": tuple(NPU_ACCELERATORS), "clock_hz": "count?", "base_address": "address?"}
-    RULES.update(system_config="text?", memory_mode="text?", vela_config_file="text?")
+    RULES.update(system_config="text?", memory_mode="text?", vela_config_file="text?", irq_vector="text?")
 
     def __post_init__(self) -> None:
         memories = [m if isinstance(m, NpuMemory) else _npu_memory(m, n) for n, m in enumerate(self.memories or ())]
@@ -347,6 +348,8 @@ class NpuSpec:
             self.accelerator in allowed, "accelerator", f"is {self.accelerator!r}; {self.model}: {', '.join(allowed)}"
         )
         check(self.irq is None or (isinstance(self.irq, int) and 0 <= self.irq < 1024), "irq", f"bad {self.irq!r}")
+        ident = self.irq_vector is None or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.irq_vector)
+        check(bool(ident), "irq_vector", f"must be a C identifier, got {self.irq_vector!r}")
         check(isinstance(self.sources, dict), "sources", "must map npu field names to text")
         known = {f.name for f in fields(self)} - {"sources"}
         for key, text in self.sources.items():

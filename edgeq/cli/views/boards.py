@@ -181,6 +181,8 @@ def _npu_facts(npu: NpuSpec) -> list[tuple[str, str, str]]:
     ]
     facts.append(("base address", unknown if npu.base_address is None else f"{npu.base_address:#010x}", "base_address"))
     facts.append(("IRQ", unknown if npu.irq is None else str(npu.irq), "irq"))
+    if npu.irq_vector:
+        facts.append(("IRQ handler", npu.irq_vector, "irq_vector"))
     for label, value, name in (
         ("system config", npu.system_config, "system_config"),
         ("memory mode", npu.memory_mode, "memory_mode"),
