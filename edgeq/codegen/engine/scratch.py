@@ -102,10 +102,10 @@ def variants(graph: Graph, op) -> tuple[str, ...]:
 
 def variant_scratch(graph: Graph, op, variant: str) -> int:
     """Scratch bytes of ``op`` running ``variant``: its unpacked int4 weights (engine.int4), then the kernel's."""
-    return unpacked_bytes(graph, op) + kernel_scratch(graph, op, variant)
+    return unpacked_bytes(graph, op) + kernel_scratch_bytes(graph, op, variant)
 
 
-def kernel_scratch(graph: Graph, op, variant: str) -> int:
+def kernel_scratch_bytes(graph: Graph, op, variant: str) -> int:
     """Scratch bytes the kernel of ``op`` uses itself running ``variant`` (after any unpacked weights)."""
     if _int16(graph, op):
         return 0

@@ -1,0 +1,209 @@
+"""int4 weights in the compiled engine: packed in flash, unpacked into scratch, bit-exact with TFLM.
+
+The fixtures (tests/fixtures/int4, scripts/make_int4_fixtures.py) come in pairs: NAME.tflite with int4
+weights and NAME_w8.tflite with the same values stored as int8, which computes exactly the same outputs.
+The int8 twin run by the tflite-micro interpreter is the oracle for every model; where that
+interpreter runs the int4 model itself (its int4 CONV_2D and DEPTHWISE_CONV_2D kernels), the engine
+must equal that too.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgeq.batch_run import run
+from edgeq.codegen.context import model_context
+from edgeq.codegen.engine.analyze import analyze
+from edgeq.codegen.engine.build import Engine, build_engine
+from edgeq.codegen.engine.int4 import has_int4_weights, unpacked_bytes, unpacked_values
+from edgeq.codegen.engine.scratch import kernel_scratch_bytes
+from edgeq.codegen.engine.sources import kernel_source
+from edgeq.errors import EdgeqError, UnsupportedError, UsageError
+from edgeq.model import read_model
+from edgeq.model.graph import unpack_int4
+from edgeq.model.io import sample_shape
+from edgeq.render import render
+from tests.conftest import FIXTURES, repack
+
+pytest.importorskip("tflite_micro")
+
+INT4 = FIXTURES / "int4"
+NAMES = ("conv", "depthwise", "fc", "ds_cnn", "residual")
+SAMPLES = 4
+
+
+def _pair(name: str) -> tuple[Path, Path]:
+    return INT4 / f"{name}.tflite", INT4 / f"{name}_w8.tflite"
+
+
+@cache
+def _inputs(name: str) -> tuple[np.ndarray, ...]:
+    graph = read_model(_pair(name)[0])
+    rng = np.random.default_rng(404)
+    return tuple(
+        rng.integers(-128, 128, (SAMPLES, *sample_shape(t.shape))).astype(np.int8) for t in graph.input_tensors
+    )
+
+
+@cache
+def _oracle(name: str) -> tuple[bytes, ...]:
+    """The int8 twin's outputs on the tflite-micro interpreter (they differ from sample to sample)."""
+    outputs = [np.asarray(o) for o in run(_pair(name)[1], "host-tflm", list(_inputs(name))).outputs]
+    assert len({o[k].tobytes() for o in outputs[:1] for k in range(SAMPLES)}) > 1, f"{name}: constant outputs"
+    return tuple(o.tobytes() for o in outputs)
+
+
+@cache
+def _engine(path: Path, optimize: str = "balanced", ram_budget: int | None = None) -> Engine:
+    graph = read_model(path)
+    return build_engine(graph, model_context(graph, path, "net"), optimize, ram_budget)
+
+
+def _outputs(path: Path, target: str, name: str) -> tuple[bytes, ...]:
+    return tuple(np.asarray(o).tobytes() for o in run(path, target, list(_inputs(name))).outputs)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_host_engine_matches_the_int8_twin_and_tflm(name):
+    int4, w8 = _pair(name)
+    got = _outputs(int4, "host-c", name)
+    assert got == _oracle(name), f"{name}: the int4 engine differs from TFLM on the int8-stored weights"
+    assert _outputs(w8, "host-c", name) == got
+    try:
+        tflm = _outputs(int4, "host-tflm", name)
+    except EdgeqError as exc:  # this tflite-micro has no int4 FULLY_CONNECTED kernel
+        assert any(op.builtin == "FULLY_CONNECTED" for op in read_model(int4).operators), exc
+        assert "fully_connected" in str(exc).lower()
+        return
+    assert tflm == got, f"{name}: the int4 engine differs from TFLM's int4 kernels"
+
+
+@pytest.mark.parametrize("name", ["ds_cnn", "residual"])
+def test_cortex_m4_engine_matches_the_int8_twin(name):
+    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None:
+        pytest.skip("needs arm-none-eabi-gcc and qemu-system-arm (apt: gcc-arm-none-eabi qemu-system-arm)")
+    assert _outputs(_pair(name)[0], "qemu-m4", name) == _oracle(name)
+
+
+def test_weights_stay_packed_in_flash():
+    for name in NAMES:
+        int4, w8 = (_engine(p).constants for p in _pair(name))
+        graph = read_model(_pair(name)[0])
+        packed = sum(-(-unpacked_values(graph, op)[0] // 2) for op in analyze(graph).ops if has_int4_weights(graph, op))
+        assert int4.weights == packed
+        assert (int4.biases, int4.requant, int4.channels) == (w8.biases, w8.requant, w8.channels)
+        assert int4.weights < 0.56 * w8.weights  # half; a quarter for the int16 depthwise layout
+        assert int4.per_channel == 16.0  # int32 bias, multiplier, shift and rounding constant
+
+
+def test_generation_report_shows_the_saving(tmp_path):
+    from edgeq.codegen import generate
+
+    int4, w8 = (generate(p, "engine", tmp_path / p.stem) for p in _pair("ds_cnn"))
+    assert int4.constants is not None and w8.constants is not None
+    saved = w8.constants["weights"] - int4.constants["weights"]
+    assert saved > 1500
+    assert int4.flash_bytes < w8.flash_bytes  # the unpacking code costs less than it saves here
+    assert "edgeq_int4.c" in int4.files and "edgeq_int4.c" not in w8.files
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_unpacked_weights_count_in_the_arena(name):
+    int4, w8 = _pair(name)
+    graph = read_model(int4)
+    engine = _engine(int4)
+    by_index = {op.index: op for op in analyze(graph).ops}
+    for k in engine.schedule.kernels:
+        op = by_index[k.op]
+        assert k.scratch_bytes == unpacked_bytes(graph, op) + kernel_scratch_bytes(graph, op, k.kernel)
+    biggest = max(unpacked_bytes(graph, op) for op in by_index.values())
+    assert engine.schedule.smallest_arena_bytes >= _engine(w8).schedule.smallest_arena_bytes
+    assert engine.plan.arena_bytes >= biggest
+
+
+def test_ram_budget_counts_unpacked_weights():
+    int4 = _pair("ds_cnn")[0]
+    smallest = _engine(int4).schedule.smallest_arena_bytes
+    assert _engine(int4, "balanced", smallest).plan.arena_bytes <= smallest
+    with pytest.raises(UsageError, match=f"give --ram-budget {smallest} or more"):
+        _engine(int4, "balanced", smallest - 1)
+
+
+@pytest.mark.parametrize("optimize", ["ram", "speed"])
+def test_every_schedule_matches_the_oracle(optimize, tmp_path):
+    if shutil.which("gcc") is None:
+        pytest.skip("host gcc is not installed")
+    path = _pair("ds_cnn")[0]
+    graph = read_model(path)
+    ctx = model_context(graph, path, "net")
+    files = {**_engine(path, optimize).files, "net_host.c": render("engine/host_driver.c.j2", m=ctx)}
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    exe = tmp_path / "engine"
+    sources = sorted(str(p) for p in tmp_path.glob("*.c"))
+    subprocess.run(["gcc", "-std=c99", "-O1", "-Wall", "-Werror", "-o", str(exe), *sources], check=True)
+    (x,) = _inputs("ds_cnn")
+    done = subprocess.run([str(exe)], input=b"".join(x[n].tobytes() for n in range(SAMPLES)), capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == _oracle("ds_cnn")[0]
+
+
+DRIVER = r"""
+#include <stdio.h>
+#include "edgeq_kernels.h"
+int main(void) {
+    uint8_t packed[64];
+    int8_t out8[160];
+    int16_t out16[160];
+    int32_t count, i;
+    if (fread(packed, 1, sizeof packed, stdin) != sizeof packed) return 1;
+    for (count = 0; count <= 127; ++count) {
+        memset(out8, 0x55, sizeof out8);
+        memset(out16, 0x55, sizeof out16);
+        eq_unpack_s4_s8(packed, count, out8);
+        eq_unpack_s4_s16(packed, count, out16);
+        for (i = 0; i < count + 4; ++i) printf("%d %d ", out8[i], out16[i]);
+        printf("\n");
+    }
+    return 0;
+}
+"""
+
+
+def test_unpack_kernels_follow_tflite_packing(tmp_path):
+    """Every count from 0 to 127 (odd ones leave a half byte), nothing written past ``count``."""
+    if shutil.which("gcc") is None:
+        pytest.skip("host gcc is not installed")
+    for name in ("edgeq_kernels.h", "edgeq_int4.c"):
+        (tmp_path / name).write_bytes(kernel_source(name))
+    (tmp_path / "driver.c").write_text(DRIVER)
+    exe = tmp_path / "unpack"
+    cmd = ["gcc", "-std=c99", "-O2", "-Wall", "-Werror", "-o", str(exe), str(tmp_path / "driver.c")]
+    subprocess.run([*cmd, str(tmp_path / "edgeq_int4.c")], check=True)
+    packed = np.random.default_rng(4).integers(0, 256, 64, dtype=np.uint8).tobytes()
+    lines = subprocess.run([str(exe)], input=packed, capture_output=True, check=True).stdout.decode().splitlines()
+    for count, line in enumerate(lines):
+        values = np.array(line.split(), np.int64).reshape(-1, 2)
+        want = np.concatenate([unpack_int4(packed, count), np.full(4, 0x55)])
+        assert values[:, 0].tolist() == want.tolist(), count
+        assert values[:, 1].tolist() == [*want[:count].tolist(), *[0x5555] * 4], count
+
+
+def test_other_sub_byte_weights_are_refused():
+    from ai_edge_litert import schema_py_generated as fbs
+
+    def to_uint4(model) -> None:
+        for tensor in model.subgraphs[0].tensors:
+            if tensor.type == fbs.TensorType.INT4:
+                tensor.type = fbs.TensorType.UINT4
+
+    path = _pair("conv")[0]
+    graph = read_model(repack(path.read_bytes(), to_uint4))
+    with pytest.raises(UnsupportedError, match=r"uint4 .* runs int4 weights on CONV_2D"):
+        build_engine(graph, model_context(graph, path, "net"))
