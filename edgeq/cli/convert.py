@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -144,8 +145,6 @@ def command(
         compress = dict(cluster=cluster, cluster_init=cluster_init, prune=prune, prune_schedule=prune_schedule)
         compress.update(train_data=train_data, fine_tune_epochs=fine_tune_epochs)
         convert_compressed_command(model, data, output, opts, as_json=as_json, eval_data=eval_data, **compress)
-    elif opts.weights == "int4" and accuracy_budget is not None:
-        _mixed_bits(model, data, output, opts, accuracy_budget, eval_data, as_json)
     elif accuracy_budget is not None or eval_data is not None:
         _mixed(model, data, output, opts, accuracy_budget, eval_data, as_json)
     else:
@@ -212,28 +211,6 @@ def _check_int4(opts: ConvertOptions, cluster, budget, eval_data, data) -> None:
     quantizer_version()
 
 
-def _mixed_bits(model, data, output, opts: ConvertOptions, budget, eval_data, as_json) -> None:
-    """``--weights int4 --accuracy-budget``: int4 or int8 weights per layer (edgeq.quant.mixed_bits)."""
-    from edgeq.cli.views.convert import render_mixed_bits
-    from edgeq.quant.mixed_bits import mixed_bits
-
-    result = mixed_bits(
-        model,
-        data,
-        eval_data,
-        budget,
-        output=output,
-        samples=opts.samples,
-        seed=opts.seed,
-        scale=opts.scale,
-        offset=opts.offset,
-    )
-    if as_json:
-        print_json(result.to_dict())
-    else:
-        click.echo(render_mixed_bits(result))
-
-
 def _plain(model, data, output, opts: ConvertOptions, as_json: bool) -> None:
     """A plain conversion, its report printed as JSON or text."""
     from edgeq.cli.views.convert import render_report
@@ -247,19 +224,28 @@ def _plain(model, data, output, opts: ConvertOptions, as_json: bool) -> None:
 
 
 def _mixed(model, data, output, opts, budget, eval_data, as_json) -> None:
-    """``--accuracy-budget``: mixed precision (edgeq.quant.mixed) instead of a plain conversion."""
+    """``--accuracy-budget``: mixed precision instead of a plain conversion.
+
+    int8 weights: the fewest layers float (edgeq.quant.mixed); ``--weights int4``: int4 or int8
+    weights per layer (edgeq.quant.mixed_bits).
+    """
     from edgeq.calibration.recalibrate import recalibrate
-    from edgeq.cli.views.convert import render_mixed
+    from edgeq.cli.views.convert import render_mixed, render_mixed_bits
     from edgeq.errors import UsageError
     from edgeq.quant.mixed import mixed_precision
+    from edgeq.quant.mixed_bits import mixed_bits
 
     if budget is None or eval_data is None or data is None:
         raise UsageError("--accuracy-budget needs -d DATA (calibration) and --eval-data EVAL (labelled)")
     if opts.mode.value != "int8":
         raise UsageError(f"--accuracy-budget works with --mode int8, not {opts.mode.value}")
     rule = opts.range_rule
-    rewrite = None if rule.is_default else (lambda calibrated, arrays: recalibrate(calibrated, arrays, rule)[0])
-    result = mixed_precision(
+    extra: dict[str, Any] = {}
+    if opts.weights == "int8" and not rule.is_default:
+        extra["rewrite"] = lambda calibrated, arrays: recalibrate(calibrated, arrays, rule)[0]
+    search: Callable[..., Any] = mixed_bits if opts.weights == "int4" else mixed_precision
+    render: Callable[[Any], str] = render_mixed_bits if opts.weights == "int4" else render_mixed
+    result = search(
         model,
         data,
         eval_data,
@@ -269,9 +255,9 @@ def _mixed(model, data, output, opts, budget, eval_data, as_json) -> None:
         seed=opts.seed,
         scale=opts.scale,
         offset=opts.offset,
-        rewrite=rewrite,
+        **extra,
     )
     if as_json:
         print_json(result.to_dict())
     else:
-        click.echo(render_mixed(result))
+        click.echo(render(result))

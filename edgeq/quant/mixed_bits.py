@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from edgeq.model import read_model
 from edgeq.outputs import atomic_write_many
 from edgeq.qtypes import DataSource, LabelledSource
 from edgeq.quant import mixed_search as ms
-from edgeq.quant.mixed import RANK_SAMPLES, Metric, Score, scorer, top1_accuracy
+from edgeq.quant.mixed import RANK_SAMPLES, Metric, scorer, top1_accuracy
 from edgeq.tfimport import ModelSource, import_tf
 
 MIN_SENSITIVITY = 1e-9  # a layer whose int4 weights change nothing measurable still sorts by bytes saved
@@ -96,22 +97,6 @@ class MixedBitsResult:
         return out
 
 
-@dataclass
-class _Search:
-    quantizer: Int4Quantizer
-    score: Score
-    target: float
-    trials: int = 0
-
-    def evaluate(self, int4: set[str]) -> tuple[float, bytes]:
-        model = self.quantizer.quantize(int4)
-        self.trials += 1
-        return self.score.of(model), model
-
-    def meets(self, value: float) -> bool:
-        return value >= self.target - 1e-9
-
-
 def mixed_bits(
     model: ModelSource,
     calib_data: DataSource,
@@ -153,9 +138,9 @@ def mixed_bits(
     score = scorer(loaded.inputs, eval_data, metric, eval_limit, scale, offset)
     int8 = quantizer.quantize(set())
     int8_score = score.of(int8)
-    search = _Search(quantizer, score, int8_score - budget_points / 100.0)
+    search = ms.Search(quantizer.quantize, score.of, int8_score - budget_points / 100.0)
     everything = {layer.output for layer in quantizer.layers}
-    int4_score, int4 = search.evaluate(everything)
+    int4_score, int4 = search.evaluate(_groups(quantizer.layers))
     if search.meets(int4_score):
         logger.info("all %d layers int4 are within the %.2f-point budget", len(everything), budget_points)
         chosen, value, best, sensitivity = everything, int4_score, int4, {}
@@ -206,18 +191,24 @@ def _sensitivity(quantizer: Int4Quantizer, float_model: bytes, arrays: dict[str,
     return out
 
 
+def _groups(layers: Sequence[WeightLayer]) -> list[ms.Group]:
+    """The layers as the search's groups: one output tensor each, the name the int4 recipe selects."""
+    return [ms.Group(layer.op_index, layer.op, layer.output, (layer.output,)) for layer in layers]
+
+
 def _greedy(
-    search: _Search, layers: tuple[WeightLayer, ...], sensitivity: dict[str, float], int8: tuple[float, bytes]
+    search: ms.Search, layers: tuple[WeightLayer, ...], sensitivity: dict[str, float], int8: tuple[float, bytes]
 ) -> tuple[set[str], float, bytes]:
     """Add layers by bytes saved per unit of sensitivity while the evaluation score stays within budget."""
     order = sorted(layers, key=lambda lay: -lay.saved_bytes / max(sensitivity[lay.output], MIN_SENSITIVITY))
     chosen: set[str] = set()
     value, best = int8
-    for layer in progress(order, len(order), "choosing int4 layers"):
-        trial_value, trial_model = search.evaluate(chosen | {layer.output})
-        logger.debug("int4 %s: score %.4f (target %.4f)", layer.output, trial_value, search.target)
+    for candidate in progress(order, len(order), "choosing int4 layers"):
+        names = chosen | {candidate.output}
+        trial_value, trial_model = search.evaluate(_groups([lay for lay in layers if lay.output in names]))
+        logger.debug("int4 %s: score %.4f (target %.4f)", candidate.output, trial_value, search.target)
         if search.meets(trial_value):
-            chosen, value, best = chosen | {layer.output}, trial_value, trial_model
+            chosen, value, best = names, trial_value, trial_model
     return chosen, value, best
 
 
