@@ -6,8 +6,6 @@ import pytest
 
 from tests.conftest import FIXTURES
 
-pytest.importorskip("ethosu.vela", reason="Arm's Vela is not installed (pip install 'edgeq[npu]')")
-
 KWS = FIXTURES / "zoo" / "kws_dscnn" / "int8.tflite"
 KWS_FLOAT = FIXTURES / "zoo" / "kws_dscnn" / "float.tflite"
 SQRT = FIXTURES / "npu" / "sqrt_int8.tflite"

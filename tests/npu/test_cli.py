@@ -11,6 +11,8 @@ import pytest
 
 from tests.npu.conftest import KWS, KWS_FLOAT, SQRT
 
+pytest.importorskip("ethosu.vela", reason="Arm's Vela is not installed (pip install 'edgeq[npu]')")
+
 
 def test_compile_writes_the_model_and_its_report_and_prints_the_placement(cli, tmp_path):
     out = tmp_path / "kws_u55.tflite"

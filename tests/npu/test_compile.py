@@ -11,6 +11,8 @@ from edgeq.npu.config import resolve
 from edgeq.npu.vela import parse_rejections
 from tests.npu.conftest import GATHER, KWS, KWS_FLOAT, SQRT
 
+pytest.importorskip("ethosu.vela", reason="Arm's Vela is not installed (pip install 'edgeq[npu]')")
+
 # Vela's names for the ops edgeq inspect counts MACs of (its per-layer "Original Operator")
 MAC_OPS = ("Conv2D", "DepthwiseConv2D", "FullyConnected")
 
