@@ -162,7 +162,7 @@ def test_quantization_rejects_mismatched_zero_points():
 def test_numpy_refuses_undecodable_dtype():
     from edgeq.errors import UnsupportedError
 
-    tensor = Tensor(0, "w", (2,), (), "int4", 1, b"\x12", None)
+    tensor = Tensor(0, "w", (2,), (), "uint4", 1, b"\x12", None)
     assert tensor.nbytes == 1
     with pytest.raises(UnsupportedError):
         tensor.numpy()
