@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from edgeq.errors import DependencyError, ModelFormatError, UsageError
+from edgeq.errors import ConversionError, DependencyError, ModelFormatError, UsageError
 from edgeq.model.analysis import inspect_model
 from edgeq.npu import ACCELERATORS, compile_model, memory_modes, system_configs
-from edgeq.npu.config import resolve
-from edgeq.npu.vela import parse_rejections
+from edgeq.npu.config import NpuConfig, resolve, vela_ini
+from edgeq.npu.vela import parse_rejections, run_vela
 from tests.npu.conftest import GATHER, KWS, KWS_FLOAT, SQRT
 
 pytest.importorskip("ethosu.vela", reason="Arm's Vela is not installed (pip install 'edgeq[npu]')")
@@ -129,3 +129,11 @@ def test_vela_warning_blocks_are_parsed_with_their_explanation():
         ("PACK", "a/b", "Operation has shapeless tensor", "Tensors must have constant shape."),
         ("SQRT", "Sqrt", "Unsupported opType", ""),
     ]
+
+
+def test_vela_failing_is_its_last_error_line():
+    """A configuration Vela itself refuses (past edgeq's checks): the error is Vela's last line, on one line."""
+    config = NpuConfig("ethos-u55-128", "No_Such_System", "Shared_Sram", 500_000_000, vela_ini())
+    with pytest.raises(ConversionError, match=r"^Vela failed for ethos-u55-128 \(exit 1\): .*No_Such_System") as info:
+        run_vela(SQRT.read_bytes(), config)
+    assert "\n" not in str(info.value)
