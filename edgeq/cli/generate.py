@@ -41,10 +41,19 @@ from edgeq.codegen import FORMATS, LANGS
     metavar="BYTES",
     help="engine: the most arena bytes; the fastest kernels that fit (too small: the error names the least).",
 )
+@click.option(
+    "--npu",
+    metavar="ACCELERATOR",
+    help="tflm: MODEL is Vela's output for this Ethos-U (e.g. ethos-u55-128, as edgeq compile --npu wrote it); "
+    "the project registers the ethos-u op and gets the NPU platform layer.",
+)
 @json_option
 @edgeq_errors
-def command(model, fmt, out_dir, name, board, lang, section, force, optimize, ram_budget, as_json):
+def command(model, fmt, out_dir, name, board, lang, section, force, optimize, ram_budget, npu, as_json):
     """Generate C/C++ for MODEL (.tflite) into a folder."""
+    if npu is not None:
+        _npu_project(model, fmt, out_dir, name, board, section, force, (optimize, ram_budget), npu, as_json)
+        return
     from edgeq.cli.views.generate import render_generation
     from edgeq.codegen import generate
 
@@ -64,3 +73,21 @@ def command(model, fmt, out_dir, name, board, lang, section, force, optimize, ra
         print_json(report.to_dict())
         return
     click.echo(render_generation(report))
+
+
+def _npu_project(model, fmt, out_dir, name, board, section, force, engine_options, npu, as_json) -> None:
+    """``--npu``: the TFLM project for a Vela-compiled model (edgeq.codegen.tflm.generate_npu_project)."""
+    from edgeq.errors import UsageError
+
+    if fmt != "tflm":
+        raise UsageError(f"--npu makes a TFLM project for the NPU; use it with --format tflm, not --format {fmt}")
+    if any(option is not None for option in engine_options):
+        raise UsageError("--optimize and --ram-budget choose the engine's kernels; they do not apply to --npu")
+    from edgeq.cli.views.generate import render_npu_project
+    from edgeq.codegen.tflm import generate_npu_project
+
+    report = generate_npu_project(model, out_dir, npu, name=name, board=board, section=section, force=force)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    click.echo(render_npu_project(report))

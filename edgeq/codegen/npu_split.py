@@ -146,7 +146,7 @@ def cpu_part(model: bytes) -> CpuPart:
 
 def _rebuild(model: bytes, keep_ops: list[int], inputs: list[int], outputs: list[int]) -> bytes:
     """``model`` with only the operators ``keep_ops``, its tensors, buffers and op codes renumbered."""
-    import flatbuffers
+    import flatbuffers  # type: ignore[import-untyped]
 
     fbs = _schema()
     obj = fbs.ModelT.InitFromPackedBuf(model, 0)
@@ -192,7 +192,7 @@ def _text(value: Any) -> str:
 def _schema() -> Any:
     """LiteRT's generated flatbuffer object API (imported when needed: LiteRT is large)."""
     try:
-        from ai_edge_litert import schema_py_generated
+        from ai_edge_litert import schema_py_generated  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - LiteRT is a dependency on Linux and macOS
         raise DependencyError("reading a Vela model's layout needs LiteRT: pip install ai-edge-litert") from exc
     return schema_py_generated

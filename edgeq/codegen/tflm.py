@@ -32,6 +32,7 @@ from edgeq.errors import UsageError
 from edgeq.log import logger
 from edgeq.model import Graph, read_model
 from edgeq.model.reader import read_bytes
+from edgeq.npu import ACCELERATORS
 from edgeq.render import render, template_bytes, write_folder
 
 # Copied unchanged from edgeq/firmware/templates/common: the protocol, written once in C for every firmware.
@@ -39,7 +40,13 @@ SHARED_SOURCES = ("common/edgeq_dut.h", "common/edgeq_dut.c", "common/edgeq_plat
 
 
 def tflm_methods(graph: Graph) -> list[str]:
-    """Resolver methods of the model's ops; UnsupportedError lists ops TFLM lacks (or data it cannot read)."""
+    """Resolver methods of the model's ops; UnsupportedError lists ops TFLM lacks (or data it cannot read).
+
+    A model compiled by Vela is refused here (UsageError): its project needs --npu (generate_npu_project).
+    """
+    if ethos_u_ops(graph):
+        found = compiled_for(graph) or "ACCELERATOR"
+        raise UsageError(f"{graph.name} is compiled by Vela for an Ethos-U NPU; generate it with --npu {found}")
     methods = resolver_methods((op.builtin, op.custom_code) for op in graph.operators)
     check_tflm_buffers(graph, "use --format engine")
     return methods
@@ -151,8 +158,6 @@ def generate_npu_project(
             not fit the board's NPU memories (unless ``force``).
         UnsupportedError: A CPU op TFLM has no kernel for.
     """
-    from edgeq.npu import ACCELERATORS
-
     if accelerator not in ACCELERATORS:
         raise UsageError(
             f"--npu {accelerator!r} is not an Ethos-U configuration; use one of: {', '.join(ACCELERATORS)}"
@@ -162,7 +167,8 @@ def generate_npu_project(
     graph = read_model(data, name=str(path))
     check_compiled_for(graph, accelerator, path)
     spec = _board_npu(board, accelerator)
-    methods = tflm_methods(graph)
+    methods = resolver_methods((op.builtin, op.custom_code) for op in graph.operators)
+    check_tflm_buffers(graph, "compile the model again with edgeq compile")
     ctx = model_context(graph, path, name)
     arena = npu_arena(graph, data)
     problems = _npu_fit(spec[0], len(data), arena.arena_bytes, force)

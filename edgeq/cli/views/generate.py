@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from edgeq.codegen.report import GenerationReport
+    from edgeq.codegen.tflm import NpuProjectReport
 
 
 def render_generation(report: GenerationReport) -> str:
@@ -56,3 +57,25 @@ def _schedule(schedule: dict[str, Any], scratch: int) -> str:
         f"kernels (--optimize {schedule['optimize']}{budget}; largest scratch {scratch:,} B, smallest possible "
         f"arena {schedule['smallest_arena_bytes']:,} B): {kinds}"
     )
+
+
+def render_npu_project(report: NpuProjectReport) -> str:
+    """The NPU project: accelerator and board, the model and arena, the ops on each side, what is left to define."""
+    on = f" on {report.board}" if report.board else ""
+    lines = [
+        f"{report.out_dir}: tflm for {report.model} (name {report.name}), Vela output for {report.accelerator}{on}"
+    ]
+    lines.append(f"  model array {report.flash_bytes:,} bytes (flash the NPU reads)")
+    arena = report.arena
+    lines.append(
+        f"  tensor arena {arena.arena_bytes:,} bytes (SRAM the NPU reaches; estimated: {arena.planned_bytes:,} "
+        f"planned by Vela + {arena.tflm_bytes:,} for TFLM + {arena.margin_bytes:,} margin)"
+    )
+    cpu = ", ".join(report.cpu_ops) if report.cpu_ops else "none"
+    lines.append(f"  ops: {report.npu_ops} ethos-u on the NPU; on the CPU: {cpu}")
+    lines.append(f"  resolver: {', '.join(report.resolver_methods)}")
+    if report.placeholders:
+        lines.append(f"  edgeq_npu_platform.c stops at #error until defined: {', '.join(report.placeholders)}")
+    lines += [f"  does not fit {report.board}: {problem}" for problem in report.problems]
+    lines.append("  files: " + ", ".join(report.files))
+    return "\n".join(lines)
