@@ -44,6 +44,19 @@ SPEC = {
     "rpi5": ("cortex-a76", 4, 2_400_000_000, None, None),
     "coral-usb": ("edge-tpu", 1, None, None, None),
     "coral-devboard": ("cortex-a53", 4, None, None, None),
+    "corstone-300": ("cortex-m55", 1, 32_000_000, None, 4 * MIB),
+    "corstone-310": ("cortex-m85", 1, None, None, None),
+    "alif-ensemble-e7": ("cortex-m55", 1, 400_000_000, 5632 * KIB, 13824 * KIB),
+    "himax-we2": ("cortex-m55", 1, 400_000_000, None, 2560 * KIB),
+    "imx93": ("cortex-a55", 2, None, None, None),
+}
+# Boards with an Arm Ethos-U: id -> (Vela accelerator config, register base, IRQ; None = not found, left out).
+NPU_SPEC = {
+    "corstone-300": ("ethos-u55-128", 0x48102000, 56),
+    "corstone-310": ("ethos-u55-128", 0x40004000, 16),
+    "alif-ensemble-e7": ("ethos-u55-256", 0x400E1000, 55),
+    "himax-we2": ("ethos-u55-64", 0x43020000, 192),
+    "imx93": ("ethos-u65-256", 0x4A900000, None),
 }
 REQUIRED = (
     "id",
@@ -206,7 +219,9 @@ def test_unknown_board():
     with pytest.raises(UsageError) as info:
         load_board("nucleo-f746zg")
     message = str(info.value)
-    assert message.startswith("unknown board 'nucleo-f746zg'; known boards: coral-devboard, coral-usb, ")
+    assert message.startswith(
+        "unknown board 'nucleo-f746zg'; known boards: alif-ensemble-e7, coral-devboard, coral-usb, "
+    )
     assert message.endswith("(edgeq boards lists them)")
     with pytest.raises(UsageError, match="does not exist"):
         load_board("missing/board.yaml")
@@ -275,6 +290,81 @@ def test_dataclasses_validate_when_built():
         )
     with pytest.raises(BoardFileError, match="must be a mapping"):
         board_from_dict(["not", "a", "board"])
+
+
+# --- NPU boards ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("board_id", sorted(NPU_SPEC))
+def test_npu_boards_name_their_npu_with_sources(board_id):
+    board = load_board(board_id)
+    accelerator, base, irq = NPU_SPEC[board_id]
+    assert board.npu is not None and "tflm-ethos-u" in board.runtimes
+    assert (board.npu.accelerator, board.npu.base_address, board.npu.irq) == (accelerator, base, irq)
+    assert board.npu.model == accelerator.rsplit("-", 1)[0] and board.npu.macs == int(accelerator.rsplit("-", 1)[1])
+    for name in ("model", "accelerator", "clock_hz", "base_address", "irq", "irq_vector", "system_config"):
+        if getattr(board.npu, name) is not None:
+            assert board.npu.sources.get(name, "").strip(), f"npu.{name} has no source"
+    left_out = [n for n in ("clock_hz", "irq", "system_config", "memory_mode") if getattr(board.npu, n) is None]
+    notes = " ".join(board.notes)
+    assert all(f"npu.{name}" in notes for name in left_out), "a figure left out is named in the notes"
+
+
+def test_boards_without_npu_have_none():
+    assert sorted(b.id for b in list_boards() if b.npu is not None) == sorted(NPU_SPEC)
+    assert load_board("nucleo-l4r5zi").npu is None and "tflm-ethos-u" not in load_board("nucleo-l4r5zi").runtimes
+
+
+def _npu_board(**npu_change) -> dict:
+    data = _raw(BOARDS_DIR / "corstone-300.yaml")
+    data["npu"] = {**data["npu"], **npu_change}
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"runtimes": ["tflm"]}, "npu: block goes with the tflm-ethos-u runtime"),
+        ({"accelerator": "ethos-u65-256"}, "npu.accelerator"),
+        ({"model": "ethos-n78"}, "npu.model"),
+        ({"irq": 5000}, "npu.irq"),
+        ({"irq_vector": "not a name"}, "npu.irq_vector"),
+        ({"base_address": 2**33}, "npu.base_address"),
+        ({"voltage": 1}, "unknown field 'voltage'"),
+        ({"memories": [{"name": "SRAM", "size": 0, "holds": "arena"}]}, "memories[0].size"),
+        ({"memories": [{"name": "SRAM", "size": 16, "holds": "stack"}]}, "memories[0].holds"),
+    ],
+)
+def test_malformed_npu_section_is_rejected(tmp_path, data, field):
+    board = _npu_board(**{k: v for k, v in data.items() if k != "runtimes"})
+    board.update({k: v for k, v in data.items() if k == "runtimes"})
+    with pytest.raises(BoardFileError) as info:
+        load_board(_write(tmp_path, board))
+    assert field in str(info.value)
+
+
+def test_npu_figures_need_sources(tmp_path):
+    data = _npu_board()
+    del data["npu"]["sources"]["irq"]
+    with pytest.raises(BoardFileError, match="npu.sources: no source for irq"):
+        load_board(_write(tmp_path, data))
+    data = _raw(BOARDS_DIR / "nucleo-l4r5zi.yaml")
+    data["runtimes"] = ["tflm", "tflm-ethos-u"]
+    with pytest.raises(BoardFileError, match="npu: block goes with the tflm-ethos-u runtime"):
+        load_board(_write(tmp_path, data))
+
+
+def test_cli_lists_and_shows_the_npu():
+    table = _invoke().output
+    assert table.splitlines()[0].split()[-1] == "npu"
+    row = next(line for line in table.splitlines() if line.startswith("corstone-300 "))
+    assert row.split()[-1] == "ethos-u55-128" and "reference-design" in row
+    shown = _invoke("show", "corstone-300").output
+    assert "base address   0x48102000" in shown and "IRQ            56" in shown
+    assert "ETHOSU_BASE_ADDRESS 0x48102000" in shown and "Ethos_U55_High_End_Embedded" in shown
+    assert "unknown (see notes)" in _invoke("show", "imx93").output
+    data = json.loads(_invoke("show", "himax-we2", "--json").output)
+    assert data["npu"]["accelerator"] == "ethos-u55-64" and data["npu"]["irq"] == 192
 
 
 def test_to_dict_is_json():
