@@ -153,3 +153,20 @@ def test_int4_usage_errors(cli, tmp_path, extra, message):
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and message in errors[0], result.stderr
     assert "Traceback" not in result.stderr and not any(out.parent.iterdir())
+
+
+def test_a_savedmodel_with_a_dynamic_batch_fails_naming_its_float_ops(cli, tmp_path):
+    """Keras' Flatten of a dynamic batch leaves a float SHAPE op: refused like float ops in int8, nothing written."""
+    keras = pytest.importorskip("keras")
+    inputs = keras.Input((6, 6, 2), name="img")
+    conv = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
+    keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(conv))).export(str(tmp_path / "sm"), verbose=False)
+    np.save(tmp_path / "calib.npy", np.random.default_rng(0).random((20, 6, 6, 2), dtype=np.float32))
+    out = tmp_path / "out" / "m.tflite"
+    out.parent.mkdir()
+    result = cli(
+        "convert", str(tmp_path / "sm"), "-d", str(tmp_path / "calib.npy"), "-o", str(out), "--weights", "int4"
+    )
+    assert result.exit_code == 1, result.stderr
+    assert "stayed float with --weights int4: #" in result.stderr and "SHAPE" in result.stderr
+    assert "batch-1 input" in result.stderr and not any(out.parent.iterdir())

@@ -60,6 +60,11 @@ def convert(
 
 def _float_ops_message(ops: tuple[FloatOp, ...], opts: ConvertOptions) -> str:
     listed = ", ".join(op.describe() for op in ops)
+    if opts.weights == "int4" and any(op.op in ("SHAPE", "STRIDED_SLICE", "PACK") for op in ops):
+        return (
+            f"{len(ops)} op(s) stayed float with --weights int4: {listed}; the model computes its batch size at run "
+            "time: convert the Keras model (.keras/.h5, rebuilt at batch 1) or save the SavedModel with a batch-1 input"
+        )
     return (
         f"{len(ops)} op(s) stayed float in --mode {opts.mode.value}: {listed}; "
         "replace those layers with integer-friendly ones or pass --allow-float-fallback"
