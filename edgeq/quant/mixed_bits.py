@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,6 @@ class MixedBitsResult:
     sizes: dict[str, int]
     trials: int
     seconds: float
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def drop_points(self) -> float:
@@ -123,9 +122,7 @@ def mixed_bits(
         samples, seed: the calibration draw. metric: the score (default top-1 accuracy).
         eval_limit: use only the first N evaluation samples. scale, offset: image-folder normalisation.
 
-    Raises:
-        DependencyError: the AI Edge Quantizer is not installed.
-        ConversionError: an op stays float in the chosen model.
+    Raises DependencyError (no AI Edge Quantizer) and ConversionError (an op stays float).
     """
     if not budget_points >= 0 or budget_points == float("inf"):
         raise UsageError(f"--accuracy-budget {budget_points} must be a number of points >= 0")
@@ -137,17 +134,16 @@ def mixed_bits(
     quantizer = Int4Quantizer(float_model, dataset, loaded.layer_names)
     score = scorer(loaded.inputs, eval_data, metric, eval_limit, scale, offset)
     int8 = quantizer.quantize(set())
+    _check_integer(int8, loaded.layer_names)  # a float op would be in every candidate: fail before the search
     int8_score = score.of(int8)
     search = ms.Search(quantizer.quantize, score.of, int8_score - budget_points / 100.0)
-    everything = {layer.output for layer in quantizer.layers}
     int4_score, int4 = search.evaluate(_groups(quantizer.layers))
     if search.meets(int4_score):
-        logger.info("all %d layers int4 are within the %.2f-point budget", len(everything), budget_points)
-        chosen, value, best, sensitivity = everything, int4_score, int4, {}
+        logger.info("all %d layers int4 are within the %.2f-point budget", len(quantizer.layers), budget_points)
+        chosen, value, best, sensitivity = {layer.output for layer in quantizer.layers}, int4_score, int4, {}
     else:
         sensitivity = _sensitivity(quantizer, float_model, dataset.arrays, int8)
         chosen, value, best = _greedy(search, quantizer.layers, sensitivity, (int8_score, int8))
-    _check_integer(best, loaded.layer_names)
     result = MixedBitsResult(
         model=str(model) if isinstance(model, (str, Path)) else "<keras model>",
         output=None if output is None else str(output),
@@ -160,13 +156,17 @@ def mixed_bits(
         score=value,
         layers=tuple(_choice(layer, chosen, sensitivity) for layer in quantizer.layers),
         quantizer=f"{QUANTIZER} {version}",
-        sizes={"float": len(float_model), "int8": len(int8), "int4": len(int4), "mixed": len(best)},
+        sizes=_sizes(float_model, int8, int4, best),
         trials=search.trials,
         seconds=round(time.monotonic() - started, 2),
     )
     if output is not None:
         _write(Path(output), best, result)
     return result
+
+
+def _sizes(float_model: bytes, int8: bytes, int4: bytes, mixed: bytes) -> dict[str, int]:
+    return {"float": len(float_model), "int8": len(int8), "int4": len(int4), "mixed": len(mixed)}
 
 
 def _check_integer(model: bytes, layer_names: tuple[str, ...]) -> None:
