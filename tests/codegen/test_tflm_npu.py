@@ -214,6 +214,21 @@ def test_a_misspelt_driver_call_fails_against_the_api_header(projects, tmp_path)
         assert _compile(copy, "armv8.1-m.main").returncode != 0
 
 
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not installed")
+def test_main_and_ops_compile_against_the_tflm_api(projects, tmp_path):
+    """main.cc (with the NPU start-up and the arena's section) and NAME_ops.h (AddEthosU) use TFLM's API as declared."""
+    from edgeq.codegen.tflm_ops import CUSTOM_METHODS, RESOLVER_METHODS
+
+    api = tmp_path / "api"
+    shutil.copytree(Path(__file__).parent / "tflm_api", api)
+    methods = sorted(set(RESOLVER_METHODS.values()) | set(CUSTOM_METHODS.values()))
+    (api / "tensorflow/lite/micro/resolver_methods.inc").write_text("".join(f"EDGEQ_TEST_ADD({m})\n" for m in methods))
+    _, folder = projects["corstone-300"]
+    cmd = ["g++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", f"-I{api}", f"-I{folder}"]
+    done = subprocess.run([*cmd, str(folder / "main.cc")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.mark.skipif(shutil.which("clang-format") is None, reason="clang-format not installed")
 def test_generated_c_is_clang_formatted(projects):
     for board in ("corstone-300", None):
