@@ -59,7 +59,7 @@ def tflm_files(
     files: dict[str, str | bytes] = dict(carray)
     files[f"{ctx.ident}_ops.h"] = render("tflm/ops.h.j2", m=ctx, methods=methods)
     files[f"{ctx.ident}_arena.h"] = render("tflm/arena.h.j2", m=ctx, arena=arena)
-    files["main.cc"] = render("tflm/main.cc.j2", m=ctx, results_are_mse=results_are_mse(ctx))
+    files["main.cc"] = render("tflm/main.cc.j2", m=ctx, results_are_mse=results_are_mse(ctx), npu=None)
     files["platform.cc"] = render("tflm/platform.cc.j2", m=ctx)
     for source in SHARED_SOURCES:
         files[source.split("/")[-1]] = template_bytes(source)
