@@ -116,14 +116,15 @@ def batch1_float_model(tf: ModuleType, loaded: LoadedModel) -> bytes:
     """The float .tflite at batch size 1 (Keras models are cloned on a batch-1 input first)."""
     model = loaded
     if loaded.keras_model is not None and any(s.shape and s.shape[0] is None for s in loaded.inputs):
-        model = LoadedModel(
-            loaded.source,
-            loaded.kind,
-            loaded.inputs,
-            _batch1_clone(loaded),
-            loaded.keras_flavour,
-            loaded.layer_names,
-        )
+        try:
+            clone = _batch1_clone(loaded)
+        except Exception as exc:  # noqa: BLE001 - then the dynamic batch stays, and any float op it leaves is named
+            raise_if_terminated()
+            logger.warning("warning: could not rebuild %s at batch 1 (%s); converting it as it is", loaded.source, exc)
+        else:
+            model = LoadedModel(
+                loaded.source, loaded.kind, loaded.inputs, clone, loaded.keras_flavour, loaded.layer_names
+            )
     return conv.convert_float(tf, model)
 
 
