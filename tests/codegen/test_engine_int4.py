@@ -84,8 +84,9 @@ def test_host_engine_matches_the_int8_twin_and_tflm(name):
     assert tflm == got, f"{name}: the int4 engine differs from TFLM's int4 kernels"
 
 
-@pytest.mark.parametrize("name", ["ds_cnn", "residual"])
+@pytest.mark.parametrize("name", ["ds_cnn", "residual", "conv", "fc"])
 def test_cortex_m4_engine_matches_the_int8_twin(name):
+    """The SIMD32 build; conv and fc unpack counts that end in every loop of eq_unpack_s4_s8 (8, 4, 1 values)."""
     if shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None:
         pytest.skip("needs arm-none-eabi-gcc and qemu-system-arm (apt: gcc-arm-none-eabi qemu-system-arm)")
     assert _outputs(_pair(name)[0], "qemu-m4", name) == _oracle(name)
