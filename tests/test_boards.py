@@ -48,7 +48,7 @@ SPEC = {
     "corstone-310": ("cortex-m85", 1, None, None, None),
     "alif-ensemble-e7": ("cortex-m55", 1, 400_000_000, 5632 * KIB, 13824 * KIB),
     "himax-we2": ("cortex-m55", 1, 400_000_000, None, 2560 * KIB),
-    "imx93": ("cortex-a55", 2, None, None, None),
+    "imx93": ("cortex-a55", 2, 1_700_000_000, None, None),
 }
 # Boards with an Arm Ethos-U: id -> (Vela accelerator config, register base, IRQ; None = not found, left out).
 NPU_SPEC = {
