@@ -293,6 +293,10 @@ def npu_files(
         section=section,
         memories=npu.memories,
         platform_rows=rows,
+        npu=npu,
+        target_arch=board.cpu.core
+        if board and board.cpu.core.startswith("cortex-m")
+        else "<your core, e.g. cortex-m55>",
     )
     return files, placeholders
 
