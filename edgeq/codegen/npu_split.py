@@ -67,7 +67,7 @@ def compiled_for(graph: Graph) -> str | None:
     """
     found = set()
     for op in ethos_u_ops(graph):
-        stream = graph.tensors[op.inputs[0]].data if op.inputs else None
+        stream = graph.tensors[op.inputs[0]].data if op.inputs and op.inputs[0] >= 0 else None
         found.add(stream_accelerator(stream or b""))
     if len(found) > 1:
         names = ", ".join(sorted(str(a) for a in found))
@@ -88,8 +88,11 @@ def offline_plan_bytes(model: bytes) -> int | None:
     if entry is None or obj.buffers[entry.buffer].data is None:
         return None
     raw = bytes(obj.buffers[entry.buffer].data)
-    count = struct.unpack_from("<I", raw, 8)[0]
-    offsets = struct.unpack_from(f"<{count}i", raw, 12)
+    try:  # version, subgraph count, tensor count, then one offset per tensor (-1: not planned)
+        count = struct.unpack_from("<I", raw, 8)[0]
+        offsets = struct.unpack_from(f"<{count}i", raw, 12)
+    except struct.error:
+        return None
     tensors = obj.subgraphs[0].tensors
     ends = [off + _tensor_bytes(tensors[n]) for n, off in enumerate(offsets) if off >= 0 and n < len(tensors)]
     return max(ends, default=0)
