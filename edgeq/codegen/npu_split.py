@@ -93,8 +93,8 @@ def offline_plan_bytes(model: bytes) -> int | None:
         offsets = struct.unpack_from(f"<{count}i", raw, 12)
     except struct.error:
         return None
-    tensors = obj.subgraphs[0].tensors
-    ends = [off + _tensor_bytes(tensors[n]) for n, off in enumerate(offsets) if off >= 0 and n < len(tensors)]
+    tensors = read_model(model).tensors
+    ends = [off + tensors[n].nbytes for n, off in enumerate(offsets) if off >= 0 and n < len(tensors)]
     return max(ends, default=0)
 
 
@@ -178,14 +178,6 @@ def _rebuild(model: bytes, keep_ops: list[int], inputs: list[int], outputs: list
     builder = flatbuffers.Builder(1024)
     builder.Finish(obj.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
-
-
-def _tensor_bytes(tensor: Any) -> int:
-    sizes = {0: 4, 1: 2, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 9: 1, 10: 8}  # TensorType -> element bytes
-    count = 1
-    for dim in tensor.shape if tensor.shape is not None else ():
-        count *= int(dim)
-    return count * sizes.get(int(tensor.type), 4)
 
 
 def _text(value: Any) -> str:
