@@ -21,12 +21,11 @@ from edgeq.batch_run import run
 from edgeq.codegen.context import model_context
 from edgeq.codegen.engine.analyze import analyze
 from edgeq.codegen.engine.build import Engine, build_engine
-from edgeq.codegen.engine.int4 import has_int4_weights, unpacked_bytes, unpacked_values
+from edgeq.codegen.engine.int4 import has_int4_weights, pack_words, unpacked_bytes, unpacked_values
 from edgeq.codegen.engine.scratch import kernel_scratch_bytes
 from edgeq.codegen.engine.sources import kernel_source
 from edgeq.errors import EdgeqError, UnsupportedError, UsageError
 from edgeq.model import read_model
-from edgeq.model.graph import unpack_int4
 from edgeq.model.io import sample_shape
 from edgeq.render import render
 from tests.conftest import FIXTURES, repack
@@ -86,7 +85,7 @@ def test_host_engine_matches_the_int8_twin_and_tflm(name):
 
 @pytest.mark.parametrize("name", ["ds_cnn", "residual", "conv", "fc"])
 def test_cortex_m4_engine_matches_the_int8_twin(name):
-    """The SIMD32 build; conv and fc unpack counts that end in every loop of eq_unpack_s4_s8 (8, 4, 1 values)."""
+    """The SIMD32 build of the unpack kernels and every int8 kernel over unpacked weights."""
     if shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None:
         pytest.skip("needs arm-none-eabi-gcc and qemu-system-arm (apt: gcc-arm-none-eabi qemu-system-arm)")
     assert _outputs(_pair(name)[0], "qemu-m4", name) == _oracle(name)
@@ -160,11 +159,11 @@ DRIVER = r"""
 #include "edgeq_kernels.h"
 int main(void) {
     uint8_t packed[64];
-    int8_t out8[160];
-    int16_t out16[160];
+    int8_t out8[132];
+    int16_t out16[132];
     int32_t count, i;
     if (fread(packed, 1, sizeof packed, stdin) != sizeof packed) return 1;
-    for (count = 0; count <= 127; ++count) {
+    for (count = 0; count <= 128; count += 8) {
         memset(out8, 0x55, sizeof out8);
         memset(out16, 0x55, sizeof out16);
         eq_unpack_s4_s8(packed, count, out8);
@@ -177,8 +176,8 @@ int main(void) {
 """
 
 
-def test_unpack_kernels_follow_tflite_packing(tmp_path):
-    """Every count from 0 to 127 (odd ones leave a half byte), nothing written past ``count``."""
+def test_unpack_kernels_read_what_the_generator_packs(tmp_path):
+    """Every whole number of packed words from 0 to 16, nothing written past ``count``."""
     if shutil.which("gcc") is None:
         pytest.skip("host gcc is not installed")
     for name in ("edgeq_kernels.h", "edgeq_int4.c"):
@@ -187,13 +186,14 @@ def test_unpack_kernels_follow_tflite_packing(tmp_path):
     exe = tmp_path / "unpack"
     cmd = ["gcc", "-std=c99", "-O2", "-Wall", "-Werror", "-o", str(exe), str(tmp_path / "driver.c")]
     subprocess.run([*cmd, str(tmp_path / "edgeq_int4.c")], check=True)
-    packed = np.random.default_rng(4).integers(0, 256, 64, dtype=np.uint8).tobytes()
+    values = np.random.default_rng(4).integers(-8, 8, 128).astype(np.int8)
+    packed = pack_words(values)
+    assert len(packed) == 64 and packed[0] == (values[0] & 0xF) | ((values[4] & 0xF) << 4)
     lines = subprocess.run([str(exe)], input=packed, capture_output=True, check=True).stdout.decode().splitlines()
-    for count, line in enumerate(lines):
-        values = np.array(line.split(), np.int64).reshape(-1, 2)
-        want = np.concatenate([unpack_int4(packed, count), np.full(4, 0x55)])
-        assert values[:, 0].tolist() == want.tolist(), count
-        assert values[:, 1].tolist() == [*want[:count].tolist(), *[0x5555] * 4], count
+    for line, count in zip(lines, range(0, 129, 8), strict=True):
+        got = np.array(line.split(), np.int64).reshape(-1, 2)
+        assert got[:, 0].tolist() == [*values[:count].tolist(), *[0x55] * 4], count
+        assert got[:, 1].tolist() == [*values[:count].tolist(), *[0x5555] * 4], count
 
 
 def test_other_sub_byte_weights_are_refused():

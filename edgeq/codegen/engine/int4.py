@@ -6,10 +6,13 @@ tensorflow/lite/kernels/internal/portable_tensor_utils.cc, ``UnpackDenseInt4Into
 ``edgeq.model.graph.unpack_int4`` reads them so). CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
 with int8 activations take them (the AI Edge Quantizer's symmetric per-channel int4 weights).
 
-The engine keeps them packed in flash, but in its own kernels' layout (engine.layouts): the
-generator rearranges the unpacked values as for int8 weights, padding and the zero tail the kernels
-read past the end included, and packs that sequence again, two values a byte in the same nibble
-order. Before its kernel runs, an int4 op unpacks the whole sequence (``eq_unpack_s4_s8``, or
+The engine keeps them packed in flash, but in its own kernels' layout (engine.layouts) and its own
+nibble order: the generator rearranges the unpacked values as for int8 weights, padding and the zero
+tail the kernels read past the end included, pads the sequence with zeros to a multiple of 8 and
+packs every 8 values into one little-endian 32-bit word, values 0 to 3 in the low nibbles of its
+bytes 0 to 3 and values 4 to 7 in their high nibbles (:func:`pack_words`). One mask and one shift
+then give four values a byte in order, sign extended four at a time (SSUB8 on SIMD32 cores): about
+1.3 instructions a value on a Cortex-M4 instead of the 3 of TFLite's order. Before its kernel runs, an int4 op unpacks the whole sequence (``eq_unpack_s4_s8``, or
 ``eq_unpack_s4_s16`` for the int16 depthwise layout, edgeq_int4.c) into the first part of its scratch
 region, which the planner holds alive during that op only, like the kernels' columns (the rest of
 the region). So the int8 kernels run unchanged on RAM copies of their weights, the unpacked bytes
@@ -23,11 +26,11 @@ import numpy as np
 
 from edgeq.codegen.engine.layouts import WEIGHT_TAIL, conv_weights, depthwise_weights, row_taps
 from edgeq.model import Graph, Operator
-from edgeq.model.graph import pack_int4
 
 INT4_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 UNPACK_SOURCE = "edgeq_int4.c"
 ALIGN = 16  # the kernel's own scratch starts 16-byte aligned after the unpacked weights
+GROUP = 8  # values per packed word
 
 
 def _conv(op) -> Operator:
@@ -42,16 +45,19 @@ def has_int4_weights(graph: Graph, op) -> bool:
 
 
 def unpacked_values(graph: Graph, op) -> tuple[int, int]:
-    """(values, bytes per value) of the unpacked weights in the kernel's layout, the zero tail included."""
+    """(values, bytes per value) of the unpacked weights in the kernel's layout, the zero tail included,
+    rounded up to a multiple of GROUP (whole packed words)."""
     conv = _conv(op)
     w = graph.tensors[conv.inputs[1]]
     if conv.builtin == "DEPTHWISE_CONV_2D":
         _, k_h, k_w, out_c = w.shape
-        return -(-out_c // 4) * 4 * k_h * k_w + WEIGHT_TAIL // 2, 2
-    if conv.builtin == "CONV_2D":
+        count, width = -(-out_c // 4) * 4 * k_h * k_w + WEIGHT_TAIL // 2, 2
+    elif conv.builtin == "CONV_2D":
         out_c, k_h, k_w, in_c = w.shape
-        return out_c * k_h * row_taps(k_w, in_c) + WEIGHT_TAIL, 1
-    return w.size + WEIGHT_TAIL, 1
+        count, width = out_c * k_h * row_taps(k_w, in_c) + WEIGHT_TAIL, 1
+    else:
+        count, width = w.size + WEIGHT_TAIL, 1
+    return -(-count // GROUP) * GROUP, width
 
 
 def unpacked_bytes(graph: Graph, op) -> int:
@@ -78,5 +84,13 @@ def packed_layout(graph: Graph, op) -> tuple[np.ndarray, int, str]:
     count, _ = unpacked_values(graph, op)
     seq = np.zeros(count, np.int8)
     seq[: data.size] = np.asarray(data).astype(np.int8)
-    packed = np.frombuffer(pack_int4(seq), np.uint8)
-    return packed, count, f"{layout}, two values a byte, low nibble first"
+    return np.frombuffer(pack_words(seq), np.uint8), count, f"{layout}, 8 values a word"
+
+
+def pack_words(values: np.ndarray) -> bytes:
+    """int8 values in [-8, 7], a multiple of GROUP, packed as the engine's kernels unpack them (the module)."""
+    flat = np.asarray(values, np.int8).reshape(-1, 2, GROUP // 2)
+    if flat.size and (flat.min() < -8 or flat.max() > 7):
+        raise ValueError(f"int4 values must lie in [-8, 7], got [{flat.min()}, {flat.max()}]")
+    nibbles = flat.view(np.uint8) & 0x0F
+    return (nibbles[:, 0, :] | (nibbles[:, 1, :] << 4)).astype(np.uint8).tobytes()

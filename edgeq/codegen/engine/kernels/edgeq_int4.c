@@ -1,22 +1,18 @@
 /*
  * edgeq_int4.c -- part of edgeq; copied unchanged into generated engines.
  *
- * int4 weights: two values a byte, value 2i in the low nibble of byte i and value 2i + 1 in its
- * high nibble, each sign extended from 4 bits (TFLite's INT4 packing, as tflite-micro's
+ * int4 weights. Models store them two a byte, value 2i in the low nibble of byte i and value 2i + 1
+ * in its high nibble, each sign extended from 4 bits (TFLite's INT4 packing, as tflite-micro's
  * UnpackDenseInt4IntoInt8 in tensorflow/lite/kernels/internal/portable_tensor_utils.cc reads it).
- * The generator stores them in the int8 kernels' layouts, packed; before an int4 op runs, its
- * weights are unpacked into the op's scratch region and the int8 kernel reads them from there.
- * Eight values at a time from a word of four packed bytes: the low and high nibbles masked out,
- * interleaved back into order, and sign extended in their bytes (SIMD32: SSUB8 of (v ^ 8) - 8; else
- * a nibble's bit 3 copied into the bits above it); the words are stored little-endian, the byte
- * order of every target the engine builds for. The int16 layout takes one packed byte at a time.
+ * The generator rearranges them into the int8 kernels' layouts and packs them again in the engine's
+ * own order (edgeq/codegen/engine/int4.py): every 8 values one little-endian 32-bit word, values 0
+ * to 3 in the low nibbles of its bytes 0 to 3, values 4 to 7 in their high nibbles, so that one mask
+ * and one shift give four values in order, one a byte. Before an int4 op runs, its weights are
+ * unpacked into the op's scratch region and the int8 kernel reads them from there. `count` is a
+ * multiple of 8 (the generator pads with zeros); the bytes are stored little-endian, the byte order
+ * of every target the engine builds for.
  */
 #include "edgeq_kernels.h"
-
-/* One nibble sign extended. */
-static int32_t eq_s4(uint32_t nibble) {
-    return (int32_t)(nibble & 0xFu) - (int32_t)((nibble & 0x8u) << 1);
-}
 
 /* Four nibbles 0..15, one a byte, sign extended in their bytes. */
 static inline uint32_t eq_s4_bytes(uint32_t v) {
@@ -28,37 +24,40 @@ static inline uint32_t eq_s4_bytes(uint32_t v) {
 }
 
 void eq_unpack_s4_s8(const uint8_t *packed, int32_t count, int8_t *out) {
-    int32_t i = 0, k;
-    for (; i + 8 <= count; i += 8, packed += 4, out += 8) {
-        uint32_t w, lo, hi, even, odd, v[2];
+    int32_t i;
+    for (i = 0; i < count; i += 8, packed += 4, out += 8) {
+        uint32_t w, lo, hi;
         memcpy(&w, packed, 4);
-        lo = w & 0x0F0F0F0Fu;                                  /* values 0, 2, 4, 6 */
-        hi = (w >> 4) & 0x0F0F0F0Fu;                           /* values 1, 3, 5, 7 */
-        even = (lo & 0x00FF00FFu) | ((hi << 8) & 0xFF00FF00u); /* values 0, 1, 4, 5 */
-        odd = ((lo >> 8) & 0x00FF00FFu) | (hi & 0xFF00FF00u);  /* values 2, 3, 6, 7 */
-        v[0] = eq_s4_bytes((even & 0xFFFFu) | (odd << 16));
-        v[1] = eq_s4_bytes((odd & 0xFFFF0000u) | (even >> 16));
-        memcpy(out, v, 8);
-    }
-    for (; i + 4 <= count; i += 4, packed += 2, out += 4) {
-        uint32_t t = (uint32_t)packed[0] | ((uint32_t)packed[1] << 16); /* b0 in byte 0, b1 in byte 2 */
-        t = eq_s4_bytes((t | (t << 4)) & 0x0F0F0F0Fu);                  /* lo0, hi0, lo1, hi1 */
-        memcpy(out, &t, 4);
-    }
-    for (k = 0; i + k < count; ++k) { /* the last 1 to 3 values */
-        out[k] = (int8_t)eq_s4((uint32_t)packed[k / 2] >> (4 * (k & 1)));
+        lo = eq_s4_bytes(w & 0x0F0F0F0Fu);        /* values 0..3 */
+        hi = eq_s4_bytes((w >> 4) & 0x0F0F0F0Fu); /* values 4..7 */
+        memcpy(out, &lo, 4);
+        memcpy(out + 4, &hi, 4);
     }
 }
 
-void eq_unpack_s4_s16(const uint8_t *packed, int32_t count, int16_t *out) {
-    int32_t i = 0;
-    for (; i + 2 <= count; i += 2, ++packed, out += 2) {
-        uint32_t t = (uint32_t)packed[0];
-        t = (t | (t << 12)) & 0x000F000Fu;       /* lo in halfword 0, hi in halfword 1 */
-        t |= ((t >> 3) & 0x00010001u) * 0xFFF0u; /* sign bits of each halfword */
-        memcpy(out, &t, 4);
+/* Four nibbles 0..15, one a byte, as four int16 values. */
+static inline void eq_s4_halves(uint32_t v, int16_t *out) {
+#if EQ_USE_SIMD32
+    const int32_t s = eq_from_bits(eq_s4_bytes(v));
+    const uint32_t even = (uint32_t)__sxtb16(s), odd = (uint32_t)eq_sxtb16_odd(s); /* values 0, 2 and 1, 3 */
+    const uint32_t first = (even & 0xFFFFu) | (odd << 16), second = (odd & 0xFFFF0000u) | (even >> 16);
+    memcpy(out, &first, 4);
+    memcpy(out + 2, &second, 4);
+#else
+    int k;
+    for (k = 0; k < 4; ++k) {
+        const uint32_t nibble = (v >> (8 * k)) & 0xFu;
+        out[k] = (int16_t)((int32_t)nibble - (int32_t)((nibble & 0x8u) << 1));
     }
-    if (i < count) {
-        *out = (int16_t)eq_s4(packed[0]);
+#endif
+}
+
+void eq_unpack_s4_s16(const uint8_t *packed, int32_t count, int16_t *out) {
+    int32_t i;
+    for (i = 0; i < count; i += 8, packed += 4, out += 8) {
+        uint32_t w;
+        memcpy(&w, packed, 4);
+        eq_s4_halves(w & 0x0F0F0F0Fu, out);
+        eq_s4_halves((w >> 4) & 0x0F0F0F0Fu, out + 4);
     }
 }

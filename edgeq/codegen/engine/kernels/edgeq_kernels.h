@@ -382,8 +382,8 @@ void eq_depthwise_conv2d_s8(const eq_conv_params *p, const int8_t *in, const int
 void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t *w, const eq_channel *ch,
                            void *scratch, int8_t *out);
 
-/* int4 weights (edgeq_int4.c): `count` values packed two a byte (low nibble first, sign extended) into
-   int8 or int16 values, the layouts above, in an op's scratch region before its kernel runs. */
+/* int4 weights (edgeq_int4.c): `count` values (a multiple of 8), packed 8 a word in the engine's nibble
+   order, into int8 or int16 values, the layouts above, in an op's scratch region before its kernel runs. */
 void eq_unpack_s4_s8(const uint8_t *packed, int32_t count, int8_t *out);
 void eq_unpack_s4_s16(const uint8_t *packed, int32_t count, int16_t *out);
 
