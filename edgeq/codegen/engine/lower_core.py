@@ -264,8 +264,9 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
         weights = int4_weights(em, graph, op, op.index)
     else:
         weights = em.const_tensor(w, em.name(op.index, "fc_weights"), tail=WEIGHT_TAIL, role="weights")
+    x_ptr = em.ptr(x.index)  # pointers are declared in the order of first use
     channels, scratch = _channels(em, op, table), kernel_scratch(em, graph, op, op.index)
-    args = [f"&{p}", em.ptr(x.index), weights, channels, scratch, em.ptr(y.index)]
+    args = [f"&{p}", x_ptr, weights, channels, scratch, em.ptr(y.index)]
     em.call(op.index, "eq_fully_connected_s8", args, op.builtin, "edgeq_fc.c")
 
 
