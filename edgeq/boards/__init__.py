@@ -14,12 +14,12 @@ from typing import Any
 
 import yaml
 
+from edgeq.boards.rules import BoardFileError, check
 from edgeq.boards.schema import (
     BENCHMARKS,
     FLASHERS,
     RUNTIMES,
     Board,
-    BoardFileError,
     BoardKind,
     CpuSpec,
     EdgeTpuSpec,
@@ -29,7 +29,6 @@ from edgeq.boards.schema import (
     QemuSpec,
     ReferenceResult,
     SerialSpec,
-    check,
 )
 from edgeq.errors import UsageError
 from edgeq.resources import package_dir

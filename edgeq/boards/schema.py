@@ -14,19 +14,15 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar
 
-from edgeq.errors import EdgeqError, UsageError
+from edgeq.boards.npu_schema import NpuSpec, npu_from_dict
+from edgeq.boards.rules import Rules, check, validate
+from edgeq.errors import UsageError
 
 BENCHMARKS = {"ic": "ResNet-8", "kws": "DS-CNN", "vww": "MobileNetV1 0.25", "ad": "FC autoencoder"}
 # tflm-ethos-u: TFLM built with the Ethos-U custom op (CO_PROCESSOR=ethos_u) and Arm's core driver.
 RUNTIMES = ("tflm", "tflm-ethos-u", "edgeq-engine", "litert", "tflite-runtime", "edgetpu")
-# Vela's --accelerator-config values for the NPUs a board file may name (ethos-u-vela 5.2).
-NPU_ACCELERATORS = {
-    "ethos-u55": ("ethos-u55-32", "ethos-u55-64", "ethos-u55-128", "ethos-u55-256"),
-    "ethos-u65": ("ethos-u65-256", "ethos-u65-512"),
-    "ethos-u85": tuple(f"ethos-u85-{n}" for n in (128, 256, 512, 1024, 2048)),
-}
 FLASHERS = ("openocd", "pyocd", "st-flash", "nrfjprog", "commander", "bossac", "picotool", "esptool", "qemu", "none")
 # Board fields whose value, when present, must have an entry in Board.sources.
 SOURCED = (
@@ -43,10 +39,6 @@ SOURCED = (
 )
 
 
-class BoardFileError(EdgeqError):
-    """A board file that is not valid YAML or breaks the board schema."""
-
-
 class BoardKind(str, Enum):
     """What a board is, which decides how edgeq reaches it."""
 
@@ -57,50 +49,6 @@ class BoardKind(str, Enum):
     # an Arm Corstone reference design: an FPGA image on an MPS3 board or a Fixed Virtual Platform;
     # edgeq generates projects for it but does not drive it (clock and serial may be unknown)
     REFERENCE_DESIGN = "reference-design"
-
-
-# A field rule (see _validate): a kind name such as "count" or "text?", or a tuple of the allowed values.
-Rule: TypeAlias = str | tuple[object, ...]
-Rules: TypeAlias = dict[str, Rule]
-
-_TYPES = {"text": (str,), "count": (int,), "number": (int, float), "address": (int,), "bool": (bool,)}
-_WORDS = {
-    "text": "text",
-    "count": "a whole number",
-    "number": "a number",
-    "address": "an address",
-    "bool": "true or false",
-}
-
-
-def check(ok: bool, what: str, problem: str) -> None:
-    if not ok:
-        raise BoardFileError(f"{what}: {problem}")
-
-
-def _validate(obj: Any) -> None:
-    """Check each field of ``obj`` against ``obj.RULES``.
-
-    A rule is "text", "count" (int > 0), "number" (> 0), "address" (32-bit,
-    >= 0), "bool" or a tuple of allowed values; a trailing "?" allows None.
-    """
-    for name, rule in obj.RULES.items():
-        value = getattr(obj, name)
-        if isinstance(rule, tuple):
-            check(value in rule, name, f"is {value!r}; allowed: {', '.join(map(str, rule))}")
-            continue
-        if rule.endswith("?"):
-            if value is None:
-                continue
-            rule = rule[:-1]
-        ok = isinstance(value, _TYPES[rule]) and (rule == "bool" or not isinstance(value, bool))
-        check(ok, name, f"must be {_WORDS[rule]}, got {value!r}")
-        if rule == "text":
-            check(bool(value.strip()), name, "must not be empty")
-        elif rule == "address":
-            check(0 <= value < 2**32, name, f"must be a 32-bit address, got {value:#x}")
-        elif rule != "bool":
-            check(math.isfinite(value) and value > 0, name, f"must be greater than 0, got {value}")
 
 
 @dataclass(frozen=True)
@@ -117,7 +65,7 @@ class CpuSpec:
     RULES.update(fpu=("none", "sp", "dp"), simd=("none", "mve", "neon", "xtensa-pie"))
 
     def __post_init__(self) -> None:
-        _validate(self)
+        validate(self)
         check(self.simd != "mve" or self.arch.startswith("armv8.1-m"), "simd", "mve (Helium) needs arch armv8.1-m")
 
 
@@ -132,7 +80,7 @@ class MemoryRegion:
     RULES: ClassVar[Rules] = {"name": "text", "base": "address", "size": "count", "role": ("code", "data", "other")}
 
     def __post_init__(self) -> None:
-        _validate(self)
+        validate(self)
         check(self.base + self.size <= 2**32, "size", "region runs past the 32-bit address space")
 
 
@@ -155,7 +103,7 @@ class SerialSpec:
     }
 
     def __post_init__(self) -> None:
-        _validate(self)
+        validate(self)
         check(
             bool(re.fullmatch(r"[5-8][NEO][12]", str(self.format))),
             "format",
@@ -186,7 +134,7 @@ class QemuSpec:
     )
 
     def __post_init__(self) -> None:
-        _validate(self)
+        validate(self)
         expected = 1e9 / 2**self.icount_shift / self.systick_clock_hz
         ok = math.isclose(self.instructions_per_systick, expected, rel_tol=1e-9)
         check(
@@ -211,7 +159,7 @@ class PowerFigure:
     RULES.update(derived_from="text?", preferred="bool", note="text?")
 
     def __post_init__(self) -> None:
-        _validate(self)
+        validate(self)
         check(self.kind != "derived" or self.derived_from is not None, "derived_from", "a derived figure must name it")
         if self.range_mw is not None:
             rng = self.range_mw
@@ -244,7 +192,7 @@ class ReferenceResult:
     RULES.update(latency_ms="number", energy_uj="number?", quality="number?", clock_hz="count?")
 
     def __post_init__(self) -> None:
-        _validate(self)
+        validate(self)
         check(
             self.suite != "mlperf-tiny" or self.benchmark in BENCHMARKS,
             "benchmark",
@@ -274,7 +222,7 @@ class PublishedLatency:
     RULES: ClassVar[Rules] = {"model": "text", "config": "text", "latency_ms": "number"}
 
     def __post_init__(self) -> None:
-        _validate(self)
+        validate(self)
 
 
 @dataclass(frozen=True)
@@ -291,101 +239,8 @@ class EdgeTpuSpec:
     RULES.update(runtime_library="text", source="text")
 
     def __post_init__(self) -> None:
-        _validate(self)
+        validate(self)
         object.__setattr__(self, "latencies", tuple(self.latencies))
-
-
-@dataclass(frozen=True)
-class NpuMemory:
-    """A memory the NPU reaches over its AXI ports; ``holds`` says what a project places there.
-
-    ``holds``: "arena" (TFLM's tensor arena, which holds Vela's scratch tensors), "model" (the
-    compiled model: command stream and weights), "arena+model", or "fast" (the fast memory of
-    Vela's Dedicated_Sram mode, given to ``ethosu_init``).
-    """
-
-    name: str
-    size: int
-    holds: str
-    base: int | None = None
-    RULES: ClassVar[Rules] = {"name": "text", "size": "count", "holds": ("arena", "model", "arena+model", "fast")}
-    RULES.update(base="address?")
-
-    def __post_init__(self) -> None:
-        _validate(self)
-
-
-@dataclass(frozen=True)
-class NpuSpec:
-    """An Arm Ethos-U NPU: Vela's configuration for it, and what the driver needs (register base, IRQ).
-
-    ``sources`` maps each field that has a value to where it comes from (as ``Board.sources`` does);
-    a figure that could not be found is left out (None) and the board's ``notes`` say so.
-    ``vela_config_file`` names the vendor's Vela .ini that defines ``system_config`` and
-    ``memory_mode`` when they are not those of Vela's own ``Arm/vela.ini``.
-    """
-
-    model: str
-    accelerator: str
-    sources: dict[str, str] = field(hash=False)
-    clock_hz: int | None = None
-    base_address: int | None = None
-    irq: int | None = None
-    irq_vector: str | None = None  # the interrupt's handler name in the SoC's startup code (vector table)
-    system_config: str | None = None
-    memory_mode: str | None = None
-    vela_config_file: str | None = None
-    memories: tuple[NpuMemory, ...] = ()
-    RULES: ClassVar[Rules] = {"model": tuple(NPU_ACCELERATORS), "clock_hz": "count?", "base_address": "address?"}
-    RULES.update(system_config="text?", memory_mode="text?", vela_config_file="text?", irq_vector="text?")
-
-    def __post_init__(self) -> None:
-        memories = [m if isinstance(m, NpuMemory) else _npu_memory(m, n) for n, m in enumerate(self.memories or ())]
-        object.__setattr__(self, "memories", tuple(memories))
-        _validate(self)
-        allowed = NPU_ACCELERATORS[self.model]
-        check(
-            self.accelerator in allowed, "accelerator", f"is {self.accelerator!r}; {self.model}: {', '.join(allowed)}"
-        )
-        check(self.irq is None or (isinstance(self.irq, int) and 0 <= self.irq < 1024), "irq", f"bad {self.irq!r}")
-        ident = self.irq_vector is None or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.irq_vector)
-        check(bool(ident), "irq_vector", f"must be a C identifier, got {self.irq_vector!r}")
-        check(isinstance(self.sources, dict), "sources", "must map npu field names to text")
-        known = {f.name for f in fields(self)} - {"sources"}
-        for key, text in self.sources.items():
-            check(key in known, "sources", f"{key!r} is not an npu field")
-            check(isinstance(text, str) and bool(text.strip()), f"sources.{key}", "must be non-empty text")
-        missing = [n for n in sorted(known) if getattr(self, n) not in (None, ()) and n not in self.sources]
-        check(not missing, "sources", f"no source for {', '.join(missing)}")
-
-    @property
-    def macs(self) -> int:
-        """MACs per cycle, the number at the end of the accelerator config (ethos-u55-128 -> 128)."""
-        return int(self.accelerator.rsplit("-", 1)[1])
-
-
-def npu_from_dict(data: Any) -> NpuSpec:
-    """The ``npu:`` block of a board file as an :class:`NpuSpec` (errors name ``npu.<field>``)."""
-    check(isinstance(data, dict), "npu", f"must be a mapping, got {type(data).__name__}")
-    known = [f.name for f in fields(NpuSpec)]
-    unknown = [key for key in data if key not in known]
-    check(not unknown, "npu", f"unknown field {unknown[0]!r} (known: {', '.join(known)})" if unknown else "")
-    missing = [name for name in ("model", "accelerator", "sources") if name not in data]
-    check(not missing, "npu", f"missing field {missing[0]!r}" if missing else "")
-    try:
-        return NpuSpec(**data)
-    except BoardFileError as exc:
-        raise BoardFileError(f"npu.{exc}") from None
-
-
-def _npu_memory(data: Any, n: int) -> NpuMemory:
-    check(isinstance(data, dict), f"memories[{n}]", "must be a mapping")
-    try:
-        return NpuMemory(**data)
-    except TypeError as exc:
-        raise BoardFileError(f"memories[{n}]: {exc}") from None
-    except BoardFileError as exc:
-        raise BoardFileError(f"memories[{n}].{exc}") from None
 
 
 @dataclass(frozen=True)
@@ -439,7 +294,7 @@ class Board:
             "id",
             f"must be lowercase-with-dashes: {self.id!r}",
         )
-        _validate(self)
+        validate(self)
         object.__setattr__(self, "kind", BoardKind(self.kind))
         check(
             self.clock_hz is None or 1e6 <= self.clock_hz <= 5e9, "clock_hz", f"{self.clock_hz} is not 1 MHz to 5 GHz"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeq.boards import Board, load_board
-from edgeq.boards.schema import NpuMemory, NpuSpec
+from edgeq.boards.npu_schema import NpuMemory, NpuSpec
 from edgeq.codegen.arena import MARGIN_FRACTION, ArenaMeasurement, margin
 from edgeq.codegen.carray import carray_files, check_section
 from edgeq.codegen.context import ModelContext, model_context, results_are_mse

@@ -9,7 +9,7 @@ from edgeq.textfmt import format_table
 
 if TYPE_CHECKING:
     from edgeq.boards import Board, SerialSpec
-    from edgeq.boards.schema import NpuSpec
+    from edgeq.boards.npu_schema import NpuSpec
 
 _WIDTH = 100
 HEADERS = ["id", "name", "core", "clock MHz", "flash", "RAM", "kind", "runtimes", "npu"]
