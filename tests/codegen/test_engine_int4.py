@@ -21,8 +21,8 @@ from edgeq.batch_run import run
 from edgeq.codegen.context import model_context
 from edgeq.codegen.engine.analyze import analyze
 from edgeq.codegen.engine.build import Engine, build_engine
-from edgeq.codegen.engine.int4 import has_int4_weights, pack_words, unpacked_bytes, unpacked_values
-from edgeq.codegen.engine.scratch import kernel_scratch_bytes
+from edgeq.codegen.engine.int4 import has_int4_weights, pack_words, packed_layout, unpacked_bytes
+from edgeq.codegen.engine.scratch import FC_ROWS, kernel_scratch_bytes
 from edgeq.codegen.engine.sources import kernel_source
 from edgeq.errors import EdgeqError, UnsupportedError, UsageError
 from edgeq.model import read_model
@@ -95,7 +95,7 @@ def test_weights_stay_packed_in_flash():
     for name in NAMES:
         int4, w8 = (_engine(p).constants for p in _pair(name))
         graph = read_model(_pair(name)[0])
-        packed = sum(-(-unpacked_values(graph, op)[0] // 2) for op in analyze(graph).ops if has_int4_weights(graph, op))
+        packed = sum(len(packed_layout(graph, op)[0]) for op in analyze(graph).ops if has_int4_weights(graph, op))
         assert int4.weights == packed
         assert (int4.biases, int4.requant, int4.channels) == (w8.biases, w8.requant, w8.channels)
         assert int4.weights < 0.56 * w8.weights  # half; a quarter for the int16 depthwise layout
@@ -135,23 +135,28 @@ def test_ram_budget_counts_unpacked_weights():
         _engine(int4, "balanced", smallest - 1)
 
 
-@pytest.mark.parametrize("optimize", ["ram", "speed"])
-def test_every_schedule_matches_the_oracle(optimize, tmp_path):
+@pytest.mark.parametrize(("name", "optimize"), [("ds_cnn", "ram"), ("ds_cnn", "speed"), ("fc", "ram")])
+def test_every_schedule_matches_the_oracle(name, optimize, tmp_path):
+    """Host builds of other schedules; fc's smallest unpacks two FULLY_CONNECTED rows at a time."""
     if shutil.which("gcc") is None:
         pytest.skip("host gcc is not installed")
-    path = _pair("ds_cnn")[0]
+    path = _pair(name)[0]
     graph = read_model(path)
     ctx = model_context(graph, path, "net")
-    files = {**_engine(path, optimize).files, "net_host.c": render("engine/host_driver.c.j2", m=ctx)}
-    for name, content in files.items():
-        (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    engine = _engine(path, optimize)
+    if name == "fc":
+        assert set(engine.schedule.chosen.values()) == {FC_ROWS}
+        assert engine.plan.arena_bytes < _engine(path).plan.arena_bytes
+    files = {**engine.files, "net_host.c": render("engine/host_driver.c.j2", m=ctx)}
+    for file, content in files.items():
+        (tmp_path / file).write_bytes(content if isinstance(content, bytes) else content.encode())
     exe = tmp_path / "engine"
     sources = sorted(str(p) for p in tmp_path.glob("*.c"))
     subprocess.run(["gcc", "-std=c99", "-O1", "-Wall", "-Werror", "-o", str(exe), *sources], check=True)
-    (x,) = _inputs("ds_cnn")
+    (x,) = _inputs(name)
     done = subprocess.run([str(exe)], input=b"".join(x[n].tobytes() for n in range(SAMPLES)), capture_output=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == _oracle("ds_cnn")[0]
+    assert done.stdout == _oracle(name)[0]
 
 
 DRIVER = r"""

@@ -45,8 +45,11 @@ def has_int4_weights(graph: Graph, op) -> bool:
 
 
 def unpacked_values(graph: Graph, op) -> tuple[int, int]:
-    """(values, bytes per value) of the unpacked weights in the kernel's layout, the zero tail included,
-    rounded up to a multiple of GROUP (whole packed words)."""
+    """(values, bytes per value) of the unpacked weights in the kernel's layout, the zero tail included.
+
+    CONV_2D and DEPTHWISE_CONV_2D unpack whole packed words (a multiple of GROUP values); FULLY_CONNECTED
+    unpacks row by row (``eq_unpack_rows_s4_s8``) into ``[out][in]`` and the zero tail.
+    """
     conv = _conv(op)
     w = graph.tensors[conv.inputs[1]]
     if conv.builtin == "DEPTHWISE_CONV_2D":
@@ -56,8 +59,23 @@ def unpacked_values(graph: Graph, op) -> tuple[int, int]:
         out_c, k_h, k_w, in_c = w.shape
         count, width = out_c * k_h * row_taps(k_w, in_c) + WEIGHT_TAIL, 1
     else:
-        count, width = w.size + WEIGHT_TAIL, 1
+        return w.size + WEIGHT_TAIL, 1
     return -(-count // GROUP) * GROUP, width
+
+
+def fc_rows_scratch(graph: Graph, op: Operator) -> int:
+    """Scratch of the FULLY_CONNECTED variant that unpacks two rows at a time (eq_fc_s4_scratch_bytes)."""
+    return 2 * graph.tensors[op.inputs[1]].shape[-1] + WEIGHT_TAIL
+
+
+def unpack_call(graph: Graph, op, source: str, unpacked: str) -> tuple[str, list[str]]:
+    """(function, arguments) of the C call that unpacks ``op``'s packed weights ``source`` into ``unpacked``."""
+    conv = _conv(op)
+    if conv.builtin == "FULLY_CONNECTED":
+        rows, length = graph.tensors[conv.inputs[1]].shape
+        return "eq_unpack_rows_s4_s8", [source, str(rows), str(length), unpacked]
+    kernel = "eq_unpack_s4_s16" if conv.builtin == "DEPTHWISE_CONV_2D" else "eq_unpack_s4_s8"
+    return kernel, [source, str(unpacked_values(graph, op)[0]), unpacked]
 
 
 def unpacked_bytes(graph: Graph, op) -> int:
@@ -79,8 +97,11 @@ def packed_layout(graph: Graph, op) -> tuple[np.ndarray, int, str]:
         data, layout = depthwise_weights(values), "int4 as int16 [quads][taps][4]"
     elif conv.builtin == "CONV_2D":
         data, layout = conv_weights(values), "int4 [out_c][k_h][row taps]"
-    else:
-        data, layout = np.asarray(values, np.int8).reshape(-1), "int4 [out][in]"
+    else:  # rows padded to whole words, so that any row unpacks on its own
+        rows, length = w.shape
+        data = np.zeros((rows, -(-length // GROUP) * GROUP), np.int8)
+        data[:, :length] = values
+        return np.frombuffer(pack_words(data), np.uint8), data.size, "int4 [out][in], rows padded to 8 values"
     count, _ = unpacked_values(graph, op)
     seq = np.zeros(count, np.int8)
     seq[: data.size] = np.asarray(data).astype(np.int8)

@@ -14,11 +14,11 @@ import numpy as np
 from edgeq.codegen.engine import layouts
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.emitter import INDENT, Emitter, wrap_braced, wrap_call
-from edgeq.codegen.engine.int4 import UNPACK_SOURCE, packed_layout, unpacked_bytes
+from edgeq.codegen.engine.int4 import UNPACK_SOURCE, packed_layout, unpack_call, unpacked_bytes
 from edgeq.codegen.engine.layouts import WEIGHT_TAIL
 from edgeq.codegen.engine.operands import constant_data, inconsistent
 from edgeq.codegen.engine.requant_table import ChannelTable, acc_bounds, channel_table
-from edgeq.codegen.engine.scratch import MM_COLS
+from edgeq.codegen.engine.scratch import FC_ROWS, MM_COLS
 from edgeq.errors import UnsupportedError
 from edgeq.model import Graph, Operator, Tensor
 
@@ -181,16 +181,19 @@ def conv_parts(
 def int4_weights(em: Emitter, graph: Graph, op: Operator, owner: int) -> str:
     """int4 weights packed in flash in the kernel's layout, unpacked before the op's call into the start of the
     scratch region of op ``owner`` (engine.int4); returns the name of the unpacked weights' pointer."""
-    w = graph.tensors[op.inputs[1]]
-    packed, count, layout = packed_layout(graph, op)
-    key, name = ("weights4", w.index, op.builtin), em.name(op.index, "weights4")
-    source = em.const_array(key, name, packed, f"{layout}: {w.name}", role="weights")
-    wide = op.builtin == "DEPTHWISE_CONV_2D"
-    unpacked = em.scratch(owner, what="weights", ctype="int16_t" if wide else "int8_t")
-    unpack = "eq_unpack_s4_s16" if wide else "eq_unpack_s4_s8"
-    em.prelude.append(wrap_call(INDENT * 2, unpack, [source, str(count), unpacked]))
+    source = packed_weights(em, graph, op)
+    unpacked = em.scratch(owner, what="weights", ctype="int16_t" if op.builtin == "DEPTHWISE_CONV_2D" else "int8_t")
+    em.prelude.append(wrap_call(INDENT * 2, *unpack_call(graph, op, source, unpacked)))
     em.kernels.add(UNPACK_SOURCE)
     return unpacked
+
+
+def packed_weights(em: Emitter, graph: Graph, op: Operator) -> str:
+    """The constant array of ``op``'s int4 weights, packed in the kernel's layout (engine.int4); returns its name."""
+    w = graph.tensors[op.inputs[1]]
+    packed, _, layout = packed_layout(graph, op)
+    key, name = ("weights4", w.index, op.builtin), em.name(op.index, "weights4")
+    return em.const_array(key, name, packed, f"{layout}: {w.name}", role="weights")
 
 
 def kernel_scratch(em: Emitter, graph: Graph, op: Operator, owner: int) -> str:
@@ -260,6 +263,11 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
         direct=int(em.variants.get(op.index) == "direct"),  # the int8 input read directly, no scratch
     )
     p = em.struct("eq_fc_params", em.name(op.index, "params"), fields)
+    if w.dtype == "int4" and em.variants.get(op.index) == FC_ROWS:  # packed rows, two unpacked at a time
+        weights = packed_weights(em, graph, op)
+        args = [f"&{p}", em.ptr(x.index), weights, _channels(em, op, table), em.scratch(op.index), em.ptr(y.index)]
+        em.call(op.index, "eq_fully_connected_s4", args, op.builtin, "edgeq_fc_int4.c")
+        return
     if w.dtype == "int4":
         weights = int4_weights(em, graph, op, op.index)
     else:

@@ -45,10 +45,11 @@ SHARED_KERNELS = ("edgeq_kernels.h", "edgeq_requant.c")
 KERNEL_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "edgeq_conv.c": ("edgeq_matmul.c", "edgeq_elementwise.c"),
     "edgeq_fc.c": ("edgeq_matmul.c", "edgeq_elementwise.c"),
+    "edgeq_fc_int4.c": ("edgeq_fc.c", "edgeq_int4.c", "edgeq_matmul.c", "edgeq_elementwise.c"),
     "edgeq_lstm.c": ("edgeq_s16_nonlinear.c",),
 }
 """Kernel file -> the files it calls into (the matrix kernel of conv and FC; the in-place ADD epilogue of conv;
-the 16-bit sigmoid and tanh of the integer LSTM)."""
+the int8 FC (with what it calls) and the int4 unpacking of the int4 FC; the 16-bit sigmoid and tanh of the integer LSTM)."""
 
 _INT4 = "edgeq_int4.c"  # int4 weights unpacked into scratch before the call (engine.int4)
 _CONV = ("edgeq_conv.c", _INT4)
@@ -65,7 +66,8 @@ OPS: dict[str, OpSupport] = {
         by_dtype(core.lower_depthwise, s16.lower_depthwise), ("edgeq_depthwise.c", _INT4, s16.CONV_KERNELS)
     ),
     "FULLY_CONNECTED": OpSupport(
-        by_dtype(core.lower_fully_connected, s16.lower_fully_connected), ("edgeq_fc.c", _INT4, s16.CONV_KERNELS)
+        by_dtype(core.lower_fully_connected, s16.lower_fully_connected),
+        ("edgeq_fc.c", _INT4, "edgeq_fc_int4.c", s16.CONV_KERNELS),
     ),
     "AVERAGE_POOL_2D": OpSupport(core.lower_pool, ("edgeq_pool.c",)),
     "MAX_POOL_2D": OpSupport(core.lower_pool, ("edgeq_pool.c",)),

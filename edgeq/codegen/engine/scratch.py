@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from edgeq.codegen.engine.int4 import unpacked_bytes
+from edgeq.codegen.engine.int4 import fc_rows_scratch, has_int4_weights, unpacked_bytes
 from edgeq.codegen.engine.layouts import WEIGHT_TAIL, row_taps  # noqa: F401 (WEIGHT_TAIL: re-exported)
 from edgeq.model import Graph, Operator
 
@@ -81,6 +81,7 @@ SCRATCH: dict[str, Callable[..., int]] = {
 VARIANT_COLS = {"cols8": MM_COLS, "cols4": NARROW_COLS, "cols1": SINGLE_COL, "direct": DIRECT}
 CONV_VARIANTS = tuple(VARIANT_COLS)
 FC_VARIANTS = ("column", "direct")
+FC_ROWS = "rows"  # int4 weights only: two rows unpacked at a time, no whole unpacked copy (edgeq_fc_int4.c)
 
 
 def _int16(graph: Graph, op) -> bool:
@@ -96,12 +97,16 @@ def variants(graph: Graph, op) -> tuple[str, ...]:
     if op.builtin in BLOCK_OPS:
         return CONV_VARIANTS
     if op.builtin == "FULLY_CONNECTED":
-        return ("offset",) if fc_offset_weights(graph, op) else FC_VARIANTS
+        if fc_offset_weights(graph, op):
+            return ("offset",)
+        return (*FC_VARIANTS, FC_ROWS) if has_int4_weights(graph, op) else FC_VARIANTS
     return ()
 
 
 def variant_scratch(graph: Graph, op, variant: str) -> int:
     """Scratch bytes of ``op`` running ``variant``: its unpacked int4 weights (engine.int4), then the kernel's."""
+    if variant == FC_ROWS:
+        return fc_rows_scratch(graph, op)
     return unpacked_bytes(graph, op) + kernel_scratch_bytes(graph, op, variant)
 
 

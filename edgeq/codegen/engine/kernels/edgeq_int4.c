@@ -10,7 +10,9 @@
  * and one shift give four values in order, one a byte. Before an int4 op runs, its weights are
  * unpacked into the op's scratch region and the int8 kernel reads them from there. `count` is a
  * multiple of 8 (the generator pads with zeros); the bytes are stored little-endian, the byte order
- * of every target the engine builds for.
+ * of every target the engine builds for. FULLY_CONNECTED weights are packed row by row, each row
+ * padded to a multiple of 8 values, so that any rows can be unpacked on their own
+ * (eq_unpack_rows_s4_s8; edgeq_fc_int4.c unpacks two at a time).
  */
 #include "edgeq_kernels.h"
 
@@ -33,6 +35,15 @@ void eq_unpack_s4_s8(const uint8_t *packed, int32_t count, int8_t *out) {
         memcpy(out, &lo, 4);
         memcpy(out + 4, &hi, 4);
     }
+}
+
+void eq_unpack_rows_s4_s8(const uint8_t *packed, int32_t rows, int32_t len, int8_t *out) {
+    const int32_t stride = (len + 7) / 8 * 8; /* values of a packed row */
+    int32_t r;
+    for (r = 0; r < rows; ++r) { /* each row's padding (stride - len < 8 values) is overwritten by the next */
+        eq_unpack_s4_s8(packed + r * (stride / 2), stride, out + r * len);
+    }
+    memset(out + rows * len, 0, EQ_WEIGHT_TAIL);
 }
 
 /* Four nibbles 0..15, one a byte, as four int16 values. */

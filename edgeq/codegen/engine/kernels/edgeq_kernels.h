@@ -386,6 +386,14 @@ void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t
    order, into int8 or int16 values, the layouts above, in an op's scratch region before its kernel runs. */
 void eq_unpack_s4_s8(const uint8_t *packed, int32_t count, int8_t *out);
 void eq_unpack_s4_s16(const uint8_t *packed, int32_t count, int16_t *out);
+/* `rows` FULLY_CONNECTED rows of `len` values, each packed padded to a multiple of 8 values, into
+   [rows][len] int8 followed by EQ_WEIGHT_TAIL zero bytes. */
+void eq_unpack_rows_s4_s8(const uint8_t *packed, int32_t rows, int32_t len, int8_t *out);
+/* FULLY_CONNECTED over packed int4 rows, two rows unpacked at a time into `scratch`
+   (eq_fc_s4_scratch_bytes; edgeq_fc_int4.c). */
+int32_t eq_fc_s4_scratch_bytes(const eq_fc_params *p);
+void eq_fully_connected_s4(const eq_fc_params *p, const int8_t *in, const uint8_t *w, const eq_channel *ch,
+                           void *scratch, int8_t *out);
 
 /* ---- pooling (edgeq_pool.c) ---- */
 typedef struct {
