@@ -12,12 +12,17 @@ tail the kernels read past the end included, pads the sequence with zeros to a m
 packs every 8 values into one little-endian 32-bit word, values 0 to 3 in the low nibbles of its
 bytes 0 to 3 and values 4 to 7 in their high nibbles (:func:`pack_words`). One mask and one shift
 then give four values a byte in order, sign extended four at a time (SSUB8 on SIMD32 cores): about
-1.3 instructions a value on a Cortex-M4 instead of the 3 of TFLite's order. Before its kernel runs, an int4 op unpacks the whole sequence (``eq_unpack_s4_s8``, or
-``eq_unpack_s4_s16`` for the int16 depthwise layout, edgeq_int4.c) into the first part of its scratch
-region, which the planner holds alive during that op only, like the kernels' columns (the rest of
-the region). So the int8 kernels run unchanged on RAM copies of their weights, the unpacked bytes
-count in the arena and in ``--ram-budget``, and models without int4 weights run exactly as before.
-TFLM's int4 CONV_2D and DEPTHWISE_CONV_2D do the same: a scratch buffer of the whole unpacked filter.
+1.6 Cortex-M4 instructions a value, call included, half of what TFLite's order costs.
+
+Before its kernel runs, an int4 op unpacks the whole sequence (``eq_unpack_s4_s8``, or
+``eq_unpack_s4_s16`` for the int16 depthwise layout, edgeq_int4.c) into the first part of its
+scratch region, which the planner holds alive during that op only, like the kernels' columns (the
+rest of the region). So the int8 kernels run unchanged on RAM copies of their weights, the unpacked
+bytes count in the arena and in ``--ram-budget``, and models without int4 weights run exactly as
+before. TFLM's int4 CONV_2D and DEPTHWISE_CONV_2D do the same: a scratch buffer of the whole
+unpacked filter. FULLY_CONNECTED weights are packed row by row, each row padded to whole words: its
+smallest kernel variant (``rows``, edgeq_fc_int4.c) unpacks two rows at a time into a scratch of
+two rows instead.
 """
 
 from __future__ import annotations
