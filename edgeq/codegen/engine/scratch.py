@@ -11,7 +11,8 @@ memory with tensors that are dead at that point, and the
 lower bound counts it like any live buffer: arena_bytes is exactly what the
 generated engine reserves, scratch included. An op with int4 weights unpacks
 them into the start of its region (engine.int4); the kernel's own scratch
-follows them. The sizes mirror the
+follows them. An int4 FULLY_CONNECTED has a third, smallest variant, ``rows``,
+whose region holds two unpacked rows and no whole copy (eq_fc_s4_scratch_bytes). The sizes mirror the
 ``eq_*_scratch_bytes`` functions of the C kernels (tests/codegen/test_kernels.py
 checks that they agree) and are the most any build uses (portable columns are
 padded to 16 taps, SIMD32 columns to 4).
