@@ -1,0 +1,906 @@
+"""int4 weights: file sizes, engine constants, accuracy and Cortex-M4 cost; writes docs/benchmarks-int4.md and .json.
+
+Two parts, in one run:
+
+1. MobileNetV2 1.0, 224x224x3, 1000 classes, built by Keras with seeded random
+   weights (``keras.applications.MobileNetV2(weights=None)``, no download).
+   Its batch-norm statistics are set from the synthetic images by one forward
+   pass in training mode with momentum 0, so that activations keep a sane range
+   through the random network (with the initial statistics they shrink to about
+   1e-8 and the quantizers calibrate degenerate ranges); file sizes do not
+   depend on the values. Data: 48 seeded smooth synthetic images in [-1, 1]
+   (MobileNetV2's input range), 32 for calibration and 16 held out for the
+   fidelity check. Sizes of the float .tflite (plain ``TFLiteConverter``), the
+   int8 .tflite of ``edgeq.convert`` and the int4 one (``weights="int4"``),
+   where the int4 file's bytes go, and the compiled engine's constants.
+2. The zoo models with a Keras file (tests/fixtures/zoo/<name>/model.keras,
+   imu_lstm's model.h5), with the data of scripts/build_zoo.py regenerated as
+   scripts/bench_quant_mixed.py does (calibration: the training draw, 200
+   samples, seed 20240; evaluation: the held-out test draw): edgeq's int8, the
+   AI Edge Quantizer's all-int8 (the reference of the budget), all-int4 and the
+   mixed int4/int8 choice of ``edgeq.quant.mixed_bits.mixed_bits`` under a
+   budget of 1.0 point; .tflite bytes, the engine's constants (weights,
+   biases, requantization), accuracy, the layers kept int8, and instructions
+   and estimated cycles of the engine firmware on the emulated Cortex-M4
+   (``edgeq.profiling.profile(..., "qemu-m4")``).
+
+Usage: ``python scripts/bench_int4.py [--only NAME]`` (about 5 minutes on two cores; NAME is a zoo
+model or mobilenet_v2); without ``--only`` it writes docs/benchmarks-int4.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+ZOO_DIR = ROOT / "tests" / "fixtures" / "zoo"
+OUT_JSON = ROOT / "docs" / "benchmarks-int4.json"
+OUT_MD = OUT_JSON.with_suffix(".md")
+ZOO = ("kws_dscnn", "ic_resnet8", "vww_mobilenet", "ad_autoencoder", "seg_unet", "imu_lstm")
+BUDGET = 1.0  # points below the all-int8 model of the same quantizer and calibration
+SEED = 20240  # scripts/build_zoo.py: calibration draw seed
+CALIBRATION_SAMPLES = 200
+MNV2_SEED = 1
+MNV2_IMAGES, MNV2_CALIBRATION = 48, 32  # the other 16 are the fidelity check's held-out samples
+GOAL_MNV2_RATIO = 0.16  # int4 .tflite / float .tflite
+GOAL_MIXED_RATIO = 0.55  # engine constants, mixed / int8, at <= BUDGET points drop
+INT4_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+TIGHT_ROW = 9  # bytes of a per-channel row that keeps only bias, multiplier and a one-byte shift (engine-int4.md)
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Measurements shared by both parts
+
+
+def tflite_breakdown(data: bytes) -> dict[str, int]:
+    """Where a .tflite's bytes go: weights by dtype, biases, per-channel quantization parameters, the rest.
+
+    A quantized tensor stores one float32 scale and one int64 zero point per
+    channel (TFLite schema): 12 bytes per entry, for weights and biases alike.
+    """
+    from edgeq.model import read_model
+
+    graph = read_model(data)
+    weights, biases = set(), set()
+    for op in graph.operators:
+        if op.builtin in INT4_OPS and len(op.inputs) > 1 and op.inputs[1] >= 0:
+            weights.add(op.inputs[1])
+            if len(op.inputs) > 2 and op.inputs[2] >= 0:
+                biases.add(op.inputs[2])
+    out = {"total": graph.size_bytes, "weights_int4": 0, "weights_int8": 0, "weights_float32": 0, "biases": 0}
+    out.update(other_constants=0, qparams_per_channel=0, qparams_bias=0, qparams_per_tensor=0, zero_points=0)
+    out.update(per_channel_entries=0, names=0)
+    for i, t in enumerate(graph.tensors):
+        if t.is_constant:
+            key = f"weights_{t.dtype}" if i in weights else "biases" if i in biases else "other_constants"
+            out[key] = out.get(key, 0) + t.nbytes
+        if t.quantization:
+            n = len(t.quantization.scale)
+            out["qparams_per_channel" if n > 1 else "qparams_per_tensor"] += 12 * n
+            out["per_channel_entries"] += n if n > 1 else 0
+            out["qparams_bias"] += 12 * n if i in biases else 0
+            out["zero_points"] += 8 * len(t.quantization.zero_point)
+        out["names"] += len(t.name.encode())
+    counted = ("weights_int4", "weights_int8", "weights_float32", "biases", "other_constants")
+    parts = sum(out[k] for k in counted) + out["qparams_per_channel"] + out["qparams_per_tensor"] + out["names"]
+    out["structure"] = out["total"] - parts  # flatbuffer tables, shapes, op options, metadata, alignment
+    return out
+
+
+def engine_constants(data: bytes, label: str) -> dict[str, Any]:
+    """The compiled engine's constant bytes (``edgeq generate --format engine --json``'s ``constants``)."""
+    from edgeq.codegen.context import model_context
+    from edgeq.codegen.engine.build import build_engine
+    from edgeq.errors import EdgeqError
+    from edgeq.model import read_model
+
+    graph = read_model(data, name=label)
+    try:
+        engine = build_engine(graph, model_context(graph, label, "bench"))
+    except EdgeqError as exc:
+        return {"error": str(exc)}
+    return {**engine.constants.to_dict(), "arena_bytes": engine.plan.arena_bytes}
+
+
+def m4_profile(path: Path) -> dict[str, Any]:
+    """Instructions and estimated cycles per inference of the engine firmware on the emulated Cortex-M4."""
+    from edgeq.errors import EdgeqError
+    from edgeq.profiling import profile
+
+    try:
+        result = profile(path, "qemu-m4", runs=1, warmup=0)
+    except EdgeqError as exc:
+        return {"error": str(exc)}
+    t = result.timing
+    ops = t.ops or ()
+    by_op: dict[str, int] = {}
+    for o in ops:
+        by_op[o.name] = by_op.get(o.name, 0) + (o.instructions or 0)
+    return {
+        "instructions": sum(o.instructions or 0 for o in ops) or t.instructions,
+        "cycles": None if t.cycles is None else t.cycles.value,
+        "cycles_source": None if t.cycles is None else t.cycles.source,
+        "firmware_flash_bytes": t.memory.flash_bytes,
+        "firmware_ram_bytes": t.memory.ram_bytes,
+        "instructions_by_op": by_op,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Part 1: MobileNetV2
+
+
+def mobilenet_v2() -> tuple[Any, np.ndarray]:
+    """The seeded Keras MobileNetV2 1.0 (224x224x3, 1000 classes) and 48 synthetic images in [-1, 1]."""
+    import keras
+    import tensorflow as tf
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(MNV2_SEED)  # Python, NumPy and the backend's seeds
+    random.seed(MNV2_SEED)
+    np.random.seed(MNV2_SEED)
+    model = keras.applications.MobileNetV2(alpha=1.0, weights=None, input_shape=(224, 224, 3), classes=1000)
+    rng = np.random.default_rng(MNV2_SEED)
+    coarse = rng.uniform(-1.0, 1.0, (MNV2_IMAGES, 7, 7, 3)).astype(np.float32)
+    images = tf.image.resize(coarse, (224, 224), method="bicubic").numpy()
+    images = np.clip(images + rng.normal(0.0, 0.05, images.shape), -1.0, 1.0).astype(np.float32)
+    bn = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in bn:
+        layer.momentum = 0.0  # one training-mode pass stores this batch's statistics as the moving ones
+    model(images[:MNV2_CALIBRATION], training=True)
+    for layer in bn:
+        layer.momentum = 0.99
+    return model, images
+
+
+def bench_mobilenet(work: Path) -> dict[str, Any]:
+    """Float / edgeq int8 / int4 .tflite sizes of MobileNetV2, the int4 file's breakdown, engine constants."""
+    import tensorflow as tf
+
+    import edgeq
+
+    say("mobilenet_v2: building the Keras model")
+    model, images = mobilenet_v2()
+    float_model = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    (work / "mnv2_float.tflite").write_bytes(float_model)
+    options = {"samples": MNV2_CALIBRATION, "seed": 0, "check_samples": MNV2_IMAGES - MNV2_CALIBRATION}
+    reports, files = {}, {}
+    for kind, weights in (("int8", "int8"), ("int4", "int4")):
+        say(f"mobilenet_v2: edgeq.convert --weights {weights}")
+        started = time.perf_counter()
+        path = work / f"mnv2_{kind}.tflite"
+        report = edgeq.convert(model, images, path, weights=weights, **options)
+        reports[kind] = {"seconds": round(time.perf_counter() - started, 1), "fidelity": report.fidelity}
+        if report.weights:
+            reports[kind]["int4_layers"] = report.weights["int4_layers"]
+            reports[kind]["weight_layers"] = len(report.weights["layers"])
+            reports[kind]["weight_bytes"] = report.weights["weight_bytes"]
+        files[kind] = path.read_bytes()
+    sizes = {"float": len(float_model), "int8": len(files["int8"]), "int4": len(files["int4"])}
+    say("mobilenet_v2: engine constants")
+    return {
+        "params": int(model.count_params()),
+        "images": MNV2_IMAGES,
+        "calibration_samples": MNV2_CALIBRATION,
+        "sizes": sizes,
+        "ratios": {"int8": sizes["int8"] / sizes["float"], "int4": sizes["int4"] / sizes["float"]},
+        "breakdown": {k: tflite_breakdown(v) for k, v in (("float", float_model), *files.items())},
+        "conversions": reports,
+        "engine": {k: engine_constants(v, f"mnv2_{k}.tflite") for k, v in files.items()},
+        "goal_ratio": GOAL_MNV2_RATIO,
+        "goal_met": sizes["int4"] / sizes["float"] <= GOAL_MNV2_RATIO,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Part 2: the zoo
+
+
+def zoo_data(name: str) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """(calibration pool, (eval x, eval y)) as scripts/build_zoo.py and bench_quant_mixed.py draw them."""
+    import build_zoo
+    import zoo
+
+    plan = build_zoo.PLANS[name]
+    options = {"anomaly_fraction": 0.0} if name == "ad_autoencoder" else {}
+    calib, _ = zoo.make_data(name, plan.train, SEED + 1, **options)
+    return calib, zoo.make_data(name, plan.test, SEED + 2)
+
+
+def reconstruction_auc(outputs: np.ndarray, labels: np.ndarray | None, inputs: dict[str, np.ndarray]) -> float:
+    """AUC of the autoencoder's reconstruction error as an anomaly score (as bench_quant_mixed)."""
+    import build_zoo
+
+    x = next(iter(inputs.values())).reshape(len(outputs), -1)
+    error = ((outputs.reshape(len(outputs), -1) - x) ** 2).mean(axis=1)
+    return build_zoo.auc(error, labels)
+
+
+def object_iou(outputs: np.ndarray, labels: np.ndarray | None, inputs: dict[str, np.ndarray]) -> float:
+    """IoU of the predicted and true object pixels (scripts/build_zoo.py's segmenter metric)."""
+    predicted = outputs.argmax(axis=-1)
+    both, either = np.sum((predicted == 1) & (labels == 1)), np.sum((predicted == 1) | (labels == 1))
+    return float(both / max(either, 1))
+
+
+def metric_for(name: str) -> Any:
+    from edgeq.quant.mixed import top1_accuracy
+
+    return {"ad_autoencoder": reconstruction_auc, "seg_unet": object_iou}.get(name, top1_accuracy)
+
+
+def keras_path(name: str) -> Path:
+    folder = ZOO_DIR / name
+    return folder / "model.keras" if (folder / "model.keras").exists() else folder / "model.h5"
+
+
+def aeq_models(path: Path, calib: np.ndarray, chosen: set[str]) -> dict[str, bytes]:
+    """The AI Edge Quantizer's all-int8, all-int4 and ``chosen``-int4 models of one calibration.
+
+    mixed_bits calibrates the same batch-1 float model on the same draw; its
+    models are rebuilt here from the result's per-layer bits (and compared
+    byte for byte with the one it wrote).
+    """
+    from edgeq.convert.int4 import Int4Quantizer, batch1_float_model
+    from edgeq.convert.loader import load_model
+    from edgeq.data import load_dataset
+    from edgeq.tfimport import import_tf
+
+    loaded = load_model(str(path))
+    dataset = load_dataset(calib, loaded.inputs, samples=CALIBRATION_SAMPLES, seed=SEED)
+    quantizer = Int4Quantizer(batch1_float_model(import_tf(), loaded), dataset, loaded.layer_names)
+    everything = {layer.output for layer in quantizer.layers}
+    models = {
+        "float_b1": quantizer.float_model,
+        "aeq_int8": quantizer.quantize(set()),
+        "int4": quantizer.quantize(everything),
+        "mixed": quantizer.quantize(chosen),
+    }
+    quantizer.calibration = global_min_max_calibration(quantizer, dataset)
+    models.update(global_int8=quantizer.quantize(set()), global_int4=quantizer.quantize(everything))
+    models["global_mixed"] = quantizer.quantize(chosen)
+    return models
+
+
+def global_min_max_calibration(quantizer: Any, dataset: Any) -> dict[str, Any]:
+    """Diagnostic: the same calibration with each tensor's min and max over all samples.
+
+    The AI Edge Quantizer's calibrator folds each sample's min/max into a moving
+    average (``qsv_utils.moving_average_update``, smoothing 0.95) by default, so
+    its ranges end near a typical sample's extremes; TensorFlow's converter keeps
+    the extremes over all samples. This recalibrates with the latter to show
+    what the ranges cost (it reaches into the quantizer's calibrator and edgeq's
+    private feed helpers; the converter itself is unchanged).
+    """
+    from ai_edge_quantizer import calibrator
+
+    from edgeq.convert import int4
+
+    def widest(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        if not old:
+            return new
+        return {"min": np.minimum(old["min"], new["min"]), "max": np.maximum(old["max"], new["max"])}
+
+    signature, names = int4._signature(quantizer.float_model)
+    feeds = int4._feeds(dataset, names)
+    manager = quantizer._new(int4.recipe(quantizer.layers))._recipe_manager
+    cal = calibrator.Calibrator(quantizer.float_model, qsv_update_func=widest)
+    cal.calibrate({signature: feeds}, manager)
+    return dict(cal.get_model_qsvs())
+
+
+def score_of(path: Path, model: bytes, evaluation: tuple[np.ndarray, np.ndarray], metric: Any) -> float:
+    from edgeq.convert.loader import load_model
+    from edgeq.quant.mixed import scorer
+
+    return scorer(load_model(str(path)).inputs, evaluation, metric, None, 1.0 / 255.0, 0.0).of(model)
+
+
+def bench_zoo_model(name: str, work: Path) -> dict[str, Any]:
+    """Every figure of one zoo model; an ``error`` field where the int4 path cannot convert it."""
+    import edgeq
+    from edgeq.errors import EdgeqError
+    from edgeq.quant.mixed_bits import mixed_bits
+
+    path, (calib, evaluation), metric = keras_path(name), zoo_data(name), metric_for(name)
+    row: dict[str, Any] = {"model": str(path.relative_to(ROOT)), "metric": getattr(metric, "__name__", "metric")}
+    say(f"{name}: edgeq int8")
+    int8_path = work / f"{name}_int8.tflite"
+    edgeq.convert(str(path), calib, int8_path, samples=CALIBRATION_SAMPLES, seed=SEED)
+    models = {"int8": int8_path.read_bytes()}
+    row["int8_score"] = score_of(path, models["int8"], evaluation, metric)
+    say(f"{name}: mixed int4/int8 search, budget {BUDGET} point(s)")
+    mixed_path = work / f"{name}_mixed.tflite"
+    try:
+        result = mixed_bits(
+            str(path),
+            calib,
+            evaluation,
+            BUDGET,
+            output=mixed_path,
+            samples=CALIBRATION_SAMPLES,
+            seed=SEED,
+            metric=metric,
+        )
+    except EdgeqError as exc:
+        row["error"] = str(exc)
+        row.update(tflite={"int8": len(models["int8"])}, engine={"int8": engine_constants(models["int8"], name)})
+        row["m4"] = {"int8": m4_profile(int8_path)}
+        return row
+    search = result.to_dict()
+    row["search"] = {k: v for k, v in search.items() if k not in ("model", "output")}
+    chosen = {layer.output for layer in result.layers if layer.bits == 4}
+    models.update(aeq_models(path, calib, chosen))
+    row["mixed_reproduced"] = models["mixed"] == mixed_path.read_bytes()
+    row["global_min_max"] = {
+        k: {"bytes": len(models[f"global_{k}"]), "score": score_of(path, models[f"global_{k}"], evaluation, metric)}
+        for k in ("int8", "int4", "mixed")
+    }
+    return finish_zoo_row(name, row, models, work)
+
+
+def finish_zoo_row(name: str, row: dict[str, Any], models: dict[str, bytes], work: Path) -> dict[str, Any]:
+    """Sizes, breakdowns, engine constants and Cortex-M4 profiles of every variant of one zoo model."""
+    variants = ("int8", "aeq_int8", "int4", "mixed")
+    row["tflite"] = {k: len(models[k]) for k in ("float_b1", *variants)}
+    row["tflite"]["float"] = (ZOO_DIR / name / "float.tflite").stat().st_size
+    row["breakdown"] = {k: tflite_breakdown(models[k]) for k in variants}
+    say(f"{name}: engine constants")
+    row["engine"] = {k: engine_constants(models[k], f"{name}_{k}.tflite") for k in variants}
+    profiles: dict[str, dict[str, Any]] = {}
+    seen: dict[str, str] = {}
+    for k in variants:
+        digest = hashlib.sha256(models[k]).hexdigest()
+        if digest in seen:  # the same bytes (all layers int4 chosen): profiled once
+            profiles[k] = {**profiles[seen[digest]], "same_model_as": seen[digest]}
+            continue
+        seen[digest] = k
+        path = work / f"{name}_{k}.tflite"
+        path.write_bytes(models[k])
+        say(f"{name}: Cortex-M4 profile of {k} (qemu-m4)")
+        profiles[k] = m4_profile(path)
+    row["m4"] = profiles
+    row["derived"] = derived(row)
+    return row
+
+
+def derived(row: dict[str, Any]) -> dict[str, Any]:
+    """Ratios, drops and what-if figures computed from the measured ones."""
+    e, s = row["engine"], row["search"]
+    base = e["int8"]["total"]
+    out: dict[str, Any] = {
+        "engine_ratio": {k: e[k]["total"] / base for k in ("aeq_int8", "int4", "mixed")},
+        "drop_vs_int8": {k: 100.0 * (s["int8_score"] - s[f"{k}_score"]) for k in ("int4",)},
+        "drop_vs_float": {},
+    }
+    out["drop_vs_int8"]["mixed"] = s["drop_points"]
+    scores = {"int8": row["int8_score"], "aeq_int8": s["int8_score"], "int4": s["int4_score"], "mixed": s["score"]}
+    out["drop_vs_float"] = {k: 100.0 * (s["float_score"] - v) for k, v in scores.items()}
+    tables = {k: e[k]["biases"] + e[k]["requant"] for k in ("int8", "mixed")}
+    out["mixed_table_share"] = tables["mixed"] / e["mixed"]["total"]
+    out["mixed_weight_ratio"] = e["mixed"]["weights"] / e["int8"]["weights"]
+    tight = {k: e[k]["total"] - tables[k] + TIGHT_ROW * e[k]["channels"] for k in ("int8", "mixed")}
+    out["what_if_tight_rows"] = {
+        "mixed_only": tight["mixed"] / base,
+        "both": tight["mixed"] / tight["int8"],
+    }
+    out["goal_met"] = out["engine_ratio"]["mixed"] <= GOAL_MIXED_RATIO and s["drop_points"] <= BUDGET
+    m4 = row["m4"]
+    if all("instructions" in m4[k] for k in ("aeq_int8", "int8", "mixed", "int4")):
+        ref = m4["aeq_int8"]["instructions"]
+        out["m4_instructions_vs_aeq_int8"] = {k: m4[k]["instructions"] / ref - 1.0 for k in ("int8", "int4", "mixed")}
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Running, recording
+
+
+def machine() -> dict[str, Any]:
+    from importlib import metadata
+
+    versions = {}
+    for package in ("tensorflow", "keras", "ai-edge-litert", "ai-edge-quantizer"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def run(only: str | None, work: Path) -> dict[str, Any]:
+    """Both parts (or ``only`` one model); each model's failure is recorded, not raised."""
+    results: dict[str, Any] = {
+        **machine(),
+        "budget_points": BUDGET,
+        "seed": SEED,
+        "calibration_samples": CALIBRATION_SAMPLES,
+        "goals": {"mobilenet_v2_int4_over_float": GOAL_MNV2_RATIO, "engine_mixed_over_int8": GOAL_MIXED_RATIO},
+        "zoo": {},
+    }
+    if only in (None, "mobilenet_v2"):
+        started = time.perf_counter()
+        results["mobilenet_v2"] = bench_mobilenet(work)
+        results["mobilenet_v2"]["wall_seconds"] = round(time.perf_counter() - started, 1)
+    for name in [n for n in ZOO if only in (None, n)]:
+        started = time.perf_counter()
+        results["zoo"][name] = bench_zoo_model(name, work)
+        results["zoo"][name]["wall_seconds"] = round(time.perf_counter() - started, 1)
+        say(f"{name}: done in {results['zoo'][name]['wall_seconds']} s")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    from edgeq.tempdirs import process_tempdir
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", help="one zoo model name, or mobilenet_v2")
+    parser.add_argument("--render", action="store_true", help="only rewrite the .md from the recorded .json")
+    args = parser.parse_args(argv)
+    if args.render:
+        OUT_MD.write_text(markdown(json.loads(OUT_JSON.read_text())))
+        return 0
+    started = time.perf_counter()
+    with process_tempdir(), tempfile.TemporaryDirectory(prefix="bench-int4-") as work:
+        results = run(args.only, Path(work))
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    if args.only is None:  # paths relative to the project, so the record does not depend on the checkout
+        OUT_JSON.write_text(json.dumps(results, indent=2, default=str).replace(f"{ROOT}/", "") + "\n")
+        OUT_MD.write_text(markdown(results))
+    else:
+        print(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# The Markdown record
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """docs/benchmarks-int4.md from the recorded results."""
+    v = results["versions"]
+    lines = [
+        "# int4 weights: file sizes, engine constants, accuracy and Cortex-M4 cost",
+        "",
+        f"`scripts/bench_int4.py`, {results['date']}, {results['machine']} ({results['cpus']} CPUs), "
+        f"TensorFlow {v['tensorflow']}, Keras {v['keras']}, ai-edge-litert {v['ai-edge-litert']}, "
+        f"AI Edge Quantizer {v['ai-edge-quantizer']}; one run of {results['seconds']:.0f} s.",
+        "",
+        *goals_section(results),
+        *mobilenet_section(results.get("mobilenet_v2")),
+        *zoo_sections(results),
+        *method_section(results),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def _met(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def goals_section(results: dict[str, Any]) -> list[str]:
+    lines = ["## Goals", "", "| goal | measured | result |", "| --- | --- | --- |"]
+    mn = results.get("mobilenet_v2")
+    if mn:
+        lines.append(
+            f"| MobileNetV2 1.0 int4 .tflite <= {GOAL_MNV2_RATIO} x float | "
+            f"{mn['sizes']['int4']:,} / {mn['sizes']['float']:,} B = {mn['ratios']['int4']:.4f} | {_met(mn['goal_met'])} |"
+        )
+    for name, row in results["zoo"].items():
+        if "error" in row:
+            lines.append(f"| {name}: mixed engine constants <= {GOAL_MIXED_RATIO} x int8 | not converted (below) | - |")
+            continue
+        d, e = row["derived"], row["engine"]
+        lines.append(
+            f"| {name}: mixed engine constants <= {GOAL_MIXED_RATIO} x int8 at <= {BUDGET:g} point drop | "
+            f"{e['mixed']['total']:,} / {e['int8']['total']:,} B = {d['engine_ratio']['mixed']:.3f}x, "
+            f"drop {d['drop_vs_int8']['mixed']:+.2f} points | {_met(d['goal_met'])} |"
+        )
+    return [*lines, ""]
+
+
+def zoo_sections(results: dict[str, Any]) -> list[str]:
+    rows = {n: r for n, r in results["zoo"].items() if "error" not in r}
+    lines = [
+        "## The zoo: int8, all-int4 and mixed int4/int8 under a 1-point budget",
+        "",
+        "Data as in docs/benchmarks-quant-mixed.md: calibration on 200 samples of the training draw (seed "
+        f"{results['seed']}), evaluation on the held-out test draw. Variants: **int8** is `edgeq.convert`'s int8 "
+        "model (TensorFlow's converter, what a plain `edgeq convert` writes); **AEQ int8** is the AI Edge "
+        "Quantizer's all-int8 model of the same calibration as int4 and mixed (the budget's reference: mixed "
+        "must stay within 1 point of it); **int4** has every conv/depthwise/dense layer int4; **mixed** is "
+        "`mixed_bits(..., budget_points=1.0)`'s choice.",
+        "",
+        "### .tflite bytes (measured)",
+        "",
+        "| model | float | int8 | AEQ int8 | int4 | mixed | mixed / int8 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, r in rows.items():
+        t = r["tflite"]
+        cells = [t[k] for k in ("float", "int8", "aeq_int8", "int4", "mixed")]
+        lines.append(f"| {name} | " + " | ".join(f"{c:,}" for c in cells) + f" | {t['mixed'] / t['int8']:.3f} |")
+    lines += ["", *engine_table(rows), *accuracy_table(rows), *kept_table(rows), *m4_table(rows)]
+    lines += [*not_converted(results["zoo"]), *mixed_analysis(rows)]
+    return lines
+
+
+def engine_table(rows: dict[str, Any]) -> list[str]:
+    lines = [
+        "### The compiled engine's constants (measured: `build_engine(...).constants`, as `edgeq generate --format "
+        "engine --json` reports them)",
+        "",
+        "Weights in the kernels' layouts (int8 depthwise weights are stored as int16, so int4 is a quarter of "
+        "them), biases and requantization data (multiplier, shift, rounding constant) per output channel, and "
+        "other tables. B/ch is bytes of per-channel parameters (biases + requant) per output channel.",
+        "",
+        "| model | int8 w / b / rq / other B | int8 total | AEQ int8 total | int4 w / total | mixed w / total "
+        "| int4 / int8 | mixed / int8 | B/ch | goal |",
+        "| --- | --- | ---: | ---: | --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for name, r in rows.items():
+        e, d = r["engine"], r["derived"]
+        i8 = e["int8"]
+        lines.append(
+            f"| {name} | {i8['weights']:,} / {i8['biases']:,} / {i8['requant']:,} / {i8['other']:,} | "
+            f"{i8['total']:,} | {e['aeq_int8']['total']:,} | {e['int4']['weights']:,} / {e['int4']['total']:,} | "
+            f"{e['mixed']['weights']:,} / {e['mixed']['total']:,} | {d['engine_ratio']['int4']:.3f} | "
+            f"{d['engine_ratio']['mixed']:.3f} | {e['mixed']['per_channel']:.0f} | "
+            f"{'met' if d['goal_met'] else 'not met'} |"
+        )
+    return [*lines, ""]
+
+
+def accuracy_table(rows: dict[str, Any]) -> list[str]:
+    lines = [
+        "### Accuracy (measured on LiteRT, held-out test draw)",
+        "",
+        "Scores in %; the metric is top-1 accuracy, the autoencoder's reconstruction-error AUC, the segmenter's "
+        "object IoU. Drops in points: vs AEQ int8 (the budget's reference) and vs float.",
+        "",
+        "| model | metric | samples | float | int8 | AEQ int8 | int4 | mixed | int4 drop vs AEQ int8 / float "
+        "| mixed drop vs AEQ int8 / float |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, r in rows.items():
+        s, d = r["search"], r["derived"]
+        scores = [s["float_score"], r["int8_score"], s["int8_score"], s["int4_score"], s["score"]]
+        lines.append(
+            f"| {name} | {r['metric']} | {s['eval_samples']} | "
+            + " | ".join(f"{100 * x:.2f}" for x in scores)
+            + f" | {d['drop_vs_int8']['int4']:+.2f} / {d['drop_vs_float']['int4']:+.2f}"
+            + f" | {d['drop_vs_int8']['mixed']:+.2f} / {d['drop_vs_float']['mixed']:+.2f} |"
+        )
+    return [*lines, ""]
+
+
+def kept_table(rows: dict[str, Any]) -> list[str]:
+    lines = [
+        "### What the mixed choice keeps int8",
+        "",
+        "| model | int4 layers | kept int8 (layer, op, sensitivity) | trials |",
+        "| --- | ---: | --- | ---: |",
+    ]
+    for name, r in rows.items():
+        s = r["search"]
+        kept = [
+            f"{layer['layer'] or layer['output']} ({layer['op']}, {layer['sensitivity']:.3g})"
+            for layer in s["layers"]
+            if layer["bits"] == 8
+        ]
+        lines.append(
+            f"| {name} | {s['int4_layers']} of {len(s['layers'])} | {', '.join(kept) or 'none'} | {s['trials']} |"
+        )
+    return [*lines, ""]
+
+
+def m4_table(rows: dict[str, Any]) -> list[str]:
+    lines = [
+        "### Cortex-M4 cost (edgeq profile --target qemu-m4: instructions counted, cycles estimated)",
+        "",
+        "Instructions per inference are counted by edgeq's QEMU plugin on the emulated mps2-an386 (exact and "
+        "deterministic); cycles are edgeq's estimate from those instructions and edgeq/boards/cores/cortex-m4.yaml "
+        "(zero wait states), not a measurement on silicon. +% is against AEQ int8, the model that differs from "
+        "int4 and mixed only in the weights' bits.",
+        "",
+        "| model | int8 instr. | AEQ int8 instr. | int4 instr. (+%) | mixed instr. (+%) | AEQ int8 est. cycles "
+        "| mixed est. cycles | FULLY_CONNECTED instr. AEQ int8 -> int4 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, r in rows.items():
+        m, d = r["m4"], r["derived"].get("m4_instructions_vs_aeq_int8")
+        if d is None:
+            lines.append(
+                f"| {name} | " + " | ".join(m[k].get("error", "-") for k in ("int8", "aeq_int8")) + " | | | | | |"
+            )
+            continue
+        fc = [m[k]["instructions_by_op"].get("FULLY_CONNECTED", 0) for k in ("aeq_int8", "int4")]
+        lines.append(
+            f"| {name} | {m['int8']['instructions']:,} | {m['aeq_int8']['instructions']:,} | "
+            f"{m['int4']['instructions']:,} ({100 * d['int4']:+.1f} %) | {m['mixed']['instructions']:,} "
+            f"({100 * d['mixed']:+.1f} %) | {m['aeq_int8']['cycles']:,.0f} | {m['mixed']['cycles']:,.0f} | "
+            f"{fc[0]:,} -> {fc[1]:,} |"
+        )
+    return [*lines, ""]
+
+
+def not_converted(zoo_rows: dict[str, Any]) -> list[str]:
+    lines = []
+    for name, r in zoo_rows.items():
+        if "error" in r:
+            e = r["engine"]["int8"]
+            lines += [
+                f"### {name}: no int4 model",
+                "",
+                f'The AI Edge Quantizer leaves an op float, so neither all-int4 nor mixed is made: "{r["error"]}". '
+                f"edgeq's int8 model of it ({r['tflite']['int8']:,} B, engine constants "
+                f"{e.get('total', 0):,} B: weights {e.get('weights', 0):,}, other {e.get('other', 0):,}) keeps its "
+                "LSTM weights in the LSTM's own int8 tables; its only int4-capable layer is the small dense head.",
+                "",
+            ]
+    return lines
+
+
+def mixed_analysis(rows: dict[str, Any]) -> list[str]:
+    lines = ["## Why the mixed goal is not met, and what would meet it", ""]
+    for name, r in rows.items():
+        lines += [f"- **{name}**: {_model_analysis(r)}"]
+    lines += ["", *calibration_analysis(rows), *latency_analysis(rows)]
+    return lines
+
+
+def _model_analysis(r: dict[str, Any]) -> str:
+    e, d, s = r["engine"], r["derived"], r["search"]
+    mx = e["mixed"]
+    tables = mx["biases"] + mx["requant"]
+    kept = [layer for layer in s["layers"] if layer["bits"] == 8]
+    kept_bytes = sum(int(np.prod(layer["shape"])) for layer in kept)
+    text = (
+        f"mixed/int8 {d['engine_ratio']['mixed']:.3f}x ({_met(d['goal_met'])}). Its weights are "
+        f"{d['mixed_weight_ratio']:.3f}x the int8 engine's, but the per-channel tables ({mx['channels']:,} channels "
+        f"x {mx['per_channel']:.0f} B = {tables:,} B) do not shrink and are {_pct(d['mixed_table_share'])} of the "
+        f"mixed constants"
+    )
+    if mx["other"]:
+        text += f", and other tables (lookup/resize) add {mx['other']:,} B ({_pct(mx['other'] / mx['total'])})"
+    text += ". "
+    if kept:
+        text += (
+            f"The search keeps {len(kept)} layer(s) int8 ({kept_bytes:,} weight values) because all-int4 drops "
+            f"{d['drop_vs_int8']['int4']:+.2f} points; all-int4 would be {d['engine_ratio']['int4']:.3f}x. "
+        )
+    else:
+        text += "Every layer is int4 already. "
+    w = d["what_if_tight_rows"]
+    text += (
+        f"With {TIGHT_ROW}-byte per-channel rows (docs/engine-int4.md; computed, not built) the mixed model "
+        f"would be {w['mixed_only']:.3f}x the int8 engine as it is, or {w['both']:.3f}x an int8 engine "
+        "with the same rows."
+    )
+    return text
+
+
+def calibration_analysis(rows: dict[str, Any]) -> list[str]:
+    lines = [
+        "### The quantizer's activation ranges",
+        "",
+        "The AI Edge Quantizer folds each calibration sample's min/max into a moving average (smoothing 0.95, its "
+        "default `moving_average_update`), so its ranges end near one sample's extremes, where TensorFlow's "
+        "converter keeps the extremes over all samples. Values beyond the range saturate. The table recalibrates "
+        "the same float model on the same 200 samples with the extremes over all samples and quantizes it with "
+        "the same recipes (measured; the mixed column keeps the layers the search chose above, no new search):",
+        "",
+        "| model | float | int8 | AEQ int8 (moving avg / global) | int4 (moving avg / global) "
+        "| mixed (moving avg / global) |",
+        "| --- | ---: | ---: | --- | --- | --- |",
+    ]
+    for name, r in rows.items():
+        s, g = r["search"], r["global_min_max"]
+        cells = [
+            f"{100 * s['int8_score']:.2f} / {100 * g['int8']['score']:.2f}",
+            f"{100 * s['int4_score']:.2f} / {100 * g['int4']['score']:.2f}",
+            f"{100 * s['score']:.2f} / {100 * g['mixed']['score']:.2f}",
+        ]
+        lines.append(
+            f"| {name} | {100 * s['float_score']:.2f} | {100 * r['int8_score']:.2f} | " + " | ".join(cells) + " |"
+        )
+    return [*lines, ""]
+
+
+def latency_analysis(rows: dict[str, Any]) -> list[str]:
+    lines = ["### The latency cost", ""]
+    for name, r in rows.items():
+        d = r["derived"].get("m4_instructions_vs_aeq_int8")
+        if d is None:
+            continue
+        m = r["m4"]
+        by8, by4 = m["aeq_int8"]["instructions_by_op"], m["mixed"]["instructions_by_op"]
+        delta = {op: by4.get(op, 0) - by8.get(op, 0) for op in set(by8) | set(by4)}
+        top = sorted(delta.items(), key=lambda kv: -abs(kv[1]))[:2]
+        parts = ", ".join(f"{op} {v:+,}" for op, v in top if v)
+        lines.append(f"- {name}: mixed {100 * d['mixed']:+.1f} % instructions vs AEQ int8 ({parts or 'no change'}).")
+    lines += [
+        "",
+        "The engine unpacks int4 weights into the arena before each op runs (docs/engine-int4.md): a convolution "
+        "reuses every weight at every output pixel, so the unpack disappears in its cost, while a "
+        "FULLY_CONNECTED reads each weight once, so unpacking roughly doubles it. The autoencoder is all dense "
+        "layers and pays most. Where int4 is faster, the arena's balanced schedule picked other kernel variants "
+        "for the int4 model.",
+        "",
+    ]
+    return lines
+
+
+def method_section(results: dict[str, Any]) -> list[str]:
+    return [
+        "## How each number was obtained",
+        "",
+        "- **Measured**: every file size (bytes of the written .tflite), the breakdown of those bytes (read back "
+        "with `edgeq.model`), every engine constant (`edgeq.codegen.engine.build.build_engine(...).constants`, "
+        "the figures `edgeq generate --format engine --json` reports), every accuracy (LiteRT on the held-out "
+        "test draw), every instruction count (edgeq's QEMU plugin on the emulated Cortex-M4, one inference of a "
+        "seeded random input; the count does not depend on the values).",
+        "- **Estimated**: Cortex-M4 cycles (instructions costed with edgeq/boards/cores/cortex-m4.yaml, zero wait "
+        "states: see docs/cycles.md). No real board was run.",
+        "- **Computed, not built**: the what-if figures (biases without quantization parameters, empty zero "
+        f"points, {TIGHT_ROW}-byte per-channel rows) are arithmetic on the measured parts.",
+        "- The mixed model the script rebuilds from the search's per-layer bits is compared byte for byte with "
+        "the one `mixed_bits` wrote: "
+        + ", ".join(
+            f"{n} {'identical' if r.get('mixed_reproduced') else 'DIFFERENT'}"
+            for n, r in results["zoo"].items()
+            if "search" in r
+        )
+        + ".",
+        f"- MobileNetV2 uses {MNV2_CALIBRATION} calibration images (a smaller set than the zoo's 200, to keep the run "
+        "short); file sizes do not depend on the calibration. It is not run on the emulated board.",
+        "- Ratios '/ int8' use `edgeq.convert`'s int8 model (what a plain `edgeq convert` writes); its engine "
+        "constants equal the AEQ int8 model's here, so the ratios are the same against either.",
+        "",
+    ]
+
+
+def mobilenet_section(mn: dict[str, Any] | None) -> list[str]:
+    if not mn:
+        return []
+    s, b = mn["sizes"], mn["breakdown"]
+    conv = mn["conversions"]
+    lines = [
+        "## MobileNetV2 1.0, 224x224x3, 1000 classes",
+        "",
+        f"Keras `MobileNetV2(alpha=1.0, weights=None)`, {mn['params']:,} parameters, seeded random weights; "
+        f"{mn['images']} seeded synthetic images in [-1, 1], {mn['calibration_samples']} for calibration (both "
+        "conversions draw the same ones) and the rest held out for the fidelity check. Float: plain "
+        "`TFLiteConverter`; int8: `edgeq.convert` (TensorFlow's converter, per-channel int8 weights); int4: "
+        f'`edgeq.convert(..., weights="int4")` ({conv["int4"].get("int4_layers")} of '
+        f"{conv['int4'].get('weight_layers')} conv/depthwise/dense layers int4). Sizes are measured (file bytes).",
+        "",
+        "| model | bytes | / float |",
+        "| --- | ---: | ---: |",
+        f"| float | {s['float']:,} | 1.000 |",
+        f"| int8 (edgeq.convert) | {s['int8']:,} | {mn['ratios']['int8']:.4f} |",
+        f"| int4 (edgeq.convert --weights int4) | {s['int4']:,} | {mn['ratios']['int4']:.4f} |",
+        "",
+        "Where the bytes go (read from each file with `edgeq.model`; a quantized tensor stores a float32 scale and "
+        "an int64 zero point per channel, 12 bytes, for weights and biases alike):",
+        "",
+        "| part | float | int8 | int4 | int4 share |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    parts = (
+        ("conv/depthwise/dense weights", ("weights_float32", "weights_int8", "weights_int4")),
+        ("int32 biases", ("biases",)),
+        ("per-channel scales + zero points", ("qparams_per_channel",)),
+        ("per-tensor scales + zero points", ("qparams_per_tensor",)),
+        ("other constants", ("other_constants",)),
+        ("tensor names", ("names",)),
+        ("flatbuffer structure, shapes, options, metadata", ("structure",)),
+    )
+    for label, keys in parts:
+        cells = [sum(b[k].get(key, 0) for key in keys) for k in ("float", "int8", "int4")]
+        lines.append(f"| {label} | " + " | ".join(f"{c:,}" for c in cells) + f" | {_pct(cells[2] / s['int4'])} |")
+    lines += ["", *mobilenet_analysis(mn), *mobilenet_engine(mn), ""]
+    return lines
+
+
+def mobilenet_analysis(mn: dict[str, Any]) -> list[str]:
+    s, b4 = mn["sizes"], mn["breakdown"]["int4"]
+    target = int(GOAL_MNV2_RATIO * s["float"])
+    channels = b4["per_channel_entries"] // 2
+    no_bias_q = s["int4"] - b4["qparams_bias"]
+    no_zp = s["int4"] - b4["zero_points"]
+    both = s["int4"] - b4["qparams_bias"] - (b4["zero_points"] - 8 * (b4["qparams_bias"] // 12))
+    lines = [
+        f"Why the goal is {'met' if mn['goal_met'] else 'not met'}: the int4 weights alone are "
+        f"{b4['weights_int4']:,} bytes, {b4['weights_int4'] / s['float']:.4f} of the float file, exactly half of the "
+        f"int8 file's {mn['breakdown']['int8']['weights_int8']:,}. What does not shrink with the weights is the "
+        f"per-channel data: {channels:,} output channels, each with an int32 bias (4 B), a weight scale and zero point "
+        f"(12 B) and a bias scale and zero point (12 B), 28 bytes a channel, "
+        f"{b4['biases'] + b4['qparams_per_channel']:,} bytes in all, "
+        f"{_pct((b4['biases'] + b4['qparams_per_channel']) / s['int4'])} of the int4 file. The goal allows "
+        f"{target:,} bytes; the file is {s['int4'] - target:,} bytes over.",
+        "",
+        "What would meet it (computed from the figures above, not built): these are converter changes.",
+        "",
+        f"- Biases without their own quantization parameters (a bias scale is always input scale x weight scale "
+        f"and its zero point 0, so kernels can derive them): -{b4['qparams_bias']:,} B, {no_bias_q:,} B = "
+        f"{no_bias_q / s['float']:.4f} of float.",
+        f"- Empty zero-point vectors (the schema allows them; every int4 and bias zero point is 0): "
+        f"-{b4['zero_points']:,} B, {no_zp:,} B = {no_zp / s['float']:.4f} of float.",
+        f"- Both: {both:,} B = {both / s['float']:.4f} of float.",
+        "",
+        "Whether LiteRT and TFLite Micro accept a bias without quantization parameters or empty zero points has "
+        "to be checked per kernel before either change is made.",
+        "",
+    ]
+    return lines + mobilenet_fidelity(mn)
+
+
+def mobilenet_fidelity(mn: dict[str, Any]) -> list[str]:
+    f8, f4 = (mn["conversions"][k].get("fidelity") or {} for k in ("int8", "int4"))
+    if not f8 or not f4:
+        return ["The conversions' float-vs-quantized check did not run (see the JSON).", ""]
+    return [
+        "No accuracy is claimed for MobileNetV2: with random weights its 1000-way softmax is nearly uniform "
+        "(every probability about 0.001, below one int8 output step of 1/256), so the conversions' own check "
+        f"against the float model on the {f8['samples']} held-out images (top-1 agreement int8 "
+        f"{_pct(f8['top1_agreement'] or 0.0)}, int4 {_pct(f4['top1_agreement'] or 0.0)}; output SNR "
+        f"{f8['snr_db']:.1f} / {f4['snr_db']:.1f} dB; largest error {f8['max_abs_error']:.4f} / "
+        f"{f4['max_abs_error']:.4f}) only shows that both files run on LiteRT.",
+        "",
+    ]
+
+
+def mobilenet_engine(mn: dict[str, Any]) -> list[str]:
+    rows = []
+    for kind in ("int8", "int4"):
+        e = mn["engine"][kind]
+        if "error" in e:
+            rows.append(f"| {kind} | {e['error']} | | | | |")
+            continue
+        cells = [e["weights"], e["biases"], e["requant"], e["other"], e["total"]]
+        rows.append(f"| {kind} | " + " | ".join(f"{c:,}" for c in cells) + " |")
+    return [
+        "The compiled engine's constants for the same two files (`build_engine(...).constants`, measured; not "
+        "profiled on the emulated Cortex-M4: about 300 M multiply-adds an inference, Sandler et al., MobileNetV2, "
+        "2018):",
+        "",
+        "| model | weights B | biases B | requant B | other B | total B |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *rows,
+        "",
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
