@@ -44,19 +44,19 @@ SPEC = {
     "rpi5": ("cortex-a76", 4, 2_400_000_000, None, None),
     "coral-usb": ("edge-tpu", 1, None, None, None),
     "coral-devboard": ("cortex-a53", 4, None, None, None),
-    "corstone-300": ("cortex-m55", 1, 32_000_000, None, 4 * MIB),
-    "corstone-310": ("cortex-m85", 1, None, None, None),
-    "alif-ensemble-e7": ("cortex-m55", 1, 400_000_000, 5632 * KIB, 13824 * KIB),
-    "himax-we2": ("cortex-m55", 1, 400_000_000, None, 2560 * KIB),
-    "imx93": ("cortex-a55", 2, 1_700_000_000, None, None),
+    "corstone-300": ("cortex-m55", 1, 32_000_000, None, 2 * MIB),
+    "corstone-310": ("cortex-m85", 1, None, None, 4 * MIB),
+    "alif-ensemble-e7": ("cortex-m55", 1, 400_000_000, 5632 * KIB, 7680 * KIB),
+    "himax-we2": ("cortex-m55", 1, 400_000_000, None, 2688 * KIB),
+    "imx93": ("cortex-a55", 2, None, None, None),
 }
 # Boards with an Arm Ethos-U: id -> (Vela accelerator config, register base, IRQ; None = not found, left out).
 NPU_SPEC = {
-    "corstone-300": ("ethos-u55-128", 0x48102000, 56),
-    "corstone-310": ("ethos-u55-128", 0x40004000, 16),
+    "corstone-300": ("ethos-u55-128", 0x58102000, 56),
+    "corstone-310": ("ethos-u55-128", 0x50004000, 16),
     "alif-ensemble-e7": ("ethos-u55-256", 0x400E1000, 55),
-    "himax-we2": ("ethos-u55-64", 0x43020000, 192),
-    "imx93": ("ethos-u65-256", 0x4A900000, None),
+    "himax-we2": ("ethos-u55-64", 0x53020000, 192),
+    "imx93": ("ethos-u65-256", 0x4A900000, 178),
 }
 REQUIRED = (
     "id",
@@ -360,8 +360,8 @@ def test_cli_lists_and_shows_the_npu():
     row = next(line for line in table.splitlines() if line.startswith("corstone-300 "))
     assert row.split()[-1] == "ethos-u55-128" and "reference-design" in row
     shown = _invoke("show", "corstone-300").output
-    assert "base address   0x48102000" in shown and "IRQ            56" in shown
-    assert "ETHOSU_BASE_ADDRESS 0x48102000" in shown and "Ethos_U55_High_End_Embedded" in shown
+    assert "base address   0x58102000" in shown and "IRQ            56" in shown
+    assert "SEC_ETHOS_U_NPU_BASE 0x58102000" in shown and "Ethos_U55_High_End_Embedded" in shown
     assert "unknown (see notes)" in _invoke("show", "imx93").output
     data = json.loads(_invoke("show", "himax-we2", "--json").output)
     assert data["npu"]["accelerator"] == "ethos-u55-64" and data["npu"]["irq"] == 192

@@ -106,12 +106,12 @@ def test_platform_file_has_the_board_figures(projects, board):
 
 
 def test_board_figures_for_corstone_300(projects):
-    """The values themselves, as Arm's Corstone-300 examples give them."""
+    """The values themselves, as Arm's ml-embedded-evaluation-kit and TF-M's Corstone-300 startup give them."""
     report, folder = projects["corstone-300"]
     text = (folder / "edgeq_npu_platform.c").read_text()
-    assert "EDGEQ_NPU_BASE_ADDRESS 0x48102000u" in text and "EDGEQ_NPU_IRQ 56u" in text
+    assert "EDGEQ_NPU_BASE_ADDRESS 0x58102000u" in text and "EDGEQ_NPU_IRQ 56u" in text
     assert "#define EDGEQ_NPU_DCACHE 1" in text  # Cortex-M55 has a data cache
-    assert "Interrupt56_Handler" in text and report.placeholders == ()
+    assert "ETHOS_U55_Handler" in text and report.placeholders == ()
     assert "ISRAM (SSE-300 internal SRAM)" in (folder / "edgeq_npu_platform.h").read_text()
 
 
