@@ -604,7 +604,7 @@ def engine_table(rows: dict[str, Any]) -> list[str]:
         "",
         "Weights in the kernels' layouts (int8 depthwise weights are stored as int16, so int4 is a quarter of "
         "them), biases and requantization data (multiplier, shift, rounding constant) per output channel, and "
-        "other tables. B/ch is bytes of per-channel parameters (biases + requant) per output channel.",
+        "other tables. B/ch is bytes of per-channel parameters (biases + requant) per output channel, int8 / mixed.",
         "",
         "| model | int8 w / b / rq / other B | int8 total | AEQ int8 total | int4 w / total | mixed w / total "
         "| int4 / int8 | mixed / int8 | B/ch | goal |",
@@ -617,7 +617,7 @@ def engine_table(rows: dict[str, Any]) -> list[str]:
             f"| {name} | {i8['weights']:,} / {i8['biases']:,} / {i8['requant']:,} / {i8['other']:,} | "
             f"{i8['total']:,} | {e['aeq_int8']['total']:,} | {e['int4']['weights']:,} / {e['int4']['total']:,} | "
             f"{e['mixed']['weights']:,} / {e['mixed']['total']:,} | {d['engine_ratio']['int4']:.3f} | "
-            f"{d['engine_ratio']['mixed']:.3f} | {e['mixed']['per_channel']:.0f} | "
+            f"{d['engine_ratio']['mixed']:.3f} | {i8['per_channel']:.1f} / {e['mixed']['per_channel']:.1f} | "
             f"{'met' if d['goal_met'] else 'not met'} |"
         )
     return [*lines, ""]
@@ -728,15 +728,16 @@ def mixed_analysis(rows: dict[str, Any]) -> list[str]:
 
 def _model_analysis(r: dict[str, Any]) -> str:
     e, d, s = r["engine"], r["derived"], r["search"]
-    mx = e["mixed"]
-    tables = mx["biases"] + mx["requant"]
+    i8, mx = e["int8"], e["mixed"]
+    tables, tables8 = mx["biases"] + mx["requant"], i8["biases"] + i8["requant"]
     kept = [layer for layer in s["layers"] if layer["bits"] == 8]
     kept_bytes = sum(int(np.prod(layer["shape"])) for layer in kept)
+    shrink = "do not shrink" if tables >= tables8 else f"shrink only from {tables8:,} B"
     text = (
         f"mixed/int8 {d['engine_ratio']['mixed']:.3f}x ({_met(d['goal_met'])}). Its weights are "
-        f"{d['mixed_weight_ratio']:.3f}x the int8 engine's, but the per-channel tables ({mx['channels']:,} channels "
-        f"x {mx['per_channel']:.0f} B = {tables:,} B) do not shrink and are {_pct(d['mixed_table_share'])} of the "
-        f"mixed constants"
+        f"{d['mixed_weight_ratio']:.3f}x the int8 engine's, but the per-channel tables ({mx['channels']:,} channels, "
+        f"{mx['per_channel']:.1f} B each on average, {tables:,} B) {shrink} and are "
+        f"{_pct(d['mixed_table_share'])} of the mixed constants"
     )
     if mx["other"]:
         text += f", and other tables (lookup/resize) add {mx['other']:,} B ({_pct(mx['other'] / mx['total'])})"
@@ -755,11 +756,12 @@ def _model_analysis(r: dict[str, Any]) -> str:
     else:
         text += "Every layer is int4 already. "
     w = d["what_if_tight_rows"]
-    text += (
-        f"With {TIGHT_ROW}-byte per-channel rows (docs/engine-int4.md; computed, not built) the mixed model "
-        f"would be {w['mixed_only']:.3f}x the int8 engine as it is, or {w['both']:.3f}x an int8 engine "
-        "with the same rows."
-    )
+    if mx["per_channel"] > TIGHT_ROW + 0.5:
+        text += (
+            f"With {TIGHT_ROW}-byte per-channel rows (docs/engine-int4.md; computed, not built) the mixed model "
+            f"would be {w['mixed_only']:.3f}x the int8 engine as it is, or {w['both']:.3f}x an int8 engine "
+            "with the same rows."
+        )
     return text
 
 
@@ -950,36 +952,56 @@ def mobilenet_analysis(mn: dict[str, Any]) -> list[str]:
     s, b4 = mn["sizes"], mn["breakdown"]["int4"]
     target = int(GOAL_MNV2_RATIO * s["float"])
     fixed = b4["biases"] + b4["qparams_per_channel"]
-    bias_zp = 8 * (b4["qparams_bias"] // 12)
-    no_bias_q = s["int4"] - b4["qparams_bias"]
-    no_zp = s["int4"] - b4["zero_points_per_channel"]
-    both = no_bias_q - (b4["zero_points_per_channel"] - bias_zp)
+    over = s["int4"] - target
+    bias_q = f"12 B each, {b4['qparams_bias']:,} B in all" if b4["qparams_bias"] else "none"
     return [
         f"Why the goal is {'met' if mn['goal_met'] else 'not met'}: the int4 weights alone are "
         f"{b4['weights_int4']:,} bytes, {b4['weights_int4'] / s['float']:.4f} of the float file, exactly half of the "
         f"int8 file's {mn['breakdown']['int8']['weights_int8']:,}. What does not shrink with the weights is the "
         f"per-channel data: {b4['weight_channels']:,} weight channels, each with a scale and a zero point (12 B), "
         f"and {b4['bias_values']:,} int32 biases (the 1000-class FULLY_CONNECTED has no bias input in the converted "
-        f"graph), each with its own scale and zero point (4 + 12 B): {fixed:,} bytes, "
-        f"{_pct(fixed / s['int4'])} of the int4 file, {fixed / s['float']:.4f} of the float file. The goal allows "
-        f"{target:,} bytes; the file is {s['int4'] - target:,} bytes over.",
+        f"graph) with their own quantization parameters ({bias_q}): {fixed:,} bytes, {_pct(fixed / s['int4'])} "
+        f"of the int4 file, {fixed / s['float']:.4f} of the float file. The goal allows {target:,} bytes; the file "
+        f"is {abs(over):,} bytes {'over' if over > 0 else 'under'}.",
         "",
-        "What would meet it (computed from the figures above, not built; both are changes to the converter):",
-        "",
-        f"- Biases without their own quantization parameters: in this file every bias scale is input scale x "
-        f"weight scale (largest relative difference {b4['bias_scale_error']:.1e}) and every bias zero point 0, so "
-        f"kernels can derive them: -{b4['qparams_bias']:,} B, {no_bias_q:,} B = {no_bias_q / s['float']:.4f} of "
-        "float.",
-        f"- Empty zero-point vectors on per-channel tensors (the schema allows them; "
-        f"{b4['nonzero_zero_points_per_channel']} of them are non-zero here): -{b4['zero_points_per_channel']:,} B, "
-        f"{no_zp:,} B = {no_zp / s['float']:.4f} of float.",
-        f"- Both: {both:,} B = {both / s['float']:.4f} of float.",
-        "",
-        "Whether LiteRT and TFLite Micro accept a bias without quantization parameters or empty zero points has "
-        "to be checked per kernel before either change is made.",
-        "",
+        *mobilenet_what_if(mn),
         *mobilenet_fidelity(mn),
     ]
+
+
+def mobilenet_what_if(mn: dict[str, Any]) -> list[str]:
+    s, b4 = mn["sizes"], mn["breakdown"]["int4"]
+    bias_zp = 8 * (b4["qparams_bias"] // 12)
+    no_bias_q = s["int4"] - b4["qparams_bias"]
+    no_zp = s["int4"] - b4["zero_points_per_channel"]
+    both = no_bias_q - (b4["zero_points_per_channel"] - bias_zp)
+    lines = [
+        "What would make it smaller (computed from the figures above, not built; both are changes to the converter):",
+        "",
+    ]
+    if b4["qparams_bias"]:
+        lines.append(
+            f"- Biases without their own quantization parameters: in this file every bias scale is input scale x "
+            f"weight scale (largest relative difference {b4['bias_scale_error']:.1e}) and every bias zero point 0, "
+            f"so kernels can derive them: -{b4['qparams_bias']:,} B, {no_bias_q:,} B = "
+            f"{no_bias_q / s['float']:.4f} of float."
+        )
+    else:
+        lines.append("- The int4 file's biases already carry no quantization parameters of their own.")
+    lines.append(
+        f"- Empty zero-point vectors on per-channel tensors (the schema allows them; "
+        f"{b4['nonzero_zero_points_per_channel']} of them are non-zero here): -{b4['zero_points_per_channel']:,} B, "
+        f"{no_zp:,} B = {no_zp / s['float']:.4f} of float."
+    )
+    if b4["qparams_bias"]:
+        lines.append(f"- Both: {both:,} B = {both / s['float']:.4f} of float.")
+    lines += [
+        "",
+        "Whether LiteRT and TFLite Micro accept empty zero points (and biases without quantization parameters) "
+        "has to be checked per kernel before such a change is made.",
+        "",
+    ]
+    return lines
 
 
 def mobilenet_fidelity(mn: dict[str, Any]) -> list[str]:
