@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from edgeq.convert import converter as conv
+from edgeq.convert.bias_params import drop_bias_quantization
 from edgeq.convert.loader import LoadedModel
 from edgeq.convert.report import layer_for
 from edgeq.data import Dataset
@@ -173,6 +174,7 @@ class Int4Quantizer:
 
         self.float_model = float_model
         self.layers = weight_layers(read_model(float_model), layer_names)
+        self.biases_without_parameters = 0
         self._quantizer = quantizer
         with quiet():
             signature, names = _signature(float_model)
@@ -200,6 +202,8 @@ class Int4Quantizer:
             raise ConversionError(f"the {QUANTIZER} failed: {_first_line(exc)}") from exc
         model = bytes(result.quantized_model)
         check_int4_layers(read_model(model), {layer.output for layer in chosen})
+        # The quantizer writes each bias's derivable scales and zero points; no kernel reads them.
+        model, self.biases_without_parameters = drop_bias_quantization(model)
         return model
 
 
@@ -210,7 +214,8 @@ def convert_int4(tf: ModuleType, loaded: LoadedModel, dataset: Dataset) -> tuple
     logger.info("quantizing with the %s %s: int8 activations, int4 weights", QUANTIZER, version)
     quantizer = Int4Quantizer(float_model, dataset, loaded.layer_names)
     model = quantizer.quantize({layer.output for layer in quantizer.layers})
-    return model, float_model, weights_section(quantizer.layers, quantizer.layers, version)
+    section = weights_section(quantizer.layers, quantizer.layers, version)
+    return model, float_model, {**section, "biases_without_parameters": quantizer.biases_without_parameters}
 
 
 def weights_section(layers: Sequence[WeightLayer], int4: Collection[WeightLayer], version: str) -> dict[str, Any]:
