@@ -9,6 +9,7 @@ must equal that too.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from functools import cache
@@ -21,7 +22,15 @@ from edgeq.batch_run import run
 from edgeq.codegen.context import model_context
 from edgeq.codegen.engine.analyze import analyze
 from edgeq.codegen.engine.build import Engine, build_engine
-from edgeq.codegen.engine.int4 import has_int4_weights, pack_words, packed_layout, unpacked_bytes
+from edgeq.codegen.engine.int4 import (
+    fc_rows_scratch,
+    has_int4_weights,
+    output_channels,
+    pack_words,
+    packed_layout,
+    unpacked_bytes,
+    unpacked_weights_bytes,
+)
 from edgeq.codegen.engine.scratch import FC_ROWS, kernel_scratch_bytes
 from edgeq.codegen.engine.sources import kernel_source
 from edgeq.errors import EdgeqError, UnsupportedError, UsageError
@@ -97,9 +106,10 @@ def test_weights_stay_packed_in_flash():
         graph = read_model(_pair(name)[0])
         packed = sum(len(packed_layout(graph, op)[0]) for op in analyze(graph).ops if has_int4_weights(graph, op))
         assert int4.weights == packed
-        assert (int4.biases, int4.requant, int4.channels) == (w8.biases, w8.requant, w8.channels)
+        assert (int4.biases, int4.channels) == (w8.biases, w8.channels)
         assert int4.weights < 0.56 * w8.weights  # half; a quarter for the int16 depthwise layout
-        assert int4.per_channel == 16.0  # int32 bias, multiplier, shift and rounding constant
+        assert w8.per_channel == 16.0  # int32 bias, multiplier, shift and rounding constant
+        assert int4.per_channel == 9.0  # int32 bias and multiplier, int8 shift (test_channel_... below)
 
 
 def test_generation_report_shows_the_saving(tmp_path):
@@ -121,8 +131,12 @@ def test_unpacked_weights_count_in_the_arena(name):
     by_index = {op.index: op for op in analyze(graph).ops}
     for k in engine.schedule.kernels:
         op = by_index[k.op]
+        if k.kernel == FC_ROWS:  # fc's first op: its expanded channel rows leave no room for a whole copy
+            assert k.scratch_bytes == fc_rows_scratch(graph, op) < unpacked_bytes(graph, op)
+            continue
         assert k.scratch_bytes == unpacked_bytes(graph, op) + kernel_scratch_bytes(graph, op, k.kernel)
-    biggest = max(unpacked_bytes(graph, op) for op in by_index.values())
+    rows = {k.op for k in engine.schedule.kernels if k.kernel == FC_ROWS}
+    biggest = max(unpacked_bytes(graph, op) for i, op in by_index.items() if i not in rows)
     assert engine.schedule.smallest_arena_bytes >= _engine(w8).schedule.smallest_arena_bytes
     assert engine.plan.arena_bytes >= biggest
 
@@ -157,6 +171,86 @@ def test_every_schedule_matches_the_oracle(name, optimize, tmp_path):
     done = subprocess.run([str(exe)], input=b"".join(x[n].tobytes() for n in range(SAMPLES)), capture_output=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout == _oracle(name)[0]
+
+
+COMPACT = re.compile(r"static const (int32_t|int8_t) net_op(\d+)_channel_(bias|mult|shift)\[(\d+)\] = \{(.*?)\};", re.S)
+ROWS = re.compile(r"static const eq_channel net_op(\d+)_channels\[(\d+)\] = \{(.*?)\};", re.S)
+EXPAND = re.compile(r"eq_expand_channels\((.*?)\);", re.S)
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(v) for v in re.findall(r"-?\d+", text)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_channel_parameters_take_9_bytes_a_channel_in_flash(name):
+    """int32 bias, int32 multiplier, int8 shift per channel; no 16-byte eq_channel table in flash."""
+    int4, w8 = (_engine(p) for p in _pair(name))
+    code = str(int4.files["net.c"])
+    arrays = COMPACT.findall(code)
+    assert "static const eq_channel" not in code
+    sizes = {(ctype, what): 0 for ctype, what in (("int32_t", "bias"), ("int32_t", "mult"), ("int8_t", "shift"))}
+    for ctype, _, what, count, values in arrays:
+        sizes[(ctype, what)] += int(count)
+        assert len(_numbers(values)) == int(count)
+    channels = w8.constants.channels
+    assert set(sizes.values()) == {channels}, sizes
+    assert int4.constants.biases + int4.constants.requant == 9 * channels
+    assert int4.constants.requant == 5 * channels and int4.constants.biases == 4 * channels
+    graph = read_model(_pair(name)[0])
+    by_index = {op.index: op for op in analyze(graph).ops}
+    for k in int4.schedule.kernels:  # the expanded rows follow the unpacked weights in the op's scratch
+        op = by_index[k.op]
+        rows = 16 * output_channels(graph, op)
+        assert unpacked_bytes(graph, op) == unpacked_weights_bytes(graph, op) + rows
+        assert k.scratch_bytes >= rows + unpacked_weights_bytes(graph, op) or k.kernel == FC_ROWS
+
+
+def test_expansion_equals_the_int8_twins_rows(tmp_path):
+    """The generated arrays and eq_expand_channels calls give, row for row, the eq_channel tables of the twins."""
+    if shutil.which("gcc") is None:
+        pytest.skip("host gcc is not installed")
+    decls, calls, expected = [], [], []
+    for name in NAMES:
+        int4, w8 = (str(_engine(p, "speed").files["net.c"]) for p in _pair(name))
+        for ctype, op, what, count, values in COMPACT.findall(int4):
+            decls.append(f"static const {ctype} {name}_op{op}_{what}[{count}] = {{{values}}};")
+        for args in EXPAND.findall(int4):
+            bias, _, _, count, rq, base, _ = (a.strip() for a in args.split(","))
+            assert 0 < int(count) <= 256
+            op = re.fullmatch(r"net_op(\d+)_channel_bias", bias).group(1)
+            calls.append(
+                f"    expand({name}_op{op}_bias, {name}_op{op}_mult, {name}_op{op}_shift, {count}, {rq}, {base});"
+            )
+        for _, _count, values in ROWS.findall(w8):
+            expected.extend(_numbers(values))
+    driver = "\n".join(
+        [
+            "#include <stdio.h>",
+            '#include "edgeq_kernels.h"',
+            *decls,
+            "static void expand(const int32_t *b, const int32_t *m, const int8_t *s, int32_t n, int32_t rq, int32_t k) {",
+            "    eq_channel rows[256];",
+            "    int32_t c;",
+            "    eq_expand_channels(b, m, s, n, rq, k, rows);",
+            '    for (c = 0; c < n; ++c) printf("%ld %ld %ld %ld\\n", (long)rows[c].bias, (long)rows[c].mult,'
+            " (long)rows[c].shift, (long)rows[c].round);",
+            "}",
+            "int main(void) {",
+            *calls,
+            "    return 0;",
+            "}",
+        ]
+    )
+    for file in ("edgeq_kernels.h", "edgeq_int4.c"):
+        (tmp_path / file).write_bytes(kernel_source(file))
+    (tmp_path / "driver.c").write_text(driver)
+    exe = tmp_path / "expand"
+    cmd = ["gcc", "-std=c99", "-O2", "-Wall", "-Werror", "-o", str(exe), str(tmp_path / "driver.c")]
+    subprocess.run([*cmd, str(tmp_path / "edgeq_int4.c")], check=True)
+    got = _numbers(subprocess.run([str(exe)], capture_output=True, check=True, text=True).stdout)
+    assert len(expected) == 4 * sum(_engine(_pair(name)[1]).constants.channels for name in NAMES)
+    assert got == expected
 
 
 DRIVER = r"""

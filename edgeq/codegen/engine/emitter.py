@@ -148,6 +148,19 @@ class Emitter:
         self.channel_rows += len(rows)
         return name
 
+    def compact_channels(self, prefix: str, columns: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[str, ...]:
+        """An int4 op's channel parameters: ``{prefix}_bias``, ``_mult`` (int32) and ``_shift`` (int8) arrays.
+
+        9 bytes a channel in flash (engine.int4.compact_rows), expanded into ``eq_channel`` rows at run time.
+        """
+        names = []
+        for what, values, role in zip(("bias", "mult", "shift"), columns, ("biases", "requant", "requant")):
+            names.append(f"{prefix}_{what}")
+            self._data_array(names[-1], values, CTYPES[str(values.dtype)], "", "", aligned=False)
+            self.add_flash(role, values.nbytes)
+        self.channel_rows += len(columns[0])
+        return tuple(names)
+
     def int_array(self, name: str, values: list[int]) -> str:
         _check_int32(name, "values", values)
         line = f"static const int32_t {name}[{max(len(values), 1)}] = {{{', '.join(str(int(v)) for v in values)}}};"

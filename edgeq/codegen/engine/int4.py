@@ -23,6 +23,13 @@ before. TFLM's int4 CONV_2D and DEPTHWISE_CONV_2D do the same: a scratch buffer 
 unpacked filter. FULLY_CONNECTED weights are packed row by row, each row padded to whole words: its
 smallest kernel variant (``rows``, edgeq_fc_int4.c) unpacks two rows at a time into a scratch of
 two rows instead.
+
+The per-output-channel parameters of an int4 op are compact in flash too: an int32 bias, an int32
+multiplier and an int8 shift a channel (9 bytes, three arrays) instead of the 16-byte ``eq_channel``
+rows of int8 ops. The same prelude expands them (``eq_expand_channels``, edgeq_int4.c) into full rows
+in the op's scratch region, after the unpacked weights, deriving each rounding constant from its
+shift as engine.requant_table does; the kernels read those RAM rows as they read the flash rows of
+int8 ops. The ``rows`` variant expands two channels at a time, with the two rows of weights it unpacks.
 """
 
 from __future__ import annotations
@@ -30,12 +37,16 @@ from __future__ import annotations
 import numpy as np
 
 from edgeq.codegen.engine.layouts import WEIGHT_TAIL, conv_weights, depthwise_weights, row_taps
+from edgeq.codegen.engine.requant_table import ChannelTable, rounding
 from edgeq.model import Graph, Operator
 
 INT4_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 UNPACK_SOURCE = "edgeq_int4.c"
 ALIGN = 16  # the kernel's own scratch starts 16-byte aligned after the unpacked weights
 GROUP = 8  # values per packed word
+CHANNEL_ROW = 16  # sizeof(eq_channel): int32 bias, mult, shift, round
+COMPACT_ROW = 9  # flash bytes a channel of an int4 op: int32 bias and mult, int8 shift
+EXPAND = "eq_expand_channels"
 
 
 def _conv(op) -> Operator:
@@ -69,8 +80,11 @@ def unpacked_values(graph: Graph, op) -> tuple[int, int]:
 
 
 def fc_rows_scratch(graph: Graph, op: Operator) -> int:
-    """Scratch of the FULLY_CONNECTED variant that unpacks two rows at a time (eq_fc_s4_scratch_bytes)."""
-    return 2 * graph.tensors[op.inputs[1]].shape[-1] + WEIGHT_TAIL
+    """Scratch of the FULLY_CONNECTED variant that unpacks two rows at a time (eq_fc_s4_scratch_bytes).
+
+    Two expanded channel rows, then two unpacked rows of weights and the zero tail.
+    """
+    return 2 * CHANNEL_ROW + 2 * graph.tensors[op.inputs[1]].shape[-1] + WEIGHT_TAIL
 
 
 def unpack_call(graph: Graph, op, source: str, unpacked: str) -> tuple[str, list[str]]:
@@ -83,12 +97,47 @@ def unpack_call(graph: Graph, op, source: str, unpacked: str) -> tuple[str, list
     return kernel, [source, str(unpacked_values(graph, op)[0]), unpacked]
 
 
-def unpacked_bytes(graph: Graph, op) -> int:
+def unpacked_weights_bytes(graph: Graph, op) -> int:
     """Bytes of ``op``'s scratch that hold its unpacked weights (0 without int4 weights), 16-byte aligned."""
     if not has_int4_weights(graph, op):
         return 0
     values, width = unpacked_values(graph, op)
     return -(-values * width // ALIGN) * ALIGN
+
+
+def output_channels(graph: Graph, op) -> int:
+    """Output channels of a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED (one ``eq_channel`` row each)."""
+    conv = _conv(op)
+    w = graph.tensors[conv.inputs[1]]
+    return w.shape[-1] if conv.builtin == "DEPTHWISE_CONV_2D" else w.shape[0]
+
+
+def channel_rows_bytes(graph: Graph, op) -> int:
+    """Bytes of ``op``'s scratch that hold its expanded ``eq_channel`` rows (0 without int4 weights)."""
+    return CHANNEL_ROW * output_channels(graph, op) if has_int4_weights(graph, op) else 0
+
+
+def unpacked_bytes(graph: Graph, op) -> int:
+    """Bytes of ``op``'s scratch its prelude fills before the kernel's own scratch (0 without int4 weights).
+
+    The unpacked weights, then the expanded channel rows; a multiple of 16 bytes.
+    """
+    return unpacked_weights_bytes(graph, op) + channel_rows_bytes(graph, op)
+
+
+def compact_rows(table: ChannelTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(bias int32, mult int32, shift int8) of ``table``'s rows: what eq_expand_channels expands back exactly."""
+    bias, mult, shift, rounds = (np.asarray(col, np.int64) for col in zip(*table.rows))
+    if shift.min() < -128 or shift.max() > 127:
+        raise ValueError(f"a shift of {int(shift.min())} .. {int(shift.max())} does not fit int8")
+    if any(rounding(table.rq, table.base, int(e)) != r for e, r in zip(shift, rounds)):
+        raise ValueError("rounding constants that do not follow from the shifts")
+    return bias.astype(np.int32), mult.astype(np.int32), shift.astype(np.int8)
+
+
+def expand_args(bias: str, mult: str, shift: str, table: ChannelTable, rows: str) -> list[str]:
+    """The arguments of ``eq_expand_channels``: the compact arrays, the count, the rq form and K, the RAM rows."""
+    return [bias, mult, shift, str(len(table.rows)), str(table.rq), str(table.base), rows]
 
 
 def packed_layout(graph: Graph, op) -> tuple[np.ndarray, int, str]:

@@ -14,7 +14,16 @@ import numpy as np
 from edgeq.codegen.engine import layouts
 from edgeq.codegen.engine import quantmath as qm
 from edgeq.codegen.engine.emitter import INDENT, Emitter, wrap_braced, wrap_call
-from edgeq.codegen.engine.int4 import UNPACK_SOURCE, packed_layout, unpack_call, unpacked_bytes
+from edgeq.codegen.engine.int4 import (
+    EXPAND,
+    UNPACK_SOURCE,
+    compact_rows,
+    expand_args,
+    packed_layout,
+    unpack_call,
+    unpacked_bytes,
+    unpacked_weights_bytes,
+)
 from edgeq.codegen.engine.layouts import WEIGHT_TAIL
 from edgeq.codegen.engine.operands import constant_data, inconsistent
 from edgeq.codegen.engine.requant_table import ChannelTable, acc_bounds, channel_table
@@ -171,11 +180,11 @@ def conv_parts(
     if not depthwise and w.shape[3] != in_c:
         raise unsupported(op, f"grouped convolution ({in_c} input channels, filters of {w.shape[3]})")
     p = em.struct("eq_conv_params", em.name(op.index, "params"), fields)
-    if w.dtype == "int4":
-        weights_name = int4_weights(em, graph, op, op.index if owner is None else owner)
-    else:
-        weights_name = _conv_weights(em, op, w, depthwise)
-    return p, em.ptr(x.index), [weights_name, _channels(em, op, table)]
+    if w.dtype != "int4":
+        return p, em.ptr(x.index), [_conv_weights(em, op, w, depthwise), _channels(em, op, table)]
+    region = op.index if owner is None else owner
+    weights_name = int4_weights(em, graph, op, region)
+    return p, em.ptr(x.index), [weights_name, int4_channels(em, graph, op, table, region)]
 
 
 def int4_weights(em: Emitter, graph: Graph, op: Operator, owner: int) -> str:
@@ -186,6 +195,18 @@ def int4_weights(em: Emitter, graph: Graph, op: Operator, owner: int) -> str:
     em.prelude.append(wrap_call(INDENT * 2, *unpack_call(graph, op, source, unpacked)))
     em.kernels.add(UNPACK_SOURCE)
     return unpacked
+
+
+def int4_channels(em: Emitter, graph: Graph, op: Operator, table: ChannelTable, owner: int) -> str:
+    """The channel parameters of an int4 op, compact in flash (9 bytes a channel), expanded in the prelude into
+    ``eq_channel`` rows in the scratch region of op ``owner``, after the unpacked weights; returns the name of
+    the rows' pointer."""
+    bias, mult, shift = em.compact_channels(em.name(op.index, "channel"), compact_rows(table))
+    skip = unpacked_weights_bytes(graph, op)
+    rows = em.scratch(owner, skip=skip, what="channels", ctype="eq_channel")
+    em.prelude.append(wrap_call(INDENT * 2, EXPAND, expand_args(bias, mult, shift, table, rows)))
+    em.kernels.add(UNPACK_SOURCE)
+    return rows
 
 
 def packed_weights(em: Emitter, graph: Graph, op: Operator) -> str:
@@ -265,7 +286,8 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
     p = em.struct("eq_fc_params", em.name(op.index, "params"), fields)
     if w.dtype == "int4" and em.variants.get(op.index) == FC_ROWS:  # packed rows, two unpacked at a time
         weights = packed_weights(em, graph, op)
-        args = [f"&{p}", em.ptr(x.index), weights, _channels(em, op, table), em.scratch(op.index), em.ptr(y.index)]
+        compact = em.compact_channels(em.name(op.index, "channel"), compact_rows(table))
+        args = [f"&{p}", em.ptr(x.index), weights, *compact, str(table.base), em.scratch(op.index), em.ptr(y.index)]
         em.call(op.index, "eq_fully_connected_s4", args, op.builtin, "edgeq_fc_int4.c")
         return
     if w.dtype == "int4":
@@ -273,7 +295,8 @@ def lower_fully_connected(em: Emitter, graph: Graph, op: Operator) -> None:
     else:
         weights = em.const_tensor(w, em.name(op.index, "fc_weights"), tail=WEIGHT_TAIL, role="weights")
     x_ptr = em.ptr(x.index)  # pointers are declared in the order of first use
-    channels, scratch = _channels(em, op, table), kernel_scratch(em, graph, op, op.index)
+    channels = int4_channels(em, graph, op, table, op.index) if w.dtype == "int4" else _channels(em, op, table)
+    scratch = kernel_scratch(em, graph, op, op.index)
     args = [f"&{p}", x_ptr, weights, channels, scratch, em.ptr(y.index)]
     em.call(op.index, "eq_fully_connected_s8", args, op.builtin, "edgeq_fc.c")
 

@@ -28,10 +28,13 @@ class ChannelTable:
     """The ``rq`` form of an op and its ``eq_channel`` rows ``(bias, mult, shift, round)``.
 
     ``shift`` is TFLite's shift in the exact form and the right shift ``e = -shift`` in the fast form.
+    ``base``: the fast form's ``K`` (edgeq_kernels.h), from which each row's ``round`` follows
+    (:func:`rounding`); 0 in the exact form, whose ``round`` is 0.
     """
 
     rq: int
     rows: tuple[tuple[int, int, int, int], ...]
+    base: int = 0
 
     def __post_init__(self) -> None:
         if not self.rows:
@@ -76,5 +79,13 @@ def channel_table(
     if act_min >= out_zp:
         rq |= RQ_NO_SIGN_FIX
     base = out_zp if rq & RQ_FULL_RANGE else out_zp - act_min
-    rows = tuple((b, m, -s, (1 << (-s - 1)) + base * (1 << -s)) for b, m, s in zip(biases, mult, shift))
-    return ChannelTable(rq, rows)
+    rows = tuple((b, m, -s, rounding(rq, base, -s)) for b, m, s in zip(biases, mult, shift))
+    return ChannelTable(rq, rows, base)
+
+
+def rounding(rq: int, base: int, shift: int) -> int:
+    """The ``round`` of a row: ``2^(e-1) + K 2^e`` in the fast form (``shift`` = e, ``base`` = K), else 0.
+
+    eq_expand_channels (edgeq_int4.c) computes it so from the shift of the compact rows of int4 ops.
+    """
+    return (1 << (shift - 1)) + base * (1 << shift) if rq & RQ_FAST else 0

@@ -10,9 +10,11 @@ planner treats each region as a buffer alive during its one op, so it shares
 memory with tensors that are dead at that point, and the
 lower bound counts it like any live buffer: arena_bytes is exactly what the
 generated engine reserves, scratch included. An op with int4 weights unpacks
-them into the start of its region (engine.int4); the kernel's own scratch
-follows them. An int4 FULLY_CONNECTED has a third, smallest variant, ``rows``,
-whose region holds two unpacked rows and no whole copy (eq_fc_s4_scratch_bytes). The sizes mirror the
+them into the start of its region, then expands its channel rows after them
+(engine.int4); the kernel's own scratch follows. An int4 FULLY_CONNECTED has a
+third, smallest variant, ``rows``, whose region holds two expanded channel
+rows and two unpacked rows of weights at a time, no whole copy
+(eq_fc_s4_scratch_bytes). The sizes mirror the
 ``eq_*_scratch_bytes`` functions of the C kernels (tests/codegen/test_kernels.py
 checks that they agree) and are the most any build uses (portable columns are
 padded to 16 taps, SIMD32 columns to 4).
@@ -105,7 +107,8 @@ def variants(graph: Graph, op) -> tuple[str, ...]:
 
 
 def variant_scratch(graph: Graph, op, variant: str) -> int:
-    """Scratch bytes of ``op`` running ``variant``: its unpacked int4 weights (engine.int4), then the kernel's."""
+    """Scratch bytes of ``op`` running ``variant``: its unpacked int4 weights and channel rows (engine.int4),
+    then the kernel's (the ``rows`` variant: two channel rows and two rows of weights at a time)."""
     if variant == FC_ROWS:
         return fc_rows_scratch(graph, op)
     return unpacked_bytes(graph, op) + kernel_scratch_bytes(graph, op, variant)

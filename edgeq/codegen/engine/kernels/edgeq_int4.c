@@ -13,6 +13,10 @@
  * of every target the engine builds for. FULLY_CONNECTED weights are packed row by row, each row
  * padded to a multiple of 8 values, so that any rows can be unpacked on their own
  * (eq_unpack_rows_s4_s8; edgeq_fc_int4.c unpacks two at a time).
+ *
+ * The per-output-channel parameters of an int4 op stay compact in flash too, 9 bytes a channel (an
+ * int32 bias, an int32 multiplier, an int8 shift), and are expanded into the op's scratch region as the
+ * eq_channel rows every int8 kernel reads (eq_expand_channels).
  */
 #include "edgeq_kernels.h"
 
@@ -70,5 +74,26 @@ void eq_unpack_s4_s16(const uint8_t *packed, int32_t count, int16_t *out) {
         memcpy(&w, packed, 4);
         eq_s4_halves(w & 0x0F0F0F0Fu, out);
         eq_s4_halves((w >> 4) & 0x0F0F0F0Fu, out + 4);
+    }
+}
+
+void eq_expand_channels(const int32_t *bias, const int32_t *mult, const int8_t *shift, int32_t count, int32_t rq,
+                        int32_t base, eq_channel *out) {
+    int32_t c;
+    if (rq & EQ_RQ_FAST) { /* round = 2^(e-1) + K 2^e, 1 <= e <= 21 and |K| < 2^8 (edgeq_kernels.h) */
+        for (c = 0; c < count; ++c) {
+            const int32_t e = shift[c];
+            out[c].bias = bias[c];
+            out[c].mult = mult[c];
+            out[c].shift = e;
+            out[c].round = ((int32_t)1 << (e - 1)) + base * ((int32_t)1 << e);
+        }
+        return;
+    }
+    for (c = 0; c < count; ++c) { /* the exact form has no rounding constant */
+        out[c].bias = bias[c];
+        out[c].mult = mult[c];
+        out[c].shift = shift[c];
+        out[c].round = 0;
     }
 }

@@ -386,14 +386,20 @@ void eq_fully_connected_s8(const eq_fc_params *p, const int8_t *in, const int8_t
    order, into int8 or int16 values, the layouts above, in an op's scratch region before its kernel runs. */
 void eq_unpack_s4_s8(const uint8_t *packed, int32_t count, int8_t *out);
 void eq_unpack_s4_s16(const uint8_t *packed, int32_t count, int16_t *out);
+/* An int4 op's channel parameters, compact in flash (int32 bias and mult, int8 shift), as `count` eq_channel
+   rows in its scratch region: shift as stored, round derived from it for the op's `rq` form and `base`, the
+   K of EQ_RQ_FAST (0 in the exact form). */
+void eq_expand_channels(const int32_t *bias, const int32_t *mult, const int8_t *shift, int32_t count, int32_t rq,
+                        int32_t base, eq_channel *out);
 /* `rows` FULLY_CONNECTED rows of `len` values, each packed padded to a multiple of 8 values, into
    [rows][len] int8 followed by EQ_WEIGHT_TAIL zero bytes. */
 void eq_unpack_rows_s4_s8(const uint8_t *packed, int32_t rows, int32_t len, int8_t *out);
-/* FULLY_CONNECTED over packed int4 rows, two rows unpacked at a time into `scratch`
+/* FULLY_CONNECTED over packed int4 rows, two rows unpacked and their two channels expanded (compact
+   `bias`, `mult`, `shift` and the `base` of eq_expand_channels) at a time into `scratch`
    (eq_fc_s4_scratch_bytes; edgeq_fc_int4.c). */
 int32_t eq_fc_s4_scratch_bytes(const eq_fc_params *p);
-void eq_fully_connected_s4(const eq_fc_params *p, const int8_t *in, const uint8_t *w, const eq_channel *ch,
-                           void *scratch, int8_t *out);
+void eq_fully_connected_s4(const eq_fc_params *p, const int8_t *in, const uint8_t *w, const int32_t *bias,
+                           const int32_t *mult, const int8_t *shift, int32_t base, void *scratch, int8_t *out);
 
 /* ---- pooling (edgeq_pool.c) ---- */
 typedef struct {
