@@ -23,8 +23,9 @@ class Constants:
     """The engine's constant bytes in flash by what they hold (kernel code not included).
 
     ``weights``: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED weights in the kernels' layouts (int4
-    weights packed, two a byte); ``biases`` and ``requant``: the per-output-channel tables of those ops
-    (an int32 bias, and an int32 multiplier, shift and rounding constant, per ``eq_channel``);
+    weights packed, two a byte); ``biases`` and ``requant``: the per-output-channel parameters of those ops
+    (an int32 bias, and an int32 multiplier, shift and rounding constant per ``eq_channel`` row; ops with
+    int4 weights keep an int32 multiplier and an int8 shift, expanded into rows at run time, engine.int4);
     ``other``: every other table (constant operands, LSTM weights, lookup tables); ``channels``: output
     channels with a table row.
     """
