@@ -253,6 +253,33 @@ def test_expansion_equals_the_int8_twins_rows(tmp_path):
     assert got == expected
 
 
+def test_rows_variant_scratch_matches_its_kernel(tmp_path):
+    """fc_rows_scratch (two expanded channel rows, two unpacked rows of weights) is eq_fc_s4_scratch_bytes."""
+    if shutil.which("gcc") is None:
+        pytest.skip("host gcc is not installed")
+    graph = read_model(_pair("fc")[0])
+    fcs = [op for op in analyze(graph).ops if op.builtin == "FULLY_CONNECTED"]
+    depths = [graph.tensors[op.inputs[1]].shape[-1] for op in fcs]
+    files = (
+        "edgeq_kernels.h",
+        "edgeq_fc_int4.c",
+        "edgeq_fc.c",
+        "edgeq_int4.c",
+        "edgeq_matmul.c",
+        "edgeq_elementwise.c",
+    )
+    for file in (*files, "edgeq_requant.c"):
+        (tmp_path / file).write_bytes(kernel_source(file))
+    calls = "".join(f'    p.in_depth = {d};\n    printf("%ld\\n", (long)eq_fc_s4_scratch_bytes(&p));\n' for d in depths)
+    driver = f'#include <stdio.h>\n#include "edgeq_kernels.h"\nint main(void) {{\n    eq_fc_params p;\n{calls}    return 0;\n}}\n'
+    (tmp_path / "driver.c").write_text(driver)
+    exe = tmp_path / "scratch"
+    sources = sorted(str(path) for path in tmp_path.glob("*.c"))
+    subprocess.run(["gcc", "-std=c99", "-O1", "-Wall", "-Werror", "-o", str(exe), *sources], check=True)
+    got = _numbers(subprocess.run([str(exe)], capture_output=True, check=True, text=True).stdout)
+    assert got == [fc_rows_scratch(graph, op) for op in fcs] == [32 + 2 * d + 16 for d in depths]
+
+
 DRIVER = r"""
 #include <stdio.h>
 #include "edgeq_kernels.h"
