@@ -204,6 +204,7 @@ def bench_mobilenet(work: Path) -> dict[str, Any]:
     import tensorflow as tf
 
     import edgeq
+    from edgeq.errors import EdgeqError
 
     say("mobilenet_v2: building the Keras model")
     model, images = mobilenet_v2()
@@ -215,15 +216,25 @@ def bench_mobilenet(work: Path) -> dict[str, Any]:
         say(f"mobilenet_v2: edgeq.convert --weights {weights}")
         started = time.perf_counter()
         path = work / f"mnv2_{kind}.tflite"
-        report = edgeq.convert(model, images, path, weights=weights, **options)
+        try:
+            report = edgeq.convert(model, images, path, weights=weights, **options)
+        except EdgeqError as exc:
+            reports[kind] = {"seconds": round(time.perf_counter() - started, 1), "error": str(exc)}
+            say(f"mobilenet_v2: --weights {weights} failed: {exc}")
+            continue
         reports[kind] = {"seconds": round(time.perf_counter() - started, 1), "fidelity": report.fidelity}
         if report.weights:
             reports[kind]["int4_layers"] = report.weights["int4_layers"]
             reports[kind]["weight_layers"] = len(report.weights["layers"])
             reports[kind]["weight_bytes"] = report.weights["weight_bytes"]
         files[kind] = path.read_bytes()
-    sizes = {"float": len(float_model), "int8": len(files["int8"]), "int4": len(files["int4"])}
+    if "int4" not in files:  # what the quantizer itself wrote, before edgeq's post-processing
+        say("mobilenet_v2: the AI Edge Quantizer's own int4 output")
+        files["int4"] = quantizer_output(model, images)
+        reports["int4"].update(int4_layers=None, weight_layers=None, buffers_at_offset=buffers_at_offset(files["int4"]))
+    sizes = {"float": len(float_model), **{k: len(v) for k, v in files.items()}}
     say("mobilenet_v2: engine constants")
+    converted = "error" not in reports["int4"]
     return {
         "params": int(model.count_params()),
         "images": MNV2_IMAGES,
@@ -234,8 +245,33 @@ def bench_mobilenet(work: Path) -> dict[str, Any]:
         "conversions": reports,
         "engine": {k: engine_constants(v, f"mnv2_{k}.tflite") for k, v in files.items()},
         "goal_ratio": GOAL_MNV2_RATIO,
-        "goal_met": sizes["int4"] / sizes["float"] <= GOAL_MNV2_RATIO,
+        "goal_met": converted and sizes["int4"] / sizes["float"] <= GOAL_MNV2_RATIO,
+        "int4_from": "edgeq.convert" if converted else "AI Edge Quantizer output (edgeq.convert failed)",
     }
+
+
+def buffers_at_offset(model: bytes) -> list[int]:
+    """[buffers stored after the flatbuffer (offset/size), all buffers] of a .tflite."""
+    from ai_edge_litert import schema_py_generated as fbs
+
+    unpacked = fbs.ModelT.InitFromPackedBuf(model, 0)
+    buffers = unpacked.buffers or []
+    return [sum(1 for b in buffers if (b.offset or 0) > 1), len(buffers)]
+
+
+def quantizer_output(model: Any, images: np.ndarray) -> bytes:
+    """The AI Edge Quantizer's all-int4 model of the same calibration draw, as it wrote it."""
+    from edgeq.convert.int4 import Int4Quantizer, batch1_float_model, recipe
+    from edgeq.convert.loader import load_model
+    from edgeq.data import load_dataset
+    from edgeq.log import quiet
+    from edgeq.tfimport import import_tf
+
+    loaded = load_model(model)
+    dataset = load_dataset(images, loaded.inputs, samples=MNV2_CALIBRATION, seed=0)
+    quantizer = Int4Quantizer(batch1_float_model(import_tf(), loaded), dataset, loaded.layer_names)
+    with quiet():
+        return bytes(quantizer._new(recipe(quantizer.layers)).quantize(quantizer.calibration).quantized_model)
 
 
 # ---------------------------------------------------------------------------
@@ -552,7 +588,15 @@ def goals_section(results: dict[str, Any]) -> list[str]:
         "| --- | --- | --- |",
     ]
     mn = results.get("mobilenet_v2")
-    if mn:
+    if mn and "error" in mn["conversions"]["int4"]:
+        b4 = mn["breakdown"]["int4"]
+        fixed = mn["sizes"]["int4"] - b4["qparams_bias"]
+        lines.append(
+            f"| MobileNetV2 1.0 int4 .tflite <= {GOAL_MNV2_RATIO} x float | `edgeq convert --weights int4` fails "
+            f"(below); the quantizer's own output is {mn['ratios']['int4']:.4f}, and {fixed / mn['sizes']['float']:.4f} "
+            "without its bias parameters (computed), which edgeq's conversion is meant to remove | **not met** |"
+        )
+    elif mn:
         lines.append(
             f"| MobileNetV2 1.0 int4 .tflite <= {GOAL_MNV2_RATIO} x float | "
             f"{mn['sizes']['int4']:,} / {mn['sizes']['float']:,} B = {mn['ratios']['int4']:.4f} | {_met(mn['goal_met'])} |"
@@ -603,8 +647,10 @@ def engine_table(rows: dict[str, Any]) -> list[str]:
         "engine --json` reports them)",
         "",
         "Weights in the kernels' layouts (int8 depthwise weights are stored as int16, so int4 is a quarter of "
-        "them), biases and requantization data (multiplier, shift, rounding constant) per output channel, and "
-        "other tables. B/ch is bytes of per-channel parameters (biases + requant) per output channel, int8 / mixed.",
+        "them), biases and requantization data per output channel (int8 ops: 16-byte rows of int32 bias, "
+        "multiplier, shift and rounding constant; int4 ops: compact rows of int32 bias and multiplier and an int8 "
+        "shift, expanded in the op's scratch at run time, edgeq/codegen/engine/int4.py), and other tables. B/ch "
+        "is bytes of per-channel parameters (biases + requant) per output channel, int8 / mixed.",
         "",
         "| model | int8 w / b / rq / other B | int8 total | AEQ int8 total | int4 w / total | mixed w / total "
         "| int4 / int8 | mixed / int8 | B/ch | goal |",
@@ -703,25 +749,34 @@ def m4_table(rows: dict[str, Any]) -> list[str]:
 def not_converted(zoo_rows: dict[str, Any]) -> list[str]:
     lines = []
     for name, r in zoo_rows.items():
-        if "error" in r:
-            e = r["engine"]["int8"]
-            lines += [
-                f"### {name}: no int4 model",
-                "",
-                f'The AI Edge Quantizer leaves an op float, so neither all-int4 nor mixed is made: "{r["error"]}". '
-                f"edgeq's int8 model of it ({r['tflite']['int8']:,} B, engine constants "
-                f"{e.get('total', 0):,} B: weights {e.get('weights', 0):,}, other {e.get('other', 0):,}) keeps its "
-                "LSTM weights in the LSTM's own int8 tables (the engine's other constants); its only int4-capable layer is the dense head "
-                f"(24 x 6 weights), so int4 could save at most 72 bytes of it even if the LSTM converted.",
-                "",
-            ]
+        if "error" not in r:
+            continue
+        e = r["engine"]["int8"]
+        text = (
+            f'`mixed_bits` fails, so neither all-int4 nor mixed is made: "{r["error"]}". edgeq\'s int8 model of it: '
+            f"{r['tflite']['int8']:,} B, engine constants {e.get('total', 0):,} B (weights {e.get('weights', 0):,}, "
+            f"other {e.get('other', 0):,})."
+        )
+        if "LSTM" in r["error"]:
+            text += (
+                " The AI Edge Quantizer leaves the UNIDIRECTIONAL_SEQUENCE_LSTM float. Its weights are the engine's "
+                "other constants (the LSTM's own tables, not conv/depthwise/dense weights); the only int4-capable "
+                "layer is the dense head (24 x 6 weights), so int4 could save at most 72 bytes even if the LSTM "
+                "converted."
+            )
+        elif "spans bytes" in r["error"]:
+            text += (
+                " The same failure as MobileNetV2's (above): the quantizer stores this model's buffers after the "
+                "flatbuffer and edgeq's bias-parameter step drops them."
+            )
+        lines += [f"### {name}: no int4 model", "", text, ""]
     return lines
 
 
 def mixed_analysis(rows: dict[str, Any]) -> list[str]:
-    lines = ["## Why the mixed goal is not met, and what would meet it", ""]
+    lines = ["## What limits each mixed model, and what would lower it", ""]
     for name, r in rows.items():
-        lines += [f"- **{name}**: {_model_analysis(r)}"]
+        lines += [f"- **{name}**: {_model_analysis(r).strip()}"]
     lines += ["", *calibration_analysis(rows), *latency_analysis(rows)]
     return lines
 
@@ -749,16 +804,20 @@ def _model_analysis(r: dict[str, Any]) -> str:
             "ranges below). "
         )
     if kept:
+        g = r["global_min_max"]
+        recovered = 100 * (g["int4"]["score"] - s["int4_score"])
         text += (
             f"The search keeps {len(kept)} layer(s) int8 ({kept_bytes:,} weight values) because all-int4 drops "
-            f"{d['drop_vs_int8']['int4']:+.2f} points; all-int4 would be {d['engine_ratio']['int4']:.3f}x. "
+            f"{d['drop_vs_int8']['int4']:+.2f} points; all-int4 would be {d['engine_ratio']['int4']:.3f}x. Lowering "
+            "the ratio needs int4 weights that lose less on these layers: the widest activation ranges (below) "
+            f"change all-int4's score by {recovered:+.2f} points only. "
         )
     else:
         text += "Every layer is int4 already. "
     w = d["what_if_tight_rows"]
     if mx["per_channel"] > TIGHT_ROW + 0.5:
         text += (
-            f"With {TIGHT_ROW}-byte per-channel rows (docs/engine-int4.md; computed, not built) the mixed model "
+            f"With {TIGHT_ROW}-byte rows on every op, its int8 layers too (computed, not built), the mixed model "
             f"would be {w['mixed_only']:.3f}x the int8 engine as it is, or {w['both']:.3f}x an int8 engine "
             "with the same rows."
         )
@@ -821,8 +880,8 @@ def latency_analysis(rows: dict[str, Any]) -> list[str]:
         "",
         "The engine unpacks int4 weights before each op runs (docs/engine-int4.md): a convolution reuses every "
         "weight at every output pixel, so the unpack nearly disappears in its cost, while a FULLY_CONNECTED reads "
-        "each weight once, so unpacking adds a large part of its cost (the last column of the table above); the "
-        "autoencoder is all dense layers and pays most. The unpacked weights also enlarge the arena, and the "
+        "each weight once, so unpacking adds a large part of its cost (the last column of the table above). The unpacked weights and expanded channel rows also enlarge "
+        "the arena, and the "
         "balanced schedule (kernel variants chosen within a cap that grows with the arena) can then pick "
         "different conv variants, faster or slower. Per model, mixed vs AEQ int8, the two op types that changed "
         "most and the ops whose kernel variant changed:",
@@ -899,8 +958,14 @@ def method_section(results: dict[str, Any]) -> list[str]:
         "(docs/engine-int4.md).",
         f"- MobileNetV2 uses {MNV2_CALIBRATION} calibration images (a smaller set than the zoo's 200, to keep the run "
         "short); file sizes do not depend on the calibration. It is not run on the emulated board.",
-        "- Ratios '/ int8' use `edgeq.convert`'s int8 model (what a plain `edgeq convert` writes); its engine "
-        "constants equal the AEQ int8 model's here, so the ratios are the same against either.",
+        "- Ratios '/ int8' use `edgeq.convert`'s int8 model (what a plain `edgeq convert` writes). Its engine "
+        "constants against the AEQ int8 model's: "
+        + ", ".join(
+            f"{n} {r['engine']['int8']['total']:,} / {r['engine']['aeq_int8']['total']:,} B"
+            for n, r in results["zoo"].items()
+            if "search" in r
+        )
+        + ".",
         "",
     ]
 
@@ -908,6 +973,7 @@ def method_section(results: dict[str, Any]) -> list[str]:
 def mobilenet_section(mn: dict[str, Any] | None) -> list[str]:
     if not mn:
         return []
+    failure = mn["conversions"]["int4"].get("error")
     s, b = mn["sizes"], mn["breakdown"]
     conv = mn["conversions"]
     lines = [
@@ -917,14 +983,15 @@ def mobilenet_section(mn: dict[str, Any] | None) -> list[str]:
         f"{mn['images']} seeded synthetic images in [-1, 1], {mn['calibration_samples']} for calibration (both "
         "conversions draw the same ones) and the rest held out for the fidelity check. Float: plain "
         "`TFLiteConverter`; int8: `edgeq.convert` (TensorFlow's converter, per-channel int8 weights); int4: "
-        f'`edgeq.convert(..., weights="int4")` ({conv["int4"].get("int4_layers")} of '
-        f"{conv['int4'].get('weight_layers')} conv/depthwise/dense layers int4). Sizes are measured (file bytes).",
+        f"`edgeq.convert(..., weights='int4')`{_int4_layers(conv['int4'])}. Sizes are measured (file bytes).",
         "",
+        *_failure_note(conv["int4"]),
         "| model | bytes | / float |",
         "| --- | ---: | ---: |",
         f"| float | {s['float']:,} | 1.000 |",
         f"| int8 (edgeq.convert) | {s['int8']:,} | {mn['ratios']['int8']:.4f} |",
-        f"| int4 (edgeq.convert --weights int4) | {s['int4']:,} | {mn['ratios']['int4']:.4f} |",
+        f"| int4 ({'the quantizer' + chr(39) + 's own output' if failure else 'edgeq.convert --weights int4'}) | "
+        f"{s['int4']:,} | {mn['ratios']['int4']:.4f} |",
         "",
         "Where the bytes go (read from each file with `edgeq.model`; a quantized tensor stores a float32 scale and "
         "an int64 zero point per channel, 12 bytes, for weights and biases alike):",
@@ -946,6 +1013,37 @@ def mobilenet_section(mn: dict[str, Any] | None) -> list[str]:
         lines.append(f"| {label} | " + " | ".join(f"{c:,}" for c in cells) + f" | {_pct(cells[2] / s['int4'])} |")
     lines += ["", *mobilenet_analysis(mn), *mobilenet_engine(mn), ""]
     return lines
+
+
+def _int4_layers(conv: dict[str, Any]) -> str:
+    if conv.get("int4_layers") is None:
+        return ""
+    return f" ({conv['int4_layers']} of {conv['weight_layers']} conv/depthwise/dense layers int4)"
+
+
+def _failure_note(conv: dict[str, Any]) -> list[str]:
+    """Why the int4 conversion failed, when it did, and what the figures below are instead."""
+    failure = conv.get("error")
+    if not failure:
+        return []
+    at, total = conv.get("buffers_at_offset") or [0, 0]
+    lines = [f'**`edgeq.convert(..., weights="int4")` fails on this model**: "{failure}".', ""]
+    if "spans bytes" in failure:
+        lines += [
+            "The AI Edge Quantizer stores most of this model's buffers after the flatbuffer, each located by the "
+            f"Buffer table's offset and size ({at} of its {total} buffers), and edgeq's step that removes the "
+            "biases' quantization parameters (edgeq/convert/bias_params.py) re-packs the model with the flatbuffer "
+            "object API, which keeps those offsets but not the bytes after the flatbuffer: the file it returns is "
+            "the flatbuffer alone. What would fix it (for the converter's owners): move such buffers' bytes into "
+            "Buffer.data (offset and size 0) before packing, or append them again and rewrite the offsets.",
+            "",
+        ]
+    return lines + [
+        "The int4 figures below are the quantizer's own output for the same calibration images, before that "
+        "step (`Int4Quantizer` with every layer int4; measured). The step's intended effect on size is the "
+        '"biases without their own quantization parameters" line further down.',
+        "",
+    ]
 
 
 def mobilenet_analysis(mn: dict[str, Any]) -> list[str]:
@@ -1007,7 +1105,11 @@ def mobilenet_what_if(mn: dict[str, Any]) -> list[str]:
 def mobilenet_fidelity(mn: dict[str, Any]) -> list[str]:
     f8, f4 = (mn["conversions"][k].get("fidelity") or {} for k in ("int8", "int4"))
     if not f8 or not f4:
-        return ["The conversions' float-vs-quantized check did not run (see the JSON).", ""]
+        return [
+            "No accuracy is claimed for MobileNetV2 (random weights), and with no int4 file from `edgeq.convert` "
+            "its float-vs-quantized check did not run.",
+            "",
+        ]
     return [
         "No accuracy is claimed for MobileNetV2: with random weights its 1000-way softmax is nearly uniform "
         "(every probability about 0.001, below one int8 output step of 1/256), so the conversions' own check "
