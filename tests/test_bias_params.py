@@ -80,3 +80,62 @@ def test_a_model_without_qualifying_biases_comes_back_as_it_was():
     model, _ = drop_bias_quantization(DS_CNN_INT4.read_bytes())
     again, changed = drop_bias_quantization(model)
     assert changed == 0 and again is model
+
+
+def _data_offsets(model: bytes) -> list[int]:
+    """Where each non-empty inline buffer's data starts in ``model``."""
+    from ai_edge_litert import schema_py_generated as fbs
+
+    root = fbs.Model.GetRootAsModel(model, 0)
+    starts = []
+    for i in range(root.BuffersLength()):
+        buffer = root.Buffers(i)
+        if buffer.DataLength():
+            starts.append(buffer._tab.Vector(buffer._tab.Offset(4)))
+    return starts
+
+
+def test_data_stays_16_byte_aligned():
+    compact, _ = drop_bias_quantization(KWS_INT8.read_bytes())
+    starts = _data_offsets(compact)
+    assert starts and all(start % 16 == 0 for start in starts)
+
+
+def _with_data_outside(model: bytes) -> bytes:
+    """``model`` with every buffer's data after the flatbuffer (offset/size), as large models are written."""
+    tail = bytearray()
+    places: list[tuple[int, int]] = []
+
+    def move_out(base):
+        def edit(unpacked):
+            tail.clear()
+            places.clear()
+            for buffer in unpacked.buffers:
+                if buffer.data is not None and len(buffer.data):
+                    tail.extend(b"\0" * (-len(tail) % 16))
+                    data = bytes(np.asarray(buffer.data, dtype=np.uint8))
+                    buffer.offset, buffer.size, buffer.data = base + len(tail), len(data), None
+                    tail.extend(data)
+
+        return edit
+
+    probe = repack(model, move_out(1 << 40))  # every offset field present: the same layout as the real one
+    start = len(probe) + (-len(probe) % 16)
+    head = repack(model, move_out(start))
+    assert len(head) == len(probe)
+    return head + b"\0" * (start - len(head)) + bytes(tail)
+
+
+def test_data_stored_after_the_flatbuffer_is_kept(tmp_path):
+    """Large models keep buffer data after the flatbuffer: it comes back inline, with the same outputs."""
+    outside = _with_data_outside(DS_CNN_INT4.read_bytes())
+    assert not _data_offsets(outside)
+    compact, changed = drop_bias_quantization(outside)
+    assert changed > 0 and _data_offsets(compact)
+    inputs = _inputs(outside)
+    expected = run(DS_CNN_INT4, "host", inputs, xnnpack=False).outputs
+    for name, data in (("outside", outside), ("compact", compact)):
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(data)
+        got = run(path, "host", inputs, xnnpack=False).outputs
+        assert all(np.array_equal(a, b) for a, b in zip(expected, got)), name

@@ -24,6 +24,7 @@ import numpy as np
 _BIAS_OPS = {3: "CONV_2D", 4: "DEPTHWISE_CONV_2D", 9: "FULLY_CONNECTED"}
 _INT32 = 2  # TensorType.INT32
 _RELATIVE_TOLERANCE = 1e-6
+_DATA_ALIGNMENT = 16
 
 
 def drop_bias_quantization(model: bytes) -> tuple[bytes, int]:
@@ -42,9 +43,48 @@ def drop_bias_quantization(model: bytes) -> tuple[bytes, int]:
             changed += 1
     if not changed:
         return model, 0
+    aligned = _aligned_buffer_class(fbs.BufferT)
+    unpacked.buffers = [aligned.inline(buffer, model) for buffer in unpacked.buffers or []]
     builder = flatbuffers.Builder(len(model) + 1024)
     builder.Finish(unpacked.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output()), changed
+
+
+def _aligned_buffer_class(base: Any) -> Any:
+    """A BufferT whose data is written inline and 16-byte aligned, as TensorFlow's converter writes it.
+
+    The object API would write it with 1-byte alignment (int32 biases read
+    through unaligned pointers on a microcontroller) and would lose data a
+    large model keeps after the flatbuffer (``offset``/``size``): such data is
+    read from ``model`` and written inline.
+    """
+
+    class AlignedBuffer(base):
+        @classmethod
+        def inline(cls, buffer: Any, model: bytes) -> Any:
+            out = cls()
+            data = buffer.data
+            if buffer.offset is not None and buffer.offset > 1 and buffer.size:
+                data = model[buffer.offset : buffer.offset + buffer.size]
+            if data is not None and not isinstance(data, bytes):
+                data = np.asarray(data, dtype=np.uint8).tobytes()
+            out.data = data
+            out.offset, out.size = 0, 0
+            return out
+
+        def Pack(self, builder: Any) -> Any:  # noqa: N802 - the generated API's name
+            vector = None
+            if self.data is not None:
+                builder.StartVector(1, len(self.data), _DATA_ALIGNMENT)
+                builder.head -= len(self.data)
+                builder.Bytes[builder.head : builder.head + len(self.data)] = self.data
+                vector = builder.EndVector()
+            builder.StartObject(3)
+            if vector is not None:
+                builder.PrependUOffsetTRelativeSlot(0, vector, 0)
+            return builder.EndObject()
+
+    return AlignedBuffer
 
 
 def _derivable_biases(model: Any, subgraph: Any) -> list[int]:
