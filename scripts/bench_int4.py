@@ -809,8 +809,9 @@ def _model_analysis(r: dict[str, Any]) -> str:
         text += (
             f"The search keeps {len(kept)} layer(s) int8 ({kept_bytes:,} weight values) because all-int4 drops "
             f"{d['drop_vs_int8']['int4']:+.2f} points; all-int4 would be {d['engine_ratio']['int4']:.3f}x. Lowering "
-            "the ratio needs int4 weights that lose less on these layers: the widest activation ranges (below) "
-            f"change all-int4's score by {recovered:+.2f} points only. "
+            "the ratio needs int4 weights that lose less on these layers: with the widest activation ranges "
+            f"(below) all-int4 moves by {recovered:+.2f} points, to "
+            f"{100 * (r['int8_score'] - g['int4']['score']):.2f} below int8. "
         )
     else:
         text += "Every layer is int4 already. "
@@ -911,12 +912,19 @@ def latency_analysis(rows: dict[str, Any]) -> list[str]:
     for name, e in grown.items():
         lines += [
             "",
-            f"{name}'s default (balanced) schedule gives its int4 FULLY_CONNECTED layers a whole unpacked copy of "
-            f"their weights in the arena ({e['arena_bytes']:,} B against {e['arena_bytes_optimize_ram']:,} B with "
-            "`--optimize ram`, whose `rows` variant unpacks two rows at a time: docs/engine-int4.md); the instructions of that smaller schedule are "
+            f"{name}'s default (balanced) schedule unpacks whole weight arrays of some int4 layers into the arena "
+            f"(its variants: {_variant_counts(e)}), {e['arena_bytes']:,} B against {e['arena_bytes_optimize_ram']:,} B with "
+            "`--optimize ram`, whose `rows` variant unpacks two rows at a time (docs/engine-int4.md); the instructions of that smaller schedule are "
             "not measured here (`edgeq profile` builds the default one).",
         ]
     return [*lines, ""]
+
+
+def _variant_counts(e: dict[str, Any]) -> str:
+    counts: dict[str, int] = {}
+    for variant in e.get("variants", {}).values():
+        counts[variant] = counts.get(variant, 0) + 1
+    return ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
 
 
 def _ram_heavy(e: dict[str, Any]) -> bool:
@@ -1051,14 +1059,18 @@ def mobilenet_analysis(mn: dict[str, Any]) -> list[str]:
     target = int(GOAL_MNV2_RATIO * s["float"])
     fixed = b4["biases"] + b4["qparams_per_channel"]
     over = s["int4"] - target
-    bias_q = f"12 B each, {b4['qparams_bias']:,} B in all" if b4["qparams_bias"] else "none"
+    bias_q = (
+        f"with their own quantization parameters (12 B each, {b4['qparams_bias']:,} B in all)"
+        if b4["qparams_bias"]
+        else "without quantization parameters of their own (edgeq removes them; the spec derives them)"
+    )
     return [
         f"Why the goal is {'met' if mn['goal_met'] else 'not met'}: the int4 weights alone are "
         f"{b4['weights_int4']:,} bytes, {b4['weights_int4'] / s['float']:.4f} of the float file, exactly half of the "
         f"int8 file's {mn['breakdown']['int8']['weights_int8']:,}. What does not shrink with the weights is the "
         f"per-channel data: {b4['weight_channels']:,} weight channels, each with a scale and a zero point (12 B), "
         f"and {b4['bias_values']:,} int32 biases (the 1000-class FULLY_CONNECTED has no bias input in the converted "
-        f"graph) with their own quantization parameters ({bias_q}): {fixed:,} bytes, {_pct(fixed / s['int4'])} "
+        f"graph) {bias_q}: {fixed:,} bytes, {_pct(fixed / s['int4'])} "
         f"of the int4 file, {fixed / s['float']:.4f} of the float file. The goal allows {target:,} bytes; the file "
         f"is {abs(over):,} bytes {'over' if over > 0 else 'under'}.",
         "",
@@ -1074,7 +1086,7 @@ def mobilenet_what_if(mn: dict[str, Any]) -> list[str]:
     no_zp = s["int4"] - b4["zero_points_per_channel"]
     both = no_bias_q - (b4["zero_points_per_channel"] - bias_zp)
     lines = [
-        "What would make it smaller (computed from the figures above, not built; both are changes to the converter):",
+        "What would make it smaller (computed from the figures above, not built; changes to the converter):",
         "",
     ]
     if b4["qparams_bias"]:
