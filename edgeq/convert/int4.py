@@ -179,9 +179,8 @@ class Int4Quantizer:
         with quiet():
             signature, names = _signature(float_model)
             feeds = _feeds(dataset, names)
-            q = self._new(recipe(self.layers))
             try:
-                self.calibration = q.calibrate({signature: feeds})
+                self.calibration = _calibrate(float_model, recipe(self.layers), {signature: feeds})
             except Exception as exc:  # noqa: BLE001 - the quantizer raises many types
                 raise_if_terminated()
                 raise ConversionError(f"the {QUANTIZER} could not calibrate the model: {_first_line(exc)}") from exc
@@ -205,6 +204,29 @@ class Int4Quantizer:
         # The quantizer writes each bias's derivable scales and zero points; no kernel reads them.
         model, self.biases_without_parameters = drop_bias_quantization(model)
         return model
+
+
+def _widest(old: Any, new: Any) -> Any:
+    """Each tensor's range over all samples so far (TensorFlow's min/max rule), not a moving average."""
+    if not old:
+        return new
+    return {**new, "min": np.minimum(old["min"], new["min"]), "max": np.maximum(old["max"], new["max"])}
+
+
+def _calibrate(float_model: bytes, entries: list[dict[str, Any]], feeds: dict[str, Any]) -> Any:
+    """The quantizer's calibration with min/max over every sample.
+
+    Its default folds each sample's extremes into a moving average, which ends
+    near a typical sample's range and clips the rest: on the zoo's autoencoder
+    that cost 8.7 AUC points against TensorFlow's min/max int8.
+    """
+    from ai_edge_quantizer import calibrator, recipe_manager
+
+    manager = recipe_manager.RecipeManager()
+    manager.load_quantization_recipe(entries)
+    calib = calibrator.Calibrator(float_model, qsv_update_func=_widest)
+    calib.calibrate(feeds, manager)
+    return calib.get_model_qsvs()
 
 
 def convert_int4(tf: ModuleType, loaded: LoadedModel, dataset: Dataset) -> tuple[bytes, bytes, dict[str, Any]]:
