@@ -231,7 +231,7 @@ def bench_mobilenet(work: Path) -> dict[str, Any]:
     if "int4" not in files:  # what the quantizer itself wrote, before edgeq's post-processing
         say("mobilenet_v2: the AI Edge Quantizer's own int4 output")
         files["int4"] = quantizer_output(model, images)
-        reports["int4"].update(int4_layers=None, weight_layers=None, buffers_at_offset=buffers_at_offset(files["int4"]))
+        reports["int4"].update(int4_layers=None, weight_layers=None)
     sizes = {"float": len(float_model), **{k: len(v) for k, v in files.items()}}
     say("mobilenet_v2: engine constants")
     converted = "error" not in reports["int4"]
@@ -248,15 +248,6 @@ def bench_mobilenet(work: Path) -> dict[str, Any]:
         "goal_met": converted and sizes["int4"] / sizes["float"] <= GOAL_MNV2_RATIO,
         "int4_from": "edgeq.convert" if converted else "AI Edge Quantizer output (edgeq.convert failed)",
     }
-
-
-def buffers_at_offset(model: bytes) -> list[int]:
-    """[buffers stored after the flatbuffer (offset/size), all buffers] of a .tflite."""
-    from ai_edge_litert import schema_py_generated as fbs
-
-    unpacked = fbs.ModelT.InitFromPackedBuf(model, 0)
-    buffers = unpacked.buffers or []
-    return [sum(1 for b in buffers if (b.offset or 0) > 1), len(buffers)]
 
 
 def quantizer_output(model: Any, images: np.ndarray) -> bytes:
@@ -332,45 +323,12 @@ def aeq_models(path: Path, calib: np.ndarray, chosen: set[str]) -> dict[str, byt
     dataset = load_dataset(calib, loaded.inputs, samples=CALIBRATION_SAMPLES, seed=SEED)
     quantizer = Int4Quantizer(batch1_float_model(import_tf(), loaded), dataset, loaded.layer_names)
     everything = {layer.output for layer in quantizer.layers}
-    models = {
+    return {
         "float_b1": quantizer.float_model,
         "aeq_int8": quantizer.quantize(set()),
         "int4": quantizer.quantize(everything),
         "mixed": quantizer.quantize(chosen),
     }
-    quantizer.calibration = global_min_max_calibration(quantizer, dataset)
-    models.update(global_int8=quantizer.quantize(set()), global_int4=quantizer.quantize(everything))
-    models["global_mixed"] = quantizer.quantize(chosen)
-    return models
-
-
-def global_min_max_calibration(quantizer: Any, dataset: Any) -> dict[str, Any]:
-    """Diagnostic: the same calibration with each tensor's min and max over all samples.
-
-    The AI Edge Quantizer's calibrator folds each sample's min/max into a moving
-    average (``qsv_utils.moving_average_update``, smoothing 0.95) by default, so
-    its ranges end near a typical sample's extremes; TensorFlow's converter keeps
-    the extremes over all samples. This recalibrates with the latter to show
-    what the ranges cost (it reaches into the quantizer's calibrator and edgeq's
-    private feed helpers; the converter itself is unchanged).
-    """
-    from ai_edge_quantizer import calibrator
-
-    from edgeq.convert import int4
-    from edgeq.log import quiet
-
-    def widest(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-        if not old:
-            return new
-        return {"min": np.minimum(old["min"], new["min"]), "max": np.maximum(old["max"], new["max"])}
-
-    signature, names = int4._signature(quantizer.float_model)
-    feeds = int4._feeds(dataset, names)
-    manager = quantizer._new(int4.recipe(quantizer.layers))._recipe_manager
-    with quiet():
-        cal = calibrator.Calibrator(quantizer.float_model, qsv_update_func=widest)
-        cal.calibrate({signature: feeds}, manager)
-    return dict(cal.get_model_qsvs())
 
 
 def score_of(path: Path, model: bytes, evaluation: tuple[np.ndarray, np.ndarray], metric: Any) -> float:
@@ -416,10 +374,6 @@ def bench_zoo_model(name: str, work: Path) -> dict[str, Any]:
     chosen = {layer.output for layer in result.layers if layer.bits == 4}
     models.update(aeq_models(path, calib, chosen))
     row["mixed_reproduced"] = models["mixed"] == mixed_path.read_bytes()
-    row["global_min_max"] = {
-        k: {"bytes": len(models[f"global_{k}"]), "score": score_of(path, models[f"global_{k}"], evaluation, metric)}
-        for k in ("int8", "int4", "mixed")
-    }
     return finish_zoo_row(name, row, models, work)
 
 
@@ -589,12 +543,9 @@ def goals_section(results: dict[str, Any]) -> list[str]:
     ]
     mn = results.get("mobilenet_v2")
     if mn and "error" in mn["conversions"]["int4"]:
-        b4 = mn["breakdown"]["int4"]
-        fixed = mn["sizes"]["int4"] - b4["qparams_bias"]
         lines.append(
             f"| MobileNetV2 1.0 int4 .tflite <= {GOAL_MNV2_RATIO} x float | `edgeq convert --weights int4` fails "
-            f"(below); the quantizer's own output is {mn['ratios']['int4']:.4f}, and {fixed / mn['sizes']['float']:.4f} "
-            "without its bias parameters (computed), which edgeq's conversion is meant to remove | **not met** |"
+            f"(below); the quantizer's own output is {mn['ratios']['int4']:.4f} | **not met** |"
         )
     elif mn:
         lines.append(
@@ -625,7 +576,9 @@ def zoo_sections(results: dict[str, Any]) -> list[str]:
         "model (TensorFlow's converter, what a plain `edgeq convert` writes); **AEQ int8** is the AI Edge "
         "Quantizer's all-int8 model of the same calibration as int4 and mixed (the budget's reference: mixed "
         "must stay within 1 point of it); **int4** has every conv/depthwise/dense layer int4; **mixed** is "
-        "`mixed_bits(..., budget_points=1.0)`'s choice.",
+        "`mixed_bits(..., budget_points=1.0)`'s choice. The quantizer's models are calibrated as `edgeq convert "
+        "--weights int4` calibrates them: each tensor's min/max over all samples, as TensorFlow's converter keeps "
+        "them.",
         "",
         "### .tflite bytes (measured)",
         "",
@@ -764,11 +717,6 @@ def not_converted(zoo_rows: dict[str, Any]) -> list[str]:
                 "layer is the dense head (24 x 6 weights), so int4 could save at most 72 bytes even if the LSTM "
                 "converted."
             )
-        elif "spans bytes" in r["error"]:
-            text += (
-                " The same failure as MobileNetV2's (above): the quantizer stores this model's buffers after the "
-                "flatbuffer and edgeq's bias-parameter step drops them."
-            )
         lines += [f"### {name}: no int4 model", "", text, ""]
     return lines
 
@@ -777,7 +725,7 @@ def mixed_analysis(rows: dict[str, Any]) -> list[str]:
     lines = ["## What limits each mixed model, and what would lower it", ""]
     for name, r in rows.items():
         lines += [f"- **{name}**: {_model_analysis(r).strip()}"]
-    lines += ["", *calibration_analysis(rows), *latency_analysis(rows)]
+    lines += ["", *latency_analysis(rows)]
     return lines
 
 
@@ -797,82 +745,30 @@ def _model_analysis(r: dict[str, Any]) -> str:
     if mx["other"]:
         text += f", and other tables (lookup/resize) add {mx['other']:,} B ({_pct(mx['other'] / mx['total'])})"
     text += ". "
-    if d["engine_ratio"]["mixed"] <= GOAL_MIXED_RATIO and not d["goal_met"]:
+    drops = d["drop_vs_int8"]["mixed"], d["drop_vs_edgeq_int8"]["mixed"]
+    if max(drops) > BUDGET + 1e-9:
+        lead = "The size is within the goal, but" if d["engine_ratio"]["mixed"] <= GOAL_MIXED_RATIO else "And"
         text += (
-            f"The size is within the goal, but the mixed model is {d['drop_vs_edgeq_int8']['mixed']:.2f} points "
-            "below `edgeq convert`'s int8 (within budget only of the quantizer's own int8: see the activation "
-            "ranges below). "
+            f"{lead} the mixed model drops {drops[0]:+.2f} points against AEQ int8 (the search's budget reference) "
+            f"and {drops[1]:+.2f} against `edgeq convert`'s int8, where the goal allows {BUDGET:g}. "
         )
     if kept:
-        g = r["global_min_max"]
-        recovered = 100 * (g["int4"]["score"] - s["int4_score"])
         text += (
             f"The search keeps {len(kept)} layer(s) int8 ({kept_bytes:,} weight values) because all-int4 drops "
-            f"{d['drop_vs_int8']['int4']:+.2f} points; all-int4 would be {d['engine_ratio']['int4']:.3f}x. Lowering "
-            "the ratio needs int4 weights that lose less on these layers: with the widest activation ranges "
-            f"(below) all-int4 moves by {recovered:+.2f} points, to "
-            f"{100 * (r['int8_score'] - g['int4']['score']):.2f} below int8. "
+            f"{d['drop_vs_int8']['int4']:+.2f} points against AEQ int8; all-int4 would be "
+            f"{d['engine_ratio']['int4']:.3f}x. Lowering the ratio needs int4 weights that lose less on these "
+            "layers. "
         )
     else:
         text += "Every layer is int4 already. "
     w = d["what_if_tight_rows"]
     if mx["per_channel"] > TIGHT_ROW + 0.5:
         text += (
-            f"With {TIGHT_ROW}-byte rows on every op, its int8 layers too (computed, not built), the mixed model "
-            f"would be {w['mixed_only']:.3f}x the int8 engine as it is, or {w['both']:.3f}x an int8 engine "
-            "with the same rows."
+            f"Its int4 ops already keep {TIGHT_ROW}-byte channel rows; with the same rows on its int8 ops "
+            f"(computed, not built) the mixed model would be {w['mixed_only']:.3f}x the int8 engine as it is, or "
+            f"{w['both']:.3f}x an int8 engine with the same rows."
         )
     return text
-
-
-def calibration_analysis(rows: dict[str, Any]) -> list[str]:
-    lines = [
-        "### The quantizer's activation ranges",
-        "",
-        "The AI Edge Quantizer folds each calibration sample's min/max into a moving average (smoothing 0.95, its "
-        "default `moving_average_update`), so its ranges end near one sample's extremes, where TensorFlow's "
-        "converter keeps the extremes over all samples. Values beyond the range saturate. The table recalibrates "
-        "the same float model on the same 200 samples with the extremes over all samples and quantizes it with "
-        "the same recipes (measured; the mixed column keeps the layers the search chose above, no new search):",
-        "",
-        "| model | float | int8 | AEQ int8 (moving avg / global) | int4 (moving avg / global) "
-        "| mixed (moving avg / global) |",
-        "| --- | ---: | ---: | --- | --- | --- |",
-    ]
-    for name, r in rows.items():
-        s, g = r["search"], r["global_min_max"]
-        cells = [
-            f"{100 * s['int8_score']:.2f} / {100 * g['int8']['score']:.2f}",
-            f"{100 * s['int4_score']:.2f} / {100 * g['int4']['score']:.2f}",
-            f"{100 * s['score']:.2f} / {100 * g['mixed']['score']:.2f}",
-        ]
-        lines.append(
-            f"| {name} | {100 * s['float_score']:.2f} | {100 * r['int8_score']:.2f} | " + " | ".join(cells) + " |"
-        )
-    return [*lines, "", *_calibration_summary(rows), ""]
-
-
-def _calibration_summary(rows: dict[str, Any]) -> list[str]:
-    gap = {n: 100 * abs(r["global_min_max"]["int8"]["score"] - r["int8_score"]) for n, r in rows.items()}
-    int4_drop = {n: 100 * (r["int8_score"] - r["global_min_max"]["int4"]["score"]) for n, r in rows.items()}
-    fits = [n for n, v in int4_drop.items() if v <= BUDGET]
-    aeq_loss = {n: 100 * (r["int8_score"] - r["search"]["int8_score"]) for n, r in rows.items()}
-    short = [f"{n} {v:+.2f}" for n, v in int4_drop.items() if v > BUDGET]
-    return [
-        f"With the widest ranges the quantizer's int8 is within {max(gap.values()):.2f} points of `edgeq "
-        "convert`'s int8 on every model. All-int4 is then within the 1-point budget of int8 for "
-        f"{', '.join(fits) or 'no model'}; the others stay beyond it ({', '.join(short) or '-'} points below "
-        "int8), so the search would still keep layers int8 there. "
-        + "The quantizer's own int8 is below int8 by "
-        + ", ".join(f"{v:.2f} points ({n})" for n, v in aeq_loss.items() if v > BUDGET)
-        + " with its moving-average ranges and level with it with the widest: those points are lost to the "
-        "ranges, not to 4-bit weights, and the budget is counted from that lower reference.",
-        "",
-        "What would fix it (a change to edgeq/convert/int4.py, for its owners): calibrate with the widest "
-        "ranges, as edgeq's int8 path does, by giving the quantizer's `Calibrator` a `qsv_update_func` that "
-        "keeps the min of the mins and the max of the maxes (this script's `global_min_max_calibration` does "
-        "exactly that).",
-    ]
 
 
 def latency_analysis(rows: dict[str, Any]) -> list[str]:
@@ -881,7 +777,7 @@ def latency_analysis(rows: dict[str, Any]) -> list[str]:
         "",
         "The engine unpacks int4 weights before each op runs (docs/engine-int4.md): a convolution reuses every "
         "weight at every output pixel, so the unpack nearly disappears in its cost, while a FULLY_CONNECTED reads "
-        "each weight once, so unpacking adds a large part of its cost (the last column of the table above). The unpacked weights and expanded channel rows also enlarge "
+        "each weight once, so unpacking adds a large part of its cost (the last column of the table above). The unpacked weights and expanded channel rows can also enlarge "
         "the arena, and the "
         "balanced schedule (kernel variants chosen within a cap that grows with the arena) can then pick "
         "different conv variants, faster or slower. Per model, mixed vs AEQ int8, the two op types that changed "
@@ -948,8 +844,8 @@ def method_section(results: dict[str, Any]) -> list[str]:
         "seeded random input; the count does not depend on the values).",
         "- **Estimated**: Cortex-M4 cycles (instructions costed with edgeq/boards/cores/cortex-m4.yaml, zero wait "
         "states: see docs/cycles.md). No real board was run.",
-        "- **Computed, not built**: the what-if figures (biases without quantization parameters, empty zero "
-        f"points, {TIGHT_ROW}-byte per-channel rows) are arithmetic on the measured parts.",
+        "- **Computed, not built**: the what-if figures (empty zero points in MobileNetV2's file, "
+        f"{TIGHT_ROW}-byte channel rows on the engine's int8 ops) are arithmetic on the measured parts.",
         "- The mixed model the script rebuilds from the search's per-layer bits is compared byte for byte with "
         "the one `mixed_bits` wrote: "
         + ", ".join(
@@ -1034,22 +930,11 @@ def _failure_note(conv: dict[str, Any]) -> list[str]:
     failure = conv.get("error")
     if not failure:
         return []
-    at, total = conv.get("buffers_at_offset") or [0, 0]
-    lines = [f'**`edgeq.convert(..., weights="int4")` fails on this model**: "{failure}".', ""]
-    if "spans bytes" in failure:
-        lines += [
-            "The AI Edge Quantizer stores most of this model's buffers after the flatbuffer, each located by the "
-            f"Buffer table's offset and size ({at} of its {total} buffers), and edgeq's step that removes the "
-            "biases' quantization parameters (edgeq/convert/bias_params.py) re-packs the model with the flatbuffer "
-            "object API, which keeps those offsets but not the bytes after the flatbuffer: the file it returns is "
-            "the flatbuffer alone. What would fix it (for the converter's owners): move such buffers' bytes into "
-            "Buffer.data (offset and size 0) before packing, or append them again and rewrite the offsets.",
-            "",
-        ]
-    return lines + [
-        "The int4 figures below are the quantizer's own output for the same calibration images, before that "
-        "step (`Int4Quantizer` with every layer int4; measured). The step's intended effect on size is the "
-        '"biases without their own quantization parameters" line further down.',
+    return [
+        f'**`edgeq.convert(..., weights="int4")` fails on this model**: "{failure}".',
+        "",
+        "The int4 figures below are the AI Edge Quantizer's own output for the same calibration images, before "
+        "edgeq's checks and post-processing (`Int4Quantizer` with every layer int4; measured).",
         "",
     ]
 
@@ -1081,37 +966,15 @@ def mobilenet_analysis(mn: dict[str, Any]) -> list[str]:
 
 def mobilenet_what_if(mn: dict[str, Any]) -> list[str]:
     s, b4 = mn["sizes"], mn["breakdown"]["int4"]
-    bias_zp = 8 * (b4["qparams_bias"] // 12)
-    no_bias_q = s["int4"] - b4["qparams_bias"]
     no_zp = s["int4"] - b4["zero_points_per_channel"]
-    both = no_bias_q - (b4["zero_points_per_channel"] - bias_zp)
-    lines = [
-        "What would make it smaller (computed from the figures above, not built; changes to the converter):",
-        "",
-    ]
-    if b4["qparams_bias"]:
-        lines.append(
-            f"- Biases without their own quantization parameters: in this file every bias scale is input scale x "
-            f"weight scale (largest relative difference {b4['bias_scale_error']:.1e}) and every bias zero point 0, "
-            f"so kernels can derive them: -{b4['qparams_bias']:,} B, {no_bias_q:,} B = "
-            f"{no_bias_q / s['float']:.4f} of float."
-        )
-    else:
-        lines.append("- The int4 file's biases already carry no quantization parameters of their own.")
-    lines.append(
-        f"- Empty zero-point vectors on per-channel tensors (the schema allows them; "
+    return [
+        "What would make it smaller (computed from the figures above, not built; a change to the converter): "
+        f"empty zero-point vectors on per-channel tensors (the schema allows them; "
         f"{b4['nonzero_zero_points_per_channel']} of them are non-zero here): -{b4['zero_points_per_channel']:,} B, "
-        f"{no_zp:,} B = {no_zp / s['float']:.4f} of float."
-    )
-    if b4["qparams_bias"]:
-        lines.append(f"- Both: {both:,} B = {both / s['float']:.4f} of float.")
-    lines += [
-        "",
-        "Whether LiteRT and TFLite Micro accept empty zero points (and biases without quantization parameters) "
+        f"{no_zp:,} B = {no_zp / s['float']:.4f} of float. Whether LiteRT and TFLite Micro accept empty zero points "
         "has to be checked per kernel before such a change is made.",
         "",
     ]
-    return lines
 
 
 def mobilenet_fidelity(mn: dict[str, Any]) -> list[str]:
@@ -1127,7 +990,7 @@ def mobilenet_fidelity(mn: dict[str, Any]) -> list[str]:
         "(every probability about 0.001, below one int8 output step of 1/256), so the conversions' own check "
         f"against the float model on the {f8['samples']} held-out images (top-1 agreement int8 "
         f"{_pct(f8['top1_agreement'] or 0.0)}, int4 {_pct(f4['top1_agreement'] or 0.0)}; output SNR "
-        f"{f8['snr_db']:.1f} / {f4['snr_db']:.1f} dB; largest error {f8['max_abs_error']:.4f} / "
+        f"{round(f8['snr_db'], 1) + 0.0:.1f} / {round(f4['snr_db'], 1) + 0.0:.1f} dB; largest error {f8['max_abs_error']:.4f} / "
         f"{f4['max_abs_error']:.4f}) only shows that both files run on LiteRT.",
         "",
     ]
