@@ -271,22 +271,16 @@ def quantizer_output(model: Any, images: np.ndarray) -> bytes:
 
 def zoo_data(name: str) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """(calibration pool, (eval x, eval y)) as scripts/build_zoo.py and bench_quant_mixed.py draw them."""
-    import build_zoo
-    import zoo
+    import bench_quant_mixed
 
-    plan = build_zoo.PLANS[name]
-    options = {"anomaly_fraction": 0.0} if name == "ad_autoencoder" else {}
-    calib, _ = zoo.make_data(name, plan.train, SEED + 1, **options)
-    return calib, zoo.make_data(name, plan.test, SEED + 2)
+    return bench_quant_mixed.zoo_data(name)
 
 
 def reconstruction_auc(outputs: np.ndarray, labels: np.ndarray | None, inputs: dict[str, np.ndarray]) -> float:
-    """AUC of the autoencoder's reconstruction error as an anomaly score (as bench_quant_mixed)."""
-    import build_zoo
+    """AUC of the autoencoder's reconstruction error as an anomaly score (bench_quant_mixed's)."""
+    import bench_quant_mixed
 
-    x = next(iter(inputs.values())).reshape(len(outputs), -1)
-    error = ((outputs.reshape(len(outputs), -1) - x) ** 2).mean(axis=1)
-    return build_zoo.auc(error, labels)
+    return bench_quant_mixed.reconstruction_auc(outputs, labels, inputs)
 
 
 def object_iou(outputs: np.ndarray, labels: np.ndarray | None, inputs: dict[str, np.ndarray]) -> float:
