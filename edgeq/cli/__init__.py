@@ -62,7 +62,32 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (never raises for user errors)."""
-    return run_main(cli, argv)
+    code = run_main(cli, argv)
+    if argv is None and code in _STOPPED_BY_SIGNAL and "ray" in sys.modules:
+        _exit_before_finalization(code)
+    return code
+
+
+# 128 + SIGHUP, SIGINT, SIGTERM: what run_main returns for a command a signal stopped.
+_STOPPED_BY_SIGNAL = (129, 130, 143)
+
+
+def _exit_before_finalization(code: int) -> None:
+    """Exit with ``code`` once the atexit handlers have run, without the interpreter's finalization.
+
+    A Ray driver stopped by a signal has already been shut down (edgeq.farm),
+    but Ray 2.60's extension can crash while the interpreter tears its objects
+    down afterwards (exit -11 or -6 instead of 143). Nothing of edgeq's is left
+    to do by then: its temporary folder and child processes are handled by
+    run_main and the atexit handlers, which run here.
+    """
+    import atexit
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

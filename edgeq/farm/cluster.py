@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -29,7 +30,15 @@ class FarmError(EdgeqError):
 
 
 def import_ray() -> Any:
-    """The ``ray`` module, or a one-line DependencyError naming the extra to install."""
+    """The ``ray`` module, or a one-line DependencyError naming the extra to install.
+
+    Ray's core worker would install absl's failure-signal handler in this
+    process (read from the environment when ray is first imported): it takes
+    SIGTERM before edgeq's own handling and could abort the driver (exit -6)
+    after edgeq had stopped cleanly. edgeq handles SIGTERM itself, so it is off
+    unless the user set ``RAY_DISABLE_FAILURE_SIGNAL_HANDLER``.
+    """
+    os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
     try:
         import ray
     except ImportError:
@@ -172,7 +181,6 @@ def _instance_token() -> Iterator[None]:
     the command. A token already configured (``RAY_AUTH_TOKEN`` or
     ``RAY_AUTH_TOKEN_PATH``) is used as it is.
     """
-    import os
     import secrets
     import tempfile
 
