@@ -17,11 +17,13 @@ Usage: ``python scripts/make_npu_fixtures.py`` (needs the convert and npu extras
 from __future__ import annotations
 
 import sys
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from int8_tflite import int8_tflite  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "npu"
 INPUT = (1, 16)
@@ -40,22 +42,7 @@ def build(middle: Callable) -> bytes:
         w2 = tf.constant(np.random.default_rng(56).normal(0.0, 0.3, (int(y.shape[-1]), 4)).astype(np.float32))
         return tf.matmul(y, w2)
 
-    func = tf.function(model).get_concrete_function(tf.TensorSpec(INPUT, tf.float32))
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([func], func)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    calib = np.random.default_rng(1)
-
-    def representative():
-        for _ in range(32):
-            yield [calib.uniform(-2.0, 2.0, INPUT).astype(np.float32)]
-
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return converter.convert()
+    return int8_tflite(tf, model, INPUT, -2.0, 2.0, seed=1)
 
 
 CANDIDATES: dict[str, Callable] = {

@@ -18,10 +18,12 @@ convert extra); check the result with ``edgeq compile ... --npu ethos-u55-128``.
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from int8_tflite import int8_tflite  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "npu_mixed" / "conv_gather_int8.tflite"
 INPUT = (1, 8, 8, 3)
@@ -43,22 +45,7 @@ def build() -> bytes:
         y = tf.nn.relu(tf.nn.depthwise_conv2d(y, depthwise, [1, 1, 1, 1], "SAME"))
         return tf.matmul(tf.reshape(y, (1, -1)), dense)
 
-    func = tf.function(model).get_concrete_function(tf.TensorSpec(INPUT, tf.float32))
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([func], func)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    calib = np.random.default_rng(8)
-
-    def representative():
-        for _ in range(32):
-            yield [calib.uniform(-1.0, 1.0, INPUT).astype(np.float32)]
-
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return converter.convert()
+    return int8_tflite(tf, model, INPUT, -1.0, 1.0, seed=8)
 
 
 def main() -> int:

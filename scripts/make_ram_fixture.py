@@ -12,10 +12,12 @@ Usage: ``python scripts/make_ram_fixture.py``.
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from int8_tflite import int8_tflite  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "ram" / "kws_fc4000.tflite"
 INPUT = (1, 50, 10, 1)
@@ -34,22 +36,7 @@ def build() -> bytes:
         y = tf.nn.relu(tf.nn.conv2d(x, w_conv, 1, "SAME") + b_conv)
         return tf.nn.softmax(tf.matmul(tf.reshape(y, (1, 4000)), w_fc) + b_fc)
 
-    func = tf.function(model).get_concrete_function(tf.TensorSpec(INPUT, tf.float32))
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([func], func)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    calib = np.random.default_rng(1)
-
-    def representative():
-        for _ in range(32):
-            yield [calib.uniform(-30.0, 30.0, INPUT).astype(np.float32)]
-
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return converter.convert()
+    return int8_tflite(tf, model, INPUT, -30.0, 30.0, seed=1)
 
 
 def main() -> int:
